@@ -1,0 +1,1 @@
+//! 气 (Qi): the embedding facade.
