@@ -106,7 +106,7 @@ mod tests {
         assert_eq!(lines[1], "  --> 例.qi:1:9");
         assert_eq!(lines[3], " 1 | 变量 总数 = 1 / 0;");
         // 变量 (4 columns) + space + 总数 (4) + " = " (3) = 12 columns before the caret.
-        assert_eq!(lines[4], "   |              ^^^^^");
+        assert_eq!(lines[4], format!("   | {}^^^^^", " ".repeat(12)));
     }
 
     #[test]
