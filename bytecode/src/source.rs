@@ -75,6 +75,42 @@ impl SourceFile {
         })
     }
 
+    /// A source file from raw bytes. Invalid UTF-8 is E1007, pointing at the first bad byte:
+    /// the diagnostic's file holds the lossy conversion (each bad sequence read as U+FFFD), so
+    /// the line and column can still be shown.
+    pub fn from_bytes(
+        path: impl Into<String>,
+        bytes: Vec<u8>,
+    ) -> Result<Arc<SourceFile>, crate::diagnostic::Diagnostic> {
+        use crate::diagnostic::{Code, Diagnostic};
+
+        let error = match String::from_utf8(bytes) {
+            Ok(text) => return Ok(SourceFile::new(path, text)),
+            Err(error) => error,
+        };
+        let valid_up_to = error.utf8_error().valid_up_to();
+        // `None`: the text ends in the middle of a character.
+        let bad_len = error.utf8_error().error_len();
+        let bytes = error.into_bytes();
+        let bad_len = bad_len.unwrap_or(bytes.len() - valid_up_to);
+        let bad = bytes[valid_up_to..valid_up_to + bad_len]
+            .iter()
+            .map(|b| format!("0x{b:02X}"))
+            .collect::<Vec<_>>()
+            .join(" ");
+        // The lossy text equals the input up to the first bad byte, except for a BOM, which
+        // `new` strips.
+        let bom = if bytes.starts_with("\u{FEFF}".as_bytes()) {
+            '\u{FEFF}'.len_utf8()
+        } else {
+            0
+        };
+        let file = SourceFile::new(path, String::from_utf8_lossy(&bytes).into_owned());
+        let start = valid_up_to.saturating_sub(bom) as u32;
+        let span = Span::new(start, start + '\u{FFFD}'.len_utf8() as u32);
+        Err(Diagnostic::new(Code::E1007, &file, span).with_detail(format!("：无效的字节 {bad}")))
+    }
+
     /// 1-based line and column of a byte offset; columns count Unicode scalar values.
     pub fn line_col(&self, offset: u32) -> (u32, u32) {
         let offset = offset.min(self.text.len() as u32);
@@ -134,5 +170,39 @@ mod tests {
         assert_eq!(f.text, "a\r\nb\r\n");
         assert_eq!(f.line_text(1), "a");
         assert_eq!(f.line_col(3), (2, 1));
+    }
+
+    #[test]
+    fn from_bytes_accepts_utf8_and_strips_bom() {
+        let f = SourceFile::from_bytes("t.qi", "\u{FEFF}变量 x = 1;".as_bytes().to_vec()).unwrap();
+        assert_eq!(f.text, "变量 x = 1;");
+        assert_eq!(f.path, "t.qi");
+    }
+
+    #[test]
+    fn from_bytes_reports_e1007_at_the_first_bad_byte() {
+        let d =
+            SourceFile::from_bytes("t.qi", b"abc\n\xE5\x8F\x98 x\xFF\xFEy\n".to_vec()).unwrap_err();
+        assert_eq!(d.code, crate::diagnostic::Code::E1007);
+        assert!(d.message.starts_with("源文件不是 UTF-8"), "{}", d.message);
+        assert!(d.message.contains("0xFF"), "{}", d.message);
+        assert_eq!(d.position(), Some(("t.qi".to_string(), 2, 4)));
+        let (file, span) = d.location.as_ref().unwrap();
+        assert_eq!(file.slice(*span), "\u{FFFD}");
+        assert_eq!(file.line_text(2), "变 x\u{FFFD}\u{FFFD}y");
+    }
+
+    #[test]
+    fn from_bytes_e1007_column_is_right_after_a_bom() {
+        let d = SourceFile::from_bytes("t.qi", b"\xEF\xBB\xBFab\x80".to_vec()).unwrap_err();
+        assert_eq!(d.position(), Some(("t.qi".to_string(), 1, 3)));
+    }
+
+    #[test]
+    fn from_bytes_e1007_for_a_character_cut_at_the_end() {
+        // The first two bytes of 变 (E5 8F 98).
+        let d = SourceFile::from_bytes("t.qi", b"x\n\xE5\x8F".to_vec()).unwrap_err();
+        assert_eq!(d.position(), Some(("t.qi".to_string(), 2, 1)));
+        assert!(d.message.contains("0xE5 0x8F"), "{}", d.message);
     }
 }
