@@ -39,8 +39,9 @@ use crate::token::{Keyword, Token, TokenKind};
 /// (`：：`, `:：`). `=` has no twin, and `。` never joins (`。。` is two `Dot`s).
 const FULLWIDTH_COLON: &[u8] = "：".as_bytes();
 
-/// Splits `file` into tokens ending with `Eof`. Errors are pushed to `diags` and lexing goes
-/// on after them.
+/// Splits `file` into tokens ending with exactly one `Eof` (an empty span at the end of the
+/// text). Errors are pushed to `diags` in source order and lexing goes on after them; see the
+/// module comment for what each error leaves in the token stream.
 pub fn tokenize<'a>(
     arena: &'a Bump,
     file: &'a Arc<SourceFile>,
@@ -255,12 +256,16 @@ impl<'a> Lexer<'a, '_> {
     fn ident(&mut self) {
         let start = self.pos;
         let mut ascii = true;
+        // Whether every character is ASCII or a CJK unified ideograph (U+4E00–U+9FFF): such
+        // a string is NFC (none of them decomposes or composes), with no table lookups.
+        let mut surely_nfc = true;
         loop {
             match self.byte_at(self.pos) {
                 Some(b) if b.is_ascii_alphanumeric() || b == b'_' => self.pos += 1,
                 Some(0x80..) => match self.char_at(self.pos) {
                     Some(c) if is_xid_continue(c) => {
                         ascii = false;
+                        surely_nfc &= matches!(c, '\u{4E00}'..='\u{9FFF}');
                         self.pos += c.len_utf8();
                     }
                     _ => break,
@@ -275,7 +280,7 @@ impl<'a> Lexer<'a, '_> {
             self.push_span(TokenKind::Ident(raw), start, self.pos);
             return;
         }
-        let name = self.normalise(raw);
+        let name = if surely_nfc { raw } else { self.normalise(raw) };
         if name == "否则如果" {
             // `否则如果` means `否则 如果` (§10): two keywords, each with its own span.
             let split = raw.char_indices().nth(2).map_or(raw.len(), |(i, _)| i) + start;

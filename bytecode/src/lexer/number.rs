@@ -313,3 +313,148 @@ fn shorten(run: &str) -> String {
         None => run.to_string(),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::diagnostic::Code;
+    use crate::lexer::tests::{err, kinds, lex, one, one_error};
+    use crate::token::TokenKind::*;
+
+    #[test]
+    fn every_number_form() {
+        assert_eq!(one("0"), Int(0));
+        assert_eq!(one("42"), Int(42));
+        assert_eq!(one("007"), Int(7));
+        assert_eq!(one("1_000_000"), Int(1_000_000));
+        assert_eq!(one("0xFF"), Int(255));
+        assert_eq!(one("0XFF"), Int(255));
+        assert_eq!(one("0xff"), Int(255));
+        assert_eq!(one("0xDEAD_BEEF"), Int(0xDEAD_BEEF));
+        assert_eq!(one("0b1010"), Int(10));
+        assert_eq!(one("0B1010"), Int(10));
+        assert_eq!(one("0b1111_0000"), Int(0xF0));
+        assert_eq!(one("0o755"), Int(0o755));
+        assert_eq!(one("0O17"), Int(15));
+        assert_eq!(one("3.25"), Float(3.25));
+        assert_eq!(one("0.5"), Float(0.5));
+        assert_eq!(one("1.0e10"), Float(1.0e10));
+        assert_eq!(one("1e10"), Float(1e10));
+        assert_eq!(one("1E5"), Float(1e5));
+        assert_eq!(one("2.5e-3"), Float(2.5e-3));
+        assert_eq!(one("2.5e+3"), Float(2.5e3));
+        assert_eq!(one("2.5E-3"), Float(2.5e-3));
+        assert_eq!(one("1_000.000_1"), Float(1000.0001));
+        assert_eq!(one("1e1_0"), Float(1e10));
+        assert_eq!(one("1e-400"), Float(0.0));
+        assert_eq!(one("0x1e"), Int(30));
+        assert_eq!(kinds("0x1e-5"), [Int(30), Minus, Int(5)]);
+        assert_eq!(kinds("-1"), [Minus, Int(1)]);
+    }
+
+    #[test]
+    fn a_dot_continues_a_number_only_before_a_digit() {
+        assert_eq!(kinds("1..2"), [Int(1), DotDot, Int(2)]);
+        assert_eq!(kinds("1..=2"), [Int(1), DotDotEq, Int(2)]);
+        assert_eq!(kinds("1.5..2.5"), [Float(1.5), DotDot, Float(2.5)]);
+        assert_eq!(
+            kinds("3.平方根()"),
+            [Int(3), Dot, Ident("平方根"), LParen, RParen]
+        );
+        assert_eq!(
+            kinds("1.5.平方根()"),
+            [Float(1.5), Dot, Ident("平方根"), LParen, RParen]
+        );
+        assert_eq!(kinds("5.x"), [Int(5), Dot, Ident("x")]);
+        assert_eq!(kinds("5._x"), [Int(5), Dot, Ident("_x")]);
+        assert_eq!(kinds("1e5.转字符串"), [Float(1e5), Dot, Ident("转字符串")]);
+        assert_eq!(kinds("0xFF.转字符串"), [Int(255), Dot, Ident("转字符串")]);
+        assert_eq!(kinds("1.e5"), [Int(1), Dot, Ident("e5")]);
+    }
+
+    #[test]
+    fn every_e1004_case() {
+        assert_eq!(one_error(".5"), err(Code::E1004, 1, ".5"));
+        assert_eq!(one_error("x = .5;"), err(Code::E1004, 5, ".5"));
+        assert_eq!(one_error("x.5"), err(Code::E1004, 2, ".5"));
+        assert_eq!(one_error("1.5.3"), err(Code::E1004, 4, ".3"));
+        assert_eq!(one_error("5."), err(Code::E1004, 1, "5."));
+        assert_eq!(one_error("x = 5.;"), err(Code::E1004, 5, "5."));
+        assert_eq!(one_error("5. "), err(Code::E1004, 1, "5."));
+        assert_eq!(one_error("5.)"), err(Code::E1004, 1, "5."));
+        assert_eq!(one_error("5.。"), err(Code::E1004, 1, "5."));
+        assert_eq!(one_error("1__0"), err(Code::E1004, 1, "1__0"));
+        assert_eq!(one_error("1_"), err(Code::E1004, 1, "1_"));
+        assert_eq!(one_error("1_.5"), err(Code::E1004, 1, "1_.5"));
+        assert_eq!(one_error("1.5_"), err(Code::E1004, 1, "1.5_"));
+        assert_eq!(one_error("1e_5"), err(Code::E1004, 1, "1e_5"));
+        assert_eq!(one_error("0x_1"), err(Code::E1004, 1, "0x_1"));
+        assert_eq!(one_error("0x1_"), err(Code::E1004, 1, "0x1_"));
+        assert_eq!(one_error("0x1__2"), err(Code::E1004, 1, "0x1__2"));
+        assert_eq!(one_error("0b102"), err(Code::E1004, 1, "0b102"));
+        assert_eq!(one_error("0o8"), err(Code::E1004, 1, "0o8"));
+        assert_eq!(one_error("0o79"), err(Code::E1004, 1, "0o79"));
+        assert_eq!(one_error("0x"), err(Code::E1004, 1, "0x"));
+        assert_eq!(one_error("0b"), err(Code::E1004, 1, "0b"));
+        assert_eq!(one_error("1e"), err(Code::E1004, 1, "1e"));
+        assert_eq!(one_error("1.5E"), err(Code::E1004, 1, "1.5E"));
+        assert_eq!(one_error("1e+ 1"), err(Code::E1004, 1, "1e"));
+        assert_eq!(one_error("2年"), err(Code::E1004, 1, "2年"));
+        assert_eq!(one_error("12abc"), err(Code::E1004, 1, "12abc"));
+        assert_eq!(one_error("0x1g"), err(Code::E1004, 1, "0x1g"));
+        assert_eq!(one_error("0b1a"), err(Code::E1004, 1, "0b1a"));
+        assert_eq!(one_error("1.5abc"), err(Code::E1004, 1, "1.5abc"));
+        assert_eq!(one_error("1e5x"), err(Code::E1004, 1, "1e5x"));
+        assert_eq!(one_error("3个苹果"), err(Code::E1004, 1, "3个苹果"));
+        assert_eq!(one_error("1e400"), err(Code::E1004, 1, "1e400"));
+        // The glued run is one error, and lexing goes on after it.
+        let lexed = lex("变量 年龄 = 2年;");
+        assert_eq!(lexed.diags.len(), 1);
+        assert!(
+            lexed.diags[0].message.contains("2年"),
+            "{}",
+            lexed.diags[0].message
+        );
+        assert_eq!(lexed.tokens[3].kind, Int(0), "a placeholder operand");
+        assert_eq!(lexed.tokens[4].kind, Semi);
+    }
+
+    #[test]
+    fn e1004_hints_suggest_the_fix() {
+        let hint = |src: &str| lex(src).diags[0].hint.clone().unwrap();
+        assert!(hint(".5").contains("0.5"));
+        assert!(hint("5.").contains("5.0"));
+        assert!(hint("0b102").contains("二进制"));
+        assert!(hint("2年").contains("空格"));
+    }
+
+    #[test]
+    fn integer_literals_up_to_two_to_the_63() {
+        assert_eq!(one("9223372036854775807"), Int(i64::MAX as u64));
+        assert_eq!(one("9223372036854775808"), Int(1 << 63));
+        assert_eq!(kinds("-9223372036854775808"), [Minus, Int(1 << 63)]);
+        assert_eq!(one("0x8000000000000000"), Int(1 << 63));
+        assert_eq!(one("9_223_372_036_854_775_808"), Int(1 << 63));
+        assert_eq!(
+            one_error("9223372036854775809"),
+            err(Code::E1005, 1, "9223372036854775809")
+        );
+        assert_eq!(
+            one_error("18446744073709551616"),
+            err(Code::E1005, 1, "18446744073709551616")
+        );
+        assert_eq!(
+            one_error("99999999999999999999999999"),
+            err(Code::E1005, 1, "99999999999999999999999999")
+        );
+        assert_eq!(
+            one_error("0xFFFFFFFFFFFFFFFFFF"),
+            err(Code::E1005, 1, "0xFFFFFFFFFFFFFFFFFF")
+        );
+        assert_eq!(
+            one_error("0x8000000000000001"),
+            err(Code::E1005, 1, "0x8000000000000001")
+        );
+        // A big float is fine.
+        assert_eq!(one("99999999999999999999.0"), Float(1e20));
+    }
+}

@@ -169,3 +169,144 @@ impl<'a> Lexer<'a, '_> {
         end
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::diagnostic::Code;
+    use crate::lexer::tests::{err, errors, kinds, lex, one, one_error};
+    use crate::token::TokenKind::*;
+
+    #[test]
+    fn every_quote_kind() {
+        assert_eq!(one("\"你好\""), Str("你好"));
+        assert_eq!(one("'你好'"), Str("你好"));
+        assert_eq!(one("“你好”"), Str("你好"));
+        assert_eq!(one("‘你好’"), Str("你好"));
+        assert_eq!(one("\"\""), Str(""));
+        assert_eq!(one("“”"), Str(""));
+        // Other quotes inside are contents.
+        assert_eq!(one("\"it's\""), Str("it's"));
+        assert_eq!(one("'say \"hi\"'"), Str("say \"hi\""));
+        assert_eq!(one("“他说\"好\"和'行'”"), Str("他说\"好\"和'行'"));
+        assert_eq!(one("‘“引”’"), Str("“引”"));
+    }
+
+    #[test]
+    fn curly_strings_end_only_at_their_closing_quote() {
+        assert_eq!(one("“甲“乙”"), Str("甲“乙"));
+        assert_eq!(one("“甲’乙”"), Str("甲’乙"));
+        assert_eq!(one("‘甲‘乙”’"), Str("甲‘乙”"));
+        assert_eq!(kinds("“a”“b”"), [Str("a"), Str("b")]);
+    }
+
+    #[test]
+    fn string_spans_include_the_quotes() {
+        let lexed = lex("x = “中文”;");
+        assert_eq!(lexed.file.slice(lexed.tokens[2].span), "“中文”");
+    }
+
+    #[test]
+    fn strings_without_escapes_borrow_the_source() {
+        let lexed = lex("  \"abc\"");
+        let Str(s) = lexed.tokens[0].kind else {
+            panic!()
+        };
+        assert_eq!(s.as_ptr(), lexed.file.text[3..].as_ptr());
+    }
+
+    #[test]
+    fn every_escape() {
+        assert_eq!(one(r#""\n""#), Str("\n"));
+        assert_eq!(one(r#""\t""#), Str("\t"));
+        assert_eq!(one(r#""\r""#), Str("\r"));
+        assert_eq!(one(r#""\\""#), Str("\\"));
+        assert_eq!(one(r#""\"""#), Str("\""));
+        assert_eq!(one(r#""\'""#), Str("'"));
+        assert_eq!(one(r#"'\''"#), Str("'"));
+        assert_eq!(one(r#""\0""#), Str("\0"));
+        assert_eq!(one(r#""\u{4E2D}""#), Str("中"));
+        assert_eq!(one(r#""\u{4e2d}""#), Str("中"));
+        assert_eq!(one(r#""\u{41}""#), Str("A"));
+        assert_eq!(one(r#""\u{0}""#), Str("\0"));
+        assert_eq!(one(r#""\u{1F600}""#), Str("😀"));
+        assert_eq!(one(r#""\u{10FFFF}""#), Str("\u{10FFFF}"));
+        assert_eq!(one(r#""\u{00004E}""#), Str("N"));
+        assert_eq!(one(r#""甲\n乙\t丙\\""#), Str("甲\n乙\t丙\\"));
+        // Escapes work in every kind of string.
+        assert_eq!(one(r#"“\n\"”"#), Str("\n\""));
+        assert_eq!(one(r#"‘\t’"#), Str("\t"));
+        // The closing curly quote may be escaped inside its own string.
+        assert_eq!(one(r#"“他说：\”好\””"#), Str("他说：”好”"));
+        assert_eq!(one(r#"‘\’’"#), Str("’"));
+    }
+
+    #[test]
+    fn bad_escapes_are_e1003_over_the_sequence() {
+        assert_eq!(one_error(r#"x = "a\qb";"#), err(Code::E1003, 7, r"\q"));
+        assert_eq!(one_error(r#""\中""#), err(Code::E1003, 2, r"\中"));
+        assert_eq!(one_error(r#""\u{D800}""#), err(Code::E1003, 2, r"\u{D800}"));
+        assert_eq!(one_error(r#""\u{DFFF}""#), err(Code::E1003, 2, r"\u{DFFF}"));
+        assert_eq!(
+            one_error(r#""\u{110000}""#),
+            err(Code::E1003, 2, r"\u{110000}")
+        );
+        assert_eq!(one_error(r#""\u{}""#), err(Code::E1003, 2, r"\u{}"));
+        assert_eq!(
+            one_error(r#""\u{1234567}""#),
+            err(Code::E1003, 2, r"\u{1234567}")
+        );
+        assert_eq!(one_error(r#""\u4E2D""#), err(Code::E1003, 2, r"\u"));
+        assert_eq!(one_error(r#""\u{4E2G}""#), err(Code::E1003, 2, r"\u{4E2"));
+        // A missing `}` does not swallow the closing quote.
+        assert_eq!(one_error(r#""\u{41" x"#), err(Code::E1003, 2, r"\u{41"));
+        assert_eq!(one_error(r#""\”""#), err(Code::E1003, 2, r"\”"));
+        assert_eq!(
+            one_error("\"a\\\nb\""),
+            (Code::E1003, 3, "\\\n".to_string())
+        );
+        // The string is still a token, with the bad escape kept verbatim.
+        let lexed = lex(r#"x = "a\qb";"#);
+        assert_eq!(lexed.tokens[2].kind, Str(r"a\qb"));
+        assert_eq!(lexed.tokens[3].kind, Semi);
+        assert!(
+            lexed.diags[0].message.contains(r"\q"),
+            "{}",
+            lexed.diags[0].message
+        );
+        // Each bad escape is reported.
+        assert_eq!(errors(r#""\a\b\u{D800}""#).len(), 3);
+    }
+
+    #[test]
+    fn strings_span_lines_and_crlf_inside_reads_as_newline() {
+        let lexed = lex("x = \"第一行\n第二行\";\ny");
+        assert_eq!(lexed.tokens[2].kind, Str("第一行\n第二行"));
+        let y = lexed.tokens[4];
+        assert_eq!(y.kind, Ident("y"));
+        assert_eq!(lexed.file.line_col(y.span.start), (3, 1));
+
+        assert_eq!(one("“甲\r\n乙\r\n”"), Str("甲\n乙\n"));
+        assert_eq!(one("'a\rb'"), Str("a\rb"));
+        assert_eq!(one("\"a\r\n\\t\""), Str("a\n\t"));
+    }
+
+    #[test]
+    fn unterminated_string_is_one_e1002_at_its_opening_quote() {
+        assert_eq!(
+            errors("变量 x = \"abc;\n打印行(x);\n打印行(1);\n"),
+            [(Code::E1002, 1, 8, "\"".to_string())]
+        );
+        assert_eq!(errors("'abc"), [(Code::E1002, 1, 1, "'".to_string())]);
+        assert_eq!(errors("“abc\""), [(Code::E1002, 1, 1, "“".to_string())]);
+        assert_eq!(errors("‘abc'"), [(Code::E1002, 1, 1, "‘".to_string())]);
+        assert_eq!(errors("\"abc\\\""), [(Code::E1002, 1, 1, "\"".to_string())]);
+        assert_eq!(errors("\"abc\\"), [(Code::E1002, 1, 1, "\"".to_string())]);
+        // Escape errors inside an unterminated string are not reported.
+        assert_eq!(errors("\"\\q \\u{D800}").len(), 1);
+        // The curly-quote hint names the closing quote.
+        let lexed = lex("“abc\"");
+        assert!(lexed.diags[0].hint.as_deref().unwrap().contains('”'));
+        // Nothing after it is a token.
+        assert_eq!(lexed.tokens.len(), 1);
+    }
+}

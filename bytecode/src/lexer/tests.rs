@@ -7,16 +7,18 @@ use crate::diagnostic::{Code, Diagnostic};
 use crate::source::SourceFile;
 use crate::token::Keyword as K;
 use crate::token::Token;
+
+// Tests of strings are in string.rs, of numbers in number.rs; the helpers here serve all three.
 use crate::token::TokenKind::{self, *};
 
 /// One lexed input. The arena and file are leaked so tokens can be `'static` in tests.
-struct Lexed {
-    file: &'static Arc<SourceFile>,
-    tokens: Vec<Token<'static>>,
-    diags: Vec<Diagnostic>,
+pub(super) struct Lexed {
+    pub(super) file: &'static Arc<SourceFile>,
+    pub(super) tokens: Vec<Token<'static>>,
+    pub(super) diags: Vec<Diagnostic>,
 }
 
-fn lex(src: &str) -> Lexed {
+pub(super) fn lex(src: &str) -> Lexed {
     let arena: &'static Bump = Box::leak(Box::new(Bump::new()));
     let file: &'static Arc<SourceFile> = Box::leak(Box::new(SourceFile::new("t.qi", src)));
     let mut diags = Vec::new();
@@ -62,7 +64,7 @@ fn check_invariants(file: &SourceFile, tokens: &[Token], diags: &[Diagnostic]) {
 }
 
 /// The token kinds of an input that must lex without errors, `Eof` left out.
-fn kinds(src: &str) -> Vec<TokenKind<'static>> {
+pub(super) fn kinds(src: &str) -> Vec<TokenKind<'static>> {
     let lexed = lex(src);
     assert!(
         lexed.diags.is_empty(),
@@ -75,14 +77,14 @@ fn kinds(src: &str) -> Vec<TokenKind<'static>> {
 }
 
 /// The one token of an input that must lex without errors.
-fn one(src: &str) -> TokenKind<'static> {
+pub(super) fn one(src: &str) -> TokenKind<'static> {
     let k = kinds(src);
     assert_eq!(k.len(), 1, "{src:?} gave {k:?}");
     k[0]
 }
 
 /// Each error as (code, line, column, the text its span covers).
-fn errors(src: &str) -> Vec<(Code, u32, u32, String)> {
+pub(super) fn errors(src: &str) -> Vec<(Code, u32, u32, String)> {
     let lexed = lex(src);
     lexed
         .diags
@@ -96,14 +98,14 @@ fn errors(src: &str) -> Vec<(Code, u32, u32, String)> {
 }
 
 /// The one error of an input, as (code, column, covered text), on line 1.
-fn one_error(src: &str) -> (Code, u32, String) {
+pub(super) fn one_error(src: &str) -> (Code, u32, String) {
     let e = errors(src);
     assert_eq!(e.len(), 1, "{src:?} gave {e:?}");
     assert_eq!(e[0].1, 1);
     (e[0].0, e[0].2, e[0].3.clone())
 }
 
-fn err(code: Code, col: u32, text: &str) -> (Code, u32, String) {
+pub(super) fn err(code: Code, col: u32, text: &str) -> (Code, u32, String) {
     (code, col, text.to_string())
 }
 
@@ -363,282 +365,6 @@ fn unterminated_block_comment_is_e1006_at_its_start() {
     assert_eq!(e, [(Code::E1006, 2, 3, "/*".to_string())]);
     assert_eq!(errors("/*/"), [(Code::E1006, 1, 1, "/*".to_string())]);
     assert_eq!(errors("/*"), [(Code::E1006, 1, 1, "/*".to_string())]);
-}
-
-// ---- strings ----
-
-#[test]
-fn every_quote_kind() {
-    assert_eq!(one("\"你好\""), Str("你好"));
-    assert_eq!(one("'你好'"), Str("你好"));
-    assert_eq!(one("“你好”"), Str("你好"));
-    assert_eq!(one("‘你好’"), Str("你好"));
-    assert_eq!(one("\"\""), Str(""));
-    assert_eq!(one("“”"), Str(""));
-    // Other quotes inside are contents.
-    assert_eq!(one("\"it's\""), Str("it's"));
-    assert_eq!(one("'say \"hi\"'"), Str("say \"hi\""));
-    assert_eq!(one("“他说\"好\"和'行'”"), Str("他说\"好\"和'行'"));
-    assert_eq!(one("‘“引”’"), Str("“引”"));
-}
-
-#[test]
-fn curly_strings_end_only_at_their_closing_quote() {
-    assert_eq!(one("“甲“乙”"), Str("甲“乙"));
-    assert_eq!(one("“甲’乙”"), Str("甲’乙"));
-    assert_eq!(one("‘甲‘乙”’"), Str("甲‘乙”"));
-    assert_eq!(kinds("“a”“b”"), [Str("a"), Str("b")]);
-}
-
-#[test]
-fn string_spans_include_the_quotes() {
-    let lexed = lex("x = “中文”;");
-    assert_eq!(lexed.file.slice(lexed.tokens[2].span), "“中文”");
-}
-
-#[test]
-fn strings_without_escapes_borrow_the_source() {
-    let lexed = lex("  \"abc\"");
-    let Str(s) = lexed.tokens[0].kind else {
-        panic!()
-    };
-    assert_eq!(s.as_ptr(), lexed.file.text[3..].as_ptr());
-}
-
-#[test]
-fn every_escape() {
-    assert_eq!(one(r#""\n""#), Str("\n"));
-    assert_eq!(one(r#""\t""#), Str("\t"));
-    assert_eq!(one(r#""\r""#), Str("\r"));
-    assert_eq!(one(r#""\\""#), Str("\\"));
-    assert_eq!(one(r#""\"""#), Str("\""));
-    assert_eq!(one(r#""\'""#), Str("'"));
-    assert_eq!(one(r#"'\''"#), Str("'"));
-    assert_eq!(one(r#""\0""#), Str("\0"));
-    assert_eq!(one(r#""\u{4E2D}""#), Str("中"));
-    assert_eq!(one(r#""\u{4e2d}""#), Str("中"));
-    assert_eq!(one(r#""\u{41}""#), Str("A"));
-    assert_eq!(one(r#""\u{0}""#), Str("\0"));
-    assert_eq!(one(r#""\u{1F600}""#), Str("😀"));
-    assert_eq!(one(r#""\u{10FFFF}""#), Str("\u{10FFFF}"));
-    assert_eq!(one(r#""\u{00004E}""#), Str("N"));
-    assert_eq!(one(r#""甲\n乙\t丙\\""#), Str("甲\n乙\t丙\\"));
-    // Escapes work in every kind of string.
-    assert_eq!(one(r#"“\n\"”"#), Str("\n\""));
-    assert_eq!(one(r#"‘\t’"#), Str("\t"));
-    // The closing curly quote may be escaped inside its own string.
-    assert_eq!(one(r#"“他说：\”好\””"#), Str("他说：”好”"));
-    assert_eq!(one(r#"‘\’’"#), Str("’"));
-}
-
-#[test]
-fn bad_escapes_are_e1003_over_the_sequence() {
-    assert_eq!(one_error(r#"x = "a\qb";"#), err(Code::E1003, 7, r"\q"));
-    assert_eq!(one_error(r#""\中""#), err(Code::E1003, 2, r"\中"));
-    assert_eq!(one_error(r#""\u{D800}""#), err(Code::E1003, 2, r"\u{D800}"));
-    assert_eq!(one_error(r#""\u{DFFF}""#), err(Code::E1003, 2, r"\u{DFFF}"));
-    assert_eq!(
-        one_error(r#""\u{110000}""#),
-        err(Code::E1003, 2, r"\u{110000}")
-    );
-    assert_eq!(one_error(r#""\u{}""#), err(Code::E1003, 2, r"\u{}"));
-    assert_eq!(
-        one_error(r#""\u{1234567}""#),
-        err(Code::E1003, 2, r"\u{1234567}")
-    );
-    assert_eq!(one_error(r#""\u4E2D""#), err(Code::E1003, 2, r"\u"));
-    assert_eq!(one_error(r#""\u{4E2G}""#), err(Code::E1003, 2, r"\u{4E2"));
-    // A missing `}` does not swallow the closing quote.
-    assert_eq!(one_error(r#""\u{41" x"#), err(Code::E1003, 2, r"\u{41"));
-    assert_eq!(one_error(r#""\”""#), err(Code::E1003, 2, r"\”"));
-    assert_eq!(
-        one_error("\"a\\\nb\""),
-        (Code::E1003, 3, "\\\n".to_string())
-    );
-    // The string is still a token, with the bad escape kept verbatim.
-    let lexed = lex(r#"x = "a\qb";"#);
-    assert_eq!(lexed.tokens[2].kind, Str(r"a\qb"));
-    assert_eq!(lexed.tokens[3].kind, Semi);
-    assert!(
-        lexed.diags[0].message.contains(r"\q"),
-        "{}",
-        lexed.diags[0].message
-    );
-    // Each bad escape is reported.
-    assert_eq!(errors(r#""\a\b\u{D800}""#).len(), 3);
-}
-
-#[test]
-fn strings_span_lines_and_crlf_inside_reads_as_newline() {
-    let lexed = lex("x = \"第一行\n第二行\";\ny");
-    assert_eq!(lexed.tokens[2].kind, Str("第一行\n第二行"));
-    let y = lexed.tokens[4];
-    assert_eq!(y.kind, Ident("y"));
-    assert_eq!(lexed.file.line_col(y.span.start), (3, 1));
-
-    assert_eq!(one("“甲\r\n乙\r\n”"), Str("甲\n乙\n"));
-    assert_eq!(one("'a\rb'"), Str("a\rb"));
-    assert_eq!(one("\"a\r\n\\t\""), Str("a\n\t"));
-}
-
-#[test]
-fn unterminated_string_is_one_e1002_at_its_opening_quote() {
-    assert_eq!(
-        errors("变量 x = \"abc;\n打印行(x);\n打印行(1);\n"),
-        [(Code::E1002, 1, 8, "\"".to_string())]
-    );
-    assert_eq!(errors("'abc"), [(Code::E1002, 1, 1, "'".to_string())]);
-    assert_eq!(errors("“abc\""), [(Code::E1002, 1, 1, "“".to_string())]);
-    assert_eq!(errors("‘abc'"), [(Code::E1002, 1, 1, "‘".to_string())]);
-    assert_eq!(errors("\"abc\\\""), [(Code::E1002, 1, 1, "\"".to_string())]);
-    assert_eq!(errors("\"abc\\"), [(Code::E1002, 1, 1, "\"".to_string())]);
-    // Escape errors inside an unterminated string are not reported.
-    assert_eq!(errors("\"\\q \\u{D800}").len(), 1);
-    // The curly-quote hint names the closing quote.
-    let lexed = lex("“abc\"");
-    assert!(lexed.diags[0].hint.as_deref().unwrap().contains('”'));
-    // Nothing after it is a token.
-    assert_eq!(lexed.tokens.len(), 1);
-}
-
-// ---- numbers ----
-
-#[test]
-fn every_number_form() {
-    assert_eq!(one("0"), Int(0));
-    assert_eq!(one("42"), Int(42));
-    assert_eq!(one("007"), Int(7));
-    assert_eq!(one("1_000_000"), Int(1_000_000));
-    assert_eq!(one("0xFF"), Int(255));
-    assert_eq!(one("0XFF"), Int(255));
-    assert_eq!(one("0xff"), Int(255));
-    assert_eq!(one("0xDEAD_BEEF"), Int(0xDEAD_BEEF));
-    assert_eq!(one("0b1010"), Int(10));
-    assert_eq!(one("0B1010"), Int(10));
-    assert_eq!(one("0b1111_0000"), Int(0xF0));
-    assert_eq!(one("0o755"), Int(0o755));
-    assert_eq!(one("0O17"), Int(15));
-    assert_eq!(one("3.25"), Float(3.25));
-    assert_eq!(one("0.5"), Float(0.5));
-    assert_eq!(one("1.0e10"), Float(1.0e10));
-    assert_eq!(one("1e10"), Float(1e10));
-    assert_eq!(one("1E5"), Float(1e5));
-    assert_eq!(one("2.5e-3"), Float(2.5e-3));
-    assert_eq!(one("2.5e+3"), Float(2.5e3));
-    assert_eq!(one("2.5E-3"), Float(2.5e-3));
-    assert_eq!(one("1_000.000_1"), Float(1000.0001));
-    assert_eq!(one("1e1_0"), Float(1e10));
-    assert_eq!(one("1e-400"), Float(0.0));
-    assert_eq!(one("0x1e"), Int(30));
-    assert_eq!(kinds("0x1e-5"), [Int(30), Minus, Int(5)]);
-    assert_eq!(kinds("-1"), [Minus, Int(1)]);
-}
-
-#[test]
-fn a_dot_continues_a_number_only_before_a_digit() {
-    assert_eq!(kinds("1..2"), [Int(1), DotDot, Int(2)]);
-    assert_eq!(kinds("1..=2"), [Int(1), DotDotEq, Int(2)]);
-    assert_eq!(kinds("1.5..2.5"), [Float(1.5), DotDot, Float(2.5)]);
-    assert_eq!(
-        kinds("3.平方根()"),
-        [Int(3), Dot, Ident("平方根"), LParen, RParen]
-    );
-    assert_eq!(
-        kinds("1.5.平方根()"),
-        [Float(1.5), Dot, Ident("平方根"), LParen, RParen]
-    );
-    assert_eq!(kinds("5.x"), [Int(5), Dot, Ident("x")]);
-    assert_eq!(kinds("5._x"), [Int(5), Dot, Ident("_x")]);
-    assert_eq!(kinds("1e5.转字符串"), [Float(1e5), Dot, Ident("转字符串")]);
-    assert_eq!(kinds("0xFF.转字符串"), [Int(255), Dot, Ident("转字符串")]);
-    assert_eq!(kinds("1.e5"), [Int(1), Dot, Ident("e5")]);
-}
-
-#[test]
-fn every_e1004_case() {
-    assert_eq!(one_error(".5"), err(Code::E1004, 1, ".5"));
-    assert_eq!(one_error("x = .5;"), err(Code::E1004, 5, ".5"));
-    assert_eq!(one_error("x.5"), err(Code::E1004, 2, ".5"));
-    assert_eq!(one_error("1.5.3"), err(Code::E1004, 4, ".3"));
-    assert_eq!(one_error("5."), err(Code::E1004, 1, "5."));
-    assert_eq!(one_error("x = 5.;"), err(Code::E1004, 5, "5."));
-    assert_eq!(one_error("5. "), err(Code::E1004, 1, "5."));
-    assert_eq!(one_error("5.)"), err(Code::E1004, 1, "5."));
-    assert_eq!(one_error("5.。"), err(Code::E1004, 1, "5."));
-    assert_eq!(one_error("1__0"), err(Code::E1004, 1, "1__0"));
-    assert_eq!(one_error("1_"), err(Code::E1004, 1, "1_"));
-    assert_eq!(one_error("1_.5"), err(Code::E1004, 1, "1_.5"));
-    assert_eq!(one_error("1.5_"), err(Code::E1004, 1, "1.5_"));
-    assert_eq!(one_error("1e_5"), err(Code::E1004, 1, "1e_5"));
-    assert_eq!(one_error("0x_1"), err(Code::E1004, 1, "0x_1"));
-    assert_eq!(one_error("0x1_"), err(Code::E1004, 1, "0x1_"));
-    assert_eq!(one_error("0x1__2"), err(Code::E1004, 1, "0x1__2"));
-    assert_eq!(one_error("0b102"), err(Code::E1004, 1, "0b102"));
-    assert_eq!(one_error("0o8"), err(Code::E1004, 1, "0o8"));
-    assert_eq!(one_error("0o79"), err(Code::E1004, 1, "0o79"));
-    assert_eq!(one_error("0x"), err(Code::E1004, 1, "0x"));
-    assert_eq!(one_error("0b"), err(Code::E1004, 1, "0b"));
-    assert_eq!(one_error("1e"), err(Code::E1004, 1, "1e"));
-    assert_eq!(one_error("1.5E"), err(Code::E1004, 1, "1.5E"));
-    assert_eq!(one_error("1e+ 1"), err(Code::E1004, 1, "1e"));
-    assert_eq!(one_error("2年"), err(Code::E1004, 1, "2年"));
-    assert_eq!(one_error("12abc"), err(Code::E1004, 1, "12abc"));
-    assert_eq!(one_error("0x1g"), err(Code::E1004, 1, "0x1g"));
-    assert_eq!(one_error("0b1a"), err(Code::E1004, 1, "0b1a"));
-    assert_eq!(one_error("1.5abc"), err(Code::E1004, 1, "1.5abc"));
-    assert_eq!(one_error("1e5x"), err(Code::E1004, 1, "1e5x"));
-    assert_eq!(one_error("3个苹果"), err(Code::E1004, 1, "3个苹果"));
-    assert_eq!(one_error("1e400"), err(Code::E1004, 1, "1e400"));
-    // The glued run is one error, and lexing goes on after it.
-    let lexed = lex("变量 年龄 = 2年;");
-    assert_eq!(lexed.diags.len(), 1);
-    assert!(
-        lexed.diags[0].message.contains("2年"),
-        "{}",
-        lexed.diags[0].message
-    );
-    assert_eq!(lexed.tokens[3].kind, Int(0), "a placeholder operand");
-    assert_eq!(lexed.tokens[4].kind, Semi);
-}
-
-#[test]
-fn e1004_hints_suggest_the_fix() {
-    let hint = |src: &str| lex(src).diags[0].hint.clone().unwrap();
-    assert!(hint(".5").contains("0.5"));
-    assert!(hint("5.").contains("5.0"));
-    assert!(hint("0b102").contains("二进制"));
-    assert!(hint("2年").contains("空格"));
-}
-
-#[test]
-fn integer_literals_up_to_two_to_the_63() {
-    assert_eq!(one("9223372036854775807"), Int(i64::MAX as u64));
-    assert_eq!(one("9223372036854775808"), Int(1 << 63));
-    assert_eq!(kinds("-9223372036854775808"), [Minus, Int(1 << 63)]);
-    assert_eq!(one("0x8000000000000000"), Int(1 << 63));
-    assert_eq!(one("9_223_372_036_854_775_808"), Int(1 << 63));
-    assert_eq!(
-        one_error("9223372036854775809"),
-        err(Code::E1005, 1, "9223372036854775809")
-    );
-    assert_eq!(
-        one_error("18446744073709551616"),
-        err(Code::E1005, 1, "18446744073709551616")
-    );
-    assert_eq!(
-        one_error("99999999999999999999999999"),
-        err(Code::E1005, 1, "99999999999999999999999999")
-    );
-    assert_eq!(
-        one_error("0xFFFFFFFFFFFFFFFFFF"),
-        err(Code::E1005, 1, "0xFFFFFFFFFFFFFFFFFF")
-    );
-    assert_eq!(
-        one_error("0x8000000000000001"),
-        err(Code::E1005, 1, "0x8000000000000001")
-    );
-    // A big float is fine.
-    assert_eq!(one("99999999999999999999.0"), Float(1e20));
 }
 
 // ---- illegal characters ----
