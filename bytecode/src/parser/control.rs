@@ -75,57 +75,64 @@ impl<'a> Parser<'a> {
             return self.too_deep_expr();
         }
         self.bump();
-        let scrutinee = self.parse_header_expr();
+        let saved = std::mem::replace(&mut self.no_struct, true);
+        let scrutinee = self.parse_expr_ref();
+        self.no_struct = saved;
         self.leave();
-        let open = self.span();
-        let mut arms = self.new_vec();
-        if !self.at(TokenKind::LBrace) {
-            self.error_expected("「{」");
-        } else if !self.enter() {
-            self.skip_too_deep();
-        } else {
-            self.bump();
-            let saved = std::mem::replace(&mut self.no_struct, false);
-            while !matches!(self.peek(), TokenKind::RBrace | TokenKind::Eof) {
-                let Some(arm) = self.parse_match_arm() else {
-                    if self.skip_in_list(TokenKind::RBrace) && self.eat(TokenKind::Comma) {
-                        continue;
-                    }
-                    break;
-                };
-                arms.push(arm);
-                if self.eat(TokenKind::Comma) || self.at(TokenKind::RBrace) {
-                    continue;
-                }
-                // No `,` is needed after an arm whose body ends with `}`.
-                if self.pos > 0 && self.tokens[self.pos - 1].kind == TokenKind::RBrace {
-                    continue;
-                }
-                self.error_expected("「,」或「}」");
-                if !(self.skip_in_list(TokenKind::RBrace) && self.eat(TokenKind::Comma)) {
-                    break;
-                }
-            }
-            self.no_struct = saved;
-            self.leave();
-            self.close_group(TokenKind::RBrace, open);
-        }
+        let arms = self.parse_match_arms();
         Expr {
-            kind: ExprKind::Match {
-                scrutinee: self.alloc(scrutinee),
-                arms: arms.into_bump_slice(),
-            },
+            kind: ExprKind::Match { scrutinee, arms },
             span: self.span_from(start),
         }
+    }
+
+    /// `{ 分支, … }`
+    #[inline(never)]
+    fn parse_match_arms(&mut self) -> &'a [MatchArm<'a>] {
+        let open = self.span();
+        if !self.at(TokenKind::LBrace) {
+            self.error_expected("「{」");
+            return &[];
+        }
+        if !self.enter() {
+            self.skip_too_deep();
+            return &[];
+        }
+        self.bump();
+        let saved = std::mem::replace(&mut self.no_struct, false);
+        let mut arms = self.new_vec();
+        while !matches!(self.peek(), TokenKind::RBrace | TokenKind::Eof) {
+            let Some(arm) = self.parse_match_arm() else {
+                if self.skip_in_list(TokenKind::RBrace) && self.eat(TokenKind::Comma) {
+                    continue;
+                }
+                break;
+            };
+            arms.push(arm);
+            if self.eat(TokenKind::Comma) || self.at(TokenKind::RBrace) {
+                continue;
+            }
+            // No `,` is needed after an arm whose body ends with `}`.
+            if self.pos > 0 && self.tokens[self.pos - 1].kind == TokenKind::RBrace {
+                continue;
+            }
+            self.error_expected("「,」或「}」");
+            if !(self.skip_in_list(TokenKind::RBrace) && self.eat(TokenKind::Comma)) {
+                break;
+            }
+        }
+        self.no_struct = saved;
+        self.leave();
+        self.close_group(TokenKind::RBrace, open);
+        arms.into_bump_slice()
     }
 
     /// One arm; `None` when there is no `=>` (the caller skips to the next arm).
     fn parse_match_arm(&mut self) -> Option<MatchArm<'a>> {
         let start = self.span();
-        let pattern = self.parse_pattern();
+        let pattern = self.parse_pattern_ref();
         let guard = if self.eat_kw(Keyword::If) {
-            let guard = self.parse_expr();
-            Some(&*self.alloc(guard))
+            Some(self.parse_expr_ref())
         } else {
             None
         };
@@ -134,73 +141,77 @@ impl<'a> Parser<'a> {
         }
         let body = self.parse_arm_body();
         Some(MatchArm {
-            pattern: self.alloc(pattern),
+            pattern,
             guard,
-            body: self.alloc(body),
+            body,
             span: self.span_from(start),
         })
     }
 
     /// An arm's body: a block, an expression, an assignment, or 返回/跳出/继续/抛出 — all
     /// without `;`.
-    fn parse_arm_body(&mut self) -> Stmt<'a> {
+    fn parse_arm_body(&mut self) -> &'a Stmt<'a> {
+        match self.peek() {
+            TokenKind::Keyword(
+                Keyword::Return | Keyword::Break | Keyword::Continue | Keyword::Throw,
+            ) => self.parse_arm_jump(),
+            _ => self.parse_arm_expr(),
+        }
+    }
+
+    #[inline(never)]
+    fn parse_arm_jump(&mut self) -> &'a Stmt<'a> {
         let start = self.span();
-        let kind = match self.peek() {
-            TokenKind::LBrace => {
-                let block = self.parse_block_expr();
-                StmtKind::Expr {
-                    expr: self.alloc(block),
-                    semi: false,
-                }
-            }
+        let kind = match self.bump().kind {
             TokenKind::Keyword(Keyword::Return) => {
-                self.bump();
                 if matches!(
                     self.peek(),
                     TokenKind::Comma | TokenKind::RBrace | TokenKind::Eof
                 ) {
                     StmtKind::Return(None)
                 } else {
-                    let value = self.parse_expr();
-                    StmtKind::Return(Some(self.alloc(value)))
+                    StmtKind::Return(Some(self.parse_expr_ref()))
                 }
             }
-            TokenKind::Keyword(Keyword::Break) => {
-                self.bump();
-                StmtKind::Break
-            }
-            TokenKind::Keyword(Keyword::Continue) => {
-                self.bump();
-                StmtKind::Continue
-            }
-            TokenKind::Keyword(Keyword::Throw) => {
-                self.bump();
-                let value = self.parse_expr();
-                StmtKind::Throw(self.alloc(value))
-            }
-            _ => {
-                let expr = self.parse_expr();
-                if let Some(op) = assign_op(self.peek()) {
-                    self.check_assign_target(&expr);
-                    self.bump();
-                    let value = self.parse_expr();
-                    StmtKind::Assign {
-                        target: self.alloc(expr),
-                        op,
-                        value: self.alloc(value),
-                    }
-                } else {
-                    StmtKind::Expr {
-                        expr: self.alloc(expr),
-                        semi: false,
-                    }
-                }
-            }
+            TokenKind::Keyword(Keyword::Break) => StmtKind::Break,
+            TokenKind::Keyword(Keyword::Continue) => StmtKind::Continue,
+            _ => StmtKind::Throw(self.parse_expr_ref()),
         };
-        Stmt {
+        self.alloc(Stmt {
             kind,
             span: self.span_from(start),
-        }
+        })
+    }
+
+    /// A block, an expression or an assignment.
+    #[inline(never)]
+    fn parse_arm_expr(&mut self) -> &'a Stmt<'a> {
+        let start = self.span();
+        let expr = if self.at(TokenKind::LBrace) {
+            self.parse_block_expr()
+        } else {
+            self.parse_expr()
+        };
+        let kind = match assign_op(self.peek()) {
+            Some(op) if !matches!(expr.kind, ExprKind::Block(_)) => {
+                self.check_assign_target(&expr);
+                self.bump();
+                let value = self.parse_expr_ref();
+                StmtKind::Assign {
+                    target: self.alloc(expr),
+                    op,
+                    value,
+                }
+            }
+            _ => StmtKind::Expr {
+                expr: self.alloc(expr),
+                semi: false,
+            },
+        };
+        self.alloc(Stmt {
+            kind,
+            span: self.span_from(start),
+        })
     }
 
     /// `函数(x, y: 整数): 整数 { … }` and `异步 函数() { … }`. The closure's name is empty
@@ -225,7 +236,7 @@ impl<'a> Parser<'a> {
             &[],
         );
         Expr {
-            kind: ExprKind::Closure(self.alloc(decl)),
+            kind: ExprKind::Closure(decl),
             span: self.span_from(start),
         }
     }

@@ -18,7 +18,7 @@ impl<'a> Parser<'a> {
             TokenKind::Keyword(Keyword::Function | Keyword::Async) => {
                 let decl = self.parse_function_decl(start, public);
                 Stmt {
-                    kind: StmtKind::Function(self.alloc(decl)),
+                    kind: StmtKind::Function(decl),
                     span: self.span_from(start),
                 }
             }
@@ -50,13 +50,18 @@ impl<'a> Parser<'a> {
         let start = self.span();
         let decl = self.parse_function_decl(start, public);
         Stmt {
-            kind: StmtKind::Function(self.alloc(decl)),
+            kind: StmtKind::Function(decl),
             span: self.span_from(start),
         }
     }
 
     /// `异步? 函数 名<T>(参数…) (: 类型)? { … }`; modifiers before it were consumed.
-    fn parse_function_decl(&mut self, start: Span, public: bool) -> FunctionDecl<'a> {
+    fn parse_function_decl(&mut self, start: Span, public: bool) -> &'a FunctionDecl<'a> {
+        let decl = self.parse_function_value(start, public);
+        self.alloc(decl)
+    }
+
+    fn parse_function_value(&mut self, start: Span, public: bool) -> FunctionDecl<'a> {
         let is_async = self.eat_kw(Keyword::Async);
         if !self.eat_kw(Keyword::Function) {
             self.error_expected("「函数」");
@@ -66,11 +71,24 @@ impl<'a> Parser<'a> {
             span: self.prev_span.after(),
         });
         let type_params = self.parse_type_params();
-        self.parse_function_rest(name, start, public, is_async, type_params)
+        self.parse_function_parts(name, start, public, is_async, type_params)
+    }
+
+    /// From the parameter list to the end of the body; the declaration goes to the arena.
+    pub(super) fn parse_function_rest(
+        &mut self,
+        name: Ident<'a>,
+        start: Span,
+        public: bool,
+        is_async: bool,
+        type_params: &'a [Ident<'a>],
+    ) -> &'a FunctionDecl<'a> {
+        let decl = self.parse_function_parts(name, start, public, is_async, type_params);
+        self.alloc(decl)
     }
 
     /// From the parameter list to the end of the body.
-    pub(super) fn parse_function_rest(
+    fn parse_function_parts(
         &mut self,
         name: Ident<'a>,
         start: Span,
@@ -80,8 +98,7 @@ impl<'a> Parser<'a> {
     ) -> FunctionDecl<'a> {
         let params = self.parse_params();
         let ret = if self.eat(TokenKind::Colon) || self.eat(TokenKind::Arrow) {
-            let ty = self.parse_type();
-            Some(&*self.alloc(ty))
+            Some(self.parse_type_ref())
         } else {
             None
         };
@@ -303,7 +320,7 @@ impl<'a> Parser<'a> {
                     self.peek(),
                     TokenKind::Keyword(Keyword::Function | Keyword::Async)
                 ) {
-                    methods.push(self.parse_function_decl(fn_start, public));
+                    methods.push(self.parse_function_value(fn_start, public));
                     if self.recovering {
                         self.skip_to_next_method();
                     }

@@ -65,7 +65,7 @@ fn starts_postfix(kind: TokenKind<'_>) -> bool {
 impl<'a> Parser<'a> {
     /// An expression. A send `a <- b` here is E2001 (sends are statements).
     pub(super) fn parse_expr(&mut self) -> Expr<'a> {
-        let expr = self.parse_expr_send_ok();
+        let expr = self.parse_binary(0).0;
         if self.at(TokenKind::LeftArrow) {
             return self.misplaced_send(expr);
         }
@@ -91,8 +91,20 @@ impl<'a> Parser<'a> {
     /// Operators binding at least as tightly as `min_prec`. The second value is the span of
     /// the operator when the result is an unparenthesised comparison or range, which must
     /// not be an operand of another one.
+    ///
+    /// Every nesting construct recurses through here, so this frame is kept small (the
+    /// loop lives in `parse_binary_rest`); the same goes for `parse_unary`, `parse_postfix`
+    /// and `parse_primary`, which only dispatch.
     fn parse_binary(&mut self, min_prec: u8) -> (Expr<'a>, Option<Span>) {
-        let mut lhs = self.parse_unary();
+        let lhs = self.parse_unary();
+        match binary_op(self.peek()) {
+            Some((_, prec)) if prec >= min_prec => self.parse_binary_rest(lhs, min_prec),
+            _ => (lhs, None),
+        }
+    }
+
+    #[inline(never)]
+    fn parse_binary_rest(&mut self, mut lhs: Expr<'a>, min_prec: u8) -> (Expr<'a>, Option<Span>) {
         let mut lhs_chain: Option<(u8, Span)> = None;
         let base_depth = self.depth;
         let mut folds = 0u32;
@@ -111,30 +123,30 @@ impl<'a> Parser<'a> {
             if folds > 1 && !too_deep && !self.enter() {
                 too_deep = true;
             }
-            let span = lhs.span.to(rhs.span);
             lhs = if too_deep {
-                self.error_expr(span)
+                self.error_expr(lhs.span.to(rhs.span))
             } else {
-                let lhs_ref = self.alloc(lhs);
-                let rhs_ref = self.alloc(rhs);
-                let kind = match op {
-                    BinKind::Op(op) => ExprKind::Binary {
-                        op,
-                        lhs: lhs_ref,
-                        rhs: rhs_ref,
-                    },
-                    BinKind::Range { inclusive } => ExprKind::Range {
-                        start: lhs_ref,
-                        end: rhs_ref,
-                        inclusive,
-                    },
-                };
-                Expr { kind, span }
+                self.fold_binary(op, lhs, rhs)
             };
             lhs_chain = non_associative(prec).then_some((prec, op_span));
         }
         self.depth = base_depth;
         (lhs, lhs_chain.map(|(_, s)| s))
+    }
+
+    fn fold_binary(&mut self, op: BinKind, lhs: Expr<'a>, rhs: Expr<'a>) -> Expr<'a> {
+        let span = lhs.span.to(rhs.span);
+        let lhs = self.alloc(lhs);
+        let rhs = self.alloc(rhs);
+        let kind = match op {
+            BinKind::Op(op) => ExprKind::Binary { op, lhs, rhs },
+            BinKind::Range { inclusive } => ExprKind::Range {
+                start: lhs,
+                end: rhs,
+                inclusive,
+            },
+        };
+        Expr { kind, span }
     }
 
     /// E2001 when a comparison has a comparison operand, or a range a range operand.
@@ -161,18 +173,25 @@ impl<'a> Parser<'a> {
 
     /// Prefix operators (recursively, one nesting level each), then a postfix expression.
     fn parse_unary(&mut self) -> Expr<'a> {
+        match self.peek() {
+            TokenKind::Minus
+            | TokenKind::Bang
+            | TokenKind::LeftArrow
+            | TokenKind::Keyword(
+                Keyword::AddrOf | Keyword::Deref | Keyword::Await | Keyword::Resume,
+            ) => self.parse_prefix(),
+            _ => self.parse_postfix(),
+        }
+    }
+
+    #[inline(never)]
+    fn parse_prefix(&mut self) -> Expr<'a> {
         let make: fn(&'a Expr<'a>) -> ExprKind<'a> = match self.peek() {
             TokenKind::Minus => {
                 if let TokenKind::Int(MIN_MAGNITUDE) = self.nth(1)
                     && !starts_postfix(self.nth(2))
                 {
-                    // `-9223372036854775808` is one literal: i64::MIN.
-                    let start = self.bump().span;
-                    let end = self.bump().span;
-                    return Expr {
-                        kind: ExprKind::Int(i64::MIN),
-                        span: start.to(end),
-                    };
+                    return self.min_literal();
                 }
                 |e| ExprKind::Unary {
                     op: UnaryOp::Neg,
@@ -187,8 +206,7 @@ impl<'a> Parser<'a> {
             TokenKind::Keyword(Keyword::Deref) => ExprKind::Deref,
             TokenKind::Keyword(Keyword::Await) => ExprKind::Await,
             TokenKind::Keyword(Keyword::Resume) => ExprKind::Resume,
-            TokenKind::LeftArrow => ExprKind::Recv,
-            _ => return self.parse_postfix(),
+            _ => ExprKind::Recv,
         };
         if !self.enter() {
             return self.too_deep_expr();
@@ -203,10 +221,34 @@ impl<'a> Parser<'a> {
         }
     }
 
-    /// A primary expression and its postfix operations. Each operation after the first
-    /// counts one nesting level (the chain nests its receivers).
+    /// `-9223372036854775808` is one literal: i64::MIN.
+    fn min_literal(&mut self) -> Expr<'a> {
+        let start = self.bump().span;
+        let end = self.bump().span;
+        Expr {
+            kind: ExprKind::Int(i64::MIN),
+            span: start.to(end),
+        }
+    }
+
+    /// A primary expression and its postfix operations.
     pub(super) fn parse_postfix(&mut self) -> Expr<'a> {
-        let mut expr = self.parse_primary();
+        let expr = self.parse_primary();
+        match self.peek() {
+            TokenKind::Dot
+            | TokenKind::LParen
+            | TokenKind::LBracket
+            | TokenKind::ColonColon
+            | TokenKind::Lt
+            | TokenKind::LBrace => self.parse_postfix_rest(expr),
+            _ => expr,
+        }
+    }
+
+    /// The postfix chain after a primary. Each operation after the first counts one nesting
+    /// level (the chain nests its receivers).
+    #[inline(never)]
+    fn parse_postfix_rest(&mut self, mut expr: Expr<'a>) -> Expr<'a> {
         let base_depth = self.depth;
         let mut ops = 0u32;
         let mut too_deep = false;
@@ -449,6 +491,27 @@ impl<'a> Parser<'a> {
 
     /// Literals, names, groups, lists, dicts and the keyword-led expressions.
     fn parse_primary(&mut self) -> Expr<'a> {
+        match self.peek() {
+            TokenKind::LParen => self.parse_group(),
+            TokenKind::LBracket => self.parse_list(),
+            TokenKind::LBrace => self.parse_dict(),
+            TokenKind::Keyword(
+                Keyword::Function
+                | Keyword::Async
+                | Keyword::If
+                | Keyword::Match
+                | Keyword::Coroutine
+                | Keyword::Create
+                | Keyword::Spawn
+                | Keyword::Suspend,
+            ) => self.parse_keyword_expr(),
+            _ => self.parse_atom(),
+        }
+    }
+
+    /// A literal, a name, 真 假 空 自己 — or E2001 when nothing here starts an expression.
+    #[inline(never)]
+    fn parse_atom(&mut self) -> Expr<'a> {
         let tok = self.tok();
         let kind = match tok.kind {
             TokenKind::Int(value) => {
@@ -469,10 +532,11 @@ impl<'a> Parser<'a> {
             TokenKind::Keyword(Keyword::False) => ExprKind::Bool(false),
             TokenKind::Keyword(Keyword::Nil) => ExprKind::Nil,
             TokenKind::Keyword(Keyword::SelfValue) => ExprKind::SelfValue,
-            TokenKind::LParen => return self.parse_group(),
-            TokenKind::LBracket => return self.parse_list(),
-            TokenKind::LBrace => return self.parse_dict(),
-            _ => return self.parse_keyword_expr(),
+            _ => {
+                self.error_expected("表达式");
+                let at = tok.span.start;
+                return self.error_expr(Span::new(at, at));
+            }
         };
         self.bump();
         Expr {
@@ -481,7 +545,7 @@ impl<'a> Parser<'a> {
         }
     }
 
-    /// The expressions led by a keyword, or E2001 when nothing here starts an expression.
+    /// The expressions led by a keyword.
     fn parse_keyword_expr(&mut self) -> Expr<'a> {
         match self.peek() {
             TokenKind::Keyword(Keyword::Function) => self.parse_closure(),
@@ -496,11 +560,7 @@ impl<'a> Parser<'a> {
                 self.parse_task()
             }
             TokenKind::Keyword(Keyword::Suspend) => self.parse_suspend(),
-            _ => {
-                self.error_expected("表达式");
-                let at = self.span().start;
-                self.error_expr(Span::new(at, at))
-            }
+            _ => self.parse_atom(),
         }
     }
 

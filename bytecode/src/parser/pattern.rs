@@ -10,6 +10,12 @@ use crate::source::Span;
 use crate::token::{Keyword, TokenKind};
 
 impl<'a> Parser<'a> {
+    /// A pattern, in the arena.
+    pub(super) fn parse_pattern_ref(&mut self) -> &'a Pattern<'a> {
+        let pattern = self.parse_pattern();
+        self.alloc(pattern)
+    }
+
     /// A pattern, with `|` alternatives.
     pub(super) fn parse_pattern(&mut self) -> Pattern<'a> {
         let first = self.parse_single_pattern();

@@ -80,24 +80,32 @@ impl<'a> Parser<'a> {
 
     /// `{ 语句… 尾表达式 }`. Without a `{` here: E2001 and an empty block.
     pub(super) fn parse_block(&mut self) -> &'a Block<'a> {
-        let open = self.span();
         if !self.at(TokenKind::LBrace) {
             self.error_expected("「{」");
-            return self.alloc(Block {
-                stmts: &[],
-                tail: None,
-                span: Span::new(open.start, open.start),
-            });
+            let at = self.span().start;
+            return self.empty_block(Span::new(at, at));
         }
         if !self.enter() {
             let span = self.skip_too_deep();
-            return self.alloc(Block {
-                stmts: &[],
-                tail: None,
-                span,
-            });
+            return self.empty_block(span);
         }
-        self.bump();
+        let block = self.parse_block_body();
+        self.leave();
+        block
+    }
+
+    fn empty_block(&self, span: Span) -> &'a Block<'a> {
+        self.alloc(Block {
+            stmts: &[],
+            tail: None,
+            span,
+        })
+    }
+
+    /// From the `{` to the `}` of a block; the nesting level is already entered.
+    #[inline(never)]
+    fn parse_block_body(&mut self) -> &'a Block<'a> {
+        let open = self.bump().span;
         // A `{` is a strong synchronisation point: an error before it (in a header or a
         // parameter list) says nothing about the statements inside.
         self.recovering = false;
@@ -119,7 +127,6 @@ impl<'a> Parser<'a> {
             self.ensure_progress(before);
         }
         self.no_struct = saved;
-        self.leave();
         self.close_group(TokenKind::RBrace, open);
         self.alloc(Block {
             stmts: stmts.into_bump_slice(),
@@ -139,9 +146,38 @@ impl<'a> Parser<'a> {
 
     /// An expression statement, an assignment or a send.
     fn parse_expr_stmt(&mut self, ctx: StmtContext) -> Stmt<'a> {
+        match self.peek() {
+            TokenKind::LBrace | TokenKind::Keyword(Keyword::If | Keyword::Match) => {
+                self.parse_block_like_stmt()
+            }
+            _ => self.parse_simple_stmt(ctx),
+        }
+    }
+
+    /// A block-like expression at the start of a statement ends at its `}`; a `;` after it
+    /// is optional.
+    #[inline(never)]
+    fn parse_block_like_stmt(&mut self) -> Stmt<'a> {
+        let start = self.span();
+        let expr = match self.peek() {
+            TokenKind::LBrace => self.parse_block_expr(),
+            TokenKind::Keyword(Keyword::If) => self.parse_if_expr(),
+            _ => self.parse_match_expr(),
+        };
+        let expr = self.alloc(expr);
+        let semi = self.eat(TokenKind::Semi);
+        Stmt {
+            kind: StmtKind::Expr { expr, semi },
+            span: self.span_from(start),
+        }
+    }
+
+    #[inline(never)]
+    fn parse_simple_stmt(&mut self, ctx: StmtContext) -> Stmt<'a> {
         let first = self.tok();
         let reported = self.diags.len();
-        let stmt = self.parse_expr_stmt_inner(ctx);
+        let expr = self.parse_expr_send_ok();
+        let stmt = self.finish_simple_stmt(first.span, expr, ctx);
         // `如果计数 > 0 { … }` lexes as the name 如果计数: say so when it went wrong.
         if self.diags.len() > reported
             && let TokenKind::Ident(name) = first.kind
@@ -152,25 +188,8 @@ impl<'a> Parser<'a> {
         stmt
     }
 
-    fn parse_expr_stmt_inner(&mut self, ctx: StmtContext) -> Stmt<'a> {
-        let start = self.span();
-        // A block-like expression at the start of a statement ends at its `}`.
-        let block_like = match self.peek() {
-            TokenKind::LBrace => Some(self.parse_block_expr()),
-            TokenKind::Keyword(Keyword::If) => Some(self.parse_if_expr()),
-            TokenKind::Keyword(Keyword::Match) => Some(self.parse_match_expr()),
-            _ => None,
-        };
-        if let Some(expr) = block_like {
-            let semi = self.eat(TokenKind::Semi);
-            let expr = self.alloc(expr);
-            return Stmt {
-                kind: StmtKind::Expr { expr, semi },
-                span: self.span_from(start),
-            };
-        }
-
-        let expr = self.parse_expr_send_ok();
+    /// After a statement's leading expression: an assignment, a send, or the `;`.
+    fn finish_simple_stmt(&mut self, start: Span, expr: Expr<'a>, ctx: StmtContext) -> Stmt<'a> {
         let kind = if let Some(op) = assign_op(self.peek()) {
             self.parse_assign_rest(expr, op)
         } else if self.eat(TokenKind::LeftArrow) {
@@ -241,14 +260,12 @@ impl<'a> Parser<'a> {
             span: self.prev_span.after(),
         });
         let ty = if self.eat(TokenKind::Colon) {
-            let ty = self.parse_type();
-            Some(&*self.alloc(ty))
+            Some(self.parse_type_ref())
         } else {
             None
         };
         let value = if self.eat(TokenKind::Eq) {
-            let value = self.parse_expr();
-            Some(&*self.alloc(value))
+            Some(self.parse_expr_ref())
         } else {
             None
         };
@@ -264,6 +281,13 @@ impl<'a> Parser<'a> {
             kind: StmtKind::Let(decl),
             span: self.span_from(start),
         }
+    }
+
+    /// An expression, in the arena.
+    #[inline(never)]
+    pub(super) fn parse_expr_ref(&mut self) -> &'a Expr<'a> {
+        let expr = self.parse_expr();
+        self.alloc(expr)
     }
 
     fn parse_let(&mut self, public: bool) -> Stmt<'a> {

@@ -44,6 +44,12 @@ impl<'a> Parser<'a> {
         }
     }
 
+    /// A type, in the arena.
+    pub(super) fn parse_type_ref(&mut self) -> &'a TypeExpr<'a> {
+        let ty = self.parse_type();
+        self.alloc(ty)
+    }
+
     /// `<类型, …>` (at the `<`); at least one argument, a trailing comma is fine.
     pub(super) fn parse_type_args(&mut self) -> &'a [TypeExpr<'a>] {
         if !self.enter() {
