@@ -314,5 +314,4 @@ impl<'a> Parser<'a> {
             span,
         }
     }
-
 }

@@ -3,8 +3,8 @@
 
 use super::Parser;
 use crate::ast::{
-    EnumDecl, Expr, ExprKind, FieldDecl, FunctionDecl, Ident, MethodsDecl, Param, Stmt,
-    StmtKind, StructDecl, TypeExpr, VariantDecl,
+    EnumDecl, Expr, ExprKind, FieldDecl, FunctionDecl, Ident, MethodsDecl, Param, Stmt, StmtKind,
+    StructDecl, TypeExpr, VariantDecl,
 };
 use crate::source::Span;
 use crate::token::{Keyword, TokenKind};

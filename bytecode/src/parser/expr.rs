@@ -150,13 +150,7 @@ impl<'a> Parser<'a> {
     }
 
     /// E2001 when a comparison has a comparison operand, or a range a range operand.
-    fn check_chain(
-        &mut self,
-        prec: u8,
-        op_span: Span,
-        lhs: Option<(u8, Span)>,
-        rhs: Option<Span>,
-    ) {
+    fn check_chain(&mut self, prec: u8, op_span: Span, lhs: Option<(u8, Span)>, rhs: Option<Span>) {
         let is_range = prec == 5;
         let lhs_clash = lhs.is_some_and(|(p, _)| (p == 5) == is_range);
         // The rhs binds tighter, so it can only be a comparison under `==`/`!=`.
@@ -258,9 +252,7 @@ impl<'a> Parser<'a> {
                 TokenKind::LParen => self.parse_call(expr),
                 TokenKind::LBracket => self.parse_index(expr),
                 TokenKind::ColonColon => self.parse_path(expr),
-                TokenKind::Lt if is_path(&expr) && self.generic_ahead() => {
-                    self.parse_generic(expr)
-                }
+                TokenKind::Lt if is_path(&expr) && self.generic_ahead() => self.parse_generic(expr),
                 TokenKind::LBrace if !self.no_struct && is_path(&expr) => {
                     self.parse_struct_lit(expr)
                 }
@@ -339,7 +331,8 @@ impl<'a> Parser<'a> {
     /// `限定::名`: the qualifier is a name, a module member or a generic instantiation.
     fn parse_path(&mut self, qualifier: Expr<'a>) -> Expr<'a> {
         let sep = self.bump().span;
-        let qualifier_ok = is_path(&qualifier) || matches!(qualifier.kind, ExprKind::Generic { .. });
+        let qualifier_ok =
+            is_path(&qualifier) || matches!(qualifier.kind, ExprKind::Generic { .. });
         if !qualifier_ok && !matches!(qualifier.kind, ExprKind::Error) {
             self.error_at(sep, "：「::」前面应是类型名，如 形状::圆");
         }
@@ -464,11 +457,7 @@ impl<'a> Parser<'a> {
 
     /// Comma-separated expressions up to `close` (already past the opener at `open`); a
     /// trailing comma is fine. Consumes the closer.
-    pub(super) fn parse_expr_list(
-        &mut self,
-        close: TokenKind<'a>,
-        open: Span,
-    ) -> &'a [Expr<'a>] {
+    pub(super) fn parse_expr_list(&mut self, close: TokenKind<'a>, open: Span) -> &'a [Expr<'a>] {
         let saved = std::mem::replace(&mut self.no_struct, false);
         let mut items = self.new_vec();
         while !self.at(close) && !self.at_eof() {

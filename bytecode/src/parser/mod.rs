@@ -264,10 +264,11 @@ impl<'a> Parser<'a> {
         if self.recovering || span.start >= self.swallowed_from {
             return false;
         }
-        // A lexer error between the previous token and this one.
+        // A lexer error between the previous token and the current one.
         let gap_start = self.prev_span.end.min(span.start);
+        let gap_end = self.span().start.max(span.start);
         let i = self.lex_errors.partition_point(|&s| s < gap_start);
-        !self.lex_errors.get(i).is_some_and(|&s| s <= span.start)
+        !self.lex_errors.get(i).is_some_and(|&s| s <= gap_end)
     }
 
     /// Reports `diag` unless recovering (see `should_report`), and enters recovery.
@@ -420,7 +421,9 @@ impl<'a> Parser<'a> {
                 }
                 if matches!(kind, TokenKind::Semi | TokenKind::RBrace | TokenKind::Eof)
                     || Self::starts_statement(kind)
+                    || (kind == TokenKind::LBrace && close != TokenKind::RBrace)
                 {
+                    // A `{` after a broken `(…` or `[…` most likely opens a body.
                     return false;
                 }
             }
@@ -481,6 +484,7 @@ impl<'a> Parser<'a> {
                         | TokenKind::RBracket
                         | TokenKind::RBrace
                 ) || Self::starts_statement(kind)
+                    || (kind == TokenKind::LBrace && close != TokenKind::RBrace)
                 {
                     return;
                 }

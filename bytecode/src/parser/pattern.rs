@@ -2,9 +2,7 @@
 //! qualified variants `形状::圆(r)` / `模块.形状::无`, and struct patterns `点 { x, y: 0 }`.
 
 use super::Parser;
-use crate::ast::{
-    Expr, ExprKind, FieldPattern, Ident, Literal, Pattern, PatternKind, TypePath,
-};
+use crate::ast::{Expr, ExprKind, FieldPattern, Ident, Literal, Pattern, PatternKind, TypePath};
 use crate::diagnostic::Code;
 use crate::source::Span;
 use crate::token::{Keyword, TokenKind};

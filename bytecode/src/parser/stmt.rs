@@ -43,9 +43,7 @@ impl<'a> Parser<'a> {
             TokenKind::Keyword(K::While) => self.parse_while(),
             TokenKind::Keyword(K::For) => self.parse_for(),
             TokenKind::Keyword(K::Loop) => self.parse_loop(),
-            TokenKind::Keyword(K::Return | K::Break | K::Continue | K::Throw) => {
-                self.parse_jump()
-            }
+            TokenKind::Keyword(K::Return | K::Break | K::Continue | K::Throw) => self.parse_jump(),
             TokenKind::Keyword(K::Try) => self.parse_try(),
             TokenKind::Keyword(K::Select) => self.parse_select(),
             TokenKind::Keyword(K::Package) => self.parse_package(true),
@@ -297,6 +295,12 @@ impl<'a> Parser<'a> {
 
     /// A statement header's expression: `名 {` is not a struct literal in it.
     pub(super) fn parse_header_expr(&mut self) -> Expr<'a> {
+        if self.at(TokenKind::LBrace) {
+            // `如果 { … }`: the condition is missing (a dict here would only confuse).
+            self.error_expected("表达式");
+            let at = self.span().start;
+            return self.error_expr(Span::new(at, at));
+        }
         let saved = std::mem::replace(&mut self.no_struct, true);
         let expr = self.parse_expr();
         self.no_struct = saved;

@@ -60,8 +60,7 @@ impl<'a> Parser<'a> {
         let mut args = self.new_vec();
         loop {
             args.push(self.parse_type());
-            if !self.eat(TokenKind::Comma) || matches!(self.peek(), TokenKind::Gt | TokenKind::Ge)
-            {
+            if !self.eat(TokenKind::Comma) || matches!(self.peek(), TokenKind::Gt | TokenKind::Ge) {
                 break;
             }
         }
