@@ -59,7 +59,7 @@ impl<'a> Parser<'a> {
             };
             stmts.push(stmt);
             if self.recovering {
-                self.synchronize(StmtContext::TopLevel);
+                self.synchronize(StmtContext::TopLevel, before);
             }
             if self.pos == before {
                 debug_assert!(false, "顶层语句没有消耗记号：{:?}", self.tok());

@@ -376,7 +376,13 @@ impl<'a> Parser<'a> {
     /// past the next `;` at this nesting level, or up to the `}` that closes the current
     /// block, or up to a token that starts a statement. At the top level a stray `}` is
     /// skipped too. In a 选择 arm, `情况` and `默认` also stop.
-    fn synchronize(&mut self, ctx: StmtContext) {
+    ///
+    /// `before` is where the failed statement started: if it consumed nothing, its first
+    /// token is skipped, so that the list always makes progress.
+    fn synchronize(&mut self, ctx: StmtContext, before: usize) {
+        if self.pos == before {
+            self.bump();
+        }
         let mut nesting = 0u32;
         loop {
             let kind = self.peek();

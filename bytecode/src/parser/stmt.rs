@@ -61,6 +61,10 @@ impl<'a> Parser<'a> {
             self.recovering = false;
             return;
         }
+        // Only a plain missing `;` can be mended by pretending it was there; after an
+        // earlier error in the statement, the statement list resynchronises.
+        let plain =
+            !self.recovering && !matches!(self.peek(), TokenKind::RParen | TokenKind::RBracket);
         self.error_missing_semi();
         let next = self.tok();
         let gap = self
@@ -68,9 +72,10 @@ impl<'a> Parser<'a> {
             .text
             .get(self.prev_span.end as usize..next.span.start as usize)
             .unwrap_or("");
-        if gap.contains('\n')
-            || Self::starts_statement(next.kind)
-            || matches!(next.kind, TokenKind::RBrace | TokenKind::Eof)
+        if plain
+            && (gap.contains('\n')
+                || Self::starts_statement(next.kind)
+                || matches!(next.kind, TokenKind::RBrace | TokenKind::Eof))
         {
             self.recovering = false;
         }
@@ -120,7 +125,7 @@ impl<'a> Parser<'a> {
                 _ => stmts.push(stmt),
             }
             if self.recovering {
-                self.synchronize(StmtContext::Block);
+                self.synchronize(StmtContext::Block, before);
             }
             self.ensure_progress(before);
         }
@@ -484,7 +489,7 @@ impl<'a> Parser<'a> {
                     }
                     _ => {
                         self.error_expected("「情况」或「默认」");
-                        self.synchronize(StmtContext::SelectArm);
+                        self.synchronize(StmtContext::SelectArm, before);
                         self.ensure_progress(before);
                         continue;
                     }
@@ -564,7 +569,7 @@ impl<'a> Parser<'a> {
             let before = self.pos;
             stmts.push(self.parse_stmt(StmtContext::SelectArm));
             if self.recovering {
-                self.synchronize(StmtContext::SelectArm);
+                self.synchronize(StmtContext::SelectArm, before);
             }
             self.ensure_progress(before);
         }
