@@ -369,12 +369,15 @@ pub struct FieldInit<'a> {
     pub value: Option<&'a Expr<'a>>,
 }
 
-/// `类型::名`, `模块.类型::名`, `形状::圆`. `qualifier` is what stands before the last
-/// `::`: a name, a module member, or a generic instantiation.
+/// A path naming a type member or a type.
+///
+/// - In `类型::名`, `模块.类型::名`, `形状::圆` (ExprKind::Path and variant patterns),
+///   `qualifier` is the expression before the last `::` (`类型`, `模块.类型`, or a generic
+///   `未来<整数>`) and `name` is what follows it.
+/// - In a struct literal or struct pattern, `name` is the struct's name and `qualifier` is
+///   the module part before it, if any: `点 {…}` has none, `模块.点 {…}` has `模块`.
 #[derive(Debug)]
 pub struct TypePath<'a> {
-    /// For a struct literal `点 { … }` this is the whole path (`点` or `模块.点`) and
-    /// `name` is the struct's name; for `a::b` it is `a`.
     pub qualifier: Option<&'a Expr<'a>>,
     pub name: Ident<'a>,
     pub span: Span,

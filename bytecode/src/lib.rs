@@ -14,3 +14,7 @@ pub mod lexer;
 pub mod parser;
 pub mod source;
 pub mod token;
+pub mod compiler;
+pub mod opcode;
+pub mod proto;
+pub mod verify;

@@ -1,1 +1,26 @@
-//! placeholder
+//! 气 (Qi) virtual machine: values, heap objects, the interpreter, and (later) tasks and
+//! the scheduler.
+//!
+//! Layers, bottom up: [`value`] (the 16-byte value and its reference counting),
+//! [`object`] (heap objects), [`ops`] and [`print`] (operators and printed forms),
+//! [`interp`] (frames and the interpreter loop), [`loader`] and [`program`] (getting a
+//! file from disk to its exit code). Built-in functions are not defined here: the
+//! standard library registers them through a [`vm::VmBuilder`].
+//!
+//! The VM never recurses on the Rust stack for a Qi call, never panics on user input,
+//! and keeps all of its `unsafe` in `value/mod.rs`, `interp/frame.rs` and
+//! `object/function.rs`.
+
+pub mod fiber;
+pub mod interp;
+pub mod loader;
+pub mod native;
+pub mod object;
+pub mod ops;
+pub mod print;
+pub mod program;
+pub mod symbol;
+pub mod value;
+pub mod vm;
+
+pub use value::{Tag, Value};

@@ -27,6 +27,8 @@ use crate::source::{SourceFile, Span};
 #[derive(Clone, Debug)]
 pub struct Diagnostic {
     pub code: Code,
+    /// A code the program chose (`错误("E123", "坏了")`), shown instead of `code`.
+    pub custom_code: Option<String>,
     /// The first line after `错误[E…]：`; starts as the catalogue title, sites may add the
     /// specifics (`未定义的名字「计数」`).
     pub message: String,
@@ -44,6 +46,7 @@ impl Diagnostic {
     pub fn new(code: Code, file: &Arc<SourceFile>, span: Span) -> Diagnostic {
         Diagnostic {
             code,
+            custom_code: None,
             message: code.title().to_string(),
             location: Some((file.clone(), span)),
             hint: code.default_hint().map(str::to_string),
@@ -55,6 +58,7 @@ impl Diagnostic {
     pub fn bare(code: Code) -> Diagnostic {
         Diagnostic {
             code,
+            custom_code: None,
             message: code.title().to_string(),
             location: None,
             hint: code.default_hint().map(str::to_string),
@@ -86,6 +90,11 @@ impl Diagnostic {
 
     pub fn is_warning(&self) -> bool {
         self.code.is_warning()
+    }
+
+    /// The code as shown: `E7001`, or the program's own.
+    pub fn code_text(&self) -> &str {
+        self.custom_code.as_deref().unwrap_or(self.code.as_str())
     }
 
     /// `路径:行:列` of the primary location, if any.

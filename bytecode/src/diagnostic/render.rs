@@ -27,7 +27,7 @@ pub fn render(diag: &Diagnostic, color: bool) -> String {
     } else {
         ("错误", RED)
     };
-    out.push_str(&paint(style, &format!("{kind}[{}]", diag.code.as_str())));
+    out.push_str(&paint(style, &format!("{kind}[{}]", diag.code_text())));
     out.push_str(&paint(BOLD, &format!("：{}", diag.message)));
     out.push('\n');
 

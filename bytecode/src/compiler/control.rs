@@ -1,0 +1,350 @@
+//! Control flow: conditions, 如果, loops, 返回/跳出/继续, and 尝试/捕获/最终.
+//!
+//! `最终` blocks are compiled inline on every path out of their `尝试`: the normal end,
+//! each `返回`/`跳出`/`继续` that leaves it (after popping the handler), and a handler path
+//! that runs the block and rethrows. A `返回` inside a `最终` therefore replaces whatever
+//! was pending, as QI-LANGUAGE.md §10 asks.
+
+use crate::ast::*;
+use crate::diagnostic::Code;
+use crate::opcode::Op;
+use crate::source::Span;
+
+use super::Compiler;
+use super::function::{LoopCtx, TryCtx};
+
+impl<'a> Compiler<'a, '_> {
+    /// Emits a test of `cond` and returns the jumps to patch to the "false" target.
+    pub fn cond_jumps(&mut self, cond: &'a Expr<'a>) -> Vec<usize> {
+        self.check_literal_condition(cond);
+        let mark = self.fref().free_reg;
+        let jumps = match &cond.kind {
+            ExprKind::Binary { op, lhs, rhs }
+                if matches!(
+                    op,
+                    BinaryOp::Lt | BinaryOp::Le | BinaryOp::Gt | BinaryOp::Ge | BinaryOp::Eq | BinaryOp::Ne
+                ) =>
+            {
+                self.check_literal_operands(*op, lhs, rhs, cond.span);
+                let l = self.expr_reg(lhs);
+                let r = self.expr_reg(rhs);
+                let test = match op {
+                    BinaryOp::Lt => Op::TestLt,
+                    BinaryOp::Le => Op::TestLe,
+                    BinaryOp::Gt => Op::TestGt,
+                    BinaryOp::Ge => Op::TestGe,
+                    BinaryOp::Eq => Op::TestEq,
+                    _ => Op::TestNe,
+                };
+                self.f().op(test, l, r, 0, cond.span);
+                vec![self.f().jump(Op::Jmp, 0, cond.span)]
+            }
+            ExprKind::Binary {
+                op: BinaryOp::And,
+                lhs,
+                rhs,
+            } => {
+                let mut j = self.cond_jumps(lhs);
+                j.extend(self.cond_jumps(rhs));
+                j
+            }
+            _ => {
+                let r = self.expr_reg(cond);
+                vec![self.f().jump(Op::JmpIfNot, r, cond.span)]
+            }
+        };
+        self.f().free_to(mark);
+        jumps
+    }
+
+    fn patch_all_here(&mut self, jumps: Vec<usize>) {
+        for j in jumps {
+            self.f().patch_to_here(j);
+        }
+    }
+
+    /// A block's statements and its value into `dst` (空 without a tail).
+    pub fn block_value(&mut self, block: &'a Block<'a>, dst: u16) {
+        self.f().begin_scope();
+        for s in block.stmts {
+            self.stmt(s);
+        }
+        match block.tail {
+            Some(t) => self.expr(t, dst),
+            None => {
+                let end = Span::new(block.span.end.saturating_sub(1), block.span.end);
+                self.f().op(Op::LoadNil, dst, 0, 0, end);
+            }
+        }
+        self.f().end_scope();
+    }
+
+    /// A block run for its effects.
+    pub fn block_discard(&mut self, block: &'a Block<'a>) {
+        self.f().begin_scope();
+        for s in block.stmts {
+            self.stmt(s);
+        }
+        if let Some(t) = block.tail {
+            self.expr_stmt(t);
+        }
+        self.f().end_scope();
+    }
+
+    pub fn if_expr(
+        &mut self,
+        cond: &'a Expr<'a>,
+        then: &'a Block<'a>,
+        otherwise: Option<&'a Expr<'a>>,
+        dst: u16,
+        span: Span,
+    ) {
+        let false_jumps = self.cond_jumps(cond);
+        self.block_value(then, dst);
+        let end = self.f().jump(Op::Jmp, 0, span);
+        self.patch_all_here(false_jumps);
+        match otherwise {
+            Some(e) => self.expr(e, dst),
+            None => {
+                self.f().op(Op::LoadNil, dst, 0, 0, span);
+            }
+        }
+        self.f().patch_to_here(end);
+    }
+
+    fn begin_loop(&mut self, continue_target: Option<usize>) {
+        let f = self.f();
+        let ctx = LoopCtx {
+            break_jumps: Vec::new(),
+            continue_target,
+            continue_jumps: Vec::new(),
+            try_depth: f.tries.len(),
+        };
+        f.loops.push(ctx);
+    }
+
+    /// Ends a loop: `跳出` jumps land here; pending `继续` jumps land at `continue_at`.
+    fn end_loop(&mut self, continue_at: Option<usize>) {
+        let Some(ctx) = self.f().loops.pop() else {
+            return;
+        };
+        if let Some(at) = continue_at {
+            for j in ctx.continue_jumps {
+                self.f().patch(j, at);
+            }
+        }
+        self.patch_all_here(ctx.break_jumps);
+    }
+
+    pub fn while_loop(&mut self, cond: &'a Expr<'a>, body: &'a Block<'a>) {
+        let start = self.fref().pc();
+        let exits = self.cond_jumps(cond);
+        self.begin_loop(Some(start));
+        self.block_discard(body);
+        self.f().loop_to(start, body.span.after());
+        self.patch_all_here(exits);
+        self.end_loop(None);
+    }
+
+    pub fn infinite_loop(&mut self, body: &'a Block<'a>) {
+        let start = self.fref().pc();
+        self.begin_loop(Some(start));
+        self.block_discard(body);
+        self.f().loop_to(start, body.span.after());
+        self.end_loop(None);
+    }
+
+    pub fn for_loop(&mut self, var: Ident<'a>, iter: &'a Expr<'a>, body: &'a Block<'a>, span: Span) {
+        let mark = self.fref().free_reg;
+        if let ExprKind::Range {
+            start,
+            end,
+            inclusive,
+        } = &iter.kind
+        {
+            // A literal range: a counting loop, no iterator object.
+            let base = self.f().alloc_n(2);
+            self.expr(start, base);
+            self.expr(end, base + 1);
+            let prep = if *inclusive { Op::ForPrepIncl } else { Op::ForPrep };
+            self.f().op(prep, base, 0, 0, iter.span);
+            let exit = self.f().jump(Op::Jmp, 0, iter.span);
+            let body_start = self.fref().pc();
+            self.begin_loop(None);
+            self.f().begin_scope();
+            let v = self.f().alloc();
+            self.f().op(Op::Move, v, base, 0, var.span);
+            if self.res.captured.contains(&var.span.start) {
+                self.f().op(Op::NewCell, v, 0, 0, var.span);
+            }
+            self.declare_local(var, v, false, None);
+            self.block_discard(body);
+            self.f().end_scope();
+            let step = self.fref().pc();
+            let offset = body_start as i64 - (step as i64 + 1);
+            self.f()
+                .emit(crate::opcode::Instr::with_sbx(Op::ForLoop, base, offset as i32), span);
+            self.f().patch_to_here(exit);
+            self.end_loop(Some(step));
+        } else {
+            let it = self.f().alloc();
+            self.expr(iter, it);
+            self.f().op(Op::IterInit, it, it, 0, iter.span);
+            let start = self.fref().pc();
+            self.f().begin_scope();
+            let v = self.f().alloc();
+            self.f().op(Op::IterNext, it, v, 0, iter.span);
+            let exit = self.f().jump(Op::Jmp, 0, iter.span);
+            self.begin_loop(Some(start));
+            if self.res.captured.contains(&var.span.start) {
+                self.f().op(Op::NewCell, v, 0, 0, var.span);
+            }
+            self.declare_local(var, v, false, None);
+            self.block_discard(body);
+            self.f().loop_to(start, body.span.after());
+            self.f().end_scope();
+            self.f().patch_to_here(exit);
+            self.end_loop(None);
+        }
+        self.f().free_to(mark);
+    }
+
+    /// Pops handlers and runs `最终` blocks of the `尝试` regions above `depth`, innermost
+    /// first, as a jump out of them requires.
+    fn unwind_tries(&mut self, depth: usize, span: Span) {
+        let saved: Vec<TryCtx<'a>> = self.fref().tries.clone();
+        for i in (depth..saved.len()).rev() {
+            let t = saved[i];
+            self.f().tries.truncate(i);
+            if t.handler_active {
+                self.f().op(Op::PopHandler, 0, 0, 0, span);
+            }
+            if let Some(fin) = t.finally {
+                self.block_discard(fin);
+            }
+        }
+        self.f().tries = saved;
+    }
+
+    pub fn return_stmt(&mut self, value: Option<&'a Expr<'a>>, span: Span) {
+        let mark = self.fref().free_reg;
+        let r = self.f().alloc();
+        match value {
+            Some(v) => self.expr(v, r),
+            None => {
+                self.f().op(Op::LoadNil, r, 0, 0, span);
+            }
+        }
+        self.unwind_tries(0, span);
+        let at = value.map_or(span, |v| v.span);
+        self.emit_return(r, at);
+        self.f().free_to(mark);
+    }
+
+    pub fn break_stmt(&mut self, span: Span) {
+        let Some(depth) = self.fref().loops.last().map(|l| l.try_depth) else {
+            let d = self
+                .diag(Code::E2001, span)
+                .with_detail("：「跳出」只能用在循环里");
+            self.error(d);
+            return;
+        };
+        self.unwind_tries(depth, span);
+        let j = self.f().jump(Op::Jmp, 0, span);
+        if let Some(l) = self.f().loops.last_mut() {
+            l.break_jumps.push(j);
+        }
+    }
+
+    pub fn continue_stmt(&mut self, span: Span) {
+        let Some((depth, target)) = self
+            .fref()
+            .loops
+            .last()
+            .map(|l| (l.try_depth, l.continue_target))
+        else {
+            let d = self
+                .diag(Code::E2001, span)
+                .with_detail("：「继续」只能用在循环里");
+            self.error(d);
+            return;
+        };
+        self.unwind_tries(depth, span);
+        match target {
+            Some(t) => self.f().loop_to(t, span),
+            None => {
+                let j = self.f().jump(Op::Jmp, 0, span);
+                if let Some(l) = self.f().loops.last_mut() {
+                    l.continue_jumps.push(j);
+                }
+            }
+        }
+    }
+
+    pub fn try_stmt(&mut self, t: &'a TryStmt<'a>, span: Span) {
+        let mark = self.fref().free_reg;
+        let err = self.f().alloc();
+        let handler = self.f().jump(Op::PushHandler, err, span);
+        self.f().tries.push(TryCtx {
+            handler_active: true,
+            finally: t.finally,
+        });
+        self.block_discard(t.body);
+        self.f().tries.pop();
+        self.f().op(Op::PopHandler, 0, 0, 0, t.body.span.after());
+        if let Some(fin) = t.finally {
+            self.block_discard(fin);
+        }
+        let mut ends = vec![self.f().jump(Op::Jmp, 0, span)];
+        self.f().patch_to_here(handler);
+        match &t.catch {
+            Some(catch) => {
+                let rethrow = t.finally.map(|_| {
+                    let err2 = self.f().alloc();
+                    let h = self.f().jump(Op::PushHandler, err2, catch.span);
+                    (err2, h)
+                });
+                if t.finally.is_some() {
+                    self.f().tries.push(TryCtx {
+                        handler_active: true,
+                        finally: t.finally,
+                    });
+                }
+                self.f().begin_scope();
+                if let Some(b) = catch.binding {
+                    if self.res.captured.contains(&b.span.start) {
+                        self.f().op(Op::NewCell, err, 0, 0, b.span);
+                    }
+                    self.declare_binding_at(b, err);
+                }
+                self.block_discard(catch.body);
+                self.f().end_scope();
+                if let (Some(fin), Some((err2, h))) = (t.finally, rethrow) {
+                    self.f().tries.pop();
+                    self.f().op(Op::PopHandler, 0, 0, 0, catch.body.span.after());
+                    self.block_discard(fin);
+                    ends.push(self.f().jump(Op::Jmp, 0, span));
+                    self.f().patch_to_here(h);
+                    self.block_discard(fin);
+                    self.f().op(Op::Throw, err2, 0, 0, fin.span);
+                }
+            }
+            None => {
+                if let Some(fin) = t.finally {
+                    self.block_discard(fin);
+                    self.f().op(Op::Throw, err, 0, 0, fin.span);
+                }
+            }
+        }
+        for e in ends {
+            self.f().patch_to_here(e);
+        }
+        self.f().free_to(mark);
+    }
+
+    /// Declares an immutable binding at an already-allocated register below `free_reg`
+    /// (a catch variable), without disturbing the temporaries above it.
+    fn declare_binding_at(&mut self, name: Ident<'a>, reg: u16) {
+        self.declare_local(name, reg, false, None);
+    }
+}

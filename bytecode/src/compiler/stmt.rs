@@ -1,0 +1,420 @@
+//! Statements, declarations of variables, assignments, and function bodies.
+
+use std::sync::Arc;
+
+use crate::ast::*;
+use crate::diagnostic::Code;
+use crate::opcode::Op;
+use crate::proto::{Constant, FunctionKind, FunctionProto};
+use crate::source::Span;
+
+use super::Compiler;
+use super::function::{FunctionBuilder, Local};
+use super::names::NameRef;
+
+impl<'a> Compiler<'a, '_> {
+    pub fn stmt(&mut self, s: &'a Stmt<'a>) {
+        match s.kind {
+            StmtKind::Package(_) | StmtKind::Empty => {}
+            StmtKind::Import(_) => {
+                let d = self
+                    .diag(Code::E2001, s.span)
+                    .with_detail("：「导入」只能写在文件开头")
+                    .with_hint("把「导入」移到文件最前面（「包」声明之后）");
+                self.error(d);
+            }
+            StmtKind::Struct(d) => self.nested_declaration(d.name, "结构体"),
+            StmtKind::Enum(d) => self.nested_declaration(d.name, "枚举"),
+            StmtKind::Methods(d) => self.nested_declaration(d.target, "方法"),
+            StmtKind::Function(f) => {
+                if self.fns.len() > 1 || self.fref().scope_marks.len() > 1 {
+                    self.local_function(f);
+                }
+                // Top-level functions were compiled in the declaration pass.
+            }
+            StmtKind::Let(decl) => self.let_decl(decl, s.span),
+            StmtKind::Expr { expr, .. } => self.expr_stmt(expr),
+            StmtKind::Assign { target, op, value } => self.assign(target, op, value, s.span),
+            StmtKind::Send { .. } => self.unsupported(s.span, "通道发送"),
+            StmtKind::While { cond, body } => self.while_loop(cond, body),
+            StmtKind::For { var, iter, body } => self.for_loop(var, iter, body, s.span),
+            StmtKind::Loop { body } => self.infinite_loop(body),
+            StmtKind::Return(value) => self.return_stmt(value, s.span),
+            StmtKind::Break => self.break_stmt(s.span),
+            StmtKind::Continue => self.continue_stmt(s.span),
+            StmtKind::Throw(value) => {
+                let mark = self.fref().free_reg;
+                let r = self.expr_reg(value);
+                self.f().op(Op::Throw, r, 0, 0, s.span);
+                self.f().free_to(mark);
+            }
+            StmtKind::Try(t) => self.try_stmt(t, s.span),
+            StmtKind::Select(_) => self.unsupported(s.span, "选择"),
+        }
+    }
+
+    /// A feature of a later milestone: a clear error instead of wrong code.
+    pub fn unsupported(&mut self, span: Span, what: &str) {
+        let d = self
+            .diag(Code::E2001, span)
+            .with_detail(format!("：这个版本还不支持{what}"));
+        self.error(d);
+    }
+
+    fn nested_declaration(&mut self, name: Ident<'a>, what: &str) {
+        if self.fns.len() > 1 || self.fref().scope_marks.len() > 1 {
+            let d = self
+                .diag(Code::E2001, name.span)
+                .with_detail(format!("：「{what}」只能在文件顶层声明"));
+            self.error(d);
+        }
+    }
+
+    /// An expression statement: evaluate and discard.
+    pub fn expr_stmt(&mut self, e: &'a Expr<'a>) {
+        let mark = self.fref().free_reg;
+        match &e.kind {
+            // A statement-level 如果 or 匹配 needs no result register.
+            ExprKind::If { .. } | ExprKind::Match { .. } | ExprKind::Block(_) => {
+                let r = self.f().alloc();
+                self.expr(e, r);
+            }
+            _ => {
+                let r = self.f().alloc();
+                self.expr(e, r);
+            }
+        }
+        self.f().free_to(mark);
+    }
+
+    /// Declares a local in the current scope at register `reg`.
+    pub fn declare_local(&mut self, name: Ident<'a>, reg: u16, mutable: bool, ty: Option<crate::proto::TypeDesc>) {
+        let cell = self.res.captured.contains(&name.span.start);
+        self.f().locals.push(Local {
+            name: name.name,
+            reg,
+            mutable,
+            cell,
+            ty,
+        });
+    }
+
+    fn let_decl(&mut self, decl: &'a LetDecl<'a>, span: Span) {
+        let ty = decl.ty.map(|t| self.type_desc(t));
+        if let (Some(ty), Some(v)) = (&ty, decl.value) {
+            self.check_literal_type(ty, v);
+        }
+        let value_span = decl.value.map_or(span, |v| v.span);
+        let is_global = self.fns.len() == 1
+            && self.fref().scope_marks.len() == 1
+            && self.res.global_vars.contains(&decl.name.span.start);
+        if is_global {
+            let Some(var) = self.global_vars.get(decl.name.name).cloned() else {
+                return;
+            };
+            let r = self.f().alloc();
+            match decl.value {
+                Some(v) => self.expr(v, r),
+                None => {
+                    self.f().op(Op::LoadNil, r, 0, 0, span);
+                }
+            }
+            if let (Some(ty), Some(_)) = (&ty, decl.value) {
+                let k = self.f().constant(Constant::Type(ty.clone()));
+                self.f().op_bx(Op::CheckType, r, k, value_span);
+            }
+            self.f().op_bx(Op::DefGlobal, r, var.slot, span);
+            self.f().free_to(r);
+            self.toplevel_vars.insert(
+                decl.name.name,
+                super::GlobalVar {
+                    slot: var.slot,
+                    mutable: decl.mutable,
+                    ty,
+                },
+            );
+            return;
+        }
+        let reg = self.f().alloc();
+        let captured = self.res.captured.contains(&decl.name.span.start);
+        let closure_init = decl
+            .value
+            .is_some_and(|v| matches!(v.kind, ExprKind::Closure(_)));
+        if captured && closure_init {
+            // The closure may call itself: the cell exists before the closure is made.
+            self.f().op(Op::LoadNil, reg, 0, 0, span);
+            self.f().op(Op::NewCell, reg, 0, 0, span);
+            self.declare_local(decl.name, reg, decl.mutable, ty);
+            let tmp = self.f().alloc();
+            if let Some(v) = decl.value {
+                self.expr(v, tmp);
+            }
+            self.f().op(Op::SetCell, reg, tmp, 0, span);
+            self.f().free_to(tmp);
+            return;
+        }
+        match decl.value {
+            Some(v) => self.expr(v, reg),
+            None => {
+                self.f().op(Op::LoadNil, reg, 0, 0, span);
+            }
+        }
+        if let (Some(ty), Some(_)) = (&ty, decl.value) {
+            let k = self.f().constant(Constant::Type(ty.clone()));
+            self.f().op_bx(Op::CheckType, reg, k, value_span);
+        }
+        if captured {
+            self.f().op(Op::NewCell, reg, 0, 0, span);
+        }
+        self.f().free_to(reg + 1);
+        self.declare_local(decl.name, reg, decl.mutable, ty);
+    }
+
+    /// `函数 名() {…}` inside a block: a local closure that can call itself.
+    fn local_function(&mut self, f: &'a FunctionDecl<'a>) {
+        let reg = self.f().alloc();
+        let captured = self.res.captured.contains(&f.name.span.start);
+        if captured {
+            self.f().op(Op::LoadNil, reg, 0, 0, f.span);
+            self.f().op(Op::NewCell, reg, 0, 0, f.span);
+            self.declare_local(f.name, reg, false, None);
+            let tmp = self.f().alloc();
+            self.closure(f, f.name.name.into(), tmp);
+            self.f().op(Op::SetCell, reg, tmp, 0, f.span);
+            self.f().free_to(tmp);
+        } else {
+            self.closure(f, f.name.name.into(), reg);
+            self.declare_local(f.name, reg, false, None);
+        }
+    }
+
+    fn assign(&mut self, target: &'a Expr<'a>, op: AssignOp, value: &'a Expr<'a>, span: Span) {
+        let mark = self.fref().free_reg;
+        let bin = match op {
+            AssignOp::Assign => None,
+            AssignOp::Add => Some(Op::Add),
+            AssignOp::Sub => Some(Op::Sub),
+            AssignOp::Mul => Some(Op::Mul),
+            AssignOp::Div => Some(Op::Div),
+            AssignOp::Rem => Some(Op::Rem),
+        };
+        match &target.kind {
+            ExprKind::Name(id) => {
+                // Check before evaluating, so E3005 points at the name.
+                match self.lookup(id.name) {
+                    Some(
+                        NameRef::Local { mutable, .. }
+                        | NameRef::Upvalue { mutable, .. }
+                        | NameRef::Global { mutable, .. },
+                    ) if !mutable => {
+                        let d = self
+                            .diag(Code::E3005, id.span)
+                            .with_detail(format!("「{}」", id.name));
+                        self.error(d);
+                        return;
+                    }
+                    _ => {}
+                }
+                let src = match bin {
+                    None => {
+                        // Straight into a plain local's register when possible.
+                        if let Some(reg) = self.local_reg(id.name)
+                            && self.local_is_plain_untyped(id.name)
+                        {
+                            self.expr(value, reg);
+                            self.f().free_to(mark);
+                            return;
+                        }
+                        self.expr_reg(value)
+                    }
+                    Some(bop) => {
+                        let cur = self.f().alloc();
+                        self.load_name(id.name, cur, id.span);
+                        let rhs = self.expr_reg(value);
+                        let dst = self.local_reg(id.name).filter(|_| self.local_is_plain_untyped(id.name)).unwrap_or(cur);
+                        self.f().op(bop, dst, cur, rhs, span);
+                        if dst != cur {
+                            self.f().free_to(mark);
+                            return;
+                        }
+                        cur
+                    }
+                };
+                self.store_name(id.name, src, id.span);
+            }
+            ExprKind::Index { object, index } => {
+                let obj = self.expr_reg(object);
+                let idx = self.expr_reg(index);
+                let val = match bin {
+                    None => self.expr_reg(value),
+                    Some(bop) => {
+                        let cur = self.f().alloc();
+                        self.f().op(Op::GetIndex, cur, obj, idx, target.span);
+                        let rhs = self.expr_reg(value);
+                        self.f().op(bop, cur, cur, rhs, span);
+                        cur
+                    }
+                };
+                self.f().op(Op::SetIndex, obj, idx, val, target.span);
+            }
+            ExprKind::Field { object, name } => {
+                let obj = self.expr_reg(object);
+                let k = self.f().name_const(name.name);
+                let val = match bin {
+                    None => self.expr_reg(value),
+                    Some(bop) => {
+                        let cur = self.f().alloc();
+                        self.f().op(Op::GetField, cur, obj, k, target.span);
+                        let rhs = self.expr_reg(value);
+                        self.f().op(bop, cur, cur, rhs, span);
+                        cur
+                    }
+                };
+                self.f().op(Op::SetField, obj, val, k, target.span);
+            }
+            ExprKind::Deref(r) => {
+                let rr = self.expr_reg(r);
+                let val = match bin {
+                    None => self.expr_reg(value),
+                    Some(bop) => {
+                        let cur = self.f().alloc();
+                        self.f().op(Op::Deref, cur, rr, 0, target.span);
+                        let rhs = self.expr_reg(value);
+                        self.f().op(bop, cur, cur, rhs, span);
+                        cur
+                    }
+                };
+                self.f().op(Op::SetDeref, rr, val, 0, target.span);
+            }
+            _ => {
+                let d = self
+                    .diag(Code::E2001, target.span)
+                    .with_detail("：不能给这个表达式赋值")
+                    .with_hint("可以赋值的是变量、下标 a[i]、字段 p.x 和 解引用 r");
+                self.error(d);
+            }
+        }
+        self.f().free_to(mark);
+    }
+
+    fn local_is_plain_untyped(&self, name: &str) -> bool {
+        let f = self.fref();
+        f.find_local(name)
+            .is_some_and(|i| !f.locals[i].cell && f.locals[i].ty.is_none() && f.locals[i].mutable)
+    }
+
+    // ---- functions ------------------------------------------------------------------
+
+    /// Compiles a function declaration or closure body into a proto.
+    pub fn function(
+        &mut self,
+        f: &'a FunctionDecl<'a>,
+        name: Arc<str>,
+        kind: FunctionKind,
+        uses_self: bool,
+    ) -> Arc<FunctionProto> {
+        let mut b = FunctionBuilder::new(name, kind, f.span);
+        b.arity = f.params.len() as u16;
+        b.uses_self = uses_self;
+        self.fns.push(b);
+        self.f().begin_scope();
+        if uses_self {
+            let r = self.f().alloc();
+            if self.res.self_captured.contains(&f.span.start) {
+                let cell = self.f().alloc();
+                self.f().op(Op::Move, cell, r, 0, f.span);
+                self.f().op(Op::NewCell, cell, 0, 0, f.span);
+                self.push_self_local(cell, true);
+            } else {
+                self.push_self_local(r, false);
+            }
+        }
+        let first_param = self.fref().free_reg;
+        let params: Vec<u16> = (0..f.params.len()).map(|_| self.f().alloc()).collect();
+        // With a captured 自己 the parameters do not follow R[0] directly; the calling
+        // convention puts them right after 自己, so move them up.
+        let expected_first = if uses_self { 1 } else { 0 };
+        if first_param != expected_first {
+            for (i, &reg) in params.iter().enumerate().rev() {
+                self.f()
+                    .op(Op::Move, reg, expected_first + i as u16, 0, f.span);
+            }
+        }
+        for (i, p) in f.params.iter().enumerate() {
+            let reg = params[i];
+            let ty = p.ty.map(|t| self.type_desc(t));
+            if let Some(ty) = &ty {
+                let k = self.f().constant(Constant::Type(ty.clone())) as u16;
+                self.f().op(Op::CheckParam, reg, k, i as u16, p.name.span);
+            }
+            if self.res.captured.contains(&p.name.span.start) {
+                self.f().op(Op::NewCell, reg, 0, 0, p.name.span);
+            }
+            self.declare_local(p.name, reg, true, ty);
+        }
+        let ret_ty = f.ret.map(|t| self.type_desc(t));
+        self.body(f.body, ret_ty);
+        self.check_overflow(f.span);
+        let b = self.fns.pop().expect("正在编译的函数");
+        Arc::new(b.finish(&self.file, self.opts.hidden))
+    }
+
+    fn push_self_local(&mut self, reg: u16, cell: bool) {
+        self.f().locals.push(Local {
+            name: "自己",
+            reg,
+            mutable: false,
+            cell,
+            ty: None,
+        });
+    }
+
+    /// A function body: its statements, then its value (the tail expression) returned.
+    fn body(&mut self, body: &'a Block<'a>, ret_ty: Option<crate::proto::TypeDesc>) {
+        self.f().begin_scope();
+        for s in body.stmts {
+            self.stmt(s);
+        }
+        self.f().return_type = ret_ty.clone();
+        match body.tail {
+            Some(tail) => {
+                let r = self.f().alloc();
+                self.expr(tail, r);
+                self.emit_return(r, tail.span);
+            }
+            None => {
+                let end = Span::new(body.span.end.saturating_sub(1), body.span.end);
+                if let Some(ty) = &ret_ty {
+                    let r = self.f().alloc();
+                    self.f().op(Op::LoadNil, r, 0, 0, end);
+                    let k = self.f().constant(Constant::Type(ty.clone()));
+                    self.f().op_bx(Op::CheckType, r, k, end);
+                    self.f().op(Op::Return, r, 0, 0, end);
+                } else {
+                    self.f().op(Op::ReturnNil, 0, 0, 0, end);
+                }
+            }
+        }
+        self.f().end_scope();
+    }
+
+    /// `return R[r]`, checking the declared return type.
+    pub fn emit_return(&mut self, r: u16, span: Span) {
+        if let Some(ty) = self.fref().return_type.clone() {
+            let k = self.f().constant(Constant::Type(ty));
+            self.f().op_bx(Op::CheckType, r, k, span);
+        }
+        self.f().op(Op::Return, r, 0, 0, span);
+    }
+
+    /// Makes a closure of `f` into `dst`.
+    pub fn closure(&mut self, f: &'a FunctionDecl<'a>, name: Arc<str>, dst: u16) {
+        if f.is_async {
+            self.unsupported(f.span, "异步函数");
+        }
+        let proto = self.function(f, name, FunctionKind::Closure, false);
+        let idx = self.f().protos.len() as u32;
+        self.f().protos.push(proto);
+        self.f().op_bx(Op::Closure, dst, idx, f.span);
+    }
+}

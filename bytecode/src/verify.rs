@@ -1,0 +1,268 @@
+//! The bytecode verifier: the promise the interpreter's unchecked register access rests on.
+//!
+//! Every function the VM links passes through [`verify_module`]. It checks that every
+//! register operand lies below the function's register count, every constant, upvalue,
+//! nested-function, global, declaration and import operand is in range and of the right
+//! kind, every jump lands inside the code, every test is followed by its `Jmp`, and the
+//! code cannot run off its end.
+
+use crate::opcode::{Instr, Op};
+use crate::proto::{Capture, Constant, FunctionProto, ModuleProto};
+
+/// Checks a whole module. The error names the function and the instruction.
+pub fn verify_module(m: &ModuleProto) -> Result<(), String> {
+    let ctx = Ctx {
+        globals: m.globals.len(),
+        decls: m.decls.len(),
+        imports: m.imports.len(),
+    };
+    let mut work: Vec<(&FunctionProto, Option<&FunctionProto>)> = vec![(&m.main, None)];
+    for d in &m.decls {
+        if let crate::proto::Decl::Function { proto, .. } = d {
+            work.push((proto, None));
+        }
+    }
+    while let Some((f, parent)) = work.pop() {
+        ctx.function(f, parent)?;
+        for p in &f.protos {
+            work.push((p, Some(f)));
+        }
+    }
+    Ok(())
+}
+
+struct Ctx {
+    globals: usize,
+    decls: usize,
+    imports: usize,
+}
+
+impl Ctx {
+    fn function(&self, f: &FunctionProto, parent: Option<&FunctionProto>) -> Result<(), String> {
+        let fail = |pc: usize, what: &str| -> Result<(), String> {
+            Err(format!("{} 第 {pc} 条指令 {:?}：{what}", f.name, f.code.get(pc)))
+        };
+        let n = f.num_regs as usize;
+        if f.code.is_empty() || f.spans.len() != f.code.len() {
+            return fail(0, "代码为空或行号表不符");
+        }
+        if (f.arity as usize + f.uses_self as usize) > n {
+            return fail(0, "寄存器少于参数");
+        }
+        if !matches!(
+            f.code.last().map(|i| i.op),
+            Some(Op::Return | Op::ReturnNil | Op::Jmp | Op::Loop | Op::Throw | Op::MatchFail)
+        ) {
+            return fail(f.code.len() - 1, "代码可能越过结尾");
+        }
+        // Captures are checked against the creating function.
+        if let Some(p) = parent {
+            for c in &f.captures {
+                let ok = match *c {
+                    Capture::Local(r) => (r as usize) < p.num_regs as usize,
+                    Capture::Upvalue(i) => (i as usize) < p.captures.len(),
+                };
+                if !ok {
+                    return fail(0, "捕获越界");
+                }
+            }
+        } else if !f.captures.is_empty() {
+            return fail(0, "顶层函数不能捕获");
+        }
+        for (pc, ins) in f.code.iter().enumerate() {
+            if let Err(e) = self.instr(f, pc, *ins) {
+                return fail(pc, e);
+            }
+        }
+        Ok(())
+    }
+
+    fn instr(&self, f: &FunctionProto, pc: usize, i: Instr) -> Result<(), &'static str> {
+        let n = f.num_regs as usize;
+        let reg = |r: u16| if (r as usize) < n { Ok(()) } else { Err("寄存器越界") };
+        let regs = |first: u16, count: usize| {
+            if first as usize + count <= n {
+                Ok(())
+            } else {
+                Err("寄存器区间越界")
+            }
+        };
+        let konst = |k: usize| f.consts.get(k).ok_or("常量越界");
+        let value_const = |k: usize| match konst(k)? {
+            Constant::Int(_) | Constant::Float(_) | Constant::Str(_) => Ok(()),
+            _ => Err("常量不是值"),
+        };
+        let name_const = |k: usize| match konst(k)? {
+            Constant::Name(_) => Ok(()),
+            _ => Err("常量不是名字"),
+        };
+        let type_const = |k: usize| match konst(k)? {
+            Constant::Type(_) => Ok(()),
+            _ => Err("常量不是类型"),
+        };
+        let target = |offset: i32| {
+            let t = pc as i64 + 1 + offset as i64;
+            if t >= 0 && (t as usize) < f.code.len() {
+                Ok(())
+            } else {
+                Err("跳转越界")
+            }
+        };
+        let jmp_follows = || match f.code.get(pc + 1) {
+            Some(j) if j.op == Op::Jmp => target_of(pc + 1, j.sbx(), f.code.len()),
+            _ => Err("测试指令后面必须是 Jmp"),
+        };
+        let upval = |u: u16| {
+            if (u as usize) < f.captures.len() {
+                Ok(())
+            } else {
+                Err("上值越界")
+            }
+        };
+        let global = |g: u32| {
+            if (g as usize) < self.globals {
+                Ok(())
+            } else {
+                Err("全局槽越界")
+            }
+        };
+        let decl = |d: u32| {
+            if (d as usize) < self.decls {
+                Ok(())
+            } else {
+                Err("声明槽越界")
+            }
+        };
+        match i.op {
+            Op::Nop | Op::PopHandler => Ok(()),
+            Op::ReturnNil => Ok(()),
+            Op::LoadNil | Op::LoadBool | Op::LoadInt | Op::NewCell | Op::Return | Op::Throw
+            | Op::MatchFail => reg(i.a),
+            Op::LoadConst => {
+                reg(i.a)?;
+                value_const(i.bx() as usize)
+            }
+            Op::Move | Op::GetCell | Op::SetCell | Op::Neg | Op::Not | Op::IsInstance
+            | Op::Deref | Op::SetDeref | Op::IterInit | Op::GetPayload => {
+                reg(i.a)?;
+                reg(i.b)
+            }
+            Op::GetGlobal | Op::SetGlobal | Op::DefGlobal | Op::RefGlobal | Op::RefGlobalRo => {
+                reg(i.a)?;
+                global(i.bx())
+            }
+            Op::GetDecl => {
+                reg(i.a)?;
+                decl(i.bx())
+            }
+            Op::GetBuiltin => {
+                reg(i.a)?;
+                name_const(i.bx() as usize)
+            }
+            Op::GetUpval | Op::SetUpval | Op::RefUpval => {
+                reg(i.a)?;
+                upval(i.b)
+            }
+            Op::Closure => {
+                reg(i.a)?;
+                if (i.bx() as usize) < f.protos.len() {
+                    Ok(())
+                } else {
+                    Err("嵌套函数越界")
+                }
+            }
+            Op::Add | Op::Sub | Op::Mul | Op::Div | Op::Rem | Op::Eq | Op::Ne | Op::Lt
+            | Op::Le | Op::Gt | Op::Ge | Op::Range | Op::RangeIncl | Op::GetIndex
+            | Op::SetIndex | Op::MatchEq | Op::RefCell => {
+                reg(i.a)?;
+                reg(i.b)?;
+                if i.op == Op::RefCell { Ok(()) } else { reg(i.c) }
+            }
+            Op::Jmp | Op::Loop => target(i.sbx()),
+            Op::JmpIf | Op::JmpIfNot | Op::PushHandler => {
+                reg(i.a)?;
+                target(i.sbx())
+            }
+            Op::TestLt | Op::TestLe | Op::TestGt | Op::TestGe | Op::TestEq | Op::TestNe
+            | Op::IterNext => {
+                reg(i.a)?;
+                reg(i.b)?;
+                jmp_follows()
+            }
+            Op::ForPrep | Op::ForPrepIncl => {
+                regs(i.a, 2)?;
+                jmp_follows()
+            }
+            Op::ForLoop => {
+                regs(i.a, 2)?;
+                target(i.sbx())
+            }
+            Op::Call | Op::Invoke | Op::CallDecl => {
+                regs(i.a, 1 + i.b as usize)?;
+                match i.op {
+                    Op::Invoke => name_const(i.c as usize),
+                    Op::CallDecl => decl(i.c as u32),
+                    _ => Ok(()),
+                }
+            }
+            Op::NewList => {
+                reg(i.a)?;
+                regs(i.b, i.c as usize)
+            }
+            Op::NewDict => {
+                reg(i.a)?;
+                regs(i.b, 2 * i.c as usize)
+            }
+            Op::NewStruct => {
+                reg(i.a)?;
+                match konst(i.c as usize)? {
+                    Constant::Fields { names, .. } => regs(i.b, 1 + names.len()),
+                    _ => Err("常量不是字段表"),
+                }
+            }
+            Op::NewVariant => {
+                // The payload count comes from the enum type at run time, checked there.
+                reg(i.a)?;
+                reg(i.b)
+            }
+            Op::GetField | Op::SetField | Op::GetPath | Op::IsVariant => {
+                reg(i.a)?;
+                reg(i.b)?;
+                name_const(i.c as usize)
+            }
+            Op::CheckType => {
+                reg(i.a)?;
+                type_const(i.bx() as usize)
+            }
+            Op::CheckParam => {
+                reg(i.a)?;
+                type_const(i.b as usize)
+            }
+            Op::InRange => {
+                reg(i.a)?;
+                reg(i.b)?;
+                match konst(i.c as usize)? {
+                    Constant::RangePattern { .. } => Ok(()),
+                    _ => Err("常量不是范围模式"),
+                }
+            }
+            Op::Import => {
+                reg(i.a)?;
+                if (i.bx() as usize) < self.imports {
+                    Ok(())
+                } else {
+                    Err("导入越界")
+                }
+            }
+        }
+    }
+}
+
+fn target_of(pc: usize, offset: i32, len: usize) -> Result<(), &'static str> {
+    let t = pc as i64 + 1 + offset as i64;
+    if t >= 0 && (t as usize) < len {
+        Ok(())
+    } else {
+        Err("跳转越界")
+    }
+}

@@ -1,0 +1,419 @@
+//! Calls and returns: pushing and popping heap frames, and calling natives.
+//!
+//! A call to a Qi closure places the callee's frame so that its first registers are the
+//! arguments the caller already put in `R[A+1]…` (or `R[A]…` when 自己 is the receiver),
+//! so the common call moves nothing. Natives get those registers as a slice.
+
+use std::sync::atomic::Ordering;
+
+use qi_bytecode::diagnostic::Code;
+
+use super::frame::{Cursor, Frame, FrameKind, clear, move_args};
+use crate::fiber::Fiber;
+use crate::native::{Exit, NativeCtx, error, error_with_hint};
+use crate::object::module::{MODULE_DONE, MODULE_RUNNING};
+use crate::object::{BoundMethod, Closure, ModuleObj, NativeFunction};
+use crate::value::{Tag, Value};
+use crate::vm::Shared;
+
+/// What a call did.
+pub enum Called {
+    /// A Qi frame was pushed: the loop must switch to it.
+    Entered,
+    /// The result is already in `R[A]` (a native ran).
+    Done,
+}
+
+/// Pushes a frame for `closure` whose arguments are the `nargs` registers at `args`
+/// (`args` is where the frame wants to start). Checks depth (E7006).
+fn enter(
+    shared: &Shared,
+    fiber: &mut Fiber,
+    closure: &Closure,
+    args: *mut Value,
+    nargs: usize,
+    ret: *mut Value,
+) -> Result<(), Exit> {
+    if fiber.frames.len() >= shared.config.max_frames {
+        return Err(error(
+            Code::E7006,
+            format!("：调用深度超过 {} 层", shared.config.max_frames),
+        ));
+    }
+    let num_regs = closure.info.proto.num_regs as usize;
+    let seg = fiber.frames.last().map_or(0, |f| f.seg);
+    let (base, seg) = fiber.stack.place(seg, args, num_regs.max(nargs));
+    if base != args {
+        // SAFETY: both ranges hold `nargs` registers of this fiber, in different segments.
+        unsafe { move_args(args, base, nargs) };
+    }
+    // The caller keeps the closure alive (frame invariant 3).
+    fiber.frames.push(Frame {
+        closure: closure as *const Closure,
+        base,
+        ret,
+        pc: 0,
+        seg,
+        kind: FrameKind::Call,
+    });
+    Ok(())
+}
+
+fn arity_error(name: &str, expected: usize, got: usize) -> Exit {
+    error(
+        Code::E3006,
+        format!("：「{name}」需要 {expected} 个参数，这里给了 {got} 个"),
+    )
+}
+
+/// Calls a Qi closure with the arguments in `R[a+1]…`.
+fn call_closure(
+    shared: &Shared,
+    fiber: &mut Fiber,
+    cur: &Cursor,
+    c: &Closure,
+    a: u16,
+    argc: u16,
+) -> Result<(), Exit> {
+    let proto = &c.info.proto;
+    if proto.uses_self {
+        return Err(error_with_hint(
+            Code::E3012,
+            format!("：「{}」用到了「自己」", proto.name),
+            "用 值.方法() 的形式调用，才能使用「自己」",
+        ));
+    }
+    if proto.arity != argc {
+        return Err(arity_error(
+            crate::print::function_name(&proto.name),
+            proto.arity as usize,
+            argc as usize,
+        ));
+    }
+    enter(shared, fiber, c, cur.ptr(a + 1), argc as usize, cur.ptr(a))
+}
+
+/// Runs a native on `args` (after checking their number).
+fn run_native(shared: &Shared, n: &NativeFunction, args: &[Value]) -> Result<Value, Exit> {
+    let given = args.len();
+    if !n.arity.accepts(given) {
+        return Err(error(
+            Code::E3006,
+            format!(
+                "：「{}」需要 {} 参数，这里给了 {given} 个",
+                n.name,
+                n.arity.describe()
+            ),
+        ));
+    }
+    let mut ctx = NativeCtx { shared, callee: n };
+    (n.f)(&mut ctx, args)
+}
+
+/// `Call A B`: calls whatever `R[A]` holds.
+pub fn call(
+    shared: &Shared,
+    fiber: &mut Fiber,
+    cur: &mut Cursor,
+    a: u16,
+    argc: u16,
+) -> Result<Called, Exit> {
+    let callee = cur.r(a);
+    match callee.tag() {
+        Tag::Function => {
+            let c: *const Closure = callee.as_obj::<Closure>().map_or(std::ptr::null(), |c| c);
+            // SAFETY: `R[A]` holds the closure and is not touched until the call returns.
+            call_closure(shared, fiber, cur, unsafe { &*c }, a, argc)?;
+            Ok(Called::Entered)
+        }
+        Tag::Native => {
+            let Some(native) = callee.as_obj::<NativeFunction>() else {
+                return Err(not_callable(callee));
+            };
+            // The native borrows the argument registers; the result replaces the callee.
+            let v = run_native(shared, native, cur.slice(a + 1, argc))?;
+            cur.set(a, v);
+            Ok(Called::Done)
+        }
+        Tag::BoundMethod => {
+            let bound = callee.clone();
+            let Some(b) = bound.as_obj::<BoundMethod>() else {
+                return Err(not_callable(cur.r(a)));
+            };
+            let mut args = Vec::with_capacity(argc as usize + 1);
+            args.push(b.receiver.clone());
+            args.extend_from_slice(cur.slice(a + 1, argc));
+            call_with_receiver(shared, fiber, cur, &b.method, args, a)
+        }
+        _ => Err(not_callable(callee)),
+    }
+}
+
+/// Calls `method` with the receiver first in `args` (a bound method, or a built-in
+/// method found by name). `R[a]` keeps whatever keeps `method` alive.
+fn call_with_receiver(
+    shared: &Shared,
+    fiber: &mut Fiber,
+    cur: &mut Cursor,
+    method: &Value,
+    args: Vec<Value>,
+    a: u16,
+) -> Result<Called, Exit> {
+    match method.tag() {
+        Tag::Native => {
+            let Some(n) = method.as_obj::<NativeFunction>() else {
+                return Err(not_callable(method));
+            };
+            let v = run_native(shared, n, &args)?;
+            cur.set(a, v);
+            Ok(Called::Done)
+        }
+        Tag::Function => {
+            let Some(c) = method.as_obj::<Closure>() else {
+                return Err(not_callable(method));
+            };
+            let proto = &c.info.proto;
+            // A method that uses 自己 takes the receiver as R[0]; a Qi-written built-in
+            // method takes it as its first parameter; any other function ignores it.
+            let args: Vec<Value> = if proto.uses_self || proto.arity as usize == args.len() {
+                args
+            } else {
+                args.into_iter().skip(1).collect()
+            };
+            let expected = proto.arity as usize + proto.uses_self as usize;
+            if args.len() != expected {
+                return Err(arity_error(
+                    &proto.name,
+                    proto.arity as usize,
+                    args.len() - proto.uses_self as usize,
+                ));
+            }
+            let want = cur.ptr(a + 1);
+            enter_with_values(shared, fiber, c, want, args, cur.ptr(a))?;
+            Ok(Called::Entered)
+        }
+        _ => Err(not_callable(method)),
+    }
+}
+
+/// Pushes a frame for `c` starting at or after `want`, with `args` written into it.
+fn enter_with_values(
+    shared: &Shared,
+    fiber: &mut Fiber,
+    c: &Closure,
+    want: *mut Value,
+    args: Vec<Value>,
+    ret: *mut Value,
+) -> Result<(), Exit> {
+    enter(shared, fiber, c, want, 0, ret)?;
+    let Some(top) = fiber.frames.last() else {
+        return Ok(());
+    };
+    let base = top.base;
+    for (i, v) in args.into_iter().enumerate() {
+        // SAFETY: the new frame has at least `arity (+1)` registers, which the arity
+        // check made equal to `args.len()`.
+        unsafe { *base.add(i) = v };
+    }
+    Ok(())
+}
+
+fn not_callable(v: &Value) -> Exit {
+    let hint = if v.tag() == Tag::StructType {
+        "结构体用 名字 { 字段: 值 } 创建"
+    } else {
+        "只有函数可以调用"
+    };
+    error_with_hint(
+        Code::E3007,
+        format!("：「{}」类型的值不能调用", crate::print::type_name(v)),
+        hint,
+    )
+}
+
+/// `CallDecl A B C`: calls the top-level function `D[C]`, arguments in `R[A+1]…`.
+pub fn call_decl(
+    shared: &Shared,
+    fiber: &mut Fiber,
+    cur: &Cursor,
+    a: u16,
+    argc: u16,
+    slot: u16,
+) -> Result<(), Exit> {
+    let module = cur.info().module();
+    let Some(c) = module
+        .decls
+        .get()
+        .and_then(|d| d.get(slot as usize))
+        .and_then(|v| v.as_obj::<Closure>())
+    else {
+        return Err(error(Code::E3007, "：声明不是函数"));
+    };
+    // The module's declarations keep `c` alive.
+    if c.info.proto.arity != argc {
+        return Err(arity_error(&c.info.proto.name, c.info.proto.arity as usize, argc as usize));
+    }
+    enter(shared, fiber, c, cur.ptr(a + 1), argc as usize, cur.ptr(a))
+}
+
+/// `Invoke A B C`: calls method `K[C]` of `R[A]` with the arguments in `R[A+1]…`.
+pub fn invoke(
+    shared: &Shared,
+    fiber: &mut Fiber,
+    cur: &mut Cursor,
+    a: u16,
+    argc: u16,
+    name_index: u16,
+) -> Result<Called, Exit> {
+    let name = cur.info().syms[name_index as usize];
+    let receiver = cur.r(a);
+    match super::member::find_method(shared, receiver, name)? {
+        super::member::Method::Own(m) => {
+            // A method of the receiver's own type: 自己 is R[A] in place. The receiver
+            // holds its type, which holds the method.
+            let Some(c) = m.as_obj::<Closure>() else {
+                return Err(not_callable(m));
+            };
+            let proto = &c.info.proto;
+            if proto.arity != argc {
+                return Err(arity_error(&proto.name, proto.arity as usize, argc as usize));
+            }
+            if proto.uses_self {
+                enter(shared, fiber, c, cur.ptr(a), argc as usize + 1, cur.ptr(a))?;
+            } else {
+                enter(shared, fiber, c, cur.ptr(a + 1), argc as usize, cur.ptr(a))?;
+            }
+            Ok(Called::Entered)
+        }
+        super::member::Method::Builtin(m) => {
+            // Built-in methods take the receiver first: R[A]… is already that list.
+            // The VM's method table keeps `m` alive.
+            if let Some(n) = m.as_obj::<NativeFunction>() {
+                let v = run_native(shared, n, cur.slice(a, argc + 1))?;
+                cur.set(a, v);
+                return Ok(Called::Done);
+            }
+            let Some(c) = m.as_obj::<Closure>() else {
+                return Err(not_callable(m));
+            };
+            let proto = &c.info.proto;
+            if proto.arity != argc + 1 {
+                return Err(arity_error(&proto.name, proto.arity as usize - 1, argc as usize));
+            }
+            enter(shared, fiber, c, cur.ptr(a), argc as usize + 1, cur.ptr(a))?;
+            Ok(Called::Entered)
+        }
+        super::member::Method::Value(f) => {
+            // A field or module member holding a function: call it without 自己.
+            cur.set(a, f);
+            call(shared, fiber, cur, a, argc)
+        }
+    }
+}
+
+/// Pops the top frame after it returned `v`. `Some` when the fiber is finished.
+pub fn ret(fiber: &mut Fiber, v: Value) -> Option<super::Outcome> {
+    let frame = fiber.frames.pop()?;
+    let n = frame.info().proto.num_regs as usize;
+    // SAFETY: the frame's registers are live (frame invariant 2).
+    unsafe { clear(frame.base, n) };
+    let depth = fiber.frames.len() as u32;
+    while fiber.handlers.last().is_some_and(|h| h.frame >= depth) {
+        fiber.handlers.pop();
+    }
+    match frame.kind {
+        FrameKind::Call => {
+            // SAFETY: `ret` points at the caller's R[A], live while the caller is.
+            unsafe { *frame.ret = v };
+            None
+        }
+        FrameKind::ModuleInit => {
+            let module = frame.info().module_arc();
+            if let Some(m) = &module {
+                m.state.store(MODULE_DONE, Ordering::Release);
+            }
+            // SAFETY: as above.
+            unsafe { *frame.ret = module.map_or(Value::NIL, Value::object) };
+            None
+        }
+        FrameKind::Entry => Some(super::Outcome::Returned(v)),
+    }
+}
+
+/// `Import A Bx`: the module of import `Bx`, running its top level first if needed.
+pub fn import(
+    shared: &Shared,
+    fiber: &mut Fiber,
+    cur: &mut Cursor,
+    a: u16,
+    index: u32,
+) -> Result<Called, Exit> {
+    let module = cur
+        .info()
+        .module()
+        .imports
+        .get()
+        .and_then(|i| i.get(index as usize))
+        .cloned()
+        .unwrap_or(Value::NIL);
+    let Some(m) = module.as_obj::<ModuleObj>() else {
+        return Err(error(Code::E4001, ""));
+    };
+    if m.state.load(Ordering::Acquire) != crate::object::module::MODULE_NEW {
+        cur.set(a, module.clone());
+        return Ok(Called::Done);
+    }
+    let Some(main) = m.main.get() else {
+        cur.set(a, module.clone());
+        return Ok(Called::Done);
+    };
+    let Some(c) = main.as_obj::<Closure>() else {
+        return Err(error(Code::E4001, ""));
+    };
+    m.state.store(MODULE_RUNNING, Ordering::Release);
+    // The module (held by the VM's registry) keeps its main closure alive.
+    let c: *const Closure = c;
+    let ret = cur.ptr(a);
+    let want = cur.ptr(a + 1);
+    // SAFETY: see above.
+    enter(shared, fiber, unsafe { &*c }, want, 0, ret)?;
+    if let Some(top) = fiber.frames.last_mut() {
+        top.kind = FrameKind::ModuleInit;
+    }
+    Ok(Called::Entered)
+}
+
+/// Starts a fiber on `closure` (held alive by `keep`) with `args`.
+pub fn enter_entry(fiber: &mut Fiber, keep: Value, args: Vec<Value>) -> Result<(), Exit> {
+    let Some(c) = keep.as_obj::<Closure>() else {
+        return Err(not_callable(&keep));
+    };
+    let closure = c as *const Closure;
+    let need = (c.info.proto.num_regs as usize).max(args.len());
+    // `fiber.keep` holds the closure from here on (frame invariant 3).
+    fiber.keep.push(keep.clone());
+    let base = fiber.stack.bottom();
+    let (base, seg) = fiber.stack.place(0, base, need);
+    for (i, v) in args.into_iter().enumerate() {
+        // SAFETY: `place` gave `need` registers, at least `args.len()`.
+        unsafe { *base.add(i) = v };
+    }
+    fiber.frames.push(Frame {
+        closure,
+        base,
+        ret: std::ptr::null_mut(),
+        pc: 0,
+        seg,
+        kind: FrameKind::Entry,
+    });
+    Ok(())
+}
+
+/// Starts a fiber that runs `module`'s top level and then finishes.
+pub fn enter_module_init(fiber: &mut Fiber, module: &ModuleObj) -> Result<(), Exit> {
+    let Some(main) = module.main.get().cloned() else {
+        return Ok(());
+    };
+    module.state.store(MODULE_RUNNING, Ordering::Release);
+    enter_entry(fiber, main, Vec::new())
+}

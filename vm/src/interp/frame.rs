@@ -1,0 +1,267 @@
+//! Call frames and the register stack they point into. All raw-pointer access of the
+//! interpreter lives here.
+//!
+//! # The register stack
+//!
+//! A fiber's registers live in *segments*: boxed slices that are never resized or moved
+//! once allocated, so a frame can keep a raw pointer to its first register (and the JIT
+//! tier will be able to do the same). A call whose frame does not fit in the rest of the
+//! current segment moves its arguments to the start of the next segment, which is reused
+//! or allocated with room to spare. The first segment is sized for the fiber's entry
+//! function, so a parked task that never went deep stays small.
+//!
+//! # Invariants the unsafe code relies on
+//!
+//! 1. Every function that runs passed the bytecode verifier
+//!    (`qi_bytecode::verify`): register operands are below `num_regs`, constant, upvalue and
+//!    jump operands are in range, and the code ends in a return.
+//! 2. A frame's `base` points at `num_regs` live `Value`s of one segment, and segments
+//!    are freed only when the fiber is dropped.
+//! 3. A frame's closure is kept alive by something the frame does not own: the caller's
+//!    register holding the callee (calls put it at `R[A]`, below the callee's frame), the
+//!    module's declarations (`CallDecl`), the receiver's type (methods), or the fiber's
+//!    `keep` list (entry functions).
+//! 4. Registers above the top frame's are 空: returning clears a frame's registers.
+
+use qi_bytecode::opcode::Instr;
+
+use crate::object::{Closure, FunctionInfo};
+use crate::value::Value;
+
+/// What happens when a frame returns.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FrameKind {
+    /// Write the result into the caller's `R[A]`.
+    Call,
+    /// A module's top-level code: mark the module run and give the module itself as the
+    /// result of `导入`.
+    ModuleInit,
+    /// The bottom frame of a fiber: returning finishes the fiber.
+    Entry,
+}
+
+/// One activation: a function running with its registers.
+#[derive(Debug)]
+pub struct Frame {
+    pub closure: *const Closure,
+    pub base: *mut Value,
+    /// Where the result goes (the caller's `R[A]`); null for an entry frame.
+    pub ret: *mut Value,
+    pub pc: u32,
+    /// The segment `base` points into.
+    pub seg: u32,
+    pub kind: FrameKind,
+}
+
+// SAFETY: the raw pointers point into the fiber's own segments and at closures kept alive
+// per invariant 3; a fiber (with its frames) moves between threads only as a whole, while
+// no thread is running it.
+unsafe impl Send for Frame {}
+
+impl Frame {
+    /// The closure this frame runs.
+    #[inline(always)]
+    pub fn closure(&self) -> &Closure {
+        // SAFETY: invariant 3.
+        unsafe { &*self.closure }
+    }
+
+    pub fn info(&self) -> &FunctionInfo {
+        &self.closure().info
+    }
+
+    /// Writes register `i` of this frame (a handler's error register).
+    pub fn set_reg(&self, i: u16, v: Value) {
+        if i < self.info().proto.num_regs {
+            // SAFETY: invariant 2 (base has num_regs live values), checked bound.
+            unsafe { *self.base.add(i as usize) = v };
+        }
+    }
+
+    /// Sets every register of this frame to 空 (it is being popped).
+    pub fn clear_registers(&self) {
+        let n = self.info().proto.num_regs as usize;
+        // SAFETY: invariant 2.
+        unsafe { clear(self.base, n) };
+    }
+
+    /// Where the frame is: the instruction before its saved pc (the one that failed, or
+    /// the call it is waiting in).
+    pub fn current_span(&self) -> qi_bytecode::source::Span {
+        let spans = &self.info().proto.spans;
+        let i = (self.pc as usize).saturating_sub(1);
+        spans.get(i).copied().unwrap_or_default()
+    }
+}
+
+/// The fiber's register memory.
+#[derive(Default)]
+pub struct RegStack {
+    segs: Vec<Box<[Value]>>,
+}
+
+/// Below this a new segment is not worth allocating: deep recursion would allocate too often.
+const MIN_SEGMENT: usize = 256;
+
+impl RegStack {
+    /// A stack whose first segment holds `first` registers.
+    pub fn new(first: usize) -> RegStack {
+        RegStack {
+            segs: vec![new_segment(first.max(1))],
+        }
+    }
+
+    /// The first register of segment 0.
+    pub fn bottom(&mut self) -> *mut Value {
+        self.segs[0].as_mut_ptr()
+    }
+
+    /// Where a callee frame of `need` registers can start, wanting `want` (in segment
+    /// `seg`). Returns the base and its segment; when the frame moves to the next segment
+    /// the caller must move the arguments there (see [`move_args`]).
+    pub fn place(&mut self, seg: u32, want: *mut Value, need: usize) -> (*mut Value, u32) {
+        let s = seg as usize;
+        let start = self.segs[s].as_mut_ptr() as usize;
+        let end = start + self.segs[s].len() * std::mem::size_of::<Value>();
+        let want_end = want as usize + need * std::mem::size_of::<Value>();
+        if want as usize >= start && want_end <= end {
+            return (want, seg);
+        }
+        let next = s + 1;
+        let fits = self.segs.get(next).is_some_and(|n| n.len() >= need);
+        if !fits {
+            let size = need.max(self.segs[s].len() * 2).max(MIN_SEGMENT);
+            let fresh = new_segment(size);
+            if next < self.segs.len() {
+                self.segs[next] = fresh;
+            } else {
+                self.segs.push(fresh);
+            }
+        }
+        (self.segs[next].as_mut_ptr(), next as u32)
+    }
+
+    /// Total registers allocated (for size tests and the task snapshot).
+    pub fn capacity(&self) -> usize {
+        self.segs.iter().map(|s| s.len()).sum()
+    }
+}
+
+fn new_segment(n: usize) -> Box<[Value]> {
+    (0..n).map(|_| Value::NIL).collect()
+}
+
+/// Moves `n` values from `from` to `to` (distinct segments), leaving 空 behind.
+///
+/// # Safety
+/// Both ranges must be `n` live registers of the same fiber, and must not overlap.
+pub unsafe fn move_args(from: *mut Value, to: *mut Value, n: usize) {
+    for i in 0..n {
+        // SAFETY: per the function's contract both pointers are valid for `n` values.
+        unsafe { *to.add(i) = (*from.add(i)).take() };
+    }
+}
+
+/// Sets `n` registers from `base` to 空, dropping what they held.
+///
+/// # Safety
+/// `base` must point at `n` live registers.
+pub unsafe fn clear(base: *mut Value, n: usize) {
+    for i in 0..n {
+        // SAFETY: per the contract.
+        let slot = unsafe { &mut *base.add(i) };
+        if slot.tag().is_heap() {
+            drop(slot.take());
+        } else {
+            *slot = Value::NIL;
+        }
+    }
+}
+
+/// The interpreter's view of the running frame: code, pc and registers.
+///
+/// Made from a frame by [`Cursor::load`]; its accessors are safe because of the module
+/// invariants (verified bytecode, live segments, live closure).
+pub struct Cursor {
+    code: *const Instr,
+    pub pc: usize,
+    regs: *mut Value,
+    closure: *const Closure,
+}
+
+impl Cursor {
+    /// # Safety
+    /// `frame` must satisfy the module invariants (it is the top frame of a fiber).
+    #[inline(always)]
+    pub unsafe fn load(frame: &Frame) -> Cursor {
+        Cursor {
+            code: frame.info().proto.code.as_ptr(),
+            pc: frame.pc as usize,
+            regs: frame.base,
+            closure: frame.closure,
+        }
+    }
+
+    #[inline(always)]
+    pub fn fetch(&mut self) -> Instr {
+        // SAFETY: invariant 1 keeps pc inside the code: every path ends in a return and
+        // every jump target is in range.
+        let i = unsafe { *self.code.add(self.pc) };
+        self.pc += 1;
+        i
+    }
+
+    /// The instruction at `pc` without advancing (the `Jmp` after a test).
+    #[inline(always)]
+    pub fn peek(&self) -> Instr {
+        // SAFETY: the verifier guarantees a `Jmp` follows every test instruction.
+        unsafe { *self.code.add(self.pc) }
+    }
+
+    #[inline(always)]
+    pub fn jump(&mut self, offset: i32) {
+        self.pc = (self.pc as isize + offset as isize) as usize;
+    }
+
+    #[inline(always)]
+    pub fn r(&self, i: u16) -> &Value {
+        // SAFETY: invariant 1 (i < num_regs) and 2 (base has num_regs live values).
+        unsafe { &*self.regs.add(i as usize) }
+    }
+
+    #[inline(always)]
+    pub fn r_mut(&mut self, i: u16) -> &mut Value {
+        // SAFETY: as for `r`; `&mut self` makes the borrow unique.
+        unsafe { &mut *self.regs.add(i as usize) }
+    }
+
+    #[inline(always)]
+    pub fn set(&mut self, i: u16, v: Value) {
+        *self.r_mut(i) = v;
+    }
+
+    /// `n` registers from `start`, as a slice (arguments for a native).
+    #[inline(always)]
+    pub fn slice(&self, start: u16, n: u16) -> &[Value] {
+        // SAFETY: the verifier checks `start + n <= num_regs` for calls.
+        unsafe { std::slice::from_raw_parts(self.regs.add(start as usize), n as usize) }
+    }
+
+    /// A raw pointer to register `i` (a return slot or an argument base for a callee).
+    #[inline(always)]
+    pub fn ptr(&self, i: u16) -> *mut Value {
+        // SAFETY: in bounds per invariant 1; only the address is computed.
+        unsafe { self.regs.add(i as usize) }
+    }
+
+    #[inline(always)]
+    pub fn closure(&self) -> &Closure {
+        // SAFETY: invariant 3.
+        unsafe { &*self.closure }
+    }
+
+    #[inline(always)]
+    pub fn info(&self) -> &FunctionInfo {
+        &self.closure().info
+    }
+}

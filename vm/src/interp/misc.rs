@@ -1,0 +1,340 @@
+//! The less frequent instructions: closures, constructors, iteration, annotations,
+//! patterns and references.
+
+use std::sync::Arc;
+
+use qi_bytecode::diagnostic::Code;
+use qi_bytecode::opcode::{Instr, Op};
+use qi_bytecode::proto::{Capture, Constant, PatternLiteral, TypeDesc, TypeKind};
+
+use super::frame::Cursor;
+use crate::native::{Exit, error};
+use crate::object::*;
+use crate::print::type_name;
+use crate::symbol::Symbol;
+use crate::value::{Tag, Value};
+
+pub fn not_bool(v: &Value) -> Exit {
+    error(Code::E3004, format!("：这里是「{}」", type_name(v)))
+}
+
+pub fn bad_range_bound(a: &Value, b: &Value) -> Exit {
+    let bad = if a.tag() != Tag::Int { a } else { b };
+    error(
+        Code::E7008,
+        format!("：范围的两端必须是整数，这里是「{}」", type_name(bad)),
+    )
+}
+
+/// `Closure A Bx`: a closure of nested function `Bx`, capturing cells from this frame.
+pub fn make_closure(cur: &Cursor, index: u32) -> Value {
+    let info = cur.info().protos[index as usize].clone();
+    let upvalues = info
+        .proto
+        .captures
+        .iter()
+        .map(|c| match *c {
+            Capture::Local(r) => match cur.r(r).to_arc::<CellObj>() {
+                Some(cell) => cell,
+                // Every captured local is a cell (the compiler's capture analysis); this
+                // arm only keeps a malformed proto from crashing.
+                None => Arc::new(CellObj::new(cur.r(r).clone())),
+            },
+            Capture::Upvalue(i) => cur.closure().upvalues[i as usize].clone(),
+        })
+        .collect();
+    Value::new(Closure { info, upvalues })
+}
+
+pub fn new_dict(regs: &[Value]) -> Result<Value, Exit> {
+    let mut map = crate::object::DictMap::default();
+    for pair in regs.chunks_exact(2) {
+        let key = super::member::dict_key(&pair[0])?;
+        map.insert(key, pair[1].clone());
+    }
+    Ok(Value::new(DictObj::new(map)))
+}
+
+/// `NewStruct A B C`: the type in `R[B]`, field values in `R[B+1]…`, names in `K[C]`.
+pub fn new_struct(cur: &Cursor, b: u16, k: u16) -> Result<Value, Exit> {
+    let Some(ty) = cur.r(b).to_arc::<StructType>() else {
+        return Err(error(
+            Code::E3011,
+            format!("：「{}」不是结构体", type_name(cur.r(b))),
+        ));
+    };
+    let Some(Constant::Fields { names, ordered }) = cur.info().proto.consts.get(k as usize) else {
+        return Err(error(Code::E3011, ""));
+    };
+    let n = names.len() as u16;
+    let given = cur.slice(b + 1, n);
+    let mut fields: Vec<Value> = if *ordered && names.len() == ty.fields.len() {
+        given.to_vec()
+    } else {
+        let mut slots: Vec<Option<Value>> = vec![None; ty.fields.len()];
+        for (name, v) in names.iter().zip(given) {
+            let Some(i) = ty.field_index(Symbol::intern(name)) else {
+                return Err(error(
+                    Code::E3011,
+                    format!("：「{}」没有字段「{name}」", ty.name),
+                ));
+            };
+            slots[i] = Some(v.clone());
+        }
+        let mut out = Vec::with_capacity(slots.len());
+        for (i, s) in slots.into_iter().enumerate() {
+            match s {
+                Some(v) => out.push(v),
+                None => {
+                    return Err(error(
+                        Code::E3011,
+                        format!("：缺少字段「{}」", ty.fields[i].0.name()),
+                    ));
+                }
+            }
+        }
+        out
+    };
+    for (v, (_, desc)) in fields.iter_mut().zip(ty.fields.iter()) {
+        if let Some(desc) = desc {
+            check_type(v, desc, None)?;
+        }
+    }
+    Ok(Value::new(Instance {
+        ty,
+        fields: parking_lot::Mutex::new(fields),
+    }))
+}
+
+/// `NewVariant A B C`: variant `C` of the enum in `R[B]`, payload in `R[B+1]…`.
+pub fn new_variant(cur: &Cursor, b: u16, index: u16) -> Result<Value, Exit> {
+    let Some(ty) = cur.r(b).to_arc::<EnumType>() else {
+        return Err(error(
+            Code::E3007,
+            format!("：「{}」不是枚举", type_name(cur.r(b))),
+        ));
+    };
+    let Some(&(_, arity)) = ty.variants.get(index as usize) else {
+        return Err(error(Code::E3008, ""));
+    };
+    // The payload registers must lie in this frame (the type decides how many).
+    if b as usize + 1 + arity as usize > cur.info().proto.num_regs as usize {
+        return Err(error(Code::E3006, ""));
+    }
+    let payload = cur.slice(b + 1, arity).to_vec().into_boxed_slice();
+    Ok(Value::new(VariantObj {
+        ty,
+        index,
+        payload,
+    }))
+}
+
+/// `IterInit`: an iterator over a list, string, dict (keys) or range.
+pub fn iter_init(v: &Value) -> Result<Value, Exit> {
+    let state = match v.tag() {
+        Tag::List => IterState::List {
+            list: v.clone(),
+            index: 0,
+        },
+        Tag::Str => IterState::Str {
+            text: v.clone(),
+            offset: 0,
+        },
+        Tag::Dict => {
+            let version = v.as_obj::<DictObj>().map_or(0, |d| d.inner.lock().version);
+            IterState::Dict {
+                dict: v.clone(),
+                index: 0,
+                version,
+            }
+        }
+        Tag::Range => match v.as_obj::<RangeObj>() {
+            Some(r) => IterState::Range {
+                range: *r,
+                index: 0,
+            },
+            None => IterState::Done,
+        },
+        Tag::Nil => {
+            return Err(error(Code::E7009, "：不能遍历 空"));
+        }
+        _ => {
+            return Err(error(
+                Code::E3009,
+                format!("：「{}」不能用「对于」遍历", type_name(v)),
+            ));
+        }
+    };
+    Ok(Value::new(IterObj::new(state)))
+}
+
+/// `IterNext`: the next item, or `None` at the end.
+pub fn iter_next(it: &Value) -> Result<Option<Value>, Exit> {
+    let Some(it) = it.as_obj::<IterObj>() else {
+        return Ok(None);
+    };
+    match it.state.lock().next() {
+        Step::Item(v) => Ok(Some(v)),
+        Step::Done => Ok(None),
+        Step::DictChanged => Err(error(Code::E7010, "")),
+    }
+}
+
+pub fn type_const(cur: &Cursor, k: usize) -> &TypeDesc {
+    match cur.info().proto.consts.get(k) {
+        Some(Constant::Type(t)) => t,
+        _ => &ANY,
+    }
+}
+
+/// What a missing type constant checks: nothing (only a malformed proto has one).
+static ANY: std::sync::LazyLock<TypeDesc> = std::sync::LazyLock::new(|| TypeDesc {
+    written: "任意".into(),
+    kind: TypeKind::Any,
+});
+
+/// Whether `v` satisfies `desc`; an 整数 in a 浮点数 place is widened in place.
+/// `param` names the parameter for the message.
+pub fn check_type(v: &mut Value, desc: &TypeDesc, param: Option<u16>) -> Result<(), Exit> {
+    let ok = match &desc.kind {
+        TypeKind::Any => true,
+        TypeKind::Int => v.tag() == Tag::Int,
+        TypeKind::Float => {
+            if let Some(n) = v.as_int() {
+                *v = Value::float(n as f64);
+            }
+            v.tag() == Tag::Float
+        }
+        TypeKind::Bool => v.tag() == Tag::Bool,
+        TypeKind::Str => v.tag() == Tag::Str,
+        TypeKind::Nil => v.tag() == Tag::Nil,
+        TypeKind::List => v.tag() == Tag::List,
+        TypeKind::Dict => v.tag() == Tag::Dict,
+        TypeKind::Function => matches!(v.tag(), Tag::Function | Tag::Native | Tag::BoundMethod),
+        TypeKind::Range => v.tag() == Tag::Range,
+        TypeKind::Ref => v.tag() == Tag::Ref,
+        TypeKind::Error => v.tag() == Tag::Error,
+        TypeKind::Module => v.tag() == Tag::Module,
+        // Tasks, channels and coroutines arrive with the scheduler.
+        TypeKind::Task | TypeKind::Channel | TypeKind::Coroutine => false,
+        TypeKind::Named(name) => match v.tag() {
+            Tag::Instance => v.as_obj::<Instance>().is_some_and(|i| *i.ty.name == **name),
+            Tag::Variant => v.as_obj::<VariantObj>().is_some_and(|e| *e.ty.name == **name),
+            _ => false,
+        },
+    };
+    if ok {
+        return Ok(());
+    }
+    let what = match param {
+        Some(i) => format!("：第 {} 个参数", i + 1),
+        None => String::new(),
+    };
+    Err(error(
+        Code::E3001,
+        format!("{what}：期望「{}」，得到「{}」", desc.written, type_name(v)),
+    ))
+}
+
+pub fn is_variant(ty: &Value, v: &Value, name: Symbol) -> bool {
+    let (Some(t), Some(var)) = (ty.as_obj::<EnumType>(), v.as_obj::<VariantObj>()) else {
+        return false;
+    };
+    std::ptr::eq(t, Arc::as_ptr(&var.ty)) && var.variant_name() == name
+}
+
+pub fn is_instance(ty: &Value, v: &Value) -> bool {
+    let (Some(t), Some(inst)) = (ty.as_obj::<StructType>(), v.as_obj::<Instance>()) else {
+        return false;
+    };
+    std::ptr::eq(t, Arc::as_ptr(&inst.ty))
+}
+
+pub fn payload(v: &Value, i: u16) -> Value {
+    v.as_obj::<VariantObj>()
+        .and_then(|var| var.payload.get(i as usize).cloned())
+        .unwrap_or(Value::NIL)
+}
+
+pub fn in_range_pattern(cur: &Cursor, b: u16, k: usize) -> bool {
+    let Some(Constant::RangePattern {
+        start,
+        end,
+        inclusive,
+    }) = cur.info().proto.consts.get(k)
+    else {
+        return false;
+    };
+    let v = cur.r(b);
+    if v.as_number().is_none() {
+        return false;
+    }
+    let lit = |p: &PatternLiteral| match p {
+        PatternLiteral::Int(n) => Value::int(*n),
+        PatternLiteral::Float(x) => Value::float(*x),
+    };
+    let (lo, hi) = (lit(start), lit(end));
+    let above = crate::ops::less_eq(&lo, v).unwrap_or(false);
+    let below = if *inclusive {
+        crate::ops::less_eq(v, &hi).unwrap_or(false)
+    } else {
+        crate::ops::less(v, &hi).unwrap_or(false)
+    };
+    above && below
+}
+
+/// `RefCell`, `RefUpval`, `RefGlobal`, `RefGlobalRo`.
+pub fn make_ref(cur: &Cursor, ins: Instr) -> Value {
+    let (target, writable) = match ins.op {
+        Op::RefCell => {
+            let cell = cur
+                .r(ins.b)
+                .to_arc::<CellObj>()
+                .unwrap_or_else(|| Arc::new(CellObj::new(cur.r(ins.b).clone())));
+            (RefTarget::Cell(cell), ins.c != 0)
+        }
+        Op::RefUpval => (
+            RefTarget::Cell(cur.closure().upvalues[ins.b as usize].clone()),
+            ins.c != 0,
+        ),
+        _ => {
+            let module = cur.info().module_arc();
+            let Some(module) = module else {
+                return Value::NIL;
+            };
+            (
+                RefTarget::Global(module, ins.bx()),
+                ins.op == Op::RefGlobal,
+            )
+        }
+    };
+    Value::new(RefObj { target, writable })
+}
+
+pub fn deref(r: &Value) -> Result<Value, Exit> {
+    match r.as_obj::<RefObj>() {
+        Some(r) => Ok(r.get()),
+        None => Err(error(
+            Code::E3009,
+            format!("：「解引用」需要引用，这里是「{}」", type_name(r)),
+        )),
+    }
+}
+
+pub fn set_deref(r: &Value, v: Value) -> Result<(), Exit> {
+    match r.as_obj::<RefObj>() {
+        Some(r) if r.writable => {
+            r.set(v);
+            Ok(())
+        }
+        Some(_) => Err(crate::native::error_with_hint(
+            Code::E3005,
+            "：这个引用指向「变量」声明的绑定",
+            "若要通过引用修改，用「可变」声明原变量",
+        )),
+        None => Err(error(
+            Code::E3009,
+            format!("：「解引用」需要引用，这里是「{}」", type_name(r)),
+        )),
+    }
+}

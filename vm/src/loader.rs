@@ -1,0 +1,372 @@
+//! Loading programs: reading, compiling, verifying and linking files and their imports.
+//!
+//! Imports are resolved before anything runs, so a missing file (E4001) or an import cycle
+//! (E4003) is reported like a compile error. Each file is loaded once per VM, keyed by its
+//! canonical path; its top level runs at its first `导入`.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, OnceLock, Weak};
+
+use bumpalo::Bump;
+use qi_bytecode::compiler::{self, CompileOptions};
+use qi_bytecode::diagnostic::{Code, Diagnostic};
+use qi_bytecode::proto::{Constant, Decl, FunctionProto, ModuleProto};
+use qi_bytecode::source::SourceFile;
+
+use crate::object::*;
+use crate::symbol::Symbol;
+use crate::value::Value;
+use crate::vm::Shared;
+
+/// A loaded program: its main module and the warnings compiling it gave.
+pub struct Loaded {
+    pub module: Arc<ModuleObj>,
+    pub warnings: Vec<Diagnostic>,
+}
+
+/// Reads a source file as given on the command line (E8001 when missing, E1007 when not
+/// UTF-8).
+pub fn read_source(path: &str) -> Result<Arc<SourceFile>, Diagnostic> {
+    match std::fs::read(path) {
+        Ok(bytes) => SourceFile::from_bytes(path, bytes),
+        Err(e) => {
+            let code = match e.kind() {
+                std::io::ErrorKind::NotFound => Code::E8001,
+                std::io::ErrorKind::PermissionDenied => Code::E8002,
+                _ => Code::E8099,
+            };
+            Err(Diagnostic::bare(code).with_detail(format!("：{path}")))
+        }
+    }
+}
+
+/// Parses and compiles one file; every diagnostic on failure.
+pub fn compile_source(
+    shared: &Shared,
+    file: &Arc<SourceFile>,
+    module_name: &str,
+    repl: bool,
+    hidden: bool,
+) -> Result<(ModuleProto, Vec<Diagnostic>), Vec<Diagnostic>> {
+    let arena = Bump::new();
+    let parsed = qi_bytecode::parser::parse(&arena, file);
+    if parsed.diagnostics.iter().any(|d| !d.is_warning()) {
+        return Err(parsed.diagnostics);
+    }
+    let is_builtin = |name: &str| shared.is_builtin(name);
+    let options = CompileOptions {
+        is_builtin: &is_builtin,
+        repl,
+        hidden,
+        module_name,
+    };
+    let mut warnings = parsed.diagnostics;
+    match compiler::compile(&parsed.program, file, &options) {
+        Ok(c) => {
+            warnings.extend(c.warnings);
+            Ok((c.module, warnings))
+        }
+        Err(mut diags) => {
+            diags.extend(warnings);
+            Err(diags)
+        }
+    }
+}
+
+/// Loads the program at `path` and everything it imports.
+pub fn load_main(shared: &Shared, path: &str) -> Result<Loaded, Vec<Diagnostic>> {
+    let file = read_source(path).map_err(|d| vec![d])?;
+    let mut loader = Loader {
+        shared,
+        stack: Vec::new(),
+        warnings: Vec::new(),
+    };
+    let canonical = canonical(Path::new(path));
+    let module = loader.load_file(file, canonical, "主程序".into())?;
+    Ok(Loaded {
+        module,
+        warnings: loader.warnings,
+    })
+}
+
+/// Compiles and links source text that has no file of its own (REPL entries, prelude).
+pub fn load_text(
+    shared: &Shared,
+    file: Arc<SourceFile>,
+    module_name: &str,
+    repl: bool,
+    hidden: bool,
+) -> Result<Loaded, Vec<Diagnostic>> {
+    let (proto, warnings) = compile_source(shared, &file, module_name, repl, hidden)?;
+    let mut loader = Loader {
+        shared,
+        stack: Vec::new(),
+        warnings,
+    };
+    let module = loader.link_with_imports(proto, module_name.into(), None)?;
+    shared.anonymous_modules.lock().push(module.clone());
+    Ok(Loaded {
+        module,
+        warnings: loader.warnings,
+    })
+}
+
+fn canonical(p: &Path) -> PathBuf {
+    std::fs::canonicalize(p).unwrap_or_else(|_| p.to_path_buf())
+}
+
+struct Loader<'s> {
+    shared: &'s Shared,
+    /// Canonical paths of the files being loaded, outermost first (cycle detection).
+    stack: Vec<PathBuf>,
+    warnings: Vec<Diagnostic>,
+}
+
+impl Loader<'_> {
+    fn load_file(
+        &mut self,
+        file: Arc<SourceFile>,
+        canonical: PathBuf,
+        name: Arc<str>,
+    ) -> Result<Arc<ModuleObj>, Vec<Diagnostic>> {
+        if let Some(m) = self.shared.modules.lock().get(&canonical) {
+            return Ok(m.clone());
+        }
+        let (proto, warnings) = compile_source(self.shared, &file, &name, false, false)?;
+        self.warnings.extend(warnings);
+        self.stack.push(canonical.clone());
+        let result = self.link_with_imports(proto, name, Some(&canonical));
+        self.stack.pop();
+        let module = result?;
+        self.shared
+            .modules
+            .lock()
+            .insert(canonical, module.clone());
+        Ok(module)
+    }
+
+    /// Links a compiled module after loading every module it imports.
+    fn link_with_imports(
+        &mut self,
+        proto: ModuleProto,
+        name: Arc<str>,
+        canonical: Option<&Path>,
+    ) -> Result<Arc<ModuleObj>, Vec<Diagnostic>> {
+        let proto = Arc::new(proto);
+        if let Err(e) = qi_bytecode::verify::verify_module(&proto) {
+            let d = Diagnostic::bare(Code::E7000)
+                .with_message(format!("内部错误：字节码校验失败：{e}"));
+            return Err(vec![d]);
+        }
+        let mut imports = Vec::with_capacity(proto.imports.len());
+        let mut errors = Vec::new();
+        for imp in &proto.imports {
+            match self.import(&proto, imp, canonical) {
+                Ok(m) => imports.push(m),
+                Err(mut d) => errors.append(&mut d),
+            }
+        }
+        if !errors.is_empty() {
+            return Err(errors);
+        }
+        let module = link(proto, name);
+        let _ = module.imports.set(imports.into_boxed_slice());
+        Ok(module)
+    }
+
+    fn import(
+        &mut self,
+        importer: &ModuleProto,
+        imp: &qi_bytecode::proto::ImportInfo,
+        canonical: Option<&Path>,
+    ) -> Result<Value, Vec<Diagnostic>> {
+        let at = |code: Code, detail: String| {
+            vec![Diagnostic::new(code, &importer.file, imp.span).with_detail(detail)]
+        };
+        if !imp.relative {
+            let name = imp.segments.join(".");
+            return match self.shared.native_modules.get(name.as_str()) {
+                Some(m) => Ok(m.clone()),
+                None => Err(at(Code::E4001, format!("「{}」", imp.path))
+                    .into_iter()
+                    .map(|d| {
+                        d.with_hint("标准模块有 数学 和 哈希；导入文件要以 ./ 或 ../ 开头")
+                    })
+                    .collect()),
+            };
+        }
+        // Relative to the importing file, as the user wrote both paths.
+        let dir = Path::new(&importer.file.path)
+            .parent()
+            .map(Path::to_path_buf)
+            .unwrap_or_default();
+        let mut shown = dir.clone();
+        for seg in imp.segments.iter() {
+            match &**seg {
+                "." => {}
+                ".." => shown.push(".."),
+                s => shown.push(s),
+            }
+        }
+        shown.set_extension("qi");
+        let shown_str = shown.to_string_lossy().to_string();
+        let base = canonical.and_then(Path::parent).map(Path::to_path_buf);
+        let real = match base {
+            Some(b) => {
+                let mut p = b;
+                for seg in imp.segments.iter() {
+                    p.push(&**seg);
+                }
+                p.set_extension("qi");
+                p
+            }
+            None => shown.clone(),
+        };
+        if !real.is_file() {
+            return Err(at(
+                Code::E4001,
+                format!("「{}」：找不到文件 {}", imp.path, shown_str),
+            ));
+        }
+        let real = canonical_path(&real);
+        if self.stack.contains(&real) {
+            let chain: Vec<String> = self
+                .stack
+                .iter()
+                .skip_while(|p| **p != real)
+                .map(|p| stem(p))
+                .chain(std::iter::once(stem(&real)))
+                .collect();
+            return Err(at(Code::E4003, format!("：{}", chain.join(" → "))));
+        }
+        let file = read_source(&shown_str).map_err(|d| vec![d])?;
+        let name: Arc<str> = imp
+            .segments
+            .last()
+            .map_or_else(|| Arc::from("模块"), |s| s.clone());
+        self.load_file(file, real, name).map(Value::object)
+    }
+}
+
+fn canonical_path(p: &Path) -> PathBuf {
+    canonical(p)
+}
+
+fn stem(p: &Path) -> String {
+    p.file_stem()
+        .map(|s| s.to_string_lossy().to_string())
+        .unwrap_or_default()
+}
+
+/// Turns a compiled module into a live one: functions, types, exports.
+pub fn link(proto: Arc<ModuleProto>, name: Arc<str>) -> Arc<ModuleObj> {
+    let module = Arc::new(ModuleObj::new(name, Some(proto.clone())));
+    let weak = Arc::downgrade(&module);
+    let mut decls: Vec<Value> = Vec::with_capacity(proto.decls.len());
+    for d in &proto.decls {
+        decls.push(match d {
+            Decl::Function { proto: f, .. } => Value::new(Closure {
+                info: link_function(f, &weak),
+                upvalues: Box::new([]),
+            }),
+            Decl::Struct(s) => Value::new(StructType {
+                name: s.name.clone(),
+                fields: s
+                    .fields
+                    .iter()
+                    .map(|(n, t)| (Symbol::intern(n), t.clone()))
+                    .collect(),
+                methods: OnceLock::new(),
+            }),
+            Decl::Enum(e) => Value::new(EnumType {
+                name: e.name.clone(),
+                variants: e
+                    .variants
+                    .iter()
+                    .map(|(n, a)| (Symbol::intern(n), *a))
+                    .collect(),
+                methods: OnceLock::new(),
+            }),
+        });
+    }
+    // Methods: the closure in each method's own slot, by its short name.
+    let method_value = |m: &Arc<FunctionProto>| -> Option<(Symbol, Value)> {
+        let slot = proto.decls.iter().position(|d| {
+            matches!(d, Decl::Function { proto: p, .. } if Arc::ptr_eq(p, m))
+        })?;
+        let short = m.name.rsplit('.').next().unwrap_or(&m.name);
+        Some((Symbol::intern(short), decls[slot].clone()))
+    };
+    for (i, d) in proto.decls.iter().enumerate() {
+        match d {
+            Decl::Struct(s) => {
+                let methods: HashMap<Symbol, Value> =
+                    s.methods.iter().filter_map(method_value).collect();
+                if let Some(t) = decls[i].as_obj::<StructType>() {
+                    let _ = t.methods.set(methods);
+                }
+            }
+            Decl::Enum(e) => {
+                let methods: HashMap<Symbol, Value> =
+                    e.methods.iter().filter_map(method_value).collect();
+                if let Some(t) = decls[i].as_obj::<EnumType>() {
+                    let _ = t.methods.set(methods);
+                }
+            }
+            Decl::Function { .. } => {}
+        }
+    }
+    let mut exports = HashMap::new();
+    for (i, d) in proto.decls.iter().enumerate() {
+        if d.public() {
+            exports.insert(Symbol::intern(d.name()), Export::Decl(i as u32));
+        }
+    }
+    for (i, g) in proto.globals.iter().enumerate() {
+        if g.public {
+            exports.insert(Symbol::intern(&g.name), Export::Global(i as u32));
+        }
+    }
+    let _ = module.exports.set(exports);
+    let _ = module.decls.set(decls.into_boxed_slice());
+    let _ = module.main.set(Value::new(Closure {
+        info: link_function(&proto.main, &weak),
+        upvalues: Box::new([]),
+    }));
+    module
+}
+
+/// Links one function and, recursively, the closures it creates.
+fn link_function(proto: &Arc<FunctionProto>, module: &Weak<ModuleObj>) -> Arc<FunctionInfo> {
+    let consts = proto
+        .consts
+        .iter()
+        .map(|c| match c {
+            Constant::Int(n) => Value::int(*n),
+            Constant::Float(x) => Value::float(*x),
+            Constant::Str(s) => Value::new(StrObj::new(&**s)),
+            _ => Value::NIL,
+        })
+        .collect();
+    let syms = proto
+        .consts
+        .iter()
+        .map(|c| match c {
+            Constant::Name(n) => Symbol::intern(n),
+            _ => Symbol(0),
+        })
+        .collect();
+    let protos = proto
+        .protos
+        .iter()
+        .map(|p| link_function(p, module))
+        .collect();
+    Arc::new(FunctionInfo::new(
+        proto.clone(),
+        module.clone(),
+        consts,
+        syms,
+        protos,
+    ))
+}

@@ -1,0 +1,95 @@
+//! The interface between the VM and functions written in Rust.
+//!
+//! A native gets its arguments as a slice (the receiver first, for methods) and a
+//! [`NativeCtx`] for what it needs from the VM, and returns a value or an [`Exit`]. It never
+//! calls back into the interpreter on the Rust stack: built-ins that need to call Qi code
+//! (映射, 排序按 …) are written in Qi (the prelude), so they stay suspendable.
+
+use qi_bytecode::diagnostic::Code;
+
+use crate::object::{ErrorObj, StrObj};
+use crate::vm::Shared;
+use crate::value::Value;
+
+/// How many arguments a native takes (not counting a method's receiver).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Arity {
+    Exact(u16),
+    AtLeast(u16),
+    Between(u16, u16),
+}
+
+impl Arity {
+    pub fn accepts(self, n: usize) -> bool {
+        match self {
+            Arity::Exact(k) => n == k as usize,
+            Arity::AtLeast(k) => n >= k as usize,
+            Arity::Between(a, b) => n >= a as usize && n <= b as usize,
+        }
+    }
+
+    pub fn describe(self) -> String {
+        match self {
+            Arity::Exact(k) => format!("{k} 个"),
+            Arity::AtLeast(k) => format!("至少 {k} 个"),
+            Arity::Between(a, b) => format!("{a} 到 {b} 个"),
+        }
+    }
+}
+
+/// Why a native (or an instruction) did not produce a value.
+#[derive(Debug)]
+pub enum Exit {
+    /// A thrown Qi value (an 错误 for runtime errors).
+    Throw(Value),
+    /// `退出(n)`: flush and end the process with this code, skipping 最终 blocks.
+    Exit(i32),
+}
+
+pub type NativeResult = Result<Value, Exit>;
+
+/// Makes the 错误 value for a runtime error: the catalogue title plus `detail`.
+pub fn error_value(code: Code, detail: &str) -> Value {
+    let mut message = code.title().to_string();
+    message.push_str(detail);
+    let mut e = ErrorObj::new(code.as_str(), message);
+    e.hint = code.default_hint().map(str::to_string);
+    Value::new(e)
+}
+
+/// A runtime error as an [`Exit`].
+pub fn error(code: Code, detail: impl AsRef<str>) -> Exit {
+    Exit::Throw(error_value(code, detail.as_ref()))
+}
+
+/// A runtime error with a hint of its own.
+pub fn error_with_hint(code: Code, detail: impl AsRef<str>, hint: impl Into<String>) -> Exit {
+    let mut message = code.title().to_string();
+    message.push_str(detail.as_ref());
+    let mut e = ErrorObj::new(code.as_str(), message);
+    e.hint = Some(hint.into());
+    Exit::Throw(Value::new(e))
+}
+
+/// What a native can reach of the VM while it runs.
+pub struct NativeCtx<'a> {
+    pub shared: &'a Shared,
+    /// The native function being called (its `data` and `aux` are its closure).
+    pub callee: &'a crate::object::NativeFunction,
+}
+
+impl NativeCtx<'_> {
+    /// Writes to the program's output (打印).
+    pub fn write_out(&mut self, text: &str) {
+        self.shared.write_out(text);
+    }
+
+    pub fn flush_out(&mut self) {
+        self.shared.flush_out();
+    }
+}
+
+/// A new 字符串 value.
+pub fn string(s: impl Into<String>) -> Value {
+    Value::new(StrObj::new(s))
+}

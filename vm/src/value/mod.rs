@@ -1,0 +1,435 @@
+//! `Value`: the one type every register, constant, field and list slot holds.
+//!
+//! # Layout (the JIT reads it directly; see docs/architecture.md)
+//!
+//! ```text
+//!  offset 0        4        8                16
+//!         +--------+--------+-----------------+
+//!         |  tag   | (zero) |     payload     |
+//!         +--------+--------+-----------------+
+//! ```
+//!
+//! `#[repr(C)]`, 16 bytes, 8-aligned. The tag is a `u32` ([`Tag`]); the payload is an `i64`
+//! (整数), the bits of an `f64` (浮点数), `0`/`1` (布尔), zero (空), or — for every tag at or
+//! above [`Tag::FIRST_HEAP`] — a pointer obtained from `Arc::into_raw` on the object type
+//! that the tag names. Cloning a heap value increments that `Arc`'s count, dropping it
+//! decrements it; nothing else touches the count.
+//!
+//! # Invariants
+//!
+//! - A heap tag always comes with a live pointer of exactly the type the tag names
+//!   (`heap_types!` below is the single list of pairs).
+//! - Every heap object type is `Send + Sync` (checked at compile time below): mutable ones
+//!   guard their contents with a lock, so two tasks racing on one list see whole
+//!   operations, never a torn value.
+//! - Dropping never recurses on the Rust stack: containers hand their children to
+//!   [`drop_queue`], which frees deep graphs with a loop.
+//!
+//! All `unsafe` of the value layout lives in this file.
+
+pub mod drop_queue;
+
+use std::sync::Arc;
+
+use crate::object::{
+    BoundMethod, CellObj, Closure, DictObj, EnumType, ErrorObj, Instance, IterObj, ListObj,
+    ModuleObj, NativeFunction, RangeObj, RefObj, StrObj, StructType, VariantObj,
+};
+
+/// What a [`Value`] is. The numeric values are part of the JIT's ABI.
+#[repr(u32)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Tag {
+    Nil = 0,
+    Bool = 1,
+    Int = 2,
+    Float = 3,
+    /// A global slot whose declaration has not run yet (E3010). Never visible to Qi code.
+    Uninit = 4,
+
+    Str = 16,
+    List = 17,
+    Dict = 18,
+    /// A struct instance.
+    Instance = 19,
+    /// An enum value.
+    Variant = 20,
+    /// A Qi function or closure.
+    Function = 21,
+    Native = 22,
+    BoundMethod = 23,
+    Range = 24,
+    Ref = 25,
+    Error = 26,
+    Module = 27,
+    StructType = 28,
+    EnumType = 29,
+    /// A boxed variable captured by a closure. Lives only in registers and upvalue lists.
+    Cell = 30,
+    /// The state of a `对于` loop. Lives only in registers.
+    Iterator = 31,
+}
+
+impl Tag {
+    /// Tags at or above this one carry an `Arc` pointer.
+    pub const FIRST_HEAP: u32 = 16;
+
+    #[inline(always)]
+    pub fn is_heap(self) -> bool {
+        self as u32 >= Tag::FIRST_HEAP
+    }
+}
+
+/// A Qi value. See the module docs for the layout.
+#[repr(C)]
+pub struct Value {
+    tag: Tag,
+    /// Always zero today; reserved so the JIT ABI need not change when a tag wants a
+    /// second small field.
+    spare: u32,
+    payload: u64,
+}
+
+// The JIT depends on these numbers.
+const _: () = assert!(std::mem::size_of::<Value>() == 16);
+const _: () = assert!(std::mem::align_of::<Value>() == 8);
+
+/// A heap object type that a [`Value`] can point to.
+pub trait HeapObject: Send + Sync + Sized + 'static {
+    const TAG: Tag;
+}
+
+macro_rules! heap_types {
+    ($($tag:ident => $ty:ty,)*) => {
+        $(impl HeapObject for $ty { const TAG: Tag = Tag::$tag; })*
+
+        /// Increments the count of the object behind a heap value.
+        ///
+        /// # Safety
+        /// `tag` and `payload` must come from a live `Value`.
+        #[inline]
+        unsafe fn retain(tag: Tag, payload: u64) {
+            match tag {
+                // SAFETY: by the invariant, `payload` came from `Arc::<$ty>::into_raw`
+                // and the value holding it keeps the count above zero.
+                $(Tag::$tag => unsafe { Arc::increment_strong_count(payload as *const $ty) },)*
+                _ => {}
+            }
+        }
+
+        /// Decrements the count of the object behind a heap value, freeing it at zero.
+        ///
+        /// # Safety
+        /// `tag` and `payload` must come from a `Value` that is being dropped.
+        #[inline]
+        unsafe fn release(tag: Tag, payload: u64) {
+            match tag {
+                // SAFETY: as for `retain`; the dropped value gives up its one count.
+                $(Tag::$tag => unsafe { Arc::decrement_strong_count(payload as *const $ty) },)*
+                _ => {}
+            }
+        }
+    };
+}
+
+heap_types! {
+    Str => StrObj,
+    List => ListObj,
+    Dict => DictObj,
+    Instance => Instance,
+    Variant => VariantObj,
+    Function => Closure,
+    Native => NativeFunction,
+    BoundMethod => BoundMethod,
+    Range => RangeObj,
+    Ref => RefObj,
+    Error => ErrorObj,
+    Module => ModuleObj,
+    StructType => StructType,
+    EnumType => EnumType,
+    Cell => CellObj,
+    Iterator => IterObj,
+}
+
+impl Value {
+    pub const NIL: Value = Value {
+        tag: Tag::Nil,
+        spare: 0,
+        payload: 0,
+    };
+    pub const TRUE: Value = Value {
+        tag: Tag::Bool,
+        spare: 0,
+        payload: 1,
+    };
+    pub const FALSE: Value = Value {
+        tag: Tag::Bool,
+        spare: 0,
+        payload: 0,
+    };
+    pub const UNINIT: Value = Value {
+        tag: Tag::Uninit,
+        spare: 0,
+        payload: 0,
+    };
+
+    #[inline(always)]
+    pub fn int(n: i64) -> Value {
+        Value {
+            tag: Tag::Int,
+            spare: 0,
+            payload: n as u64,
+        }
+    }
+
+    #[inline(always)]
+    pub fn float(x: f64) -> Value {
+        Value {
+            tag: Tag::Float,
+            spare: 0,
+            payload: x.to_bits(),
+        }
+    }
+
+    #[inline(always)]
+    pub fn bool(b: bool) -> Value {
+        Value {
+            tag: Tag::Bool,
+            spare: 0,
+            payload: b as u64,
+        }
+    }
+
+    /// Wraps a heap object; the value owns the `Arc`'s count.
+    pub fn object<T: HeapObject>(obj: Arc<T>) -> Value {
+        Value {
+            tag: T::TAG,
+            spare: 0,
+            payload: Arc::into_raw(obj) as u64,
+        }
+    }
+
+    pub fn new<T: HeapObject>(obj: T) -> Value {
+        Value::object(Arc::new(obj))
+    }
+
+    #[inline(always)]
+    pub fn tag(&self) -> Tag {
+        self.tag
+    }
+
+    /// The raw payload word (the JIT and hashing of identities use it).
+    #[inline(always)]
+    pub fn payload(&self) -> u64 {
+        self.payload
+    }
+
+    #[inline(always)]
+    pub fn is_nil(&self) -> bool {
+        self.tag == Tag::Nil
+    }
+
+    #[inline(always)]
+    pub fn as_int(&self) -> Option<i64> {
+        (self.tag == Tag::Int).then_some(self.payload as i64)
+    }
+
+    #[inline(always)]
+    pub fn as_float(&self) -> Option<f64> {
+        (self.tag == Tag::Float).then(|| f64::from_bits(self.payload))
+    }
+
+    #[inline(always)]
+    pub fn as_bool(&self) -> Option<bool> {
+        (self.tag == Tag::Bool).then_some(self.payload != 0)
+    }
+
+    /// The payload as an integer, without checking the tag. Callers check the tag first.
+    #[inline(always)]
+    pub fn int_unchecked(&self) -> i64 {
+        self.payload as i64
+    }
+
+    #[inline(always)]
+    pub fn float_unchecked(&self) -> f64 {
+        f64::from_bits(self.payload)
+    }
+
+    /// 整数 or 浮点数 as `f64`.
+    pub fn as_number(&self) -> Option<f64> {
+        match self.tag {
+            Tag::Int => Some(self.payload as i64 as f64),
+            Tag::Float => Some(f64::from_bits(self.payload)),
+            _ => None,
+        }
+    }
+
+    /// Borrows the heap object if the value is one of type `T`.
+    #[inline(always)]
+    pub fn as_obj<T: HeapObject>(&self) -> Option<&T> {
+        if self.tag == T::TAG {
+            // SAFETY: the tag names `T`, so the payload is a live `Arc<T>` pointer; the
+            // borrow of `self` keeps the count above zero for the reference's lifetime.
+            Some(unsafe { &*(self.payload as *const T) })
+        } else {
+            None
+        }
+    }
+
+    /// A new `Arc` to the heap object if the value is one of type `T`.
+    pub fn to_arc<T: HeapObject>(&self) -> Option<Arc<T>> {
+        if self.tag == T::TAG {
+            let ptr = self.payload as *const T;
+            // SAFETY: as in `as_obj`; the increment gives the new `Arc` its own count.
+            unsafe {
+                Arc::increment_strong_count(ptr);
+                Some(Arc::from_raw(ptr))
+            }
+        } else {
+            None
+        }
+    }
+
+    /// Whether two values are the same object (or the same immediate bits).
+    pub fn same(&self, other: &Value) -> bool {
+        self.tag == other.tag && self.payload == other.payload
+    }
+
+    /// Moves the value out, leaving 空 behind.
+    #[inline(always)]
+    pub fn take(&mut self) -> Value {
+        std::mem::replace(self, Value::NIL)
+    }
+
+    /// The number of `Arc` references to the object (1 for immediates). A count of one
+    /// means the holder may change the object in place (string appends).
+    pub fn ref_count(&self) -> usize {
+        macro_rules! count {
+            ($($tag:ident => $ty:ty),*) => {
+                match self.tag {
+                    // SAFETY: the tag names the type; `self` keeps the object alive.
+                    $(Tag::$tag => unsafe {
+                        let arc = std::mem::ManuallyDrop::new(Arc::from_raw(self.payload as *const $ty));
+                        Arc::strong_count(&arc)
+                    },)*
+                    _ => 1,
+                }
+            };
+        }
+        count!(Str => StrObj, List => ListObj, Dict => DictObj, Instance => Instance,
+            Variant => VariantObj, Function => Closure, Native => NativeFunction,
+            BoundMethod => BoundMethod, Range => RangeObj, Ref => RefObj, Error => ErrorObj,
+            Module => ModuleObj, StructType => StructType, EnumType => EnumType, Cell => CellObj,
+            Iterator => IterObj)
+    }
+
+    /// Mutable access to a string whose only reference is this value (for in-place
+    /// appends), or `None` when it is shared or not a string.
+    pub fn unique_str_mut(&mut self) -> Option<&mut StrObj> {
+        if self.tag != Tag::Str {
+            return None;
+        }
+        let ptr = self.payload as *const StrObj;
+        // SAFETY: the tag names StrObj. The temporary Arc is never dropped (ManuallyDrop),
+        // so the count is unchanged; `get_mut` succeeds only when this value holds the
+        // sole reference, and the `&mut self` borrow makes the returned reference unique.
+        unsafe {
+            let mut arc = std::mem::ManuallyDrop::new(Arc::from_raw(ptr));
+            Arc::get_mut(&mut arc).map(|s| &mut *(s as *mut StrObj))
+        }
+    }
+}
+
+impl Clone for Value {
+    #[inline(always)]
+    fn clone(&self) -> Value {
+        if self.tag.is_heap() {
+            // SAFETY: `self` is live, so its tag and payload are a valid pair.
+            unsafe { retain(self.tag, self.payload) };
+        }
+        Value {
+            tag: self.tag,
+            spare: 0,
+            payload: self.payload,
+        }
+    }
+}
+
+impl Drop for Value {
+    #[inline(always)]
+    fn drop(&mut self) {
+        if self.tag.is_heap() {
+            // SAFETY: `self` owns one count of its object and gives it up here.
+            unsafe { release(self.tag, self.payload) };
+        }
+    }
+}
+
+impl Default for Value {
+    fn default() -> Value {
+        Value::NIL
+    }
+}
+
+impl std::fmt::Debug for Value {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&crate::print::repr(self))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn layout_is_sixteen_bytes_tag_then_payload() {
+        assert_eq!(std::mem::size_of::<Value>(), 16);
+        assert_eq!(std::mem::align_of::<Value>(), 8);
+        assert_eq!(std::mem::offset_of!(Value, tag), 0);
+        assert_eq!(std::mem::offset_of!(Value, payload), 8);
+    }
+
+    #[test]
+    fn tag_numbers_are_stable() {
+        // The JIT compares against these constants; changing one is an ABI change.
+        assert_eq!(Tag::Nil as u32, 0);
+        assert_eq!(Tag::Bool as u32, 1);
+        assert_eq!(Tag::Int as u32, 2);
+        assert_eq!(Tag::Float as u32, 3);
+        assert_eq!(Tag::Str as u32, 16);
+        assert_eq!(Tag::Cell as u32, 30);
+        assert!(!Tag::Uninit.is_heap());
+        assert!(Tag::Str.is_heap());
+    }
+
+    #[test]
+    fn immediates_round_trip() {
+        assert_eq!(Value::int(-7).as_int(), Some(-7));
+        assert_eq!(Value::int(i64::MIN).as_int(), Some(i64::MIN));
+        assert_eq!(Value::float(2.5).as_float(), Some(2.5));
+        assert_eq!(Value::bool(true).as_bool(), Some(true));
+        assert!(Value::NIL.is_nil());
+        assert_eq!(Value::int(3).as_float(), None);
+    }
+
+    #[test]
+    fn clone_and_drop_count_references() {
+        let s = Value::new(StrObj::new("甲"));
+        assert_eq!(s.ref_count(), 1);
+        let t = s.clone();
+        assert_eq!(s.ref_count(), 2);
+        drop(t);
+        assert_eq!(s.ref_count(), 1);
+    }
+
+    #[test]
+    fn unique_strings_can_be_changed_in_place() {
+        let mut s = Value::new(StrObj::new("甲"));
+        s.unique_str_mut().unwrap().push_str("乙");
+        assert_eq!(s.as_obj::<StrObj>().unwrap().as_str(), "甲乙");
+        let t = s.clone();
+        assert!(s.unique_str_mut().is_none());
+        drop(t);
+        assert!(s.unique_str_mut().is_some());
+    }
+}

@@ -1,0 +1,229 @@
+//! The VM's shared state: built-ins, loaded modules, configuration and program output.
+//!
+//! A [`Shared`] is built once by a [`VmBuilder`] (the standard library registers its
+//! functions and methods there) and is immutable afterwards except for the module
+//! registry and the output stream, which have their own locks.
+
+use std::collections::HashMap;
+use std::io::Write;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use parking_lot::Mutex;
+
+use crate::native::Arity;
+use crate::object::{ModuleObj, NativeFn, NativeFunction};
+use crate::symbol::Symbol;
+use crate::value::{Tag, Value};
+
+/// Tunable limits.
+#[derive(Clone, Debug)]
+pub struct Config {
+    /// The deepest a fiber's call stack may grow (E7006 past it). QI-LANGUAGE.md §5.
+    pub max_frames: usize,
+    /// Steps (calls and loop back-edges) a task runs before it yields. §9: 1,000.
+    pub budget: u32,
+}
+
+impl Default for Config {
+    fn default() -> Config {
+        Config {
+            max_frames: 1_000_000,
+            budget: 1_000,
+        }
+    }
+}
+
+/// Where 打印 goes.
+pub enum Output {
+    /// The process's stdout, buffered; line-buffered when it is a terminal.
+    Stdout {
+        buf: Vec<u8>,
+        line_buffered: bool,
+    },
+    /// A host-provided sink.
+    Custom(Box<dyn Write + Send>),
+}
+
+pub struct Shared {
+    pub builtins: HashMap<Symbol, Value>,
+    /// Methods of built-in types, by the receiver's tag and the method name.
+    pub methods: HashMap<(Tag, Symbol), Value>,
+    /// Modules written in Rust (数学, 哈希), by name.
+    pub native_modules: HashMap<Arc<str>, Value>,
+    pub config: Config,
+    output: Mutex<Output>,
+    /// Every module loaded, by canonical path; keeps them alive (frame invariant 3).
+    pub modules: Mutex<HashMap<PathBuf, Arc<ModuleObj>>>,
+    /// Modules without a file (the prelude, REPL entries), kept alive the same way.
+    pub anonymous_modules: Mutex<Vec<Arc<ModuleObj>>>,
+}
+
+impl Shared {
+    pub fn write_out(&self, text: &str) {
+        let mut out = self.output.lock();
+        match &mut *out {
+            Output::Stdout { buf, line_buffered } => {
+                buf.extend_from_slice(text.as_bytes());
+                let flush = if *line_buffered {
+                    text.contains('\n')
+                } else {
+                    buf.len() >= 1 << 16
+                };
+                if flush {
+                    let _ = std::io::stdout().write_all(buf);
+                    let _ = std::io::stdout().flush();
+                    buf.clear();
+                }
+            }
+            Output::Custom(w) => {
+                let _ = w.write_all(text.as_bytes());
+            }
+        }
+    }
+
+    pub fn flush_out(&self) {
+        let mut out = self.output.lock();
+        match &mut *out {
+            Output::Stdout { buf, .. } => {
+                let _ = std::io::stdout().write_all(buf);
+                let _ = std::io::stdout().flush();
+                buf.clear();
+            }
+            Output::Custom(w) => {
+                let _ = w.flush();
+            }
+        }
+    }
+
+    pub fn is_builtin(&self, name: &str) -> bool {
+        self.builtins.contains_key(&Symbol::intern(name))
+    }
+}
+
+impl Drop for Shared {
+    fn drop(&mut self) {
+        self.flush_out();
+        for m in self.modules.get_mut().values() {
+            m.clear();
+        }
+        for m in self.anonymous_modules.get_mut().iter() {
+            m.clear();
+        }
+    }
+}
+
+/// Collects built-ins before the VM starts.
+pub struct VmBuilder {
+    builtins: HashMap<Symbol, Value>,
+    methods: HashMap<(Tag, Symbol), Value>,
+    native_modules: HashMap<Arc<str>, Value>,
+    config: Config,
+    output: Option<Box<dyn Write + Send>>,
+}
+
+impl Default for VmBuilder {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl VmBuilder {
+    pub fn new() -> VmBuilder {
+        VmBuilder {
+            builtins: HashMap::new(),
+            methods: HashMap::new(),
+            native_modules: HashMap::new(),
+            config: Config::default(),
+            output: None,
+        }
+    }
+
+    pub fn config(&mut self) -> &mut Config {
+        &mut self.config
+    }
+
+    /// Sends 打印 output to `w` instead of stdout.
+    pub fn output(&mut self, w: Box<dyn Write + Send>) -> &mut Self {
+        self.output = Some(w);
+        self
+    }
+
+    /// A native function value (not registered anywhere yet).
+    pub fn native(name: &str, arity: Arity, f: NativeFn) -> Value {
+        Value::new(NativeFunction {
+            name: name.into(),
+            arity,
+            f,
+            data: Value::NIL,
+            aux: 0,
+        })
+    }
+
+    /// Registers a global built-in function.
+    pub fn function(&mut self, name: &str, arity: Arity, f: NativeFn) -> &mut Self {
+        self.builtins
+            .insert(Symbol::intern(name), Self::native(name, arity, f));
+        self
+    }
+
+    /// Registers a global built-in value.
+    pub fn global(&mut self, name: &str, value: Value) -> &mut Self {
+        self.builtins.insert(Symbol::intern(name), value);
+        self
+    }
+
+    /// Registers a method of a built-in type; `arity` does not count the receiver.
+    pub fn method(&mut self, tag: Tag, name: &str, arity: Arity, f: NativeFn) -> &mut Self {
+        let type_name = crate::print::type_name_of_tag(tag);
+        let full = format!("{type_name}.{name}");
+        self.methods
+            .insert((tag, Symbol::intern(name)), Self::native(&full, arity, f));
+        self
+    }
+
+    /// Registers a method of a built-in type implemented by any function value (a Qi
+    /// function from the prelude takes the receiver as its first parameter).
+    pub fn method_value(&mut self, tag: Tag, name: &str, f: Value) -> &mut Self {
+        self.methods.insert((tag, Symbol::intern(name)), f);
+        self
+    }
+
+    /// Registers a module written in Rust, reachable with `导入 名;`.
+    pub fn module(&mut self, name: &str, members: Vec<(&str, Value)>) -> &mut Self {
+        let module = ModuleObj::new(name.into(), None);
+        let exports = members
+            .into_iter()
+            .map(|(n, v)| (Symbol::intern(n), crate::object::Export::Value(v)))
+            .collect();
+        let _ = module.exports.set(exports);
+        let _ = module.decls.set(Box::new([]));
+        let _ = module.imports.set(Box::new([]));
+        module
+            .state
+            .store(crate::object::module::MODULE_DONE, std::sync::atomic::Ordering::Release);
+        self.native_modules
+            .insert(name.into(), Value::new(module));
+        self
+    }
+
+    pub fn build(self) -> Arc<Shared> {
+        let line_buffered = std::io::IsTerminal::is_terminal(&std::io::stdout());
+        let output = match self.output {
+            Some(w) => Output::Custom(w),
+            None => Output::Stdout {
+                buf: Vec::new(),
+                line_buffered,
+            },
+        };
+        Arc::new(Shared {
+            builtins: self.builtins,
+            methods: self.methods,
+            native_modules: self.native_modules,
+            config: self.config,
+            output: Mutex::new(output),
+            modules: Mutex::new(HashMap::new()),
+            anonymous_modules: Mutex::new(Vec::new()),
+        })
+    }
+}
