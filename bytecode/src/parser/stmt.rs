@@ -214,7 +214,13 @@ impl<'a> Parser<'a> {
                 semi: false,
             }
         } else {
+            let colon = self.at(TokenKind::Colon);
+            let reported = self.diags.len();
             self.expect_semi();
+            if colon && self.diags.len() > reported {
+                // `{"甲": 1}` at the start of a statement is a block, not a dict.
+                self.hint_last("语句开头的「{」是代码块；字典要写在表达式里，如 返回 {\"甲\": 1};");
+            }
             StmtKind::Expr {
                 expr: self.alloc(expr),
                 semi: true,
