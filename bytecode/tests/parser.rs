@@ -758,9 +758,18 @@ fn missing_semicolon_points_just_after_the_previous_token() {
 
 #[test]
 fn unexpected_token_names_expected_and_found() {
+    let text = rendered("打印行(1 2);");
+    assert!(
+        text.contains("错误[E2001]：意外的记号：期望「,」或「)」，却遇到整数「2」"),
+        "{text}"
+    );
     let text = rendered("打印行(1;");
     assert!(
-        text.contains("错误[E2001]：意外的记号：期望「,」或「)」，却遇到「;」"),
+        text.contains("错误[E2001]：意外的记号：期望「)」，却遇到「;」"),
+        "{text}"
+    );
+    assert!(
+        text.contains("提示：第 1 行第 4 列的「(」没有对应的「)」"),
         "{text}"
     );
     let text = rendered("变量 = 5;");
@@ -990,4 +999,55 @@ fn long_flat_code_is_not_nesting() {
     assert_eq!(errs(&src), []);
     let src = format!("匹配 x {{ {} _ => 0 }}", "1 => 2, ".repeat(2000));
     assert_eq!(errs(&src), []);
+}
+
+// ---------------------------------------------------------------------------------------
+// The golden syntax-error programs under tests/programs/语法错误/
+
+/// Each `名.qi` there has a `名.err` (exit code 1, then lines that must appear in stderr in
+/// order, each as a substring) and an empty `名.out`. Until the CLI runs them, this renders
+/// the parser's diagnostics the way the CLI prints them and checks the `.err` against that.
+#[test]
+fn syntax_error_goldens_match_the_parser() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/programs/语法错误");
+    let mut programs: Vec<_> = std::fs::read_dir(&dir)
+        .expect("tests/programs/语法错误")
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|e| e == "qi"))
+        .collect();
+    programs.sort();
+    assert!(
+        programs.len() >= 15,
+        "语法错误的例子太少：{}",
+        programs.len()
+    );
+    for path in programs {
+        let name = path.file_name().unwrap().to_string_lossy().into_owned();
+        let text = std::fs::read_to_string(&path).unwrap();
+        let expected = std::fs::read_to_string(path.with_extension("err"))
+            .unwrap_or_else(|_| panic!("{name} 缺少 .err"));
+        let out = std::fs::read_to_string(path.with_extension("out"))
+            .unwrap_or_else(|_| panic!("{name} 缺少 .out"));
+        assert!(out.is_empty(), "{name}：有语法错误的程序不输出任何东西");
+        // The harness runs the program from its own directory: the path is the file name.
+        let file = SourceFile::new(name.clone(), text);
+        let arena = Bump::new();
+        let parsed = parse(&arena, &file);
+        assert!(!parsed.diagnostics.is_empty(), "{name} 应有诊断");
+        let stderr: String = parsed
+            .diagnostics
+            .iter()
+            .map(|d| render(d, false))
+            .collect();
+        let mut lines = expected.lines();
+        assert_eq!(lines.next(), Some("1"), "{name}：退出码应为 1");
+        let mut rest = stderr.as_str();
+        for line in lines.filter(|l| !l.is_empty()) {
+            match rest.find(line) {
+                Some(at) => rest = &rest[at + line.len()..],
+                None => panic!("{name}：stderr 中（按顺序）找不到\n{line}\n实际输出：\n{stderr}"),
+            }
+        }
+    }
 }

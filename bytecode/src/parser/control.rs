@@ -116,8 +116,7 @@ impl<'a> Parser<'a> {
             if self.pos > 0 && self.tokens[self.pos - 1].kind == TokenKind::RBrace {
                 continue;
             }
-            self.error_expected("「,」或「}」");
-            if !(self.skip_in_list(TokenKind::RBrace) && self.eat(TokenKind::Comma)) {
+            if !self.list_recover(TokenKind::RBrace) {
                 break;
             }
         }

@@ -148,8 +148,7 @@ impl<'a> Parser<'a> {
             if self.at(TokenKind::RParen) {
                 break;
             }
-            self.error_expected("「,」或「)」");
-            if !(self.skip_in_list(TokenKind::RParen) && self.eat(TokenKind::Comma)) {
+            if !self.list_recover(TokenKind::RParen) {
                 break;
             }
         }
@@ -396,7 +395,6 @@ impl<'a> Parser<'a> {
         if self.at(close) {
             return false;
         }
-        self.error_expected(&format!("「,」或「{}」", close.punct_text()));
-        self.skip_in_list(close) && self.eat(TokenKind::Comma)
+        self.list_recover(close)
     }
 }

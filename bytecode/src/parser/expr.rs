@@ -438,8 +438,7 @@ impl<'a> Parser<'a> {
             if self.at(TokenKind::RBrace) {
                 break;
             }
-            self.error_expected("「,」或「}」");
-            if !(self.skip_in_list(TokenKind::RBrace) && self.eat(TokenKind::Comma)) {
+            if !self.list_recover(TokenKind::RBrace) {
                 break;
             }
         }
@@ -468,8 +467,7 @@ impl<'a> Parser<'a> {
             if self.at(close) {
                 break;
             }
-            self.error_expected(&format!("「,」或「{}」", close.punct_text()));
-            if !(self.skip_in_list(close) && self.eat(TokenKind::Comma)) {
+            if !self.list_recover(close) {
                 break;
             }
         }
@@ -606,8 +604,7 @@ impl<'a> Parser<'a> {
             if self.at(TokenKind::RBrace) {
                 break;
             }
-            self.error_expected("「,」或「}」");
-            if !(self.skip_in_list(TokenKind::RBrace) && self.eat(TokenKind::Comma)) {
+            if !self.list_recover(TokenKind::RBrace) {
                 break;
             }
         }

@@ -449,6 +449,25 @@ impl<'a> Parser<'a> {
         }
     }
 
+    /// In a comma-separated list closed by `close`, at a token that is neither `,` nor
+    /// `close`: reports it and skips to the next item; returns whether the list goes on (a
+    /// `,` was consumed). In a `(…)` or `[…]` list, a `;`, a brace, a statement keyword or
+    /// the end means the closer is missing: that is left to `close_group`, which also says
+    /// where the list opened.
+    fn list_recover(&mut self, close: TokenKind<'a>) -> bool {
+        let kind = self.peek();
+        let closer_missing = close != TokenKind::RBrace
+            && (matches!(
+                kind,
+                TokenKind::Semi | TokenKind::LBrace | TokenKind::RBrace | TokenKind::Eof
+            ) || Self::starts_statement(kind));
+        if closer_missing {
+            return false;
+        }
+        self.error_expected(&format!("「,」或「{}」", close.punct_text()));
+        self.skip_in_list(close) && self.eat(TokenKind::Comma)
+    }
+
     /// Consumes the closer of a bracketed group opened at `open`. If it is not there:
     /// E2001 (with a hint saying where the group opened), then skips to the closer if it
     /// comes before the end of the statement, and consumes it.

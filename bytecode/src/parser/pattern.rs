@@ -251,8 +251,7 @@ impl<'a> Parser<'a> {
             if self.at(TokenKind::RParen) {
                 break;
             }
-            self.error_expected("「,」或「)」");
-            if !(self.skip_in_list(TokenKind::RParen) && self.eat(TokenKind::Comma)) {
+            if !self.list_recover(TokenKind::RParen) {
                 break;
             }
         }
@@ -290,8 +289,7 @@ impl<'a> Parser<'a> {
             if self.at(TokenKind::RBrace) {
                 break;
             }
-            self.error_expected("「,」或「}」");
-            if !(self.skip_in_list(TokenKind::RBrace) && self.eat(TokenKind::Comma)) {
+            if !self.list_recover(TokenKind::RBrace) {
                 break;
             }
         }
