@@ -18,3 +18,4 @@ pub mod compiler;
 pub mod opcode;
 pub mod proto;
 pub mod verify;
+pub mod disasm;

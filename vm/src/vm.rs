@@ -57,6 +57,9 @@ pub struct Shared {
     pub modules: Mutex<HashMap<PathBuf, Arc<ModuleObj>>>,
     /// Modules without a file (the prelude, REPL entries), kept alive the same way.
     pub anonymous_modules: Mutex<Vec<Arc<ModuleObj>>>,
+    /// The VM's one random generator (随机数, 随机整数, 选择), seeded from `QI_SEED` when
+    /// set (QI-LANGUAGE.md §10).
+    rng: Mutex<u64>,
 }
 
 impl Shared {
@@ -96,6 +99,17 @@ impl Shared {
         }
     }
 
+    /// The next 64 random bits (SplitMix64: small, fast, and good enough for a scripting
+    /// language's `随机数`; not for cryptography).
+    pub fn random_u64(&self) -> u64 {
+        let mut state = self.rng.lock();
+        *state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = *state;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+
     pub fn is_builtin(&self, name: &str) -> bool {
         self.builtins.contains_key(&Symbol::intern(name))
     }
@@ -120,6 +134,15 @@ pub struct VmBuilder {
     native_modules: HashMap<Arc<str>, Value>,
     config: Config,
     output: Option<Box<dyn Write + Send>>,
+    /// Standard-library code written in Qi, and which of its functions are methods.
+    prelude: Option<Prelude>,
+}
+
+/// Qi source whose functions become methods of built-in types.
+pub struct Prelude {
+    pub source: &'static str,
+    /// (receiver type, method name, the Qi function implementing it)
+    pub methods: Vec<(Tag, &'static str, &'static str)>,
 }
 
 impl Default for VmBuilder {
@@ -136,7 +159,14 @@ impl VmBuilder {
             native_modules: HashMap::new(),
             config: Config::default(),
             output: None,
+            prelude: None,
         }
+    }
+
+    /// Sets the Qi-written part of the standard library.
+    pub fn prelude(&mut self, prelude: Prelude) -> &mut Self {
+        self.prelude = Some(prelude);
+        self
     }
 
     pub fn config(&mut self) -> &mut Config {
@@ -154,6 +184,7 @@ impl VmBuilder {
         Value::new(NativeFunction {
             name: name.into(),
             arity,
+            method: false,
             f,
             data: Value::NIL,
             aux: 0,
@@ -176,9 +207,15 @@ impl VmBuilder {
     /// Registers a method of a built-in type; `arity` does not count the receiver.
     pub fn method(&mut self, tag: Tag, name: &str, arity: Arity, f: NativeFn) -> &mut Self {
         let type_name = crate::print::type_name_of_tag(tag);
-        let full = format!("{type_name}.{name}");
-        self.methods
-            .insert((tag, Symbol::intern(name)), Self::native(&full, arity, f));
+        let method = Value::new(NativeFunction {
+            name: format!("{type_name}.{name}").into(),
+            arity,
+            method: true,
+            f,
+            data: Value::NIL,
+            aux: 0,
+        });
+        self.methods.insert((tag, Symbol::intern(name)), method);
         self
     }
 
@@ -207,7 +244,9 @@ impl VmBuilder {
         self
     }
 
-    pub fn build(self) -> Arc<Shared> {
+    /// Builds the VM state. Fails only if the prelude does not compile (a bug in the
+    /// standard library, reported with its diagnostics).
+    pub fn build(self) -> Result<Arc<Shared>, Vec<qi_bytecode::diagnostic::Diagnostic>> {
         let line_buffered = std::io::IsTerminal::is_terminal(&std::io::stdout());
         let output = match self.output {
             Some(w) => Output::Custom(w),
@@ -216,7 +255,7 @@ impl VmBuilder {
                 line_buffered,
             },
         };
-        Arc::new(Shared {
+        let mut shared = Arc::new(Shared {
             builtins: self.builtins,
             methods: self.methods,
             native_modules: self.native_modules,
@@ -224,6 +263,36 @@ impl VmBuilder {
             output: Mutex::new(output),
             modules: Mutex::new(HashMap::new()),
             anonymous_modules: Mutex::new(Vec::new()),
-        })
+            rng: Mutex::new(initial_seed()),
+        });
+        if let Some(prelude) = self.prelude {
+            let file = qi_bytecode::source::SourceFile::new("<标准库>", prelude.source);
+            let loaded = crate::loader::load_text(&shared, file, "标准库", false, true)?;
+            let module = loaded.module;
+            let mut methods = Vec::new();
+            for (tag, method, function) in prelude.methods {
+                let slot = module.proto.as_ref().and_then(|p| {
+                    p.decls.iter().position(|d| &**d.name() == function)
+                });
+                if let Some(slot) = slot {
+                    methods.push(((tag, Symbol::intern(method)), module.decl(slot as u32)));
+                }
+            }
+            // Still the only reference: the loader borrowed it.
+            if let Some(s) = Arc::get_mut(&mut shared) {
+                s.methods.extend(methods);
+            }
+        }
+        Ok(shared)
     }
+}
+
+/// `QI_SEED` when set, else the clock.
+fn initial_seed() -> u64 {
+    if let Some(seed) = std::env::var("QI_SEED").ok().and_then(|s| s.trim().parse::<u64>().ok()) {
+        return seed;
+    }
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0x5EED, |d| d.as_nanos() as u64)
 }

@@ -95,12 +95,12 @@ fn call_closure(
 
 /// Runs a native on `args` (after checking their number).
 fn run_native(shared: &Shared, n: &NativeFunction, args: &[Value]) -> Result<Value, Exit> {
-    let given = args.len();
+    let given = args.len().saturating_sub(n.method as usize);
     if !n.arity.accepts(given) {
         return Err(error(
             Code::E3006,
             format!(
-                "：「{}」需要 {} 参数，这里给了 {given} 个",
+                "：「{}」需要 {}参数，这里给了 {given} 个",
                 n.name,
                 n.arity.describe()
             ),

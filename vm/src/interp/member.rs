@@ -311,6 +311,7 @@ fn variant_constructor(ty_value: Value, ty: &Arc<EnumType>, index: usize) -> Val
     Value::new(NativeFunction {
         name: format!("{}::{}", ty.name, name.name()).into(),
         arity: crate::native::Arity::Exact(arity),
+        method: false,
         f: construct_variant,
         data: ty_value,
         aux: index as u32,

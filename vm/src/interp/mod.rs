@@ -25,6 +25,7 @@ use crate::vm::Shared;
 use frame::Cursor;
 
 pub use call::{enter_entry, enter_module_init};
+pub use member::{dict_key, resolve_index};
 pub use unwind::{format_stack, stack_lines};
 
 /// How a call to [`run`] ended.

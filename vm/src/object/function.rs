@@ -78,7 +78,10 @@ pub type NativeFn = fn(&mut NativeCtx<'_>, &[Value]) -> NativeResult;
 /// A built-in function value.
 pub struct NativeFunction {
     pub name: Arc<str>,
+    /// Arguments, not counting the receiver of a method.
     pub arity: Arity,
+    /// A method of a built-in type: its first argument is the receiver.
+    pub method: bool,
     pub f: NativeFn,
     /// Data the function closes over (the enum type of a variant constructor).
     pub data: Value,

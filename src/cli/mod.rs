@@ -1,0 +1,184 @@
+//! Commands: `qi run`, `qi check`, `qi repl`, and the help texts.
+
+mod help;
+
+use std::io::{IsTerminal, Write};
+
+use qi_bytecode::diagnostic::{Diagnostic, render};
+
+/// Runs the command line and gives the process exit code.
+pub fn main(args: Vec<String>) -> i32 {
+    let Some((command, rest)) = args.split_first() else {
+        return repl(&[]);
+    };
+    match command.as_str() {
+        "run" | "运行" => run(rest),
+        "check" | "检查" => check(rest),
+        "repl" | "交互" => repl(rest),
+        "-h" | "--help" | "help" | "帮助" | "--帮助" => {
+            print!("{}", help::MAIN);
+            0
+        }
+        "-V" | "--version" | "版本" | "--版本" => {
+            println!("qi {}", env!("CARGO_PKG_VERSION"));
+            0
+        }
+        // `qi 程序.qi` runs the file, as `python 程序.py` would.
+        path if path.ends_with(".qi") => run(&args),
+        other => {
+            eprintln!("错误：未知的命令「{other}」\n");
+            eprint!("{}", help::MAIN);
+            2
+        }
+    }
+}
+
+fn wants_help(args: &[String]) -> bool {
+    args.iter()
+        .any(|a| matches!(a.as_str(), "-h" | "--help" | "--帮助"))
+}
+
+/// Whether diagnostics on stderr get colour: a terminal, and `NO_COLOR` unset.
+fn color() -> bool {
+    std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none()
+}
+
+pub fn print_diagnostics(diags: &[Diagnostic]) {
+    let color = color();
+    let mut err = std::io::stderr().lock();
+    for d in diags {
+        let _ = err.write_all(render(d, color).as_bytes());
+    }
+}
+
+/// Options shared by `run` and `check`: the script path and what follows it.
+struct Script<'a> {
+    path: &'a str,
+    /// Arguments after the script path (参数()).
+    args: Vec<String>,
+    /// `--字节码` / `--bytecode`
+    bytecode: bool,
+}
+
+fn parse_script<'a>(args: &'a [String], command: &str) -> Result<Script<'a>, String> {
+    let mut path = None;
+    let mut rest = Vec::new();
+    let mut bytecode = false;
+    let mut i = 0;
+    while i < args.len() {
+        let a = &args[i];
+        if path.is_some() {
+            rest.push(a.clone());
+        } else if a == "--字节码" || a == "--bytecode" {
+            bytecode = true;
+        } else if a == "--线程" || a == "--threads" {
+            // Accepted now; the scheduler uses it from the tasks milestone on.
+            i += 1;
+            let n = args.get(i).and_then(|n| n.parse::<usize>().ok());
+            if n.is_none_or(|n| n == 0) {
+                return Err("「--线程」后面要跟一个正整数".into());
+            }
+        } else if a.starts_with('-') {
+            return Err(format!("未知的选项「{a}」"));
+        } else {
+            path = Some(a.as_str());
+        }
+        i += 1;
+    }
+    match path {
+        Some(path) => Ok(Script {
+            path,
+            args: rest,
+            bytecode,
+        }),
+        None => Err(format!("缺少要{command}的文件，例如：qi {command} 程序.qi")),
+    }
+}
+
+fn usage_error(message: &str, help: &str) -> i32 {
+    eprintln!("错误：{message}\n");
+    eprint!("{help}");
+    2
+}
+
+fn build_vm() -> Option<std::sync::Arc<qi_vm::vm::Shared>> {
+    match qi_stdlib::builder().build() {
+        Ok(vm) => Some(vm),
+        Err(diags) => {
+            print_diagnostics(&diags);
+            None
+        }
+    }
+}
+
+fn run(args: &[String]) -> i32 {
+    if wants_help(args) {
+        print!("{}", help::RUN);
+        return 0;
+    }
+    let script = match parse_script(args, "运行") {
+        Ok(s) => s,
+        Err(e) => return usage_error(&e, help::RUN),
+    };
+    let _ = &script.args;
+    let Some(vm) = build_vm() else {
+        return 1;
+    };
+    let loaded = match qi_vm::loader::load_main(&vm, script.path) {
+        Ok(l) => l,
+        Err(diags) => {
+            print_diagnostics(&diags);
+            return 1;
+        }
+    };
+    print_diagnostics(&loaded.warnings);
+    let ending = qi_vm::program::run_main(&vm, &loaded.module);
+    vm.flush_out();
+    if let qi_vm::program::Ending::Failed(d) = &ending {
+        print_diagnostics(std::slice::from_ref(d));
+    }
+    ending.exit_code()
+}
+
+fn check(args: &[String]) -> i32 {
+    if wants_help(args) {
+        print!("{}", help::CHECK);
+        return 0;
+    }
+    let script = match parse_script(args, "检查") {
+        Ok(s) => s,
+        Err(e) => return usage_error(&e, help::CHECK),
+    };
+    let Some(vm) = build_vm() else {
+        return 1;
+    };
+    let file = match qi_vm::loader::read_source(script.path) {
+        Ok(f) => f,
+        Err(d) => {
+            print_diagnostics(&[d]);
+            return 1;
+        }
+    };
+    match qi_vm::loader::compile_source(&vm, &file, "主程序", false, false) {
+        Ok((module, warnings)) => {
+            print_diagnostics(&warnings);
+            if script.bytecode {
+                print!("{}", qi_bytecode::disasm::module(&module));
+            }
+            0
+        }
+        Err(diags) => {
+            print_diagnostics(&diags);
+            1
+        }
+    }
+}
+
+fn repl(args: &[String]) -> i32 {
+    if wants_help(args) {
+        print!("{}", help::REPL);
+        return 0;
+    }
+    eprintln!("交互式解释器还在建设中；请先用 qi run 程序.qi 运行程序。");
+    1
+}
