@@ -136,8 +136,7 @@ impl<'a> Parser<'a> {
                 break;
             };
             let ty = if self.eat(TokenKind::Colon) {
-                let ty = self.parse_type();
-                Some(&*self.alloc(ty))
+                Some(self.parse_type_ref())
             } else {
                 None
             };
@@ -164,11 +163,8 @@ impl<'a> Parser<'a> {
         }
         self.bump();
         let mut params = self.new_vec();
-        loop {
-            match self.expect_ident("类型参数名") {
-                Some(name) => params.push(name),
-                None => break,
-            }
+        while let Some(name) = self.expect_ident("类型参数名") {
+            params.push(name);
             if !self.eat(TokenKind::Comma) || self.at(TokenKind::Gt) {
                 break;
             }
@@ -198,8 +194,7 @@ impl<'a> Parser<'a> {
                     break;
                 };
                 let ty = if self.eat(TokenKind::Colon) {
-                    let ty = self.parse_type();
-                    Some(&*self.alloc(ty))
+                    Some(self.parse_type_ref())
                 } else {
                     None
                 };
@@ -282,8 +277,7 @@ impl<'a> Parser<'a> {
         self.bump();
         let mut types = self.new_vec();
         while !matches!(self.peek(), TokenKind::RParen | TokenKind::Eof) {
-            let ty = self.parse_type();
-            types.push(&*self.alloc(ty));
+            types.push(self.parse_type_ref());
             if !self.list_continues(TokenKind::RParen) {
                 break;
             }

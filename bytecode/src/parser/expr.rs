@@ -356,7 +356,7 @@ impl<'a> Parser<'a> {
 
     /// Whether the `<` here opens a type-argument list: the tokens up to its matching `>`
     /// look like types, and the `>` is followed by `(` or `::` (§10).
-    fn generic_ahead(&self) -> bool {
+    pub(super) fn generic_ahead(&self) -> bool {
         let mut level = 1u32;
         let mut want_name = true;
         let end = (self.pos + 1 + GENERIC_LOOKAHEAD).min(self.tokens.len());
@@ -426,8 +426,7 @@ impl<'a> Parser<'a> {
                 break;
             };
             let value = if self.eat(TokenKind::Colon) {
-                let value = self.parse_expr();
-                Some(&*self.alloc(value))
+                Some(self.parse_expr_ref())
             } else {
                 None
             };

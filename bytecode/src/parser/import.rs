@@ -246,3 +246,20 @@ fn check_name(part: &str) -> Option<String> {
         _ => None,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::check_name;
+
+    #[test]
+    fn module_path_segments_must_be_identifiers() {
+        assert_eq!(check_name("工具"), None);
+        assert_eq!(check_name("_私有"), None);
+        assert_eq!(check_name("tool2"), None);
+        assert!(check_name("").is_some());
+        assert!(check_name("2工具").is_some());
+        assert!(check_name("工具.qi").is_some());
+        assert!(check_name("..").is_some());
+        assert!(check_name("a-b").is_some());
+    }
+}

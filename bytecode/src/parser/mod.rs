@@ -268,7 +268,7 @@ impl<'a> Parser<'a> {
         let gap_start = self.prev_span.end.min(span.start);
         let gap_end = self.span().start.max(span.start);
         let i = self.lex_errors.partition_point(|&s| s < gap_start);
-        !self.lex_errors.get(i).is_some_and(|&s| s <= gap_end)
+        self.lex_errors.get(i).is_none_or(|&s| s > gap_end)
     }
 
     /// Reports `diag` unless recovering (see `should_report`), and enters recovery.
@@ -392,11 +392,7 @@ impl<'a> Parser<'a> {
                     self.bump();
                     break;
                 }
-                TokenKind::RBrace if nesting == 0 => {
-                    if ctx != StmtContext::TopLevel {
-                        break;
-                    }
-                }
+                TokenKind::RBrace if nesting == 0 && ctx != StmtContext::TopLevel => break,
                 TokenKind::LParen | TokenKind::LBracket | TokenKind::LBrace => nesting += 1,
                 TokenKind::RParen | TokenKind::RBracket | TokenKind::RBrace => {
                     nesting = nesting.saturating_sub(1)
@@ -612,5 +608,88 @@ impl<'a> Parser<'a> {
         };
         let span = self.bump().span;
         Some(crate::ast::Ident { name, span })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parser_for<'a>(arena: &'a Bump, file: &'a Arc<SourceFile>) -> Parser<'a> {
+        let mut diags = Vec::new();
+        let tokens = tokenize(arena, file, &mut diags);
+        Parser::new(arena, file, tokens, diags)
+    }
+
+    #[test]
+    fn generic_lookahead_needs_a_call_or_path_after_the_angle() {
+        let cases = [
+            ("通道<整数>(10)", true),
+            ("未来<整数>::就绪", true),
+            ("字典<字符串, 列表<整数>>()", true),
+            ("a < b", false),
+            ("a < b > c", false),
+            ("a < b && c > (d)", false),
+            ("列表<整数>= 1", false),
+        ];
+        for (src, expected) in cases {
+            let file = SourceFile::new("t.qi", src);
+            let arena = Bump::new();
+            let mut p = parser_for(&arena, &file);
+            p.bump();
+            assert_eq!(p.generic_ahead(), expected, "{src}");
+        }
+    }
+
+    #[test]
+    fn keyword_prefix_hint_takes_the_longest_keyword() {
+        assert_eq!(
+            stmt::keyword_prefix_hint("如果计数").as_deref(),
+            Some("是不是想写 如果 计数？")
+        );
+        assert_eq!(
+            stmt::keyword_prefix_hint("解引用r").as_deref(),
+            Some("是不是想写 解引用 r？")
+        );
+        assert_eq!(stmt::keyword_prefix_hint("如果"), None);
+        assert_eq!(stmt::keyword_prefix_hint("计数"), None);
+    }
+
+    #[test]
+    fn the_cursor_never_moves_past_eof() {
+        let file = SourceFile::new("t.qi", "x");
+        let arena = Bump::new();
+        let mut p = parser_for(&arena, &file);
+        for _ in 0..5 {
+            p.bump();
+        }
+        assert!(p.at_eof());
+        assert_eq!(p.nth(10), TokenKind::Eof);
+    }
+
+    #[test]
+    fn a_ge_closing_type_arguments_is_split() {
+        let file = SourceFile::new("t.qi", "列表<整数>= 1");
+        let arena = Bump::new();
+        let mut p = parser_for(&arena, &file);
+        let ty = p.parse_type();
+        assert_eq!(ty.name(), "列表");
+        assert_eq!(ty.args.len(), 1);
+        assert_eq!(p.peek(), TokenKind::Eq);
+        assert_eq!(file.slice(p.span()), "=");
+        assert_eq!(file.slice(p.prev_span), ">");
+    }
+
+    #[test]
+    fn errors_while_recovering_are_not_reported() {
+        let file = SourceFile::new("t.qi", "a b c");
+        let arena = Bump::new();
+        let mut p = parser_for(&arena, &file);
+        p.error_expected("「;」");
+        p.bump();
+        p.error_expected("「;」");
+        assert_eq!(p.diags.len(), 1);
+        p.synchronize(StmtContext::TopLevel, p.pos);
+        assert!(!p.recovering);
     }
 }

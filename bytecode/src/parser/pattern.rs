@@ -277,8 +277,7 @@ impl<'a> Parser<'a> {
                 break;
             };
             let pattern = if self.eat(TokenKind::Colon) {
-                let pattern = self.parse_pattern();
-                Some(&*self.alloc(pattern))
+                Some(self.parse_pattern_ref())
             } else {
                 None
             };

@@ -351,7 +351,7 @@ fn write_expr(out: &mut String, expr: &Expr<'_>) {
             let _ = write!(out, "(str {s:?})");
         }
         ExprKind::Bool(b) => out.push_str(if *b { "真" } else { "假" }),
-        ExprKind::Nil => out.push_str("空"),
+        ExprKind::Nil => out.push('空'),
         ExprKind::SelfValue => out.push_str("自己"),
         ExprKind::Name(name) => {
             let _ = write!(out, "(name {})", name.name);

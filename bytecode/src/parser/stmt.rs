@@ -394,8 +394,7 @@ impl<'a> Parser<'a> {
                 ) {
                     None
                 } else {
-                    let value = self.parse_expr();
-                    Some(&*self.alloc(value))
+                    Some(self.parse_expr_ref())
                 };
                 StmtKind::Return(value)
             }
