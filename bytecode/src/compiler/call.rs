@@ -106,7 +106,9 @@ impl<'a> Compiler<'a, '_> {
                     None => {}
                 }
             }
-            ExprKind::Field { object, name } => {
+            // `值.名(…)` calls a method; `(值.名)(…)` — a closing parenthesis right after
+            // the name — calls what the field holds.
+            ExprKind::Field { object, name } if !self.parenthesized(callee) => {
                 let base = self.call_base(dst, 1 + argc as u32);
                 self.expr(object, base);
                 let spans = self.args(base, args);
@@ -125,6 +127,14 @@ impl<'a> Compiler<'a, '_> {
             }
         }
         self.f().free_to(mark);
+    }
+
+    /// Whether the source has a `)` right after `e` (the parser keeps no paren nodes).
+    fn parenthesized(&self, e: &Expr<'_>) -> bool {
+        self.file
+            .text
+            .get(e.span.end as usize..)
+            .is_some_and(|rest| rest.trim_start().starts_with([')', '）']))
     }
 
     fn move_result(&mut self, base: u16, dst: u16, span: Span) {

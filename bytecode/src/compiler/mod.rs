@@ -167,6 +167,12 @@ impl<'a, 'o> Compiler<'a, 'o> {
         &self.fns[self.fns.len() - 1]
     }
 
+    /// Whether the code being compiled is the file's top-level code itself (not a
+    /// function declared at top level, nor a closure).
+    pub fn in_toplevel_code(&self) -> bool {
+        self.fns.len() == 1 && self.fns[0].kind == FunctionKind::TopLevel
+    }
+
     fn finish(mut self) -> Result<Compiled, Vec<Diagnostic>> {
         if !self.errors.is_empty() {
             self.errors.sort_by_key(|d| d.location.as_ref().map(|(_, s)| s.start));

@@ -42,8 +42,7 @@ impl<'a> Compiler<'a, '_> {
         if let Some(r) = self.lookup_in(current, name) {
             return Some(r);
         }
-        let at_top = self.fns.len() == 1;
-        let var = if at_top {
+        let var = if self.in_toplevel_code() {
             self.toplevel_vars.get(name)
         } else {
             self.global_vars.get(name)
@@ -144,7 +143,7 @@ impl<'a> Compiler<'a, '_> {
         }) {
             let rest = &name[k.text().len()..];
             d = d.with_hint(format!("是不是想写 {} {}？关键字后面要有空格", k.text(), rest));
-        } else if self.fns.len() == 1 && self.global_vars.contains_key(name) {
+        } else if self.in_toplevel_code() && self.global_vars.contains_key(name) {
             d = d.with_hint("顶层代码不能使用在后面才声明的变量");
         }
         self.error(d);

@@ -27,7 +27,7 @@ impl<'a> Compiler<'a, '_> {
             StmtKind::Enum(d) => self.nested_declaration(d.name, "枚举"),
             StmtKind::Methods(d) => self.nested_declaration(d.target, "方法"),
             StmtKind::Function(f) => {
-                if self.fns.len() > 1 || self.fref().scope_marks.len() > 1 {
+                if !self.in_toplevel_code() || self.fref().scope_marks.len() > 1 {
                     self.local_function(f);
                 }
                 // Top-level functions were compiled in the declaration pass.
@@ -62,7 +62,7 @@ impl<'a> Compiler<'a, '_> {
     }
 
     fn nested_declaration(&mut self, name: Ident<'a>, what: &str) {
-        if self.fns.len() > 1 || self.fref().scope_marks.len() > 1 {
+        if !self.in_toplevel_code() || self.fref().scope_marks.len() > 1 {
             let d = self
                 .diag(Code::E2001, name.span)
                 .with_detail(format!("：「{what}」只能在文件顶层声明"));
@@ -105,7 +105,7 @@ impl<'a> Compiler<'a, '_> {
             self.check_literal_type(ty, v);
         }
         let value_span = decl.value.map_or(span, |v| v.span);
-        let is_global = self.fns.len() == 1
+        let is_global = self.in_toplevel_code()
             && self.fref().scope_marks.len() == 1
             && self.res.global_vars.contains(&decl.name.span.start);
         if is_global {
@@ -372,10 +372,10 @@ impl<'a> Compiler<'a, '_> {
     /// A function body: its statements, then its value (the tail expression) returned.
     fn body(&mut self, body: &'a Block<'a>, ret_ty: Option<crate::proto::TypeDesc>) {
         self.f().begin_scope();
+        self.f().return_type = ret_ty.clone();
         for s in body.stmts {
             self.stmt(s);
         }
-        self.f().return_type = ret_ty.clone();
         match body.tail {
             Some(tail) => {
                 let r = self.f().alloc();

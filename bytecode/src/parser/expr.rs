@@ -398,16 +398,21 @@ impl<'a> Parser<'a> {
     /// `点 { x: 1, y }` (`path` is `点` or `模块.点`).
     fn parse_struct_lit(&mut self, path: Expr<'a>) -> Expr<'a> {
         let open = self.span();
-        let name = match path.kind {
-            ExprKind::Name(name) | ExprKind::Field { name, .. } => name,
-            _ => Ident {
-                name: "",
-                span: path.span,
-            },
-        };
+        // The struct's own name, and the module part before it (`模块.点`), if any.
         let path_span = path.span;
+        let (qualifier, name) = match path.kind {
+            ExprKind::Name(name) => (None, name),
+            ExprKind::Field { object, name } => (Some(object), name),
+            _ => (
+                None,
+                Ident {
+                    name: "",
+                    span: path.span,
+                },
+            ),
+        };
         let type_path = self.alloc(TypePath {
-            qualifier: Some(self.alloc(path)),
+            qualifier,
             name,
             span: path_span,
         });

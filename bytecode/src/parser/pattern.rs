@@ -203,8 +203,13 @@ impl<'a> Parser<'a> {
                 }
             }
             TokenKind::LBrace => {
+                // The struct's name, and the module part before it (`模块.点`), if any.
+                let qualifier = match path.kind {
+                    ExprKind::Field { object, .. } => Some(object),
+                    _ => None,
+                };
                 let type_path = self.alloc(TypePath {
-                    qualifier: Some(self.alloc(path)),
+                    qualifier,
                     name: last,
                     span: self.span_from(start),
                 });
