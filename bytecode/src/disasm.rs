@@ -80,6 +80,10 @@ fn comment(f: &FunctionProto, pc: usize, i: Instr) -> String {
         Op::GetField | Op::SetField | Op::GetPath | Op::Invoke | Op::IsVariant => {
             format!(" {}", k(i.c as usize))
         }
+        Op::TestLtK | Op::TestLeK | Op::TestGtK | Op::TestGeK | Op::TestEqK | Op::TestNeK => {
+            format!(" {}", k(i.b as usize))
+        }
+        Op::AddI | Op::SubI => format!(" {}", i.c as i16),
         _ => String::new(),
     }
 }

@@ -116,8 +116,12 @@ opcodes! {
     Closure,
     /// `R[A] = R[B] + R[C]`
     Add,
+    /// `R[A] = R[B] + (C as i16)` (an 整数 constant small enough to fit)
+    AddI,
     /// `R[A] = R[B] - R[C]`
     Sub,
+    /// `R[A] = R[B] - (C as i16)`
+    SubI,
     /// `R[A] = R[B] * R[C]`
     Mul,
     /// `R[A] = R[B] / R[C]`
@@ -160,6 +164,18 @@ opcodes! {
     TestEq,
     /// As `TestLt`, for `!=`
     TestNe,
+    /// If `R[A] < K[B]`, skip the next instruction (a `Jmp`); else take that jump
+    TestLtK,
+    /// As `TestLtK`, for `<=`
+    TestLeK,
+    /// As `TestLtK`, for `>`
+    TestGtK,
+    /// As `TestLtK`, for `>=`
+    TestGeK,
+    /// As `TestLtK`, for `==`
+    TestEqK,
+    /// As `TestLtK`, for `!=`
+    TestNeK,
     /// `call R[A] with B arguments`
     Call,
     /// `call D[C] with B arguments` (R[A] is left free)
@@ -263,6 +279,12 @@ impl Op {
                 | Op::TestGe
                 | Op::TestEq
                 | Op::TestNe
+                | Op::TestLtK
+                | Op::TestLeK
+                | Op::TestGtK
+                | Op::TestGeK
+                | Op::TestEqK
+                | Op::TestNeK
                 | Op::Return
                 | Op::ReturnNil
                 | Op::SetIndex

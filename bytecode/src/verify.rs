@@ -179,6 +179,16 @@ impl Ctx {
                 if i.op == Op::RefCell { Ok(()) } else { reg(i.c) }
             }
             Op::Jmp | Op::Loop => target(i.sbx()),
+            Op::AddI | Op::SubI => {
+                reg(i.a)?;
+                reg(i.b)
+            }
+            Op::TestLtK | Op::TestLeK | Op::TestGtK | Op::TestGeK | Op::TestEqK
+            | Op::TestNeK => {
+                reg(i.a)?;
+                value_const(i.b as usize)?;
+                jmp_follows()
+            }
             Op::JmpIf | Op::JmpIfNot | Op::PushHandler => {
                 reg(i.a)?;
                 target(i.sbx())

@@ -27,6 +27,19 @@ impl<'a> Compiler<'a, '_> {
             {
                 self.check_literal_operands(*op, lhs, rhs, cond.span);
                 let l = self.expr_reg(lhs);
+                // A number literal on the right is compared straight from the constants.
+                if let Some(k) = self.number_constant(rhs) {
+                    let test = match op {
+                        BinaryOp::Lt => Op::TestLtK,
+                        BinaryOp::Le => Op::TestLeK,
+                        BinaryOp::Gt => Op::TestGtK,
+                        BinaryOp::Ge => Op::TestGeK,
+                        BinaryOp::Eq => Op::TestEqK,
+                        _ => Op::TestNeK,
+                    };
+                    self.f().op(test, l, k, 0, cond.span);
+                    return self.finish_cond(mark, cond.span);
+                }
                 let r = self.expr_reg(rhs);
                 let test = match op {
                     BinaryOp::Lt => Op::TestLt,
@@ -55,6 +68,55 @@ impl<'a> Compiler<'a, '_> {
         };
         self.f().free_to(mark);
         jumps
+    }
+
+    /// The `Jmp` after a test, and the temporaries released.
+    fn finish_cond(&mut self, mark: u16, span: Span) -> Vec<usize> {
+        let j = self.f().jump(Op::Jmp, 0, span);
+        self.f().free_to(mark);
+        vec![j]
+    }
+
+    /// The constant index of an 整数 or 浮点数 literal (negated ones too).
+    pub fn number_constant(&mut self, e: &Expr<'_>) -> Option<u16> {
+        let c = match &e.kind {
+            ExprKind::Int(n) => crate::proto::Constant::Int(*n),
+            ExprKind::Float(x) => crate::proto::Constant::Float(*x),
+            ExprKind::Unary {
+                op: UnaryOp::Neg,
+                operand,
+            } => match &operand.kind {
+                ExprKind::Int(n) if *n != i64::MIN => crate::proto::Constant::Int(-n),
+                ExprKind::Float(x) => crate::proto::Constant::Float(-x),
+                _ => return None,
+            },
+            _ => return None,
+        };
+        let k = self.f().constant(c);
+        u16::try_from(k).ok()
+    }
+
+    /// `如果` as a statement: no value is made.
+    pub fn if_stmt(&mut self, cond: &'a Expr<'a>, then: &'a Block<'a>, otherwise: Option<&'a Expr<'a>>, span: Span) {
+        let false_jumps = self.cond_jumps(cond);
+        self.block_discard(then);
+        match otherwise {
+            Some(e) => {
+                let end = self.f().jump(Op::Jmp, 0, span);
+                self.patch_all_here(false_jumps);
+                match &e.kind {
+                    ExprKind::If {
+                        cond,
+                        then,
+                        otherwise,
+                    } => self.if_stmt(cond, then, *otherwise, e.span),
+                    ExprKind::Block(b) => self.block_discard(b),
+                    _ => self.expr_stmt(e),
+                }
+                self.f().patch_to_here(end);
+            }
+            None => self.patch_all_here(false_jumps),
+        }
     }
 
     fn patch_all_here(&mut self, jumps: Vec<usize>) {
@@ -228,6 +290,16 @@ impl<'a> Compiler<'a, '_> {
 
     pub fn return_stmt(&mut self, value: Option<&'a Expr<'a>>, span: Span) {
         let mark = self.fref().free_reg;
+        // `返回 局部变量;` with nothing to unwind and no type to check: return it in place.
+        if let Some(v) = value
+            && self.fref().tries.is_empty()
+            && self.fref().return_type.is_none()
+            && let ExprKind::Name(id) = &v.kind
+            && let Some(reg) = self.local_reg(id.name)
+        {
+            self.f().op(Op::Return, reg, 0, 0, v.span);
+            return;
+        }
         let r = self.f().alloc();
         match value {
             Some(v) => self.expr(v, r),

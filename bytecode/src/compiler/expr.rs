@@ -193,6 +193,13 @@ impl<'a> Compiler<'a, '_> {
                 self.f().jump(Op::JmpIfNot, dst, rhs.span);
                 self.f().patch_to_here(j);
             }
+            BinaryOp::Add | BinaryOp::Sub => {
+                let mark = self.fref().free_reg;
+                let l = self.expr_reg(lhs);
+                let code = if op == BinaryOp::Add { Op::Add } else { Op::Sub };
+                self.arith_into(code, dst, l, rhs, span);
+                self.f().free_to(mark);
+            }
             _ => {
                 let mark = self.fref().free_reg;
                 let l = self.expr_reg(lhs);
@@ -214,6 +221,23 @@ impl<'a> Compiler<'a, '_> {
                 self.f().free_to(mark);
             }
         }
+    }
+
+    /// `R[dst] = R[l] op rhs`, using `AddI`/`SubI` when `op` is `+` or `-` and `rhs` is a
+    /// small 整数 literal.
+    pub fn arith_into(&mut self, op: Op, dst: u16, l: u16, rhs: &'a Expr<'a>, span: crate::source::Span) {
+        if matches!(op, Op::Add | Op::Sub)
+            && let ExprKind::Int(n) = rhs.kind
+            && let Ok(k) = i16::try_from(n)
+        {
+            let code = if op == Op::Add { Op::AddI } else { Op::SubI };
+            self.f().op(code, dst, l, k as u16, span);
+            return;
+        }
+        let mark = self.fref().free_reg;
+        let r = self.expr_reg(rhs);
+        self.f().op(op, dst, l, r, span);
+        self.f().free_to(mark);
     }
 
     fn addr_of(&mut self, target: &'a Expr<'a>, dst: u16, span: crate::source::Span) {

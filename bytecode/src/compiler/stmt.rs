@@ -74,11 +74,13 @@ impl<'a> Compiler<'a, '_> {
     pub fn expr_stmt(&mut self, e: &'a Expr<'a>) {
         let mark = self.fref().free_reg;
         match &e.kind {
-            // A statement-level 如果 or 匹配 needs no result register.
-            ExprKind::If { .. } | ExprKind::Match { .. } | ExprKind::Block(_) => {
-                let r = self.f().alloc();
-                self.expr(e, r);
-            }
+            // A statement-level 如果 or block makes no value.
+            ExprKind::If {
+                cond,
+                then,
+                otherwise,
+            } => self.if_stmt(cond, then, *otherwise, e.span),
+            ExprKind::Block(b) => self.block_discard(b),
             _ => {
                 let r = self.f().alloc();
                 self.expr(e, r);
@@ -228,15 +230,17 @@ impl<'a> Compiler<'a, '_> {
                         self.expr_reg(value)
                     }
                     Some(bop) => {
-                        let cur = self.f().alloc();
-                        self.load_name(id.name, cur, id.span);
-                        let rhs = self.expr_reg(value);
-                        let dst = self.local_reg(id.name).filter(|_| self.local_is_plain_untyped(id.name)).unwrap_or(cur);
-                        self.f().op(bop, dst, cur, rhs, span);
-                        if dst != cur {
+                        // A plain local is updated in its own register.
+                        if let Some(reg) = self.local_reg(id.name)
+                            && self.local_is_plain_untyped(id.name)
+                        {
+                            self.arith_into(bop, reg, reg, value, span);
                             self.f().free_to(mark);
                             return;
                         }
+                        let cur = self.f().alloc();
+                        self.load_name(id.name, cur, id.span);
+                        self.arith_into(bop, cur, cur, value, span);
                         cur
                     }
                 };

@@ -504,15 +504,12 @@ fn write_expr(out: &mut String, expr: &Expr<'_>) {
     }
 }
 
-/// `形状::圆`, `模块.形状::圆`; for struct literals and struct patterns (`whole`), the
-/// qualifier is the whole path and is printed alone.
+/// `形状::圆`, `模块.形状::圆`; for struct literals and struct patterns (`whole`) the
+/// qualifier is the module part, printed as `模块.点`.
 fn write_type_path(out: &mut String, path: &TypePath<'_>, whole: bool) {
     if let Some(q) = path.qualifier {
         write_path_expr(out, q);
-        if whole {
-            return;
-        }
-        out.push_str("::");
+        out.push_str(if whole { "." } else { "::" });
     }
     out.push_str(path.name.name);
 }

@@ -70,7 +70,7 @@ fn arity_error(name: &str, expected: usize, got: usize) -> Exit {
 fn call_closure(
     shared: &Shared,
     fiber: &mut Fiber,
-    cur: &Cursor,
+    cur: Cursor,
     c: &Closure,
     a: u16,
     argc: u16,
@@ -114,7 +114,7 @@ fn run_native(shared: &Shared, n: &NativeFunction, args: &[Value]) -> Result<Val
 pub fn call(
     shared: &Shared,
     fiber: &mut Fiber,
-    cur: &mut Cursor,
+    mut cur: Cursor,
     a: u16,
     argc: u16,
 ) -> Result<Called, Exit> {
@@ -154,7 +154,7 @@ pub fn call(
 fn call_with_receiver(
     shared: &Shared,
     fiber: &mut Fiber,
-    cur: &mut Cursor,
+    mut cur: Cursor,
     method: &Value,
     args: Vec<Value>,
     a: u16,
@@ -235,7 +235,7 @@ fn not_callable(v: &Value) -> Exit {
 pub fn call_decl(
     shared: &Shared,
     fiber: &mut Fiber,
-    cur: &Cursor,
+    cur: Cursor,
     a: u16,
     argc: u16,
     slot: u16,
@@ -260,7 +260,7 @@ pub fn call_decl(
 pub fn invoke(
     shared: &Shared,
     fiber: &mut Fiber,
-    cur: &mut Cursor,
+    mut cur: Cursor,
     a: u16,
     argc: u16,
     name_index: u16,
@@ -344,7 +344,7 @@ pub fn ret(fiber: &mut Fiber, v: Value) -> Option<super::Outcome> {
 pub fn import(
     shared: &Shared,
     fiber: &mut Fiber,
-    cur: &mut Cursor,
+    mut cur: Cursor,
     a: u16,
     index: u32,
 ) -> Result<Called, Exit> {

@@ -181,7 +181,10 @@ pub unsafe fn clear(base: *mut Value, n: usize) {
 /// The interpreter's view of the running frame: code, pc and registers.
 ///
 /// Made from a frame by [`Cursor::load`]; its accessors are safe because of the module
-/// invariants (verified bytecode, live segments, live closure).
+/// invariants (verified bytecode, live segments, live closure). It is `Copy` and passed
+/// by value, so the interpreter's own copy never has its address taken and stays in
+/// machine registers.
+#[derive(Clone, Copy)]
 pub struct Cursor {
     code: *const Instr,
     pub pc: usize,

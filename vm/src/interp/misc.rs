@@ -27,7 +27,7 @@ pub fn bad_range_bound(a: &Value, b: &Value) -> Exit {
 }
 
 /// `Closure A Bx`: a closure of nested function `Bx`, capturing cells from this frame.
-pub fn make_closure(cur: &Cursor, index: u32) -> Value {
+pub fn make_closure(cur: Cursor, index: u32) -> Value {
     let info = cur.info().protos[index as usize].clone();
     let upvalues = info
         .proto
@@ -56,7 +56,7 @@ pub fn new_dict(regs: &[Value]) -> Result<Value, Exit> {
 }
 
 /// `NewStruct A B C`: the type in `R[B]`, field values in `R[B+1]…`, names in `K[C]`.
-pub fn new_struct(cur: &Cursor, b: u16, k: u16) -> Result<Value, Exit> {
+pub fn new_struct(cur: Cursor, b: u16, k: u16) -> Result<Value, Exit> {
     let Some(ty) = cur.r(b).to_arc::<StructType>() else {
         return Err(error(
             Code::E3011,
@@ -107,7 +107,7 @@ pub fn new_struct(cur: &Cursor, b: u16, k: u16) -> Result<Value, Exit> {
 }
 
 /// `NewVariant A B C`: variant `C` of the enum in `R[B]`, payload in `R[B+1]…`.
-pub fn new_variant(cur: &Cursor, b: u16, index: u16) -> Result<Value, Exit> {
+pub fn new_variant(cur: Cursor, b: u16, index: u16) -> Result<Value, Exit> {
     let Some(ty) = cur.r(b).to_arc::<EnumType>() else {
         return Err(error(
             Code::E3007,
@@ -256,7 +256,7 @@ pub fn payload(v: &Value, i: u16) -> Value {
         .unwrap_or(Value::NIL)
 }
 
-pub fn in_range_pattern(cur: &Cursor, b: u16, k: usize) -> bool {
+pub fn in_range_pattern(cur: Cursor, b: u16, k: usize) -> bool {
     let Some(Constant::RangePattern {
         start,
         end,
@@ -284,7 +284,7 @@ pub fn in_range_pattern(cur: &Cursor, b: u16, k: usize) -> bool {
 }
 
 /// `RefCell`, `RefUpval`, `RefGlobal`, `RefGlobalRo`.
-pub fn make_ref(cur: &Cursor, ins: Instr) -> Value {
+pub fn make_ref(cur: Cursor, ins: Instr) -> Value {
     let (target, writable) = match ins.op {
         Op::RefCell => {
             let cell = cur

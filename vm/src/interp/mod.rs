@@ -50,7 +50,7 @@ fn reload(fiber: &Fiber) -> Option<Cursor> {
 }
 
 #[inline(always)]
-fn save_pc(fiber: &mut Fiber, cur: &Cursor) {
+fn save_pc(fiber: &mut Fiber, cur: Cursor) {
     if let Some(f) = fiber.frames.last_mut() {
         f.pc = cur.pc as u32;
     }
@@ -67,7 +67,7 @@ pub fn run(shared: &Shared, fiber: &mut Fiber, budget: u32) -> Outcome {
     macro_rules! fail {
         ($exit:expr) => {{
             let exit = $exit;
-            save_pc(fiber, &cur);
+            save_pc(fiber, cur);
             match unwind::throw(shared, fiber, exit) {
                 Ok(()) => {
                     cur = match reload(fiber) {
@@ -102,7 +102,7 @@ pub fn run(shared: &Shared, fiber: &mut Fiber, budget: u32) -> Outcome {
         () => {{
             budget -= 1;
             if budget == 0 {
-                save_pc(fiber, &cur);
+                save_pc(fiber, cur);
                 return Outcome::Yield;
             }
         }};
@@ -171,7 +171,7 @@ pub fn run(shared: &Shared, fiber: &mut Fiber, budget: u32) -> Outcome {
                 }
             }
             Op::Closure => {
-                let v = misc::make_closure(&cur, ins.bx());
+                let v = misc::make_closure(cur, ins.bx());
                 cur.set(ins.a, v);
             }
 
@@ -194,6 +194,33 @@ pub fn run(shared: &Shared, fiber: &mut Fiber, budget: u32) -> Outcome {
                         x.clone()
                     };
                     let v = check!(ops::add(lhs, cur.r(ins.c)));
+                    cur.set(ins.a, v);
+                }
+            }
+            Op::AddI | Op::SubI => {
+                let x = cur.r(ins.b);
+                let k = ins.c as i16 as i64;
+                if x.tag() == Tag::Int {
+                    let n = if ins.op == Op::AddI {
+                        x.int_unchecked().checked_add(k)
+                    } else {
+                        x.int_unchecked().checked_sub(k)
+                    };
+                    match n {
+                        Some(n) => cur.set(ins.a, Value::int(n)),
+                        None => fail!(error(Code::E7002, "")),
+                    }
+                } else {
+                    let v = if ins.op == Op::AddI {
+                        let lhs = if ins.a == ins.b && x.tag() == Tag::Str {
+                            cur.r_mut(ins.a).take()
+                        } else {
+                            x.clone()
+                        };
+                        check!(ops::add(lhs, &Value::int(k)))
+                    } else {
+                        check!(ops::arith(ArithOp::Sub, x, &Value::int(k)))
+                    };
                     cur.set(ins.a, v);
                 }
             }
@@ -289,9 +316,35 @@ pub fn run(shared: &Shared, fiber: &mut Fiber, budget: u32) -> Outcome {
                 }
             }
 
+            Op::TestLtK | Op::TestLeK | Op::TestGtK | Op::TestGeK | Op::TestEqK | Op::TestNeK => {
+                let x = cur.r(ins.a);
+                let y = &cur.info().consts[ins.b as usize];
+                let t = if x.tag() == Tag::Int && y.tag() == Tag::Int {
+                    let (x, y) = (x.int_unchecked(), y.int_unchecked());
+                    match ins.op {
+                        Op::TestLtK => x < y,
+                        Op::TestLeK => x <= y,
+                        Op::TestGtK => x > y,
+                        Op::TestGeK => x >= y,
+                        Op::TestEqK => x == y,
+                        _ => x != y,
+                    }
+                } else {
+                    match ins.op {
+                        Op::TestEqK => ops::equal(x, y),
+                        Op::TestNeK => !ops::equal(x, y),
+                        op => check!(compare(test_to_compare(op), x, y)),
+                    }
+                };
+                let jump = cur.peek();
+                cur.pc += 1;
+                if !t {
+                    cur.jump(jump.sbx());
+                }
+            }
             Op::Call => {
-                save_pc(fiber, &cur);
-                match check!(call::call(shared, fiber, &mut cur, ins.a, ins.b)) {
+                save_pc(fiber, cur);
+                match check!(call::call(shared, fiber, cur, ins.a, ins.b)) {
                     call::Called::Entered => {
                         switch_frame!();
                         step!();
@@ -300,14 +353,14 @@ pub fn run(shared: &Shared, fiber: &mut Fiber, budget: u32) -> Outcome {
                 }
             }
             Op::CallDecl => {
-                save_pc(fiber, &cur);
-                check!(call::call_decl(shared, fiber, &cur, ins.a, ins.b, ins.c));
+                save_pc(fiber, cur);
+                check!(call::call_decl(shared, fiber, cur, ins.a, ins.b, ins.c));
                 switch_frame!();
                 step!();
             }
             Op::Invoke => {
-                save_pc(fiber, &cur);
-                match check!(call::invoke(shared, fiber, &mut cur, ins.a, ins.b, ins.c)) {
+                save_pc(fiber, cur);
+                match check!(call::invoke(shared, fiber, cur, ins.a, ins.b, ins.c)) {
                     call::Called::Entered => {
                         switch_frame!();
                         step!();
@@ -336,11 +389,11 @@ pub fn run(shared: &Shared, fiber: &mut Fiber, budget: u32) -> Outcome {
                 cur.set(ins.a, v);
             }
             Op::NewStruct => {
-                let v = check!(misc::new_struct(&cur, ins.b, ins.c));
+                let v = check!(misc::new_struct(cur, ins.b, ins.c));
                 cur.set(ins.a, v);
             }
             Op::NewVariant => {
-                let v = check!(misc::new_variant(&cur, ins.b, ins.c));
+                let v = check!(misc::new_variant(cur, ins.b, ins.c));
                 cur.set(ins.a, v);
             }
             Op::Range | Op::RangeIncl => {
@@ -437,17 +490,17 @@ pub fn run(shared: &Shared, fiber: &mut Fiber, budget: u32) -> Outcome {
             }
             Op::CheckType => {
                 let mut v = cur.r_mut(ins.a).take();
-                let checked = misc::check_type(&mut v, misc::type_const(&cur, ins.bx() as usize), None);
+                let checked = misc::check_type(&mut v, misc::type_const(&{ cur }, ins.bx() as usize), None);
                 cur.set(ins.a, v);
                 check!(checked);
             }
             Op::CheckParam => {
                 let mut v = cur.r_mut(ins.a).take();
                 let checked =
-                    misc::check_type(&mut v, misc::type_const(&cur, ins.b as usize), Some(ins.c));
+                    misc::check_type(&mut v, misc::type_const(&{ cur }, ins.b as usize), Some(ins.c));
                 cur.set(ins.a, v);
                 if let Err(exit) = checked {
-                    save_pc(fiber, &cur);
+                    save_pc(fiber, cur);
                     let exit = unwind::param_error(fiber, exit, ins.c as usize);
                     match unwind::throw(shared, fiber, exit) {
                         Ok(()) => {
@@ -472,7 +525,7 @@ pub fn run(shared: &Shared, fiber: &mut Fiber, budget: u32) -> Outcome {
                 cur.set(ins.a, v);
             }
             Op::InRange => {
-                let t = misc::in_range_pattern(&cur, ins.b, ins.c as usize);
+                let t = misc::in_range_pattern(cur, ins.b, ins.c as usize);
                 cur.set(ins.a, Value::bool(t));
             }
             Op::MatchEq => {
@@ -484,7 +537,7 @@ pub fn run(shared: &Shared, fiber: &mut Fiber, budget: u32) -> Outcome {
                 fail!(error(Code::E7005, format!("：值是 {shown}")));
             }
             Op::RefCell | Op::RefUpval | Op::RefGlobal | Op::RefGlobalRo => {
-                let v = misc::make_ref(&cur, ins);
+                let v = misc::make_ref(cur, ins);
                 cur.set(ins.a, v);
             }
             Op::Deref => {
@@ -496,8 +549,8 @@ pub fn run(shared: &Shared, fiber: &mut Fiber, budget: u32) -> Outcome {
                 check!(misc::set_deref(cur.r(ins.a), v));
             }
             Op::Import => {
-                save_pc(fiber, &cur);
-                match check!(call::import(shared, fiber, &mut cur, ins.a, ins.bx())) {
+                save_pc(fiber, cur);
+                match check!(call::import(shared, fiber, cur, ins.a, ins.bx())) {
                     call::Called::Entered => switch_frame!(),
                     call::Called::Done => {}
                 }
@@ -508,9 +561,9 @@ pub fn run(shared: &Shared, fiber: &mut Fiber, budget: u32) -> Outcome {
 
 fn test_to_compare(op: Op) -> Op {
     match op {
-        Op::TestLt => Op::Lt,
-        Op::TestLe => Op::Le,
-        Op::TestGt => Op::Gt,
+        Op::TestLt | Op::TestLtK => Op::Lt,
+        Op::TestLe | Op::TestLeK => Op::Le,
+        Op::TestGt | Op::TestGtK => Op::Gt,
         _ => Op::Ge,
     }
 }
