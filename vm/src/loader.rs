@@ -14,6 +14,7 @@ use qi_bytecode::diagnostic::{Code, Diagnostic};
 use qi_bytecode::proto::{Constant, Decl, FunctionProto, ModuleProto};
 use qi_bytecode::source::SourceFile;
 
+use crate::object::module::ModuleParts;
 use crate::object::*;
 use crate::symbol::Symbol;
 use crate::value::Value;
@@ -139,10 +140,7 @@ impl Loader<'_> {
         let result = self.link_with_imports(proto, name, Some(&canonical));
         self.stack.pop();
         let module = result?;
-        self.shared
-            .modules
-            .lock()
-            .insert(canonical, module.clone());
+        self.shared.modules.lock().insert(canonical, module.clone());
         Ok(module)
     }
 
@@ -170,9 +168,7 @@ impl Loader<'_> {
         if !errors.is_empty() {
             return Err(errors);
         }
-        let module = link(proto, name);
-        let _ = module.imports.set(imports.into_boxed_slice());
-        Ok(module)
+        Ok(link(proto, name, imports.into_boxed_slice()))
     }
 
     fn import(
@@ -190,9 +186,7 @@ impl Loader<'_> {
                 Some(m) => Ok(m.clone()),
                 None => Err(at(Code::E4001, format!("「{}」", imp.path))
                     .into_iter()
-                    .map(|d| {
-                        d.with_hint("标准模块有 数学 和 哈希；导入文件要以 ./ 或 ../ 开头")
-                    })
+                    .map(|d| d.with_hint("标准模块有 数学 和 哈希；导入文件要以 ./ 或 ../ 开头"))
                     .collect()),
             };
         }
@@ -260,14 +254,29 @@ fn stem(p: &Path) -> String {
 }
 
 /// Turns a compiled module into a live one: functions, types, exports.
-pub fn link(proto: Arc<ModuleProto>, name: Arc<str>) -> Arc<ModuleObj> {
-    let module = Arc::new(ModuleObj::new(name, Some(proto.clone())));
-    let weak = Arc::downgrade(&module);
+pub fn link(proto: Arc<ModuleProto>, name: Arc<str>, imports: Box<[Value]>) -> Arc<ModuleObj> {
+    Arc::new_cyclic(|weak| {
+        let parts = ModuleParts {
+            decls: link_decls(&proto, weak),
+            main: Value::new(Closure {
+                info: link_function(&proto.main, weak),
+                upvalues: Box::new([]),
+            }),
+            imports,
+            exports: exports(&proto),
+        };
+        ModuleObj::new(name, proto, parts)
+    })
+}
+
+/// The declaration slots: closures for functions and methods, type values for structs
+/// and enums (with their method tables).
+fn link_decls(proto: &ModuleProto, weak: &Weak<ModuleObj>) -> Box<[Value]> {
     let mut decls: Vec<Value> = Vec::with_capacity(proto.decls.len());
     for d in &proto.decls {
         decls.push(match d {
             Decl::Function { proto: f, .. } => Value::new(Closure {
-                info: link_function(f, &weak),
+                info: link_function(f, weak),
                 upvalues: Box::new([]),
             }),
             Decl::Struct(s) => Value::new(StructType {
@@ -317,6 +326,10 @@ pub fn link(proto: Arc<ModuleProto>, name: Arc<str>) -> Arc<ModuleObj> {
             Decl::Function { .. } => {}
         }
     }
+    decls.into_boxed_slice()
+}
+
+fn exports(proto: &ModuleProto) -> HashMap<Symbol, Export> {
     let mut exports = HashMap::new();
     for (i, d) in proto.decls.iter().enumerate() {
         if d.public() {
@@ -328,13 +341,7 @@ pub fn link(proto: Arc<ModuleProto>, name: Arc<str>) -> Arc<ModuleObj> {
             exports.insert(Symbol::intern(&g.name), Export::Global(i as u32));
         }
     }
-    let _ = module.exports.set(exports);
-    let _ = module.decls.set(decls.into_boxed_slice());
-    let _ = module.main.set(Value::new(Closure {
-        info: link_function(&proto.main, &weak),
-        upvalues: Box::new([]),
-    }));
-    module
+    exports
 }
 
 /// Links one function and, recursively, the closures it creates.

@@ -8,8 +8,8 @@
 use qi_bytecode::diagnostic::Code;
 
 use crate::object::{ErrorObj, StrObj};
-use crate::vm::Shared;
 use crate::value::Value;
+use crate::vm::Shared;
 
 /// How many arguments a native takes (not counting a method's receiver).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

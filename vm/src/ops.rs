@@ -18,7 +18,11 @@ use crate::value::{Tag, Value};
 fn type_error(op: &str, a: &Value, b: &Value) -> Exit {
     error(
         Code::E3009,
-        format!("：不能对「{}」和「{}」使用「{op}」", type_name(a), type_name(b)),
+        format!(
+            "：不能对「{}」和「{}」使用「{op}」",
+            type_name(a),
+            type_name(b)
+        ),
     )
 }
 
@@ -56,8 +60,15 @@ pub fn add(a: Value, b: &Value) -> Result<Value, Exit> {
             Ok(string(out))
         }
         (Tag::List, Tag::List) => {
-            let mut items = a.as_obj::<ListObj>().map(|l| l.snapshot()).unwrap_or_default();
-            items.extend(b.as_obj::<ListObj>().map(|l| l.snapshot()).unwrap_or_default());
+            let mut items = a
+                .as_obj::<ListObj>()
+                .map(|l| l.snapshot())
+                .unwrap_or_default();
+            items.extend(
+                b.as_obj::<ListObj>()
+                    .map(|l| l.snapshot())
+                    .unwrap_or_default(),
+            );
             Ok(Value::new(ListObj::new(items)))
         }
         _ => Err(type_error("+", &a, b)),

@@ -60,7 +60,10 @@ pub fn repr(v: &Value) -> String {
 /// Prints a leaf directly, or pushes a container's parts (in reverse) onto `work`.
 fn scalar_or_push(v: &Value, out: &mut String, work: &mut Vec<Item>, active: &mut HashSet<u64>) {
     let id = v.payload();
-    let is_container = matches!(v.tag(), Tag::List | Tag::Dict | Tag::Instance | Tag::Variant);
+    let is_container = matches!(
+        v.tag(),
+        Tag::List | Tag::Dict | Tag::Instance | Tag::Variant
+    );
     if is_container && active.contains(&id) {
         out.push_str(match v.tag() {
             Tag::List => "[...]",
@@ -83,7 +86,9 @@ fn scalar_or_push(v: &Value, out: &mut String, work: &mut Vec<Item>, active: &mu
             let _ = write!(out, "{s:?}");
         }
         Tag::List => {
-            let Some(l) = v.as_obj::<ListObj>() else { return };
+            let Some(l) = v.as_obj::<ListObj>() else {
+                return;
+            };
             let items = l.snapshot();
             active.insert(id);
             work.push(Item::Leave(id));
@@ -92,7 +97,9 @@ fn scalar_or_push(v: &Value, out: &mut String, work: &mut Vec<Item>, active: &mu
             work.push(Item::Text("["));
         }
         Tag::Dict => {
-            let Some(d) = v.as_obj::<DictObj>() else { return };
+            let Some(d) = v.as_obj::<DictObj>() else {
+                return;
+            };
             let pairs: Vec<(Value, Value)> = d
                 .inner
                 .lock()
@@ -111,7 +118,9 @@ fn scalar_or_push(v: &Value, out: &mut String, work: &mut Vec<Item>, active: &mu
             work.push(Item::Text("{"));
         }
         Tag::Instance => {
-            let Some(inst) = v.as_obj::<Instance>() else { return };
+            let Some(inst) = v.as_obj::<Instance>() else {
+                return;
+            };
             let fields = inst.fields.lock().clone();
             active.insert(id);
             work.push(Item::Leave(id));
@@ -122,13 +131,18 @@ fn scalar_or_push(v: &Value, out: &mut String, work: &mut Vec<Item>, active: &mu
             work.push(Item::Text(" }"));
             let mut parts = Vec::with_capacity(fields.len());
             for ((name, _), value) in inst.ty.fields.iter().zip(fields) {
-                parts.push(vec![Item::Owned(format!("{}: ", name.name())), Item::Val(value)]);
+                parts.push(vec![
+                    Item::Owned(format!("{}: ", name.name())),
+                    Item::Val(value),
+                ]);
             }
             push_separated_groups(work, parts);
             work.push(Item::Owned(format!("{} {{ ", inst.ty.name)));
         }
         Tag::Variant => {
-            let Some(var) = v.as_obj::<VariantObj>() else { return };
+            let Some(var) = v.as_obj::<VariantObj>() else {
+                return;
+            };
             let head = format!("{}::{}", var.ty.name, var.variant_name().name());
             if var.payload.is_empty() {
                 out.push_str(&head);
@@ -196,10 +210,7 @@ fn opaque(v: &Value) -> String {
             "<结构体 {}>",
             v.as_obj::<StructType>().map_or("", |t| &*t.name)
         ),
-        Tag::EnumType => format!(
-            "<枚举 {}>",
-            v.as_obj::<EnumType>().map_or("", |t| &*t.name)
-        ),
+        Tag::EnumType => format!("<枚举 {}>", v.as_obj::<EnumType>().map_or("", |t| &*t.name)),
         Tag::Cell => "<单元>".to_string(),
         Tag::Iterator => "<迭代器>".to_string(),
         _ => String::new(),

@@ -37,10 +37,7 @@ impl Default for Config {
 /// Where 打印 goes.
 pub enum Output {
     /// The process's stdout, buffered; line-buffered when it is a terminal.
-    Stdout {
-        buf: Vec<u8>,
-        line_buffered: bool,
-    },
+    Stdout { buf: Vec<u8>, line_buffered: bool },
     /// A host-provided sink.
     Custom(Box<dyn Write + Send>),
 }
@@ -228,19 +225,12 @@ impl VmBuilder {
 
     /// Registers a module written in Rust, reachable with `导入 名;`.
     pub fn module(&mut self, name: &str, members: Vec<(&str, Value)>) -> &mut Self {
-        let module = ModuleObj::new(name.into(), None);
         let exports = members
             .into_iter()
             .map(|(n, v)| (Symbol::intern(n), crate::object::Export::Value(v)))
             .collect();
-        let _ = module.exports.set(exports);
-        let _ = module.decls.set(Box::new([]));
-        let _ = module.imports.set(Box::new([]));
-        module
-            .state
-            .store(crate::object::module::MODULE_DONE, std::sync::atomic::Ordering::Release);
-        self.native_modules
-            .insert(name.into(), Value::new(module));
+        let module = ModuleObj::native(name.into(), exports);
+        self.native_modules.insert(name.into(), Value::new(module));
         self
     }
 
@@ -271,9 +261,10 @@ impl VmBuilder {
             let module = loaded.module;
             let mut methods = Vec::new();
             for (tag, method, function) in prelude.methods {
-                let slot = module.proto.as_ref().and_then(|p| {
-                    p.decls.iter().position(|d| &**d.name() == function)
-                });
+                let slot = module
+                    .proto
+                    .as_ref()
+                    .and_then(|p| p.decls.iter().position(|d| &**d.name() == function));
                 if let Some(slot) = slot {
                     methods.push(((tag, Symbol::intern(method)), module.decl(slot as u32)));
                 }
@@ -289,7 +280,10 @@ impl VmBuilder {
 
 /// `QI_SEED` when set, else the clock.
 fn initial_seed() -> u64 {
-    if let Some(seed) = std::env::var("QI_SEED").ok().and_then(|s| s.trim().parse::<u64>().ok()) {
+    if let Some(seed) = std::env::var("QI_SEED")
+        .ok()
+        .and_then(|s| s.trim().parse::<u64>().ok())
+    {
         return seed;
     }
     std::time::SystemTime::now()

@@ -8,7 +8,7 @@ use std::sync::atomic::Ordering;
 
 use qi_bytecode::diagnostic::Code;
 
-use super::frame::{Cursor, Frame, FrameKind, clear, move_args};
+use super::frame::{Cursor, Frame, FrameKind, move_args};
 use crate::fiber::Fiber;
 use crate::native::{Exit, NativeCtx, error, error_with_hint};
 use crate::object::module::{MODULE_DONE, MODULE_RUNNING};
@@ -26,6 +26,7 @@ pub enum Called {
 
 /// Pushes a frame for `closure` whose arguments are the `nargs` registers at `args`
 /// (`args` is where the frame wants to start). Checks depth (E7006).
+#[inline]
 fn enter(
     shared: &Shared,
     fiber: &mut Fiber,
@@ -40,7 +41,7 @@ fn enter(
             format!("：调用深度超过 {} 层", shared.config.max_frames),
         ));
     }
-    let num_regs = closure.info.proto.num_regs as usize;
+    let num_regs = closure.info.num_regs as usize;
     let seg = fiber.frames.last().map_or(0, |f| f.seg);
     let (base, seg) = fiber.stack.place(seg, args, num_regs.max(nargs));
     if base != args {
@@ -48,14 +49,9 @@ fn enter(
         unsafe { move_args(args, base, nargs) };
     }
     // The caller keeps the closure alive (frame invariant 3).
-    fiber.frames.push(Frame {
-        closure: closure as *const Closure,
-        base,
-        ret,
-        pc: 0,
-        seg,
-        kind: FrameKind::Call,
-    });
+    fiber
+        .frames
+        .push(Frame::new(closure, base, ret, seg, FrameKind::Call));
     Ok(())
 }
 
@@ -243,15 +239,18 @@ pub fn call_decl(
     let module = cur.info().module();
     let Some(c) = module
         .decls
-        .get()
-        .and_then(|d| d.get(slot as usize))
+        .get(slot as usize)
         .and_then(|v| v.as_obj::<Closure>())
     else {
         return Err(error(Code::E3007, "：声明不是函数"));
     };
     // The module's declarations keep `c` alive.
-    if c.info.proto.arity != argc {
-        return Err(arity_error(&c.info.proto.name, c.info.proto.arity as usize, argc as usize));
+    if c.info.arity != argc {
+        return Err(arity_error(
+            &c.info.proto.name,
+            c.info.proto.arity as usize,
+            argc as usize,
+        ));
     }
     enter(shared, fiber, c, cur.ptr(a + 1), argc as usize, cur.ptr(a))
 }
@@ -276,7 +275,11 @@ pub fn invoke(
             };
             let proto = &c.info.proto;
             if proto.arity != argc {
-                return Err(arity_error(&proto.name, proto.arity as usize, argc as usize));
+                return Err(arity_error(
+                    &proto.name,
+                    proto.arity as usize,
+                    argc as usize,
+                ));
             }
             if proto.uses_self {
                 enter(shared, fiber, c, cur.ptr(a), argc as usize + 1, cur.ptr(a))?;
@@ -298,7 +301,11 @@ pub fn invoke(
             };
             let proto = &c.info.proto;
             if proto.arity != argc + 1 {
-                return Err(arity_error(&proto.name, proto.arity as usize - 1, argc as usize));
+                return Err(arity_error(
+                    &proto.name,
+                    proto.arity as usize - 1,
+                    argc as usize,
+                ));
             }
             enter(shared, fiber, c, cur.ptr(a), argc as usize + 1, cur.ptr(a))?;
             Ok(Called::Entered)
@@ -312,11 +319,10 @@ pub fn invoke(
 }
 
 /// Pops the top frame after it returned `v`. `Some` when the fiber is finished.
+#[inline]
 pub fn ret(fiber: &mut Fiber, v: Value) -> Option<super::Outcome> {
     let frame = fiber.frames.pop()?;
-    let n = frame.info().proto.num_regs as usize;
-    // SAFETY: the frame's registers are live (frame invariant 2).
-    unsafe { clear(frame.base, n) };
+    frame.clear_registers();
     let depth = fiber.frames.len() as u32;
     while fiber.handlers.last().is_some_and(|h| h.frame >= depth) {
         fiber.handlers.pop();
@@ -352,8 +358,7 @@ pub fn import(
         .info()
         .module()
         .imports
-        .get()
-        .and_then(|i| i.get(index as usize))
+        .get(index as usize)
         .cloned()
         .unwrap_or(Value::NIL);
     let Some(m) = module.as_obj::<ModuleObj>() else {
@@ -363,12 +368,9 @@ pub fn import(
         cur.set(a, module.clone());
         return Ok(Called::Done);
     }
-    let Some(main) = m.main.get() else {
+    let Some(c) = m.main.as_obj::<Closure>() else {
         cur.set(a, module.clone());
         return Ok(Called::Done);
-    };
-    let Some(c) = main.as_obj::<Closure>() else {
-        return Err(error(Code::E4001, ""));
     };
     m.state.store(MODULE_RUNNING, Ordering::Release);
     // The module (held by the VM's registry) keeps its main closure alive.
@@ -388,7 +390,6 @@ pub fn enter_entry(fiber: &mut Fiber, keep: Value, args: Vec<Value>) -> Result<(
     let Some(c) = keep.as_obj::<Closure>() else {
         return Err(not_callable(&keep));
     };
-    let closure = c as *const Closure;
     let need = (c.info.proto.num_regs as usize).max(args.len());
     // `fiber.keep` holds the closure from here on (frame invariant 3).
     fiber.keep.push(keep.clone());
@@ -398,22 +399,21 @@ pub fn enter_entry(fiber: &mut Fiber, keep: Value, args: Vec<Value>) -> Result<(
         // SAFETY: `place` gave `need` registers, at least `args.len()`.
         unsafe { *base.add(i) = v };
     }
-    fiber.frames.push(Frame {
-        closure,
+    fiber.frames.push(Frame::new(
+        c,
         base,
-        ret: std::ptr::null_mut(),
-        pc: 0,
+        std::ptr::null_mut(),
         seg,
-        kind: FrameKind::Entry,
-    });
+        FrameKind::Entry,
+    ));
     Ok(())
 }
 
 /// Starts a fiber that runs `module`'s top level and then finishes.
 pub fn enter_module_init(fiber: &mut Fiber, module: &ModuleObj) -> Result<(), Exit> {
-    let Some(main) = module.main.get().cloned() else {
+    if module.main.is_nil() {
         return Ok(());
-    };
+    }
     module.state.store(MODULE_RUNNING, Ordering::Release);
-    enter_entry(fiber, main, Vec::new())
+    enter_entry(fiber, module.main.clone(), Vec::new())
 }

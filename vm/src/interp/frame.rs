@@ -44,12 +44,17 @@ pub enum FrameKind {
 #[derive(Debug)]
 pub struct Frame {
     pub closure: *const Closure,
+    /// The function's code (cached from the closure: a call and a return would otherwise
+    /// chase three pointers for it).
+    pub code: *const Instr,
     pub base: *mut Value,
     /// Where the result goes (the caller's `R[A]`); null for an entry frame.
     pub ret: *mut Value,
     pub pc: u32,
     /// The segment `base` points into.
     pub seg: u32,
+    /// The function's register count (cached, for clearing on return).
+    pub num_regs: u16,
     pub kind: FrameKind,
 }
 
@@ -59,6 +64,21 @@ pub struct Frame {
 unsafe impl Send for Frame {}
 
 impl Frame {
+    /// A frame for `closure` at `base`, starting at pc 0.
+    pub fn new(closure: &Closure, base: *mut Value, ret: *mut Value, seg: u32, kind: FrameKind) -> Frame {
+        let proto = &closure.info.proto;
+        Frame {
+            closure,
+            code: proto.code.as_ptr(),
+            base,
+            ret,
+            pc: 0,
+            seg,
+            num_regs: proto.num_regs,
+            kind,
+        }
+    }
+
     /// The closure this frame runs.
     #[inline(always)]
     pub fn closure(&self) -> &Closure {
@@ -79,8 +99,9 @@ impl Frame {
     }
 
     /// Sets every register of this frame to 空 (it is being popped).
+    #[inline]
     pub fn clear_registers(&self) {
-        let n = self.info().proto.num_regs as usize;
+        let n = self.num_regs as usize;
         // SAFETY: invariant 2.
         unsafe { clear(self.base, n) };
     }
@@ -98,6 +119,8 @@ impl Frame {
 #[derive(Default)]
 pub struct RegStack {
     segs: Vec<Box<[Value]>>,
+    /// One past the last register of each segment, for the fast fit check of a call.
+    ends: Vec<usize>,
 }
 
 /// Below this a new segment is not worth allocating: deep recursion would allocate too often.
@@ -106,9 +129,15 @@ const MIN_SEGMENT: usize = 256;
 impl RegStack {
     /// A stack whose first segment holds `first` registers.
     pub fn new(first: usize) -> RegStack {
-        RegStack {
-            segs: vec![new_segment(first.max(1))],
-        }
+        let mut stack = RegStack::default();
+        stack.push_segment(new_segment(first.max(1)));
+        stack
+    }
+
+    fn push_segment(&mut self, mut seg: Box<[Value]>) {
+        let end = seg.as_mut_ptr() as usize + seg.len() * std::mem::size_of::<Value>();
+        self.segs.push(seg);
+        self.ends.push(end);
     }
 
     /// The first register of segment 0.
@@ -119,23 +148,31 @@ impl RegStack {
     /// Where a callee frame of `need` registers can start, wanting `want` (in segment
     /// `seg`). Returns the base and its segment; when the frame moves to the next segment
     /// the caller must move the arguments there (see [`move_args`]).
+    #[inline(always)]
     pub fn place(&mut self, seg: u32, want: *mut Value, need: usize) -> (*mut Value, u32) {
-        let s = seg as usize;
-        let start = self.segs[s].as_mut_ptr() as usize;
-        let end = start + self.segs[s].len() * std::mem::size_of::<Value>();
         let want_end = want as usize + need * std::mem::size_of::<Value>();
-        if want as usize >= start && want_end <= end {
+        // A frame starting at `want` lies inside the segment (the caller's registers do),
+        // so only its end needs checking.
+        if self.ends.get(seg as usize).is_some_and(|&end| want_end <= end) {
             return (want, seg);
         }
+        self.place_in_next(seg, need)
+    }
+
+    #[cold]
+    fn place_in_next(&mut self, seg: u32, need: usize) -> (*mut Value, u32) {
+        let s = seg as usize;
         let next = s + 1;
         let fits = self.segs.get(next).is_some_and(|n| n.len() >= need);
         if !fits {
             let size = need.max(self.segs[s].len() * 2).max(MIN_SEGMENT);
-            let fresh = new_segment(size);
+            let mut fresh = new_segment(size);
+            let end = fresh.as_mut_ptr() as usize + size * std::mem::size_of::<Value>();
             if next < self.segs.len() {
                 self.segs[next] = fresh;
+                self.ends[next] = end;
             } else {
-                self.segs.push(fresh);
+                self.push_segment(fresh);
             }
         }
         (self.segs[next].as_mut_ptr(), next as u32)
@@ -178,16 +215,17 @@ pub unsafe fn clear(base: *mut Value, n: usize) {
     }
 }
 
-/// The interpreter's view of the running frame: code, pc and registers.
+/// The interpreter's view of the running frame: where the next instruction is, and the
+/// registers.
 ///
 /// Made from a frame by [`Cursor::load`]; its accessors are safe because of the module
 /// invariants (verified bytecode, live segments, live closure). It is `Copy` and passed
-/// by value, so the interpreter's own copy never has its address taken and stays in
+/// by value, so the interpreter's own copy never has its address taken and can stay in
 /// machine registers.
 #[derive(Clone, Copy)]
 pub struct Cursor {
-    code: *const Instr,
-    pub pc: usize,
+    /// The next instruction.
+    ip: *const Instr,
     regs: *mut Value,
     closure: *const Closure,
 }
@@ -198,32 +236,52 @@ impl Cursor {
     #[inline(always)]
     pub unsafe fn load(frame: &Frame) -> Cursor {
         Cursor {
-            code: frame.info().proto.code.as_ptr(),
-            pc: frame.pc as usize,
+            // SAFETY: a saved pc is always within the code (invariant 1).
+            ip: unsafe { frame.code.add(frame.pc as usize) },
             regs: frame.base,
             closure: frame.closure,
         }
     }
 
-    #[inline(always)]
-    pub fn fetch(&mut self) -> Instr {
-        // SAFETY: invariant 1 keeps pc inside the code: every path ends in a return and
-        // every jump target is in range.
-        let i = unsafe { *self.code.add(self.pc) };
-        self.pc += 1;
-        i
+    /// The pc of the next instruction, for saving into the frame.
+    #[inline]
+    pub fn pc(&self) -> u32 {
+        let code = self.info().proto.code.as_ptr();
+        // SAFETY: `ip` points into this function's code (invariant 1).
+        (unsafe { self.ip.offset_from(code) }) as u32
     }
 
-    /// The instruction at `pc` without advancing (the `Jmp` after a test).
+    #[inline(always)]
+    pub fn fetch(&mut self) -> Instr {
+        // SAFETY: invariant 1 keeps `ip` inside the code: every path ends in a return
+        // and every jump target is in range.
+        unsafe {
+            let i = *self.ip;
+            self.ip = self.ip.add(1);
+            i
+        }
+    }
+
+    /// The instruction at `ip` without advancing (the `Jmp` after a test).
     #[inline(always)]
     pub fn peek(&self) -> Instr {
         // SAFETY: the verifier guarantees a `Jmp` follows every test instruction.
-        unsafe { *self.code.add(self.pc) }
+        unsafe { *self.ip }
     }
 
+    /// Steps over the next instruction (the `Jmp` after a test that passed).
+    #[inline(always)]
+    pub fn skip(&mut self) {
+        // SAFETY: as for `peek`; the instruction after that `Jmp` exists too, since
+        // code never ends in a test.
+        self.ip = unsafe { self.ip.add(1) };
+    }
+
+    /// Jumps relative to the next instruction.
     #[inline(always)]
     pub fn jump(&mut self, offset: i32) {
-        self.pc = (self.pc as isize + offset as isize) as usize;
+        // SAFETY: the verifier checked that every jump target is inside the code.
+        self.ip = unsafe { self.ip.offset(offset as isize) };
     }
 
     #[inline(always)]

@@ -129,7 +129,10 @@ pub fn set_index(obj: &Value, index: &Value, v: Value) -> Result<(), Exit> {
             drop(old);
             Ok(())
         }
-        Tag::Str => Err(error(Code::E3009, "：字符串不能修改；用 + 或 替换 得到新字符串")),
+        Tag::Str => Err(error(
+            Code::E3009,
+            "：字符串不能修改；用 + 或 替换 得到新字符串",
+        )),
         Tag::Nil => Err(nil_member("不能对 空 的下标赋值")),
         _ => Err(index_type_error(obj, index)),
     }
@@ -319,7 +322,10 @@ fn variant_constructor(ty_value: Value, ty: &Arc<EnumType>, index: usize) -> Val
 }
 
 /// Calls a variant constructor: its enum type is its `data`, the variant index its `aux`.
-fn construct_variant(ctx: &mut crate::native::NativeCtx<'_>, args: &[Value]) -> Result<Value, Exit> {
+fn construct_variant(
+    ctx: &mut crate::native::NativeCtx<'_>,
+    args: &[Value],
+) -> Result<Value, Exit> {
     let Some(ty) = ctx.callee.data.to_arc::<EnumType>() else {
         return Err(error(Code::E3007, "：变体构造器缺少类型"));
     };

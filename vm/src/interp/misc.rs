@@ -122,11 +122,7 @@ pub fn new_variant(cur: Cursor, b: u16, index: u16) -> Result<Value, Exit> {
         return Err(error(Code::E3006, ""));
     }
     let payload = cur.slice(b + 1, arity).to_vec().into_boxed_slice();
-    Ok(Value::new(VariantObj {
-        ty,
-        index,
-        payload,
-    }))
+    Ok(Value::new(VariantObj { ty, index, payload }))
 }
 
 /// `IterInit`: an iterator over a list, string, dict (keys) or range.
@@ -219,7 +215,9 @@ pub fn check_type(v: &mut Value, desc: &TypeDesc, param: Option<u16>) -> Result<
         TypeKind::Task | TypeKind::Channel | TypeKind::Coroutine => false,
         TypeKind::Named(name) => match v.tag() {
             Tag::Instance => v.as_obj::<Instance>().is_some_and(|i| *i.ty.name == **name),
-            Tag::Variant => v.as_obj::<VariantObj>().is_some_and(|e| *e.ty.name == **name),
+            Tag::Variant => v
+                .as_obj::<VariantObj>()
+                .is_some_and(|e| *e.ty.name == **name),
             _ => false,
         },
     };
@@ -302,10 +300,7 @@ pub fn make_ref(cur: Cursor, ins: Instr) -> Value {
             let Some(module) = module else {
                 return Value::NIL;
             };
-            (
-                RefTarget::Global(module, ins.bx()),
-                ins.op == Op::RefGlobal,
-            )
+            (RefTarget::Global(module, ins.bx()), ins.op == Op::RefGlobal)
         }
     };
     Value::new(RefObj { target, writable })

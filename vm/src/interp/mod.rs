@@ -35,7 +35,10 @@ pub enum Outcome {
     Returned(Value),
     /// A value was thrown and nothing caught it. `site` is where (for values that are not
     /// 错误, which carry their own).
-    Threw { value: Value, site: Option<ThrowSite> },
+    Threw {
+        value: Value,
+        site: Option<ThrowSite>,
+    },
     /// `退出(n)`.
     Exit(i32),
     /// The step budget ran out; call `run` again to continue.
@@ -52,8 +55,16 @@ fn reload(fiber: &Fiber) -> Option<Cursor> {
 #[inline(always)]
 fn save_pc(fiber: &mut Fiber, cur: Cursor) {
     if let Some(f) = fiber.frames.last_mut() {
-        f.pc = cur.pc as u32;
+        f.pc = cur.pc();
     }
+}
+
+/// Why the instruction loop stopped early.
+enum Trap {
+    /// An instruction failed; the frame's pc is not saved yet.
+    Raise(crate::native::Exit),
+    /// An error whose frames were already adjusted (a parameter check popped its callee).
+    Raised(crate::native::Exit),
 }
 
 /// Runs `fiber` for at most `budget` steps.
@@ -63,31 +74,6 @@ pub fn run(shared: &Shared, fiber: &mut Fiber, budget: u32) -> Outcome {
         return Outcome::Returned(Value::NIL);
     };
 
-    // An instruction failed: find a handler or leave.
-    macro_rules! fail {
-        ($exit:expr) => {{
-            let exit = $exit;
-            save_pc(fiber, cur);
-            match unwind::throw(shared, fiber, exit) {
-                Ok(()) => {
-                    cur = match reload(fiber) {
-                        Some(c) => c,
-                        None => return Outcome::Returned(Value::NIL),
-                    };
-                    continue;
-                }
-                Err(outcome) => return outcome,
-            }
-        }};
-    }
-    macro_rules! check {
-        ($e:expr) => {
-            match $e {
-                Ok(v) => v,
-                Err(exit) => fail!(exit),
-            }
-        };
-    }
     // A call or return changed the top frame.
     macro_rules! switch_frame {
         () => {{
@@ -109,452 +95,486 @@ pub fn run(shared: &Shared, fiber: &mut Fiber, budget: u32) -> Outcome {
     }
 
     loop {
-        let ins = cur.fetch();
-        match ins.op {
-            Op::Nop => {}
-            Op::LoadNil => cur.set(ins.a, Value::NIL),
-            Op::LoadBool => cur.set(ins.a, Value::bool(ins.b != 0)),
-            Op::LoadInt => cur.set(ins.a, Value::int(ins.sbx() as i64)),
-            Op::LoadConst => {
-                let v = cur.info().consts[ins.bx() as usize].clone();
-                cur.set(ins.a, v);
-            }
-            Op::Move => {
-                let v = cur.r(ins.b).clone();
-                cur.set(ins.a, v);
-            }
-            Op::GetGlobal => {
-                let v = cur.info().module().global(ins.bx());
-                if v.tag() == Tag::Uninit {
-                    let name = cur.info().module().global_name(ins.bx());
-                    fail!(error(Code::E3010, format!("「{name}」")));
-                }
-                cur.set(ins.a, v);
-            }
-            Op::SetGlobal | Op::DefGlobal => {
-                let v = cur.r(ins.a).clone();
-                cur.info().module().set_global(ins.bx(), v);
-            }
-            Op::GetDecl => {
-                let v = cur.info().module().decl(ins.bx());
-                cur.set(ins.a, v);
-            }
-            Op::GetBuiltin => {
-                let sym = cur.info().syms[ins.bx() as usize];
-                let v = shared.builtins.get(&sym).cloned().unwrap_or(Value::NIL);
-                cur.set(ins.a, v);
-            }
-            Op::GetUpval => {
-                let v = cur.closure().upvalues[ins.b as usize].get();
-                cur.set(ins.a, v);
-            }
-            Op::SetUpval => {
-                let v = cur.r(ins.a).clone();
-                cur.closure().upvalues[ins.b as usize].set(v);
-            }
-            Op::NewCell => {
-                let v = cur.r_mut(ins.a).take();
-                cur.set(ins.a, Value::new(CellObj::new(v)));
-            }
-            Op::GetCell => {
-                let v = match cur.r(ins.b).as_obj::<CellObj>() {
-                    Some(c) => c.get(),
-                    None => cur.r(ins.b).clone(),
+        let trap = 'exec: loop {
+            // An instruction failed: leave the instruction loop; the handler below finds a
+            // handler or ends the run.
+            macro_rules! fail {
+                ($exit:expr) => {
+                    break 'exec Trap::Raise($exit)
                 };
-                cur.set(ins.a, v);
             }
-            Op::SetCell => {
-                let v = cur.r(ins.b).clone();
-                match cur.r(ins.a).as_obj::<CellObj>() {
-                    Some(c) => c.set(v),
-                    None => cur.set(ins.a, v),
-                }
-            }
-            Op::Closure => {
-                let v = misc::make_closure(cur, ins.bx());
-                cur.set(ins.a, v);
-            }
-
-            Op::Add => {
-                let (x, y) = (cur.r(ins.b), cur.r(ins.c));
-                if x.tag() == Tag::Int && y.tag() == Tag::Int {
-                    match x.int_unchecked().checked_add(y.int_unchecked()) {
-                        Some(n) => cur.set(ins.a, Value::int(n)),
-                        None => fail!(error(Code::E7002, "")),
+            macro_rules! check {
+                ($e:expr) => {
+                    match $e {
+                        Ok(v) => v,
+                        Err(exit) => fail!(exit),
                     }
-                } else if x.tag() == Tag::Float && y.tag() == Tag::Float {
-                    let n = x.float_unchecked() + y.float_unchecked();
-                    cur.set(ins.a, Value::float(n));
-                } else {
-                    // `s = s + t` on a string this register alone owns appends in place
-                    // (string `+` cannot fail, so taking the value out is safe).
-                    let lhs = if ins.a == ins.b && ins.c != ins.a && x.tag() == Tag::Str {
-                        cur.r_mut(ins.a).take()
-                    } else {
-                        x.clone()
-                    };
-                    let v = check!(ops::add(lhs, cur.r(ins.c)));
+                };
+            }
+            let ins = cur.fetch();
+            match ins.op {
+                Op::Nop => {}
+                Op::LoadNil => cur.set(ins.a, Value::NIL),
+                Op::LoadBool => cur.set(ins.a, Value::bool(ins.b != 0)),
+                Op::LoadInt => cur.set(ins.a, Value::int(ins.sbx() as i64)),
+                Op::LoadConst => {
+                    let v = cur.info().consts[ins.bx() as usize].clone();
                     cur.set(ins.a, v);
                 }
-            }
-            Op::AddI | Op::SubI => {
-                let x = cur.r(ins.b);
-                let k = ins.c as i16 as i64;
-                if x.tag() == Tag::Int {
-                    let n = if ins.op == Op::AddI {
-                        x.int_unchecked().checked_add(k)
-                    } else {
-                        x.int_unchecked().checked_sub(k)
-                    };
-                    match n {
-                        Some(n) => cur.set(ins.a, Value::int(n)),
-                        None => fail!(error(Code::E7002, "")),
+                Op::Move => {
+                    let v = cur.r(ins.b).clone();
+                    cur.set(ins.a, v);
+                }
+                Op::GetGlobal => {
+                    let v = cur.info().module().global(ins.bx());
+                    if v.tag() == Tag::Uninit {
+                        let name = cur.info().module().global_name(ins.bx());
+                        fail!(error(Code::E3010, format!("「{name}」")));
                     }
-                } else {
-                    let v = if ins.op == Op::AddI {
-                        let lhs = if ins.a == ins.b && x.tag() == Tag::Str {
+                    cur.set(ins.a, v);
+                }
+                Op::SetGlobal | Op::DefGlobal => {
+                    let v = cur.r(ins.a).clone();
+                    cur.info().module().set_global(ins.bx(), v);
+                }
+                Op::GetDecl => {
+                    let v = cur.info().module().decl(ins.bx());
+                    cur.set(ins.a, v);
+                }
+                Op::GetBuiltin => {
+                    let sym = cur.info().syms[ins.bx() as usize];
+                    let v = shared.builtins.get(&sym).cloned().unwrap_or(Value::NIL);
+                    cur.set(ins.a, v);
+                }
+                Op::GetUpval => {
+                    let v = cur.closure().upvalues[ins.b as usize].get();
+                    cur.set(ins.a, v);
+                }
+                Op::SetUpval => {
+                    let v = cur.r(ins.a).clone();
+                    cur.closure().upvalues[ins.b as usize].set(v);
+                }
+                Op::NewCell => {
+                    let v = cur.r_mut(ins.a).take();
+                    cur.set(ins.a, Value::new(CellObj::new(v)));
+                }
+                Op::GetCell => {
+                    let v = match cur.r(ins.b).as_obj::<CellObj>() {
+                        Some(c) => c.get(),
+                        None => cur.r(ins.b).clone(),
+                    };
+                    cur.set(ins.a, v);
+                }
+                Op::SetCell => {
+                    let v = cur.r(ins.b).clone();
+                    match cur.r(ins.a).as_obj::<CellObj>() {
+                        Some(c) => c.set(v),
+                        None => cur.set(ins.a, v),
+                    }
+                }
+                Op::Closure => {
+                    let v = misc::make_closure(cur, ins.bx());
+                    cur.set(ins.a, v);
+                }
+
+                Op::Add => {
+                    let (x, y) = (cur.r(ins.b), cur.r(ins.c));
+                    if x.tag() == Tag::Int && y.tag() == Tag::Int {
+                        match x.int_unchecked().checked_add(y.int_unchecked()) {
+                            Some(n) => cur.set(ins.a, Value::int(n)),
+                            None => fail!(error(Code::E7002, "")),
+                        }
+                    } else if x.tag() == Tag::Float && y.tag() == Tag::Float {
+                        let n = x.float_unchecked() + y.float_unchecked();
+                        cur.set(ins.a, Value::float(n));
+                    } else {
+                        // `s = s + t` on a string this register alone owns appends in place
+                        // (string `+` cannot fail, so taking the value out is safe).
+                        let lhs = if ins.a == ins.b && ins.c != ins.a && x.tag() == Tag::Str {
                             cur.r_mut(ins.a).take()
                         } else {
                             x.clone()
                         };
-                        check!(ops::add(lhs, &Value::int(k)))
+                        let v = check!(ops::add(lhs, cur.r(ins.c)));
+                        cur.set(ins.a, v);
+                    }
+                }
+                Op::AddI | Op::SubI => {
+                    let x = cur.r(ins.b);
+                    let k = ins.c as i16 as i64;
+                    if x.tag() == Tag::Int {
+                        let n = if ins.op == Op::AddI {
+                            x.int_unchecked().checked_add(k)
+                        } else {
+                            x.int_unchecked().checked_sub(k)
+                        };
+                        match n {
+                            Some(n) => cur.set(ins.a, Value::int(n)),
+                            None => fail!(error(Code::E7002, "")),
+                        }
                     } else {
-                        check!(ops::arith(ArithOp::Sub, x, &Value::int(k)))
-                    };
+                        let v = if ins.op == Op::AddI {
+                            let lhs = if ins.a == ins.b && x.tag() == Tag::Str {
+                                cur.r_mut(ins.a).take()
+                            } else {
+                                x.clone()
+                            };
+                            check!(ops::add(lhs, &Value::int(k)))
+                        } else {
+                            check!(ops::arith(ArithOp::Sub, x, &Value::int(k)))
+                        };
+                        cur.set(ins.a, v);
+                    }
+                }
+                Op::Sub => {
+                    let (x, y) = (cur.r(ins.b), cur.r(ins.c));
+                    if x.tag() == Tag::Int && y.tag() == Tag::Int {
+                        match x.int_unchecked().checked_sub(y.int_unchecked()) {
+                            Some(n) => cur.set(ins.a, Value::int(n)),
+                            None => fail!(error(Code::E7002, "")),
+                        }
+                    } else {
+                        let v = check!(ops::arith(ArithOp::Sub, x, y));
+                        cur.set(ins.a, v);
+                    }
+                }
+                Op::Mul => {
+                    let (x, y) = (cur.r(ins.b), cur.r(ins.c));
+                    if x.tag() == Tag::Int && y.tag() == Tag::Int {
+                        match x.int_unchecked().checked_mul(y.int_unchecked()) {
+                            Some(n) => cur.set(ins.a, Value::int(n)),
+                            None => fail!(error(Code::E7002, "")),
+                        }
+                    } else {
+                        let v = check!(ops::arith(ArithOp::Mul, x, y));
+                        cur.set(ins.a, v);
+                    }
+                }
+                Op::Div => {
+                    let v = check!(ops::arith(ArithOp::Div, cur.r(ins.b), cur.r(ins.c)));
                     cur.set(ins.a, v);
                 }
-            }
-            Op::Sub => {
-                let (x, y) = (cur.r(ins.b), cur.r(ins.c));
-                if x.tag() == Tag::Int && y.tag() == Tag::Int {
-                    match x.int_unchecked().checked_sub(y.int_unchecked()) {
-                        Some(n) => cur.set(ins.a, Value::int(n)),
-                        None => fail!(error(Code::E7002, "")),
-                    }
-                } else {
-                    let v = check!(ops::arith(ArithOp::Sub, x, y));
+                Op::Rem => {
+                    let v = check!(ops::arith(ArithOp::Rem, cur.r(ins.b), cur.r(ins.c)));
                     cur.set(ins.a, v);
                 }
-            }
-            Op::Mul => {
-                let (x, y) = (cur.r(ins.b), cur.r(ins.c));
-                if x.tag() == Tag::Int && y.tag() == Tag::Int {
-                    match x.int_unchecked().checked_mul(y.int_unchecked()) {
-                        Some(n) => cur.set(ins.a, Value::int(n)),
-                        None => fail!(error(Code::E7002, "")),
-                    }
-                } else {
-                    let v = check!(ops::arith(ArithOp::Mul, x, y));
+                Op::Neg => {
+                    let v = check!(ops::negate(cur.r(ins.b)));
                     cur.set(ins.a, v);
                 }
-            }
-            Op::Div => {
-                let v = check!(ops::arith(ArithOp::Div, cur.r(ins.b), cur.r(ins.c)));
-                cur.set(ins.a, v);
-            }
-            Op::Rem => {
-                let v = check!(ops::arith(ArithOp::Rem, cur.r(ins.b), cur.r(ins.c)));
-                cur.set(ins.a, v);
-            }
-            Op::Neg => {
-                let v = check!(ops::negate(cur.r(ins.b)));
-                cur.set(ins.a, v);
-            }
-            Op::Not => {
-                let v = check!(ops::not(cur.r(ins.b)));
-                cur.set(ins.a, v);
-            }
-            Op::Eq => {
-                let t = ops::equal(cur.r(ins.b), cur.r(ins.c));
-                cur.set(ins.a, Value::bool(t));
-            }
-            Op::Ne => {
-                let t = !ops::equal(cur.r(ins.b), cur.r(ins.c));
-                cur.set(ins.a, Value::bool(t));
-            }
-            Op::Lt | Op::Le | Op::Gt | Op::Ge => {
-                let t = check!(compare(ins.op, cur.r(ins.b), cur.r(ins.c)));
-                cur.set(ins.a, Value::bool(t));
-            }
+                Op::Not => {
+                    let v = check!(ops::not(cur.r(ins.b)));
+                    cur.set(ins.a, v);
+                }
+                Op::Eq => {
+                    let t = ops::equal(cur.r(ins.b), cur.r(ins.c));
+                    cur.set(ins.a, Value::bool(t));
+                }
+                Op::Ne => {
+                    let t = !ops::equal(cur.r(ins.b), cur.r(ins.c));
+                    cur.set(ins.a, Value::bool(t));
+                }
+                Op::Lt | Op::Le | Op::Gt | Op::Ge => {
+                    let t = check!(compare(ins.op, cur.r(ins.b), cur.r(ins.c)));
+                    cur.set(ins.a, Value::bool(t));
+                }
 
-            Op::Jmp => cur.jump(ins.sbx()),
-            Op::Loop => {
-                cur.jump(ins.sbx());
-                step!();
-            }
-            Op::JmpIf | Op::JmpIfNot => {
-                let Some(b) = cur.r(ins.a).as_bool() else {
-                    fail!(misc::not_bool(cur.r(ins.a)));
-                };
-                if b == (ins.op == Op::JmpIf) {
-                    cur.jump(ins.sbx());
-                }
-            }
-            Op::TestLt | Op::TestLe | Op::TestGt | Op::TestGe | Op::TestEq | Op::TestNe => {
-                let (x, y) = (cur.r(ins.a), cur.r(ins.b));
-                let t = if x.tag() == Tag::Int && y.tag() == Tag::Int {
-                    let (x, y) = (x.int_unchecked(), y.int_unchecked());
-                    match ins.op {
-                        Op::TestLt => x < y,
-                        Op::TestLe => x <= y,
-                        Op::TestGt => x > y,
-                        Op::TestGe => x >= y,
-                        Op::TestEq => x == y,
-                        _ => x != y,
-                    }
-                } else {
-                    match ins.op {
-                        Op::TestEq => ops::equal(x, y),
-                        Op::TestNe => !ops::equal(x, y),
-                        op => check!(compare(test_to_compare(op), x, y)),
-                    }
-                };
-                let jump = cur.peek();
-                cur.pc += 1;
-                if !t {
-                    cur.jump(jump.sbx());
-                }
-            }
-
-            Op::TestLtK | Op::TestLeK | Op::TestGtK | Op::TestGeK | Op::TestEqK | Op::TestNeK => {
-                let x = cur.r(ins.a);
-                let y = &cur.info().consts[ins.b as usize];
-                let t = if x.tag() == Tag::Int && y.tag() == Tag::Int {
-                    let (x, y) = (x.int_unchecked(), y.int_unchecked());
-                    match ins.op {
-                        Op::TestLtK => x < y,
-                        Op::TestLeK => x <= y,
-                        Op::TestGtK => x > y,
-                        Op::TestGeK => x >= y,
-                        Op::TestEqK => x == y,
-                        _ => x != y,
-                    }
-                } else {
-                    match ins.op {
-                        Op::TestEqK => ops::equal(x, y),
-                        Op::TestNeK => !ops::equal(x, y),
-                        op => check!(compare(test_to_compare(op), x, y)),
-                    }
-                };
-                let jump = cur.peek();
-                cur.pc += 1;
-                if !t {
-                    cur.jump(jump.sbx());
-                }
-            }
-            Op::Call => {
-                save_pc(fiber, cur);
-                match check!(call::call(shared, fiber, cur, ins.a, ins.b)) {
-                    call::Called::Entered => {
-                        switch_frame!();
-                        step!();
-                    }
-                    call::Called::Done => {}
-                }
-            }
-            Op::CallDecl => {
-                save_pc(fiber, cur);
-                check!(call::call_decl(shared, fiber, cur, ins.a, ins.b, ins.c));
-                switch_frame!();
-                step!();
-            }
-            Op::Invoke => {
-                save_pc(fiber, cur);
-                match check!(call::invoke(shared, fiber, cur, ins.a, ins.b, ins.c)) {
-                    call::Called::Entered => {
-                        switch_frame!();
-                        step!();
-                    }
-                    call::Called::Done => {}
-                }
-            }
-            Op::Return | Op::ReturnNil => {
-                let v = if ins.op == Op::Return {
-                    cur.r_mut(ins.a).take()
-                } else {
-                    Value::NIL
-                };
-                if let Some(done) = call::ret(fiber, v) {
-                    return done;
-                }
-                switch_frame!();
-            }
-
-            Op::NewList => {
-                let items = cur.slice(ins.b, ins.c).to_vec();
-                cur.set(ins.a, Value::new(crate::object::ListObj::new(items)));
-            }
-            Op::NewDict => {
-                let v = check!(misc::new_dict(cur.slice(ins.b, 2 * ins.c)));
-                cur.set(ins.a, v);
-            }
-            Op::NewStruct => {
-                let v = check!(misc::new_struct(cur, ins.b, ins.c));
-                cur.set(ins.a, v);
-            }
-            Op::NewVariant => {
-                let v = check!(misc::new_variant(cur, ins.b, ins.c));
-                cur.set(ins.a, v);
-            }
-            Op::Range | Op::RangeIncl => {
-                let (Some(s), Some(e)) = (cur.r(ins.b).as_int(), cur.r(ins.c).as_int()) else {
-                    fail!(misc::bad_range_bound(cur.r(ins.b), cur.r(ins.c)));
-                };
-                let r = RangeObj {
-                    start: s,
-                    end: e,
-                    inclusive: ins.op == Op::RangeIncl,
-                };
-                cur.set(ins.a, Value::new(r));
-            }
-            Op::GetIndex => {
-                let v = check!(member::get_index(cur.r(ins.b), cur.r(ins.c)));
-                cur.set(ins.a, v);
-            }
-            Op::SetIndex => {
-                let v = cur.r(ins.c).clone();
-                check!(member::set_index(cur.r(ins.a), cur.r(ins.b), v));
-            }
-            Op::GetField => {
-                let sym = cur.info().syms[ins.c as usize];
-                let v = check!(member::get_field(shared, cur.r(ins.b), sym));
-                cur.set(ins.a, v);
-            }
-            Op::SetField => {
-                let sym = cur.info().syms[ins.c as usize];
-                let v = cur.r(ins.b).clone();
-                check!(member::set_field(cur.r(ins.a), sym, v));
-            }
-            Op::GetPath => {
-                let sym = cur.info().syms[ins.c as usize];
-                let v = check!(member::get_path(shared, cur.r(ins.b), sym));
-                cur.set(ins.a, v);
-            }
-
-            Op::IterInit => {
-                let it = check!(misc::iter_init(cur.r(ins.b)));
-                cur.set(ins.a, it);
-            }
-            Op::IterNext => {
-                let next = check!(misc::iter_next(cur.r(ins.a)));
-                let jump = cur.peek();
-                cur.pc += 1;
-                match next {
-                    Some(v) => cur.set(ins.b, v),
-                    None => cur.jump(jump.sbx()),
-                }
-            }
-            Op::ForPrep | Op::ForPrepIncl => {
-                let (Some(start), Some(end)) = (cur.r(ins.a).as_int(), cur.r(ins.a + 1).as_int())
-                else {
-                    fail!(misc::bad_range_bound(cur.r(ins.a), cur.r(ins.a + 1)));
-                };
-                // Make the limit inclusive; an exclusive range ending at i64::MIN is empty.
-                let limit = if ins.op == Op::ForPrepIncl {
-                    Some(end)
-                } else {
-                    end.checked_sub(1)
-                };
-                let jump = cur.peek();
-                cur.pc += 1;
-                match limit {
-                    Some(limit) if start <= limit => cur.set(ins.a + 1, Value::int(limit)),
-                    _ => cur.jump(jump.sbx()),
-                }
-            }
-            Op::ForLoop => {
-                let i = cur.r(ins.a).int_unchecked();
-                let limit = cur.r(ins.a + 1).int_unchecked();
-                if i < limit {
-                    cur.set(ins.a, Value::int(i + 1));
+                Op::Jmp => cur.jump(ins.sbx()),
+                Op::Loop => {
                     cur.jump(ins.sbx());
                     step!();
                 }
-            }
-
-            Op::PushHandler => {
-                let frame = fiber.frames.len() as u32 - 1;
-                let pc = (cur.pc as i64 + ins.sbx() as i64) as u32;
-                fiber.handlers.push(Handler {
-                    frame,
-                    pc,
-                    reg: ins.a,
-                });
-            }
-            Op::PopHandler => {
-                fiber.handlers.pop();
-            }
-            Op::Throw => {
-                let v = cur.r(ins.a).clone();
-                fail!(crate::native::Exit::Throw(v));
-            }
-            Op::CheckType => {
-                let mut v = cur.r_mut(ins.a).take();
-                let checked = misc::check_type(&mut v, misc::type_const(&{ cur }, ins.bx() as usize), None);
-                cur.set(ins.a, v);
-                check!(checked);
-            }
-            Op::CheckParam => {
-                let mut v = cur.r_mut(ins.a).take();
-                let checked =
-                    misc::check_type(&mut v, misc::type_const(&{ cur }, ins.b as usize), Some(ins.c));
-                cur.set(ins.a, v);
-                if let Err(exit) = checked {
-                    save_pc(fiber, cur);
-                    let exit = unwind::param_error(fiber, exit, ins.c as usize);
-                    match unwind::throw(shared, fiber, exit) {
-                        Ok(()) => {
-                            switch_frame!();
-                            continue;
+                Op::JmpIf | Op::JmpIfNot => {
+                    let Some(b) = cur.r(ins.a).as_bool() else {
+                        fail!(misc::not_bool(cur.r(ins.a)));
+                    };
+                    if b == (ins.op == Op::JmpIf) {
+                        cur.jump(ins.sbx());
+                    }
+                }
+                Op::TestLt | Op::TestLe | Op::TestGt | Op::TestGe | Op::TestEq | Op::TestNe => {
+                    let (x, y) = (cur.r(ins.a), cur.r(ins.b));
+                    let t = if x.tag() == Tag::Int && y.tag() == Tag::Int {
+                        let (x, y) = (x.int_unchecked(), y.int_unchecked());
+                        match ins.op {
+                            Op::TestLt => x < y,
+                            Op::TestLe => x <= y,
+                            Op::TestGt => x > y,
+                            Op::TestGe => x >= y,
+                            Op::TestEq => x == y,
+                            _ => x != y,
                         }
-                        Err(outcome) => return outcome,
+                    } else {
+                        match ins.op {
+                            Op::TestEq => ops::equal(x, y),
+                            Op::TestNe => !ops::equal(x, y),
+                            op => check!(compare(test_to_compare(op), x, y)),
+                        }
+                    };
+                    let jump = cur.peek();
+                    cur.skip();
+                    if !t {
+                        cur.jump(jump.sbx());
+                    }
+                }
+
+                Op::TestLtK
+                | Op::TestLeK
+                | Op::TestGtK
+                | Op::TestGeK
+                | Op::TestEqK
+                | Op::TestNeK => {
+                    let x = cur.r(ins.a);
+                    let y = &cur.info().consts[ins.b as usize];
+                    let t = if x.tag() == Tag::Int && y.tag() == Tag::Int {
+                        let (x, y) = (x.int_unchecked(), y.int_unchecked());
+                        match ins.op {
+                            Op::TestLtK => x < y,
+                            Op::TestLeK => x <= y,
+                            Op::TestGtK => x > y,
+                            Op::TestGeK => x >= y,
+                            Op::TestEqK => x == y,
+                            _ => x != y,
+                        }
+                    } else {
+                        match ins.op {
+                            Op::TestEqK => ops::equal(x, y),
+                            Op::TestNeK => !ops::equal(x, y),
+                            op => check!(compare(test_to_compare(op), x, y)),
+                        }
+                    };
+                    let jump = cur.peek();
+                    cur.skip();
+                    if !t {
+                        cur.jump(jump.sbx());
+                    }
+                }
+                Op::Call => {
+                    save_pc(fiber, cur);
+                    match check!(call::call(shared, fiber, cur, ins.a, ins.b)) {
+                        call::Called::Entered => {
+                            switch_frame!();
+                            step!();
+                        }
+                        call::Called::Done => {}
+                    }
+                }
+                Op::CallDecl => {
+                    save_pc(fiber, cur);
+                    check!(call::call_decl(shared, fiber, cur, ins.a, ins.b, ins.c));
+                    switch_frame!();
+                    step!();
+                }
+                Op::Invoke => {
+                    save_pc(fiber, cur);
+                    match check!(call::invoke(shared, fiber, cur, ins.a, ins.b, ins.c)) {
+                        call::Called::Entered => {
+                            switch_frame!();
+                            step!();
+                        }
+                        call::Called::Done => {}
+                    }
+                }
+                Op::Return | Op::ReturnNil => {
+                    let v = if ins.op == Op::Return {
+                        cur.r_mut(ins.a).take()
+                    } else {
+                        Value::NIL
+                    };
+                    if let Some(done) = call::ret(fiber, v) {
+                        return done;
+                    }
+                    switch_frame!();
+                }
+
+                Op::NewList => {
+                    let items = cur.slice(ins.b, ins.c).to_vec();
+                    cur.set(ins.a, Value::new(crate::object::ListObj::new(items)));
+                }
+                Op::NewDict => {
+                    let v = check!(misc::new_dict(cur.slice(ins.b, 2 * ins.c)));
+                    cur.set(ins.a, v);
+                }
+                Op::NewStruct => {
+                    let v = check!(misc::new_struct(cur, ins.b, ins.c));
+                    cur.set(ins.a, v);
+                }
+                Op::NewVariant => {
+                    let v = check!(misc::new_variant(cur, ins.b, ins.c));
+                    cur.set(ins.a, v);
+                }
+                Op::Range | Op::RangeIncl => {
+                    let (Some(s), Some(e)) = (cur.r(ins.b).as_int(), cur.r(ins.c).as_int()) else {
+                        fail!(misc::bad_range_bound(cur.r(ins.b), cur.r(ins.c)));
+                    };
+                    let r = RangeObj {
+                        start: s,
+                        end: e,
+                        inclusive: ins.op == Op::RangeIncl,
+                    };
+                    cur.set(ins.a, Value::new(r));
+                }
+                Op::GetIndex => {
+                    let v = check!(member::get_index(cur.r(ins.b), cur.r(ins.c)));
+                    cur.set(ins.a, v);
+                }
+                Op::SetIndex => {
+                    let v = cur.r(ins.c).clone();
+                    check!(member::set_index(cur.r(ins.a), cur.r(ins.b), v));
+                }
+                Op::GetField => {
+                    let sym = cur.info().syms[ins.c as usize];
+                    let v = check!(member::get_field(shared, cur.r(ins.b), sym));
+                    cur.set(ins.a, v);
+                }
+                Op::SetField => {
+                    let sym = cur.info().syms[ins.c as usize];
+                    let v = cur.r(ins.b).clone();
+                    check!(member::set_field(cur.r(ins.a), sym, v));
+                }
+                Op::GetPath => {
+                    let sym = cur.info().syms[ins.c as usize];
+                    let v = check!(member::get_path(shared, cur.r(ins.b), sym));
+                    cur.set(ins.a, v);
+                }
+
+                Op::IterInit => {
+                    let it = check!(misc::iter_init(cur.r(ins.b)));
+                    cur.set(ins.a, it);
+                }
+                Op::IterNext => {
+                    let next = check!(misc::iter_next(cur.r(ins.a)));
+                    let jump = cur.peek();
+                    cur.skip();
+                    match next {
+                        Some(v) => cur.set(ins.b, v),
+                        None => cur.jump(jump.sbx()),
+                    }
+                }
+                Op::ForPrep | Op::ForPrepIncl => {
+                    let (Some(start), Some(end)) =
+                        (cur.r(ins.a).as_int(), cur.r(ins.a + 1).as_int())
+                    else {
+                        fail!(misc::bad_range_bound(cur.r(ins.a), cur.r(ins.a + 1)));
+                    };
+                    // Make the limit inclusive; an exclusive range ending at i64::MIN is empty.
+                    let limit = if ins.op == Op::ForPrepIncl {
+                        Some(end)
+                    } else {
+                        end.checked_sub(1)
+                    };
+                    let jump = cur.peek();
+                    cur.skip();
+                    match limit {
+                        Some(limit) if start <= limit => cur.set(ins.a + 1, Value::int(limit)),
+                        _ => cur.jump(jump.sbx()),
+                    }
+                }
+                Op::ForLoop => {
+                    let i = cur.r(ins.a).int_unchecked();
+                    let limit = cur.r(ins.a + 1).int_unchecked();
+                    if i < limit {
+                        cur.set(ins.a, Value::int(i + 1));
+                        cur.jump(ins.sbx());
+                        step!();
+                    }
+                }
+
+                Op::PushHandler => {
+                    let frame = fiber.frames.len() as u32 - 1;
+                    let pc = (cur.pc() as i64 + ins.sbx() as i64) as u32;
+                    fiber.handlers.push(Handler {
+                        frame,
+                        pc,
+                        reg: ins.a,
+                    });
+                }
+                Op::PopHandler => {
+                    fiber.handlers.pop();
+                }
+                Op::Throw => {
+                    let v = cur.r(ins.a).clone();
+                    fail!(crate::native::Exit::Throw(v));
+                }
+                Op::CheckType => {
+                    let mut v = cur.r_mut(ins.a).take();
+                    let checked = misc::check_type(
+                        &mut v,
+                        misc::type_const(&{ cur }, ins.bx() as usize),
+                        None,
+                    );
+                    cur.set(ins.a, v);
+                    check!(checked);
+                }
+                Op::CheckParam => {
+                    let mut v = cur.r_mut(ins.a).take();
+                    let checked = misc::check_type(
+                        &mut v,
+                        misc::type_const(&{ cur }, ins.b as usize),
+                        Some(ins.c),
+                    );
+                    cur.set(ins.a, v);
+                    if let Err(exit) = checked {
+                        save_pc(fiber, cur);
+                        break 'exec Trap::Raised(unwind::param_error(fiber, exit, ins.c as usize));
+                    }
+                }
+                Op::IsVariant => {
+                    let sym = cur.info().syms[ins.c as usize];
+                    let t = misc::is_variant(cur.r(ins.a), cur.r(ins.b), sym);
+                    cur.set(ins.a, Value::bool(t));
+                }
+                Op::IsInstance => {
+                    let t = misc::is_instance(cur.r(ins.a), cur.r(ins.b));
+                    cur.set(ins.a, Value::bool(t));
+                }
+                Op::GetPayload => {
+                    let v = misc::payload(cur.r(ins.b), ins.c);
+                    cur.set(ins.a, v);
+                }
+                Op::InRange => {
+                    let t = misc::in_range_pattern(cur, ins.b, ins.c as usize);
+                    cur.set(ins.a, Value::bool(t));
+                }
+                Op::MatchEq => {
+                    let t = ops::equal(cur.r(ins.b), cur.r(ins.c));
+                    cur.set(ins.a, Value::bool(t));
+                }
+                Op::MatchFail => {
+                    let shown = crate::print::repr(cur.r(ins.a));
+                    fail!(error(Code::E7005, format!("：值是 {shown}")));
+                }
+                Op::RefCell | Op::RefUpval | Op::RefGlobal | Op::RefGlobalRo => {
+                    let v = misc::make_ref(cur, ins);
+                    cur.set(ins.a, v);
+                }
+                Op::Deref => {
+                    let v = check!(misc::deref(cur.r(ins.b)));
+                    cur.set(ins.a, v);
+                }
+                Op::SetDeref => {
+                    let v = cur.r(ins.b).clone();
+                    check!(misc::set_deref(cur.r(ins.a), v));
+                }
+                Op::Import => {
+                    save_pc(fiber, cur);
+                    match check!(call::import(shared, fiber, cur, ins.a, ins.bx())) {
+                        call::Called::Entered => switch_frame!(),
+                        call::Called::Done => {}
                     }
                 }
             }
-            Op::IsVariant => {
-                let sym = cur.info().syms[ins.c as usize];
-                let t = misc::is_variant(cur.r(ins.a), cur.r(ins.b), sym);
-                cur.set(ins.a, Value::bool(t));
-            }
-            Op::IsInstance => {
-                let t = misc::is_instance(cur.r(ins.a), cur.r(ins.b));
-                cur.set(ins.a, Value::bool(t));
-            }
-            Op::GetPayload => {
-                let v = misc::payload(cur.r(ins.b), ins.c);
-                cur.set(ins.a, v);
-            }
-            Op::InRange => {
-                let t = misc::in_range_pattern(cur, ins.b, ins.c as usize);
-                cur.set(ins.a, Value::bool(t));
-            }
-            Op::MatchEq => {
-                let t = ops::equal(cur.r(ins.b), cur.r(ins.c));
-                cur.set(ins.a, Value::bool(t));
-            }
-            Op::MatchFail => {
-                let shown = crate::print::repr(cur.r(ins.a));
-                fail!(error(Code::E7005, format!("：值是 {shown}")));
-            }
-            Op::RefCell | Op::RefUpval | Op::RefGlobal | Op::RefGlobalRo => {
-                let v = misc::make_ref(cur, ins);
-                cur.set(ins.a, v);
-            }
-            Op::Deref => {
-                let v = check!(misc::deref(cur.r(ins.b)));
-                cur.set(ins.a, v);
-            }
-            Op::SetDeref => {
-                let v = cur.r(ins.b).clone();
-                check!(misc::set_deref(cur.r(ins.a), v));
-            }
-            Op::Import => {
+        };
+        let exit = match trap {
+            Trap::Raise(exit) => {
                 save_pc(fiber, cur);
-                match check!(call::import(shared, fiber, cur, ins.a, ins.bx())) {
-                    call::Called::Entered => switch_frame!(),
-                    call::Called::Done => {}
-                }
+                exit
             }
+            Trap::Raised(exit) => exit,
+        };
+        match unwind::throw(shared, fiber, exit) {
+            Ok(()) => switch_frame!(),
+            Err(outcome) => return outcome,
         }
     }
 }

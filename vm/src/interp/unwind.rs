@@ -124,8 +124,10 @@ fn pop_frame(fiber: &mut Fiber) {
         {
             // A module whose top level failed counts as run: importing it again gives
             // what it had defined.
-            m.state
-                .store(crate::object::module::MODULE_DONE, std::sync::atomic::Ordering::Release);
+            m.state.store(
+                crate::object::module::MODULE_DONE,
+                std::sync::atomic::Ordering::Release,
+            );
         }
     }
 }

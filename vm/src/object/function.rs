@@ -14,6 +14,10 @@ use crate::value::{Value, drop_queue};
 #[derive(Debug)]
 pub struct FunctionInfo {
     pub proto: Arc<FunctionProto>,
+    /// Copied from the proto, one pointer hop closer for calls.
+    pub arity: u16,
+    pub num_regs: u16,
+    pub uses_self: bool,
     /// Weak: the module owns the function (through its declarations), not the reverse;
     /// the VM keeps every module it loaded alive until it shuts down.
     module: Weak<ModuleObj>,
@@ -34,6 +38,9 @@ impl FunctionInfo {
         protos: Box<[Arc<FunctionInfo>]>,
     ) -> FunctionInfo {
         FunctionInfo {
+            arity: proto.arity,
+            num_regs: proto.num_regs,
+            uses_self: proto.uses_self,
             proto,
             module,
             consts,

@@ -10,16 +10,25 @@ use crate::value::{Value, drop_queue};
 #[derive(Debug)]
 pub enum IterState {
     /// Walked by index, re-reading the length each step (QI-LANGUAGE.md §10).
-    List { list: Value, index: usize },
+    List {
+        list: Value,
+        index: usize,
+    },
     /// By byte offset of the next character.
-    Str { text: Value, offset: usize },
+    Str {
+        text: Value,
+        offset: usize,
+    },
     /// Keys by position; `version` catches key changes during the walk (E7010).
     Dict {
         dict: Value,
         index: usize,
         version: u64,
     },
-    Range { range: RangeObj, index: u64 },
+    Range {
+        range: RangeObj,
+        index: u64,
+    },
     Done,
 }
 

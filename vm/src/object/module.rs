@@ -23,13 +23,13 @@ pub struct ModuleObj {
     /// `G[n]`: 变量 slots, `Uninit` until their declaration runs.
     globals: Box<[Mutex<Value>]>,
     /// `D[n]`: top-level functions, types and methods; fixed once linked.
-    pub decls: std::sync::OnceLock<Box<[Value]>>,
+    pub decls: Box<[Value]>,
     /// The top-level code as a closure, run at the first import (or by the runner).
-    pub main: std::sync::OnceLock<Value>,
+    pub main: Value,
     /// The modules this one imports, in the order of its `导入` statements.
-    pub imports: std::sync::OnceLock<Box<[Value]>>,
+    pub imports: Box<[Value]>,
     /// Public names: symbol → where to find the value.
-    pub exports: std::sync::OnceLock<HashMap<Symbol, Export>>,
+    pub exports: HashMap<Symbol, Export>,
     /// MODULE_NEW, MODULE_RUNNING (its top level is running) or MODULE_DONE.
     pub state: AtomicU8,
 }
@@ -42,19 +42,43 @@ pub enum Export {
     Value(Value),
 }
 
+/// Everything a compiled module is linked from.
+pub struct ModuleParts {
+    pub decls: Box<[Value]>,
+    pub main: Value,
+    pub imports: Box<[Value]>,
+    pub exports: HashMap<Symbol, Export>,
+}
+
 impl ModuleObj {
-    pub fn new(name: Arc<str>, proto: Option<Arc<ModuleProto>>) -> ModuleObj {
-        let count = proto.as_ref().map_or(0, |p| p.globals.len());
-        let globals = (0..count).map(|_| Mutex::new(Value::UNINIT)).collect();
+    /// A compiled module, from its parts.
+    pub fn new(name: Arc<str>, proto: Arc<ModuleProto>, parts: ModuleParts) -> ModuleObj {
+        let globals = (0..proto.globals.len())
+            .map(|_| Mutex::new(Value::UNINIT))
+            .collect();
         ModuleObj {
             name,
-            proto,
+            proto: Some(proto),
             globals,
-            decls: std::sync::OnceLock::new(),
-            main: std::sync::OnceLock::new(),
-            imports: std::sync::OnceLock::new(),
-            exports: std::sync::OnceLock::new(),
+            decls: parts.decls,
+            main: parts.main,
+            imports: parts.imports,
+            exports: parts.exports,
             state: AtomicU8::new(MODULE_NEW),
+        }
+    }
+
+    /// A module written in Rust: only exports, already run.
+    pub fn native(name: Arc<str>, exports: HashMap<Symbol, Export>) -> ModuleObj {
+        ModuleObj {
+            name,
+            proto: None,
+            globals: Box::new([]),
+            decls: Box::new([]),
+            main: Value::NIL,
+            imports: Box::new([]),
+            exports,
+            state: AtomicU8::new(MODULE_DONE),
         }
     }
 
@@ -85,16 +109,12 @@ impl ModuleObj {
 
     #[inline]
     pub fn decl(&self, slot: u32) -> Value {
-        self.decls
-            .get()
-            .and_then(|d| d.get(slot as usize))
-            .cloned()
-            .unwrap_or(Value::NIL)
+        self.decls.get(slot as usize).cloned().unwrap_or(Value::NIL)
     }
 
     /// A public member by name (E4002 is the caller's to report).
     pub fn export(&self, name: Symbol) -> Option<Value> {
-        match self.exports.get()?.get(&name)? {
+        match self.exports.get(&name)? {
             Export::Global(slot) => {
                 let v = self.global(*slot);
                 (v.tag() != Tag::Uninit).then_some(v)

@@ -16,7 +16,10 @@ thread_local! {
 
 /// Drops `children`, deferring any nested frees to the thread's work list.
 pub fn release(children: impl IntoIterator<Item = Value>) {
-    let mut children = children.into_iter().filter(|v| v.tag().is_heap()).peekable();
+    let mut children = children
+        .into_iter()
+        .filter(|v| v.tag().is_heap())
+        .peekable();
     if children.peek().is_none() {
         return;
     }
