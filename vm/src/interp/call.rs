@@ -26,7 +26,7 @@ pub enum Called {
 
 /// Pushes a frame for `closure` whose arguments are the `nargs` registers at `args`
 /// (`args` is where the frame wants to start). Checks depth (E7006).
-#[inline]
+#[inline(always)]
 fn enter(
     shared: &Shared,
     fiber: &mut Fiber,
@@ -36,14 +36,12 @@ fn enter(
     ret: *mut Value,
 ) -> Result<(), Exit> {
     if fiber.frames.len() >= shared.config.max_frames {
-        return Err(error(
-            Code::E7006,
-            format!("：调用深度超过 {} 层", shared.config.max_frames),
-        ));
+        return Err(too_deep(shared));
     }
-    let num_regs = closure.info.num_regs as usize;
+    // The verifier makes `num_regs` at least the arguments a call can pass.
+    let need = closure.info.num_regs as usize;
     let seg = fiber.frames.last().map_or(0, |f| f.seg);
-    let (base, seg) = fiber.stack.place(seg, args, num_regs.max(nargs));
+    let (base, seg) = fiber.stack.place(seg, args, need);
     if base != args {
         // SAFETY: both ranges hold `nargs` registers of this fiber, in different segments.
         unsafe { move_args(args, base, nargs) };
@@ -53,6 +51,14 @@ fn enter(
         .frames
         .push(Frame::new(closure, base, ret, seg, FrameKind::Call));
     Ok(())
+}
+
+#[cold]
+fn too_deep(shared: &Shared) -> Exit {
+    error(
+        Code::E7006,
+        format!("：调用深度超过 {} 层", shared.config.max_frames),
+    )
 }
 
 fn arity_error(name: &str, expected: usize, got: usize) -> Exit {

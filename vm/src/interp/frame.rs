@@ -65,16 +65,17 @@ unsafe impl Send for Frame {}
 
 impl Frame {
     /// A frame for `closure` at `base`, starting at pc 0.
+    #[inline(always)]
     pub fn new(closure: &Closure, base: *mut Value, ret: *mut Value, seg: u32, kind: FrameKind) -> Frame {
-        let proto = &closure.info.proto;
+        let info = &*closure.info;
         Frame {
             closure,
-            code: proto.code.as_ptr(),
+            code: info.code,
             base,
             ret,
             pc: 0,
             seg,
-            num_regs: proto.num_regs,
+            num_regs: info.num_regs,
             kind,
         }
     }

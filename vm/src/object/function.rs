@@ -15,6 +15,7 @@ use crate::value::{Value, drop_queue};
 pub struct FunctionInfo {
     pub proto: Arc<FunctionProto>,
     /// Copied from the proto, one pointer hop closer for calls.
+    pub code: *const qi_bytecode::opcode::Instr,
     pub arity: u16,
     pub num_regs: u16,
     pub uses_self: bool,
@@ -29,6 +30,12 @@ pub struct FunctionInfo {
     pub protos: Box<[Arc<FunctionInfo>]>,
 }
 
+// SAFETY: `code` points into `proto.code`, which this info owns through an `Arc` and which
+// is never changed after compilation; everything else is Send + Sync already.
+unsafe impl Send for FunctionInfo {}
+// SAFETY: as above: the pointer is only ever read through.
+unsafe impl Sync for FunctionInfo {}
+
 impl FunctionInfo {
     pub fn new(
         proto: Arc<FunctionProto>,
@@ -38,6 +45,7 @@ impl FunctionInfo {
         protos: Box<[Arc<FunctionInfo>]>,
     ) -> FunctionInfo {
         FunctionInfo {
+            code: proto.code.as_ptr(),
             arity: proto.arity,
             num_regs: proto.num_regs,
             uses_self: proto.uses_self,

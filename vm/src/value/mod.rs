@@ -118,10 +118,11 @@ macro_rules! heap_types {
         }
 
         /// Decrements the count of the object behind a heap value, freeing it at zero.
+        /// Kept out of line so that dropping an immediate value stays one compare.
         ///
         /// # Safety
         /// `tag` and `payload` must come from a `Value` that is being dropped.
-        #[inline]
+        #[inline(never)]
         unsafe fn release(tag: Tag, payload: u64) {
             match tag {
                 // SAFETY: as for `retain`; the dropped value gives up its one count.
