@@ -45,7 +45,10 @@ pub enum StmtKind<'a> {
     /// An expression statement. `semi` tells whether it ended with `;`: a block-like
     /// expression (`如果`, `匹配`, a block) at the end of a block without `;` is the
     /// block's value.
-    Expr { expr: &'a Expr<'a>, semi: bool },
+    Expr {
+        expr: &'a Expr<'a>,
+        semi: bool,
+    },
     /// `目标 = 值;` and the compound forms.
     Assign {
         target: &'a Expr<'a>,
@@ -69,7 +72,9 @@ pub enum StmtKind<'a> {
         body: &'a Block<'a>,
     },
     /// `循环 { … }`
-    Loop { body: &'a Block<'a> },
+    Loop {
+        body: &'a Block<'a>,
+    },
     /// `返回;` / `返回 e;`
     Return(Option<&'a Expr<'a>>),
     /// `跳出;`

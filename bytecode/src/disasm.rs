@@ -60,10 +60,23 @@ fn function_into(f: &FunctionProto, out: &mut String) {
 
 fn operands(i: Instr) -> String {
     match i.op {
-        Op::LoadInt | Op::Jmp | Op::Loop | Op::JmpIf | Op::JmpIfNot | Op::ForLoop
+        Op::LoadInt
+        | Op::Jmp
+        | Op::Loop
+        | Op::JmpIf
+        | Op::JmpIfNot
+        | Op::ForLoop
         | Op::PushHandler => format!("{} {}", i.a, i.sbx()),
-        Op::LoadConst | Op::GetGlobal | Op::SetGlobal | Op::DefGlobal | Op::GetDecl
-        | Op::GetBuiltin | Op::Closure | Op::CheckType | Op::RefGlobal | Op::RefGlobalRo
+        Op::LoadConst
+        | Op::GetGlobal
+        | Op::SetGlobal
+        | Op::DefGlobal
+        | Op::GetDecl
+        | Op::GetBuiltin
+        | Op::Closure
+        | Op::CheckType
+        | Op::RefGlobal
+        | Op::RefGlobalRo
         | Op::Import => format!("{} {}", i.a, i.bx()),
         _ => format!("{} {} {}", i.a, i.b, i.c),
     }

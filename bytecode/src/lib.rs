@@ -9,13 +9,13 @@
 //! diagnostics, and the parser recovers to report several independent errors in one run.
 
 pub mod ast;
+pub mod compiler;
 pub mod diagnostic;
+pub mod disasm;
 pub mod lexer;
+pub mod opcode;
 pub mod parser;
+pub mod proto;
 pub mod source;
 pub mod token;
-pub mod compiler;
-pub mod opcode;
-pub mod proto;
 pub mod verify;
-pub mod disasm;

@@ -21,7 +21,10 @@ pub enum Constant {
     Type(TypeDesc),
     /// The field names of a struct literal, in the order its values are in registers.
     /// `ordered` is true when the compiler proved they are the type's declaration order.
-    Fields { names: Vec<Arc<str>>, ordered: bool },
+    Fields {
+        names: Vec<Arc<str>>,
+        ordered: bool,
+    },
     /// A range pattern (`3..=9`).
     RangePattern {
         start: PatternLiteral,

@@ -24,44 +24,44 @@ pub enum TokenKind<'a> {
     /// A string literal with its escapes decoded.
     Str(&'a str),
 
-    Semi,      // ;  ；
-    Comma,     // ,  ，
-    Colon,     // :  ：
+    Semi,       // ;  ；
+    Comma,      // ,  ，
+    Colon,      // :  ：
     ColonColon, // ::
-    ColonEq,   // :=
-    Dot,       // .  。
-    DotDot,    // ..
-    DotDotEq,  // ..=
-    LParen,    // (  （
-    RParen,    // )  ）
-    LBrace,    // {  ｛
-    RBrace,    // }  ｝
-    LBracket,  // [  【  ［
-    RBracket,  // ]  】  ］
-    Bang,      // !  ！
-    BangEq,    // !=
-    Eq,        // =
-    EqEq,      // ==
-    Lt,        // <
-    Le,        // <=
-    Gt,        // >
-    Ge,        // >=
-    Plus,      // +
-    Minus,     // -
-    Star,      // *
-    Slash,     // /
-    Percent,   // %
-    PlusEq,    // +=
-    MinusEq,   // -=
-    StarEq,    // *=
-    SlashEq,   // /=
-    PercentEq, // %=
-    AndAnd,    // &&
-    OrOr,      // ||
-    Pipe,      // |
-    Arrow,     // ->
-    FatArrow,  // =>
-    LeftArrow, // <-  (send and receive; always one token)
+    ColonEq,    // :=
+    Dot,        // .  。
+    DotDot,     // ..
+    DotDotEq,   // ..=
+    LParen,     // (  （
+    RParen,     // )  ）
+    LBrace,     // {  ｛
+    RBrace,     // }  ｝
+    LBracket,   // [  【  ［
+    RBracket,   // ]  】  ］
+    Bang,       // !  ！
+    BangEq,     // !=
+    Eq,         // =
+    EqEq,       // ==
+    Lt,         // <
+    Le,         // <=
+    Gt,         // >
+    Ge,         // >=
+    Plus,       // +
+    Minus,      // -
+    Star,       // *
+    Slash,      // /
+    Percent,    // %
+    PlusEq,     // +=
+    MinusEq,    // -=
+    StarEq,     // *=
+    SlashEq,    // /=
+    PercentEq,  // %=
+    AndAnd,     // &&
+    OrOr,       // ||
+    Pipe,       // |
+    Arrow,      // ->
+    FatArrow,   // =>
+    LeftArrow,  // <-  (send and receive; always one token)
 
     Eof,
 }

@@ -40,7 +40,11 @@ struct Ctx {
 impl Ctx {
     fn function(&self, f: &FunctionProto, parent: Option<&FunctionProto>) -> Result<(), String> {
         let fail = |pc: usize, what: &str| -> Result<(), String> {
-            Err(format!("{} 第 {pc} 条指令 {:?}：{what}", f.name, f.code.get(pc)))
+            Err(format!(
+                "{} 第 {pc} 条指令 {:?}：{what}",
+                f.name,
+                f.code.get(pc)
+            ))
         };
         let n = f.num_regs as usize;
         if f.code.is_empty() || f.spans.len() != f.code.len() {
@@ -79,7 +83,13 @@ impl Ctx {
 
     fn instr(&self, f: &FunctionProto, pc: usize, i: Instr) -> Result<(), &'static str> {
         let n = f.num_regs as usize;
-        let reg = |r: u16| if (r as usize) < n { Ok(()) } else { Err("寄存器越界") };
+        let reg = |r: u16| {
+            if (r as usize) < n {
+                Ok(())
+            } else {
+                Err("寄存器越界")
+            }
+        };
         let regs = |first: u16, count: usize| {
             if first as usize + count <= n {
                 Ok(())
@@ -136,14 +146,27 @@ impl Ctx {
         match i.op {
             Op::Nop | Op::PopHandler => Ok(()),
             Op::ReturnNil => Ok(()),
-            Op::LoadNil | Op::LoadBool | Op::LoadInt | Op::NewCell | Op::Return | Op::Throw
+            Op::LoadNil
+            | Op::LoadBool
+            | Op::LoadInt
+            | Op::NewCell
+            | Op::Return
+            | Op::Throw
             | Op::MatchFail => reg(i.a),
             Op::LoadConst => {
                 reg(i.a)?;
                 value_const(i.bx() as usize)
             }
-            Op::Move | Op::GetCell | Op::SetCell | Op::Neg | Op::Not | Op::IsInstance
-            | Op::Deref | Op::SetDeref | Op::IterInit | Op::GetPayload => {
+            Op::Move
+            | Op::GetCell
+            | Op::SetCell
+            | Op::Neg
+            | Op::Not
+            | Op::IsInstance
+            | Op::Deref
+            | Op::SetDeref
+            | Op::IterInit
+            | Op::GetPayload => {
                 reg(i.a)?;
                 reg(i.b)
             }
@@ -171,20 +194,37 @@ impl Ctx {
                     Err("嵌套函数越界")
                 }
             }
-            Op::Add | Op::Sub | Op::Mul | Op::Div | Op::Rem | Op::Eq | Op::Ne | Op::Lt
-            | Op::Le | Op::Gt | Op::Ge | Op::Range | Op::RangeIncl | Op::GetIndex
-            | Op::SetIndex | Op::MatchEq | Op::RefCell => {
+            Op::Add
+            | Op::Sub
+            | Op::Mul
+            | Op::Div
+            | Op::Rem
+            | Op::Eq
+            | Op::Ne
+            | Op::Lt
+            | Op::Le
+            | Op::Gt
+            | Op::Ge
+            | Op::Range
+            | Op::RangeIncl
+            | Op::GetIndex
+            | Op::SetIndex
+            | Op::MatchEq
+            | Op::RefCell => {
                 reg(i.a)?;
                 reg(i.b)?;
-                if i.op == Op::RefCell { Ok(()) } else { reg(i.c) }
+                if i.op == Op::RefCell {
+                    Ok(())
+                } else {
+                    reg(i.c)
+                }
             }
             Op::Jmp | Op::Loop => target(i.sbx()),
             Op::AddI | Op::SubI => {
                 reg(i.a)?;
                 reg(i.b)
             }
-            Op::TestLtK | Op::TestLeK | Op::TestGtK | Op::TestGeK | Op::TestEqK
-            | Op::TestNeK => {
+            Op::TestLtK | Op::TestLeK | Op::TestGtK | Op::TestGeK | Op::TestEqK | Op::TestNeK => {
                 reg(i.a)?;
                 value_const(i.b as usize)?;
                 jmp_follows()
@@ -193,7 +233,12 @@ impl Ctx {
                 reg(i.a)?;
                 target(i.sbx())
             }
-            Op::TestLt | Op::TestLe | Op::TestGt | Op::TestGe | Op::TestEq | Op::TestNe
+            Op::TestLt
+            | Op::TestLe
+            | Op::TestGt
+            | Op::TestGe
+            | Op::TestEq
+            | Op::TestNe
             | Op::IterNext => {
                 reg(i.a)?;
                 reg(i.b)?;

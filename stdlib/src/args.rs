@@ -30,19 +30,19 @@ pub fn str<'a>(args: &'a [Value], i: usize, what: &str) -> Result<&'a str, Exit>
         .ok_or_else(|| wrong(what, v, "字符串"))
 }
 
-pub fn str_obj<'a>(args: &'a [Value], i: usize) -> Result<&'a StrObj, Exit> {
+pub fn str_obj(args: &[Value], i: usize) -> Result<&StrObj, Exit> {
     let v = &args[i];
     v.as_obj::<StrObj>()
         .ok_or_else(|| wrong("接收者", v, "字符串"))
 }
 
-pub fn list<'a>(args: &'a [Value], i: usize) -> Result<&'a ListObj, Exit> {
+pub fn list(args: &[Value], i: usize) -> Result<&ListObj, Exit> {
     let v = &args[i];
     v.as_obj::<ListObj>()
         .ok_or_else(|| wrong("参数", v, "列表"))
 }
 
-pub fn dict<'a>(args: &'a [Value], i: usize) -> Result<&'a DictObj, Exit> {
+pub fn dict(args: &[Value], i: usize) -> Result<&DictObj, Exit> {
     let v = &args[i];
     v.as_obj::<DictObj>()
         .ok_or_else(|| wrong("参数", v, "字典"))

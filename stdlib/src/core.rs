@@ -188,5 +188,7 @@ fn exit(ctx: &mut NativeCtx<'_>, args: &[Value]) -> NativeResult {
         args::int(args, 0, "退出码")?
     };
     ctx.flush_out();
-    Err(Exit::Exit(code.clamp(i32::MIN as i64, i32::MAX as i64) as i32))
+    Err(Exit::Exit(
+        code.clamp(i32::MIN as i64, i32::MAX as i64) as i32
+    ))
 }

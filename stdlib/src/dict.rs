@@ -76,7 +76,13 @@ fn remove(_: &mut NativeCtx<'_>, args: &[Value]) -> NativeResult {
 
 fn keys(_: &mut NativeCtx<'_>, args: &[Value]) -> NativeResult {
     let d = args::dict(args, 0)?;
-    let keys = d.inner.lock().map.keys().map(|k| k.value().clone()).collect();
+    let keys = d
+        .inner
+        .lock()
+        .map
+        .keys()
+        .map(|k| k.value().clone())
+        .collect();
     Ok(Value::new(ListObj::new(keys)))
 }
 

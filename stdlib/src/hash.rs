@@ -17,7 +17,10 @@ pub fn install(b: &mut VmBuilder) {
             ("MD5", native("哈希.MD5", Arity::Exact(1), md5)),
             ("SHA256", native("哈希.SHA256", Arity::Exact(1), sha256)),
             ("SHA512", native("哈希.SHA512", Arity::Exact(1), sha512)),
-            ("HMAC_SHA256", native("哈希.HMAC_SHA256", Arity::Exact(2), hmac_sha256)),
+            (
+                "HMAC_SHA256",
+                native("哈希.HMAC_SHA256", Arity::Exact(2), hmac_sha256),
+            ),
         ],
     );
 }

@@ -35,7 +35,10 @@ pub fn install(b: &mut VmBuilder) {
             ("最大值", native("数学.最大值", Arity::AtLeast(1), max)),
             ("最小值", native("数学.最小值", Arity::AtLeast(1), min)),
             ("随机数", native("数学.随机数", Arity::Exact(0), random)),
-            ("随机整数", native("数学.随机整数", Arity::Exact(2), random_int)),
+            (
+                "随机整数",
+                native("数学.随机整数", Arity::Exact(2), random_int),
+            ),
         ],
     );
 }
@@ -128,7 +131,10 @@ fn exp(_: &mut NativeCtx<'_>, args: &[Value]) -> NativeResult {
 /// The values to compare: the arguments, or the elements of a single list argument.
 fn candidates(args: &[Value]) -> Result<Vec<Value>, Exit> {
     let values = match args {
-        [one] if one.tag() == Tag::List => one.as_obj::<ListObj>().map(|l| l.snapshot()).unwrap_or_default(),
+        [one] if one.tag() == Tag::List => one
+            .as_obj::<ListObj>()
+            .map(|l| l.snapshot())
+            .unwrap_or_default(),
         _ => args.to_vec(),
     };
     if values.is_empty() {

@@ -38,15 +38,21 @@ fn len(_: &mut NativeCtx<'_>, args: &[Value]) -> NativeResult {
 }
 
 fn contains(_: &mut NativeCtx<'_>, args: &[Value]) -> NativeResult {
-    Ok(Value::bool(text(args)?.contains(args::str(args, 1, "参数")?)))
+    Ok(Value::bool(
+        text(args)?.contains(args::str(args, 1, "参数")?),
+    ))
 }
 
 fn starts_with(_: &mut NativeCtx<'_>, args: &[Value]) -> NativeResult {
-    Ok(Value::bool(text(args)?.starts_with(args::str(args, 1, "参数")?)))
+    Ok(Value::bool(
+        text(args)?.starts_with(args::str(args, 1, "参数")?),
+    ))
 }
 
 fn ends_with(_: &mut NativeCtx<'_>, args: &[Value]) -> NativeResult {
-    Ok(Value::bool(text(args)?.ends_with(args::str(args, 1, "参数")?)))
+    Ok(Value::bool(
+        text(args)?.ends_with(args::str(args, 1, "参数")?),
+    ))
 }
 
 /// The character index of the first occurrence, or -1.
@@ -121,10 +127,7 @@ fn repeat(_: &mut NativeCtx<'_>, args: &[Value]) -> NativeResult {
     }
     let total = (s.len() as u128) * (n as u128);
     if total > (1 << 32) {
-        return Err(error(
-            Code::E7008,
-            format!("：结果太大（{total} 字节）"),
-        ));
+        return Err(error(Code::E7008, format!("：结果太大（{total} 字节）")));
     }
     Ok(string(s.repeat(n as usize)))
 }

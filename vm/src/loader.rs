@@ -301,9 +301,10 @@ fn link_decls(proto: &ModuleProto, weak: &Weak<ModuleObj>) -> Box<[Value]> {
     }
     // Methods: the closure in each method's own slot, by its short name.
     let method_value = |m: &Arc<FunctionProto>| -> Option<(Symbol, Value)> {
-        let slot = proto.decls.iter().position(|d| {
-            matches!(d, Decl::Function { proto: p, .. } if Arc::ptr_eq(p, m))
-        })?;
+        let slot = proto
+            .decls
+            .iter()
+            .position(|d| matches!(d, Decl::Function { proto: p, .. } if Arc::ptr_eq(p, m)))?;
         let short = m.name.rsplit('.').next().unwrap_or(&m.name);
         Some((Symbol::intern(short), decls[slot].clone()))
     };

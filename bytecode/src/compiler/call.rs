@@ -17,7 +17,11 @@ use super::{Compiler, TypeInfo};
 
 /// What a `类型::名` path names when the type is declared in this file.
 enum StaticPath {
-    Variant { type_slot: u32, index: u16, arity: u16 },
+    Variant {
+        type_slot: u32,
+        index: u16,
+        arity: u16,
+    },
     Method(super::MethodInfo),
 }
 
@@ -155,7 +159,10 @@ impl<'a> Compiler<'a, '_> {
         let ExprKind::Name(type_name) = &q.kind else {
             return None;
         };
-        if !matches!(self.lookup(type_name.name), Some(super::names::NameRef::Decl(_))) {
+        if !matches!(
+            self.lookup(type_name.name),
+            Some(super::names::NameRef::Decl(_))
+        ) {
             return None;
         }
         let info = self.types.get(type_name.name)?;
@@ -275,10 +282,9 @@ impl<'a> Compiler<'a, '_> {
                     .map(|(n, _)| *n)
                     .collect();
                 if !missing.is_empty() {
-                    let d = self.diag(Code::E3011, span).with_detail(format!(
-                        "：缺少字段「{}」",
-                        missing.join("」「")
-                    ));
+                    let d = self
+                        .diag(Code::E3011, span)
+                        .with_detail(format!("：缺少字段「{}」", missing.join("」「")));
                     self.error(d);
                 }
                 let base = self.f().alloc_n(1 + decl_fields.len() as u32);

@@ -22,7 +22,12 @@ impl<'a> Compiler<'a, '_> {
             ExprKind::Binary { op, lhs, rhs }
                 if matches!(
                     op,
-                    BinaryOp::Lt | BinaryOp::Le | BinaryOp::Gt | BinaryOp::Ge | BinaryOp::Eq | BinaryOp::Ne
+                    BinaryOp::Lt
+                        | BinaryOp::Le
+                        | BinaryOp::Gt
+                        | BinaryOp::Ge
+                        | BinaryOp::Eq
+                        | BinaryOp::Ne
                 ) =>
             {
                 self.check_literal_operands(*op, lhs, rhs, cond.span);
@@ -97,7 +102,13 @@ impl<'a> Compiler<'a, '_> {
     }
 
     /// `如果` as a statement: no value is made.
-    pub fn if_stmt(&mut self, cond: &'a Expr<'a>, then: &'a Block<'a>, otherwise: Option<&'a Expr<'a>>, span: Span) {
+    pub fn if_stmt(
+        &mut self,
+        cond: &'a Expr<'a>,
+        then: &'a Block<'a>,
+        otherwise: Option<&'a Expr<'a>>,
+        span: Span,
+    ) {
         let false_jumps = self.cond_jumps(cond);
         self.block_discard(then);
         match otherwise {
@@ -216,7 +227,13 @@ impl<'a> Compiler<'a, '_> {
         self.end_loop(None);
     }
 
-    pub fn for_loop(&mut self, var: Ident<'a>, iter: &'a Expr<'a>, body: &'a Block<'a>, span: Span) {
+    pub fn for_loop(
+        &mut self,
+        var: Ident<'a>,
+        iter: &'a Expr<'a>,
+        body: &'a Block<'a>,
+        span: Span,
+    ) {
         let mark = self.fref().free_reg;
         if let ExprKind::Range {
             start,
@@ -228,7 +245,11 @@ impl<'a> Compiler<'a, '_> {
             let base = self.f().alloc_n(2);
             self.expr(start, base);
             self.expr(end, base + 1);
-            let prep = if *inclusive { Op::ForPrepIncl } else { Op::ForPrep };
+            let prep = if *inclusive {
+                Op::ForPrepIncl
+            } else {
+                Op::ForPrep
+            };
             self.f().op(prep, base, 0, 0, iter.span);
             let exit = self.f().jump(Op::Jmp, 0, iter.span);
             let body_start = self.fref().pc();
@@ -244,8 +265,10 @@ impl<'a> Compiler<'a, '_> {
             self.f().end_scope();
             let step = self.fref().pc();
             let offset = body_start as i64 - (step as i64 + 1);
-            self.f()
-                .emit(crate::opcode::Instr::with_sbx(Op::ForLoop, base, offset as i32), span);
+            self.f().emit(
+                crate::opcode::Instr::with_sbx(Op::ForLoop, base, offset as i32),
+                span,
+            );
             self.f().patch_to_here(exit);
             self.end_loop(Some(step));
         } else {
@@ -393,7 +416,8 @@ impl<'a> Compiler<'a, '_> {
                 self.f().end_scope();
                 if let (Some(fin), Some((err2, h))) = (t.finally, rethrow) {
                     self.f().tries.pop();
-                    self.f().op(Op::PopHandler, 0, 0, 0, catch.body.span.after());
+                    self.f()
+                        .op(Op::PopHandler, 0, 0, 0, catch.body.span.after());
                     self.block_discard(fin);
                     ends.push(self.f().jump(Op::Jmp, 0, span));
                     self.f().patch_to_here(h);

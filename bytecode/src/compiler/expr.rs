@@ -46,7 +46,8 @@ impl<'a> Compiler<'a, '_> {
                 for (i, item) in items.iter().enumerate() {
                     self.expr(item, base + i as u16);
                 }
-                self.f().op(Op::NewList, dst, base, items.len() as u16, span);
+                self.f()
+                    .op(Op::NewList, dst, base, items.len() as u16, span);
                 self.f().free_to(mark);
             }
             ExprKind::Dict(pairs) => {
@@ -56,7 +57,8 @@ impl<'a> Compiler<'a, '_> {
                     self.expr(k, base + 2 * i as u16);
                     self.expr(v, base + 2 * i as u16 + 1);
                 }
-                self.f().op(Op::NewDict, dst, base, pairs.len() as u16, span);
+                self.f()
+                    .op(Op::NewDict, dst, base, pairs.len() as u16, span);
                 self.f().free_to(mark);
             }
             ExprKind::StructLit { path, fields } => self.struct_lit(path, fields, dst, span),
@@ -196,7 +198,11 @@ impl<'a> Compiler<'a, '_> {
             BinaryOp::Add | BinaryOp::Sub => {
                 let mark = self.fref().free_reg;
                 let l = self.expr_reg(lhs);
-                let code = if op == BinaryOp::Add { Op::Add } else { Op::Sub };
+                let code = if op == BinaryOp::Add {
+                    Op::Add
+                } else {
+                    Op::Sub
+                };
                 self.arith_into(code, dst, l, rhs, span);
                 self.f().free_to(mark);
             }
@@ -225,7 +231,14 @@ impl<'a> Compiler<'a, '_> {
 
     /// `R[dst] = R[l] op rhs`, using `AddI`/`SubI` when `op` is `+` or `-` and `rhs` is a
     /// small 整数 literal.
-    pub fn arith_into(&mut self, op: Op, dst: u16, l: u16, rhs: &'a Expr<'a>, span: crate::source::Span) {
+    pub fn arith_into(
+        &mut self,
+        op: Op,
+        dst: u16,
+        l: u16,
+        rhs: &'a Expr<'a>,
+        span: crate::source::Span,
+    ) {
         if matches!(op, Op::Add | Op::Sub)
             && let ExprKind::Int(n) = rhs.kind
             && let Ok(k) = i16::try_from(n)

@@ -61,8 +61,23 @@ pub fn compile(
 
 /// The built-in type names: they cannot take `方法` blocks (E3014) and name annotations.
 pub const BUILTIN_TYPES: &[&str] = &[
-    "整数", "浮点数", "字符串", "布尔", "列表", "字典", "函数类型", "未来", "任务", "通道", "协程类型",
-    "引用", "错误", "任意", "空", "范围", "模块",
+    "整数",
+    "浮点数",
+    "字符串",
+    "布尔",
+    "列表",
+    "字典",
+    "函数类型",
+    "未来",
+    "任务",
+    "通道",
+    "协程类型",
+    "引用",
+    "错误",
+    "任意",
+    "空",
+    "范围",
+    "模块",
 ];
 
 /// A method known at compile time.
@@ -175,13 +190,18 @@ impl<'a, 'o> Compiler<'a, 'o> {
 
     fn finish(mut self) -> Result<Compiled, Vec<Diagnostic>> {
         if !self.errors.is_empty() {
-            self.errors.sort_by_key(|d| d.location.as_ref().map(|(_, s)| s.start));
+            self.errors
+                .sort_by_key(|d| d.location.as_ref().map(|(_, s)| s.start));
             let mut all = self.errors;
             all.extend(self.warnings);
             return Err(all);
         }
         let main = self.main.take();
-        let decls = self.decls.into_iter().map(|d| d.expect("每个声明槽都已填好")).collect();
+        let decls = self
+            .decls
+            .into_iter()
+            .map(|d| d.expect("每个声明槽都已填好"))
+            .collect();
         Ok(Compiled {
             module: ModuleProto {
                 name: self.opts.module_name.into(),
@@ -209,54 +229,9 @@ impl<'a, 'o> Compiler<'a, 'o> {
     fn declare_items(&mut self, program: &'a Program<'a>) {
         for stmt in program.stmts {
             match stmt.kind {
-                StmtKind::Function(f) => {
-                    if self.check_unique(f.name) {
-                        let slot = self.new_decl();
-                        self.functions
-                            .insert(f.name.name, (slot, f.params.len() as u16));
-                        if f.name.name == "入口" {
-                            self.entry = Some(slot);
-                        }
-                    }
-                }
-                StmtKind::Struct(s) => {
-                    if self.check_unique(s.name) {
-                        let slot = self.new_decl();
-                        let fields = self.struct_fields(s);
-                        self.types.insert(
-                            s.name.name,
-                            TypeInfo::Struct {
-                                slot,
-                                fields,
-                                methods: HashMap::new(),
-                            },
-                        );
-                    }
-                }
-                StmtKind::Enum(e) => {
-                    if self.check_unique(e.name) {
-                        let slot = self.new_decl();
-                        let mut variants: Vec<(&'a str, u16)> = Vec::new();
-                        for v in e.variants {
-                            if variants.iter().any(|(n, _)| *n == v.name.name) {
-                                let d = self
-                                    .diag(Code::E3003, v.name.span)
-                                    .with_detail(format!("：变体「{}」", v.name.name));
-                                self.error(d);
-                                continue;
-                            }
-                            variants.push((v.name.name, v.fields.len() as u16));
-                        }
-                        self.types.insert(
-                            e.name.name,
-                            TypeInfo::Enum {
-                                slot,
-                                variants,
-                                methods: HashMap::new(),
-                            },
-                        );
-                    }
-                }
+                StmtKind::Function(f) => self.declare_function(f),
+                StmtKind::Struct(s) => self.declare_struct(s),
+                StmtKind::Enum(e) => self.declare_enum(e),
                 StmtKind::Let(decl) if self.res.global_vars.contains(&decl.name.span.start) => {
                     let ty = decl.ty.map(|t| self.type_desc(t));
                     let slot = match self.global_vars.get(decl.name.name) {
@@ -294,6 +269,60 @@ impl<'a, 'o> Compiler<'a, 'o> {
                 self.declare_methods(m);
             }
         }
+    }
+
+    fn declare_function(&mut self, f: &'a FunctionDecl<'a>) {
+        if !self.check_unique(f.name) {
+            return;
+        }
+        let slot = self.new_decl();
+        self.functions
+            .insert(f.name.name, (slot, f.params.len() as u16));
+        if f.name.name == "入口" {
+            self.entry = Some(slot);
+        }
+    }
+
+    fn declare_struct(&mut self, s: &'a StructDecl<'a>) {
+        if !self.check_unique(s.name) {
+            return;
+        }
+        let slot = self.new_decl();
+        let fields = self.struct_fields(s);
+        self.types.insert(
+            s.name.name,
+            TypeInfo::Struct {
+                slot,
+                fields,
+                methods: HashMap::new(),
+            },
+        );
+    }
+
+    fn declare_enum(&mut self, e: &'a EnumDecl<'a>) {
+        if !self.check_unique(e.name) {
+            return;
+        }
+        let slot = self.new_decl();
+        let mut variants: Vec<(&'a str, u16)> = Vec::new();
+        for v in e.variants {
+            if variants.iter().any(|(n, _)| *n == v.name.name) {
+                let d = self
+                    .diag(Code::E3003, v.name.span)
+                    .with_detail(format!("：变体「{}」", v.name.name));
+                self.error(d);
+                continue;
+            }
+            variants.push((v.name.name, v.fields.len() as u16));
+        }
+        self.types.insert(
+            e.name.name,
+            TypeInfo::Enum {
+                slot,
+                variants,
+                methods: HashMap::new(),
+            },
+        );
     }
 
     fn check_unique(&mut self, name: Ident<'a>) -> bool {
@@ -491,8 +520,11 @@ impl<'a, 'o> Compiler<'a, 'o> {
     /// Pass three: the top-level statements, in order.
     fn compile_toplevel(&mut self, program: &'a Program<'a>) {
         let span = program.span;
-        self.fns
-            .push(FunctionBuilder::new("<顶层>".into(), FunctionKind::TopLevel, span));
+        self.fns.push(FunctionBuilder::new(
+            "<顶层>".into(),
+            FunctionKind::TopLevel,
+            span,
+        ));
         self.f().begin_scope();
         let mut import_index = 0u32;
         for stmt in program.stmts {

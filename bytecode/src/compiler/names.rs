@@ -138,11 +138,16 @@ impl<'a> Compiler<'a, '_> {
             .diag(Code::E3002, span)
             .with_detail(format!("「{name}」"))
             .without_hint();
-        if let Some(k) = Keyword::ALL.iter().find(|k| {
-            name.starts_with(k.text()) && name.len() > k.text().len()
-        }) {
+        if let Some(k) = Keyword::ALL
+            .iter()
+            .find(|k| name.starts_with(k.text()) && name.len() > k.text().len())
+        {
             let rest = &name[k.text().len()..];
-            d = d.with_hint(format!("是不是想写 {} {}？关键字后面要有空格", k.text(), rest));
+            d = d.with_hint(format!(
+                "是不是想写 {} {}？关键字后面要有空格",
+                k.text(),
+                rest
+            ));
         } else if self.in_toplevel_code() && self.global_vars.contains_key(name) {
             d = d.with_hint("顶层代码不能使用在后面才声明的变量");
         }
@@ -156,12 +161,16 @@ impl<'a> Compiler<'a, '_> {
             return;
         };
         match r {
-            NameRef::Local { reg, cell: false, .. } => {
+            NameRef::Local {
+                reg, cell: false, ..
+            } => {
                 if reg != dst {
                     self.f().op(Op::Move, dst, reg, 0, span);
                 }
             }
-            NameRef::Local { reg, cell: true, .. } => {
+            NameRef::Local {
+                reg, cell: true, ..
+            } => {
                 self.f().op(Op::GetCell, dst, reg, 0, span);
             }
             NameRef::Upvalue { index, .. } => {
@@ -212,12 +221,16 @@ impl<'a> Compiler<'a, '_> {
             self.f().op_bx(Op::CheckType, src, k, span);
         }
         match r {
-            NameRef::Local { reg, cell: false, .. } => {
+            NameRef::Local {
+                reg, cell: false, ..
+            } => {
                 if reg != src {
                     self.f().op(Op::Move, reg, src, 0, span);
                 }
             }
-            NameRef::Local { reg, cell: true, .. } => {
+            NameRef::Local {
+                reg, cell: true, ..
+            } => {
                 self.f().op(Op::SetCell, reg, src, 0, span);
             }
             NameRef::Upvalue { index, .. } => {

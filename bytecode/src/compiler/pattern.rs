@@ -15,7 +15,13 @@ use crate::source::Span;
 use super::{Compiler, TypeInfo};
 
 impl<'a> Compiler<'a, '_> {
-    pub fn match_expr(&mut self, scrutinee: &'a Expr<'a>, arms: &'a [MatchArm<'a>], dst: u16, span: Span) {
+    pub fn match_expr(
+        &mut self,
+        scrutinee: &'a Expr<'a>,
+        arms: &'a [MatchArm<'a>],
+        dst: u16,
+        span: Span,
+    ) {
         let mark = self.fref().free_reg;
         let value = self.f().alloc();
         self.expr(scrutinee, value);
@@ -318,10 +324,9 @@ impl<'a> Compiler<'a, '_> {
             .map(|f| f.name)
             .collect();
         for name in unknown {
-            let d = self.diag(Code::E3008, name.span).with_detail(format!(
-                "：「{}」没有字段「{}」",
-                path.name.name, name.name
-            ));
+            let d = self
+                .diag(Code::E3008, name.span)
+                .with_detail(format!("：「{}」没有字段「{}」", path.name.name, name.name));
             self.error(d);
         }
     }

@@ -90,7 +90,13 @@ impl<'a> Compiler<'a, '_> {
     }
 
     /// Declares a local in the current scope at register `reg`.
-    pub fn declare_local(&mut self, name: Ident<'a>, reg: u16, mutable: bool, ty: Option<crate::proto::TypeDesc>) {
+    pub fn declare_local(
+        &mut self,
+        name: Ident<'a>,
+        reg: u16,
+        mutable: bool,
+        ty: Option<crate::proto::TypeDesc>,
+    ) {
         let cell = self.res.captured.contains(&name.span.start);
         self.f().locals.push(Local {
             name: name.name,

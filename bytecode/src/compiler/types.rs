@@ -122,13 +122,11 @@ impl<'a> Compiler<'a, '_> {
             return;
         };
         if kind.satisfies(&ty.kind) == Some(false) {
-            let d = self
-                .diag(Code::E3001, value.span)
-                .with_detail(format!(
-                    "：期望「{}」，得到「{}」",
-                    ty.written,
-                    kind.type_name()
-                ));
+            let d = self.diag(Code::E3001, value.span).with_detail(format!(
+                "：期望「{}」，得到「{}」",
+                ty.written,
+                kind.type_name()
+            ));
             self.error(d);
         }
     }
@@ -146,15 +144,25 @@ impl<'a> Compiler<'a, '_> {
     }
 
     /// E3009 at compile time for arithmetic or ordering on literals of kinds it rejects.
-    pub fn check_literal_operands(&mut self, op: BinaryOp, lhs: &Expr<'_>, rhs: &Expr<'_>, span: crate::source::Span) {
+    pub fn check_literal_operands(
+        &mut self,
+        op: BinaryOp,
+        lhs: &Expr<'_>,
+        rhs: &Expr<'_>,
+        span: crate::source::Span,
+    ) {
         let (Some(l), Some(r)) = (LiteralKind::of(lhs), LiteralKind::of(rhs)) else {
             return;
         };
         use LiteralKind::*;
         let numeric = |k| matches!(k, Int | Float);
         let ok = match op {
-            BinaryOp::Add => (numeric(l) && numeric(r)) || l == Str || r == Str || (l == List && r == List),
-            BinaryOp::Sub | BinaryOp::Mul | BinaryOp::Div | BinaryOp::Rem => numeric(l) && numeric(r),
+            BinaryOp::Add => {
+                (numeric(l) && numeric(r)) || l == Str || r == Str || (l == List && r == List)
+            }
+            BinaryOp::Sub | BinaryOp::Mul | BinaryOp::Div | BinaryOp::Rem => {
+                numeric(l) && numeric(r)
+            }
             BinaryOp::Lt | BinaryOp::Le | BinaryOp::Gt | BinaryOp::Ge => {
                 (numeric(l) && numeric(r)) || (l == Str && r == Str)
             }
@@ -162,9 +170,11 @@ impl<'a> Compiler<'a, '_> {
             BinaryOp::And | BinaryOp::Or => {
                 for (k, e) in [(l, lhs), (r, rhs)] {
                     if k != Bool {
-                        let d = self
-                            .diag(Code::E3004, e.span)
-                            .with_detail(format!("：「{}」的操作数是「{}」", op.symbol(), k.type_name()));
+                        let d = self.diag(Code::E3004, e.span).with_detail(format!(
+                            "：「{}」的操作数是「{}」",
+                            op.symbol(),
+                            k.type_name()
+                        ));
                         self.error(d);
                     }
                 }
@@ -185,12 +195,7 @@ impl<'a> Compiler<'a, '_> {
 
 /// The annotation as the user wrote it, for messages: `字典<字符串, 整数>`.
 pub fn written_type(t: &TypeExpr<'_>) -> String {
-    let mut s = t
-        .path
-        .iter()
-        .map(|i| i.name)
-        .collect::<Vec<_>>()
-        .join(".");
+    let mut s = t.path.iter().map(|i| i.name).collect::<Vec<_>>().join(".");
     if !t.args.is_empty() {
         s.push('<');
         let args: Vec<String> = t.args.iter().map(written_type).collect();

@@ -66,7 +66,13 @@ unsafe impl Send for Frame {}
 impl Frame {
     /// A frame for `closure` at `base`, starting at pc 0.
     #[inline(always)]
-    pub fn new(closure: &Closure, base: *mut Value, ret: *mut Value, seg: u32, kind: FrameKind) -> Frame {
+    pub fn new(
+        closure: &Closure,
+        base: *mut Value,
+        ret: *mut Value,
+        seg: u32,
+        kind: FrameKind,
+    ) -> Frame {
         let info = &*closure.info;
         Frame {
             closure,
@@ -154,7 +160,11 @@ impl RegStack {
         let want_end = want as usize + need * std::mem::size_of::<Value>();
         // A frame starting at `want` lies inside the segment (the caller's registers do),
         // so only its end needs checking.
-        if self.ends.get(seg as usize).is_some_and(|&end| want_end <= end) {
+        if self
+            .ends
+            .get(seg as usize)
+            .is_some_and(|&end| want_end <= end)
+        {
             return (want, seg);
         }
         self.place_in_next(seg, need)

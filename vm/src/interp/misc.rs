@@ -169,7 +169,7 @@ pub fn iter_next(it: &Value) -> Result<Option<Value>, Exit> {
     let Some(it) = it.as_obj::<IterObj>() else {
         return Ok(None);
     };
-    match it.state.lock().next() {
+    match it.state.lock().step() {
         Step::Item(v) => Ok(Some(v)),
         Step::Done => Ok(None),
         Step::DictChanged => Err(error(Code::E7010, "")),

@@ -54,7 +54,7 @@ pub enum Step {
 }
 
 impl IterState {
-    pub fn next(&mut self) -> Step {
+    pub fn step(&mut self) -> Step {
         match self {
             IterState::List { list, index } => {
                 let Some(l) = list.as_obj::<ListObj>() else {
