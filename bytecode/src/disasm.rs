@@ -109,6 +109,7 @@ fn constant(c: &Constant) -> String {
         Constant::Name(n) => format!("名字 {n}"),
         Constant::Type(t) => format!("类型 {}", t.written),
         Constant::Fields { names, .. } => format!("字段 {}", names.join("，")),
+        Constant::Select(cases) => format!("选择 {cases:?}"),
         Constant::RangePattern {
             start,
             end,

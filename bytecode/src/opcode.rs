@@ -176,7 +176,8 @@ opcodes! {
     TestEqK,
     /// As `TestLtK`, for `!=`
     TestNeK,
-    /// `call R[A] with B arguments`
+    /// `call R[A] with B arguments`; C != 0 when the result is discarded (an 异步 function
+    /// called as a statement starts a detached task)
     Call,
     /// `call D[C] with B arguments` (R[A] is left free)
     CallDecl,
@@ -258,6 +259,25 @@ opcodes! {
     Import,
     /// `G[Bx] = R[A]` for a declaration (`变量 x = …` at top level): initialises the slot
     DefGlobal,
+    /// `R[A] = a coroutine that will run R[A](R[A+1]…R[A+B])`
+    NewCoroutine,
+    /// `R[A] = a task running R[A](R[A+1]…R[A+B])`; C != 0: detached (the handle was
+    /// thrown away, so a failure ends the program)
+    Spawn,
+    /// `R[A] = resume coroutine R[B] with R[C]`
+    Resume,
+    /// Yield R[B] to the resumer (or the task to the scheduler); `R[A]` = the value the
+    /// next resume passes
+    Suspend,
+    /// `R[A] = await task R[B]`
+    Await,
+    /// `R[A] = receive from channel R[B]`
+    Recv,
+    /// Send R[B] on channel R[A]
+    Send,
+    /// Select over the cases `K[B]` whose operands start at `R[A]`: `R[C]` = the chosen
+    /// case's index, `R[C+1]` = the received value
+    Select,
 }
 
 impl Op {
@@ -294,6 +314,7 @@ impl Op {
                 | Op::MatchFail
                 | Op::SetDeref
                 | Op::DefGlobal
+                | Op::Send
         )
     }
 }

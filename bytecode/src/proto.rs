@@ -25,12 +25,37 @@ pub enum Constant {
         names: Vec<Arc<str>>,
         ordered: bool,
     },
+    /// The cases of a `选择`, in order.
+    Select(Vec<SelectCase>),
     /// A range pattern (`3..=9`).
     RangePattern {
         start: PatternLiteral,
         end: PatternLiteral,
         inclusive: bool,
     },
+}
+
+/// One case of a `选择`: which operand registers it uses, counted from the select's base.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SelectCase {
+    /// `情况 <-ch:` — one register (the channel).
+    Recv,
+    /// `情况 ch <- v:` — two registers (channel, value).
+    Send,
+    /// `情况 超时(毫秒):` — one register (the milliseconds).
+    Timeout,
+    /// `默认:` — none.
+    Default,
+}
+
+impl SelectCase {
+    pub fn operands(self) -> usize {
+        match self {
+            SelectCase::Recv | SelectCase::Timeout => 1,
+            SelectCase::Send => 2,
+            SelectCase::Default => 0,
+        }
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -99,6 +124,8 @@ pub struct FunctionProto {
     pub span: Span,
     /// Parameters, not counting 自己.
     pub arity: u16,
+    /// `异步 函数`: calling it starts a task.
+    pub is_async: bool,
     /// `R[0]` is 自己 and the parameters follow it.
     pub uses_self: bool,
     /// Registers the frame needs (parameters included).

@@ -301,6 +301,23 @@ impl Ctx {
                     _ => Err("常量不是范围模式"),
                 }
             }
+            Op::NewCoroutine | Op::Spawn => regs(i.a, 1 + i.b as usize),
+            Op::Resume => {
+                reg(i.a)?;
+                reg(i.b)?;
+                reg(i.c)
+            }
+            Op::Suspend | Op::Await | Op::Recv | Op::Send => {
+                reg(i.a)?;
+                reg(i.b)
+            }
+            Op::Select => match konst(i.b as usize)? {
+                Constant::Select(cases) => {
+                    regs(i.a, cases.iter().map(|c| c.operands()).sum())?;
+                    regs(i.c, 2)
+                }
+                _ => Err("常量不是选择分支表"),
+            },
             Op::Import => {
                 reg(i.a)?;
                 if (i.bx() as usize) < self.imports {

@@ -134,9 +134,7 @@ fn run(args: &[String]) -> i32 {
     print_diagnostics(&loaded.warnings);
     let ending = qi_vm::program::run_main(&vm, &loaded.module);
     vm.flush_out();
-    if let qi_vm::program::Ending::Failed(d) = &ending {
-        print_diagnostics(std::slice::from_ref(d));
-    }
+    print_diagnostics(&ending.diagnostics);
     ending.exit_code()
 }
 

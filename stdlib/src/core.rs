@@ -159,6 +159,9 @@ fn length(_: &mut NativeCtx<'_>, args: &[Value]) -> NativeResult {
         Tag::List => v.as_obj::<ListObj>().map_or(0, |l| l.len()),
         Tag::Dict => v.as_obj::<DictObj>().map_or(0, |d| d.len()),
         Tag::Range => v.as_obj::<RangeObj>().map_or(0, |r| r.len() as usize),
+        Tag::Channel => v
+            .as_obj::<qi_vm::object::ChannelObj>()
+            .map_or(0, |c| c.inner.lock().buf.len()),
         _ => {
             return Err(error(
                 Code::E7008,

@@ -6,6 +6,7 @@
 //! code live in `prelude.qi`.
 
 mod args;
+pub mod concurrency;
 pub mod core;
 pub mod dict;
 pub mod hash;
@@ -19,6 +20,7 @@ use qi_vm::vm::{Prelude, VmBuilder};
 /// Registers the whole standard library.
 pub fn install(b: &mut VmBuilder) {
     core::install(b);
+    concurrency::install(b);
     string::install(b);
     list::install(b);
     dict::install(b);
@@ -31,6 +33,7 @@ pub fn install(b: &mut VmBuilder) {
             (Tag::List, "过滤", "列表_过滤"),
             (Tag::List, "归约", "列表_归约"),
             (Tag::List, "排序按", "列表_排序按"),
+            (Tag::Mutex, "保护", "互斥锁_保护"),
         ],
     });
 }

@@ -38,3 +38,53 @@ impl Fiber {
         self.frames.len()
     }
 }
+
+impl Fiber {
+    /// Writes register `reg` of the top frame (a value arriving at a suspension point).
+    pub fn set_top_reg(&mut self, reg: u16, v: Value) {
+        if let Some(f) = self.frames.last() {
+            f.set_reg(reg, v);
+        }
+    }
+
+    /// At a `对于` loop's `IterNext` (saved pc on its exit `Jmp`): continue the loop.
+    pub fn skip_exit_jump(&mut self) {
+        if let Some(f) = self.frames.last_mut() {
+            f.pc += 1;
+        }
+    }
+
+    /// At a `对于` loop's `IterNext`: leave the loop through its exit `Jmp`.
+    pub fn take_exit_jump(&mut self) {
+        if let Some(f) = self.frames.last_mut() {
+            let code = &f.info().proto.code;
+            if let Some(j) = code.get(f.pc as usize) {
+                let target = f.pc as i64 + 1 + j.sbx() as i64;
+                if target >= 0 && (target as usize) < code.len() {
+                    f.pc = target as u32;
+                }
+            }
+        }
+    }
+
+    /// The stack of this fiber, innermost first (for reports and chained errors).
+    pub fn stack_lines(&self) -> Vec<String> {
+        crate::interp::stack_lines(&self.frames)
+    }
+
+    /// Where the top frame is (file and span of its current instruction).
+    pub fn current_site(
+        &self,
+    ) -> Option<(
+        std::sync::Arc<qi_bytecode::source::SourceFile>,
+        qi_bytecode::source::Span,
+    )> {
+        let f = self
+            .frames
+            .iter()
+            .rev()
+            .find(|f| !f.info().proto.hidden)
+            .or(self.frames.last())?;
+        Some((f.info().proto.file.clone(), f.current_span()))
+    }
+}

@@ -38,12 +38,26 @@ impl Arity {
 }
 
 /// Why a native (or an instruction) did not produce a value.
-#[derive(Debug)]
 pub enum Exit {
     /// A thrown Qi value (an 错误 for runtime errors).
     Throw(Value),
     /// `退出(n)`: flush and end the process with this code, skipping 最终 blocks.
     Exit(i32),
+    /// The task must wait; the value it gets later is the call's result.
+    Block(Box<crate::sched::block::BlockOp>),
+    /// `c.恢复(值)`: run the coroutine; what it yields is the call's result.
+    Resume { coroutine: Value, value: Value },
+}
+
+impl std::fmt::Debug for Exit {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Exit::Throw(v) => write!(f, "Throw({v:?})"),
+            Exit::Exit(n) => write!(f, "Exit({n})"),
+            Exit::Block(_) => f.write_str("Block"),
+            Exit::Resume { .. } => f.write_str("Resume"),
+        }
+    }
 }
 
 pub type NativeResult = Result<Value, Exit>;
@@ -73,12 +87,19 @@ pub fn error_with_hint(code: Code, detail: impl AsRef<str>, hint: impl Into<Stri
 
 /// What a native can reach of the VM while it runs.
 pub struct NativeCtx<'a> {
+    /// The VM, the scheduler, and the task running the native.
+    pub cx: &'a crate::interp::Cx<'a>,
     pub shared: &'a Shared,
     /// The native function being called (its `data` and `aux` are its closure).
     pub callee: &'a crate::object::NativeFunction,
 }
 
 impl NativeCtx<'_> {
+    /// Makes the task wait; `op` decides for what.
+    pub fn block(&self, op: crate::sched::block::BlockOp) -> Exit {
+        Exit::Block(Box::new(op))
+    }
+
     /// Writes to the program's output (打印).
     pub fn write_out(&mut self, text: &str) {
         self.shared.write_out(text);

@@ -213,6 +213,34 @@ fn opaque(v: &Value) -> String {
         Tag::EnumType => format!("<枚举 {}>", v.as_obj::<EnumType>().map_or("", |t| &*t.name)),
         Tag::Cell => "<单元>".to_string(),
         Tag::Iterator => "<迭代器>".to_string(),
+        Tag::Coroutine => format!(
+            "<协程 {}>",
+            v.as_obj::<CoroutineObj>().map_or("", |c| c.status().name())
+        ),
+        Tag::Task => match v.as_obj::<crate::sched::task::Task>() {
+            Some(t) if t.id == 0 => format!("<未来 {}>", crate::sched::report::status_name(t)),
+            Some(t) => format!("<任务 #{} {}>", t.id, crate::sched::report::status_name(t)),
+            None => String::new(),
+        },
+        Tag::Channel => match v.as_obj::<ChannelObj>() {
+            Some(c) => {
+                let inner = c.inner.lock();
+                format!(
+                    "<通道 容量={} 长度={}{}>",
+                    c.capacity,
+                    inner.buf.len(),
+                    if inner.closed { " 已关闭" } else { "" }
+                )
+            }
+            None => String::new(),
+        },
+        Tag::Mutex => "<互斥锁>".to_string(),
+        Tag::WaitGroup => "<等待组>".to_string(),
+        Tag::AtomicInt => format!(
+            "<原子整数 {}>",
+            v.as_obj::<AtomicIntObj>()
+                .map_or(0, |a| a.value.load(std::sync::atomic::Ordering::SeqCst))
+        ),
         _ => String::new(),
     }
 }
@@ -245,6 +273,12 @@ pub fn type_name(v: &Value) -> String {
         Tag::Module => "模块".into(),
         Tag::StructType | Tag::EnumType => "类型".into(),
         Tag::Cell | Tag::Iterator => "内部".into(),
+        Tag::Coroutine => "协程类型".into(),
+        Tag::Task => "任务".into(),
+        Tag::Channel => "通道".into(),
+        Tag::Mutex => "互斥锁".into(),
+        Tag::WaitGroup => "等待组".into(),
+        Tag::AtomicInt => "原子整数".into(),
     }
 }
 
@@ -268,6 +302,12 @@ pub fn type_name_of_tag(tag: Tag) -> &'static str {
         Tag::Ref => "引用",
         Tag::Error => "错误",
         Tag::Module => "模块",
+        Tag::Coroutine => "协程",
+        Tag::Task => "任务",
+        Tag::Channel => "通道",
+        Tag::Mutex => "互斥锁",
+        Tag::WaitGroup => "等待组",
+        Tag::AtomicInt => "原子整数",
         _ => "值",
     }
 }

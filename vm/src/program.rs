@@ -1,89 +1,106 @@
-//! Running a loaded program to its end: top level, then `入口`, then the exit code.
+//! Running a loaded program to its end: the scheduler, task #1 (top level, then `入口`),
+//! and what the end of the program prints and returns (QI-LANGUAGE.md §7.2, §10).
 
 use std::sync::Arc;
 
 use qi_bytecode::diagnostic::{Code, Diagnostic};
 
 use crate::fiber::Fiber;
-use crate::interp::{self, Outcome};
 use crate::object::{ErrorObj, ModuleObj, ThrowSite};
+use crate::sched::reactor::Fired;
+use crate::sched::task::{Ending as TaskEnding, Task};
+use crate::sched::worker::{self, Local};
+use crate::sched::{End, Scheduler, report};
 use crate::value::Value;
 use crate::vm::Shared;
 
-/// How a program ended.
-pub enum Ending {
-    /// Finished normally.
-    Done,
-    /// `退出(n)`.
-    Exit(i32),
-    /// An uncaught error, ready to print.
-    Failed(Box<Diagnostic>),
+/// How a program ended: its exit code and what to print on stderr, in order.
+pub struct Ending {
+    pub code: i32,
+    pub diagnostics: Vec<Diagnostic>,
 }
 
 impl Ending {
     pub fn exit_code(&self) -> i32 {
-        match self {
-            Ending::Done => 0,
-            Ending::Exit(n) => *n,
-            Ending::Failed(_) => 1,
-        }
+        self.code
     }
 }
 
-/// Runs `module`'s top level, then its `入口` if it has one.
+/// Runs `module`'s top level, then its `入口` if it has one, as task #1, with the
+/// configured number of workers; returns when no task can make progress.
 pub fn run_main(shared: &Shared, module: &Arc<ModuleObj>) -> Ending {
-    let mut fiber = Fiber::new(1024);
-    if let Err(e) = interp::enter_module_init(&mut fiber, module) {
-        return ending_of(Outcome::Threw {
-            value: exit_value(e),
-            site: None,
-        });
+    let sched = Scheduler::new(shared.config.workers, shared.config.budget);
+    let mut fiber = Box::new(Fiber::new(1024));
+    if let Err(e) = crate::interp::enter_module_init(&mut fiber, module) {
+        let value = match e {
+            crate::native::Exit::Throw(v) => v,
+            _ => Value::NIL,
+        };
+        return Ending {
+            code: 1,
+            diagnostics: vec![uncaught(&value, None)],
+        };
     }
-    let outcome = run_to_end(shared, &mut fiber);
-    if !matches!(outcome, Outcome::Returned(_)) {
-        return ending_of(outcome);
-    }
-    let entry = module
+    let main = Arc::new(Task::new(sched.next_id(), Some(fiber), false, None));
+    main.exec.lock().then = module
         .proto
         .as_ref()
         .and_then(|p| p.entry)
         .map(|slot| module.decl(slot));
-    if let Some(entry) = entry {
-        let mut fiber = Fiber::new(1024);
-        if let Err(e) = interp::enter_entry(&mut fiber, entry, Vec::new()) {
-            return ending_of(Outcome::Threw {
-                value: exit_value(e),
-                site: None,
-            });
+    let _ = sched.main.set(main.clone());
+    sched.register(&main);
+    sched.schedule(main, None, false);
+
+    let mut locals: Vec<Local> = (0..sched.workers).map(Local::new).collect();
+    worker::install_stealers(&sched, &locals);
+    std::thread::scope(|s| {
+        let sched = &sched;
+        s.spawn(move || {
+            sched.reactor.run(|fired| match fired {
+                Fired::Schedule(task) => sched.schedule(task, None, false),
+                Fired::Complete(task) => sched.complete(&task, TaskEnding::Value(Value::NIL), None),
+                Fired::TimeOut(c) => c.time_out(sched, None),
+            })
+        });
+        // Worker 0 is this thread; the others get their own.
+        let first = locals.remove(0);
+        for local in locals {
+            s.spawn(move || worker::run(shared, sched, &local));
         }
-        let outcome = run_to_end(shared, &mut fiber);
-        return ending_of(outcome);
-    }
-    Ending::Done
+        worker::run(shared, sched, &first);
+        sched.shut_down();
+    });
+    shared.flush_out();
+    conclude(&sched)
 }
 
-fn exit_value(e: crate::native::Exit) -> Value {
-    match e {
-        crate::native::Exit::Throw(v) => v,
-        crate::native::Exit::Exit(_) => Value::NIL,
-    }
-}
-
-/// Runs a fiber until it finishes (the single-task runner; budgets only pause it).
-pub fn run_to_end(shared: &Shared, fiber: &mut Fiber) -> Outcome {
-    loop {
-        match interp::run(shared, fiber, shared.config.budget) {
-            Outcome::Yield => continue,
-            other => return other,
+/// Turns the reason the scheduler stopped into an exit code and diagnostics.
+fn conclude(sched: &Scheduler) -> Ending {
+    let end = sched.wait_for_end();
+    match end {
+        End::Exit(code) => Ending {
+            code,
+            diagnostics: Vec::new(),
+        },
+        End::Failed(task) => Ending {
+            code: 1,
+            diagnostics: report::failure(&task).into_iter().collect(),
+        },
+        End::Quiescent => {
+            let main_done = sched.main.get().is_some_and(|m| m.is_finished());
+            if !main_done {
+                return Ending {
+                    code: 2,
+                    diagnostics: vec![report::deadlock(sched)],
+                };
+            }
+            let mut diagnostics: Vec<Diagnostic> =
+                report::still_waiting(sched).into_iter().collect();
+            let failures = report::unobserved_failures(sched);
+            let code = if failures.is_empty() { 0 } else { 1 };
+            diagnostics.extend(failures);
+            Ending { code, diagnostics }
         }
-    }
-}
-
-fn ending_of(outcome: Outcome) -> Ending {
-    match outcome {
-        Outcome::Returned(_) | Outcome::Yield => Ending::Done,
-        Outcome::Exit(n) => Ending::Exit(n),
-        Outcome::Threw { value, site } => Ending::Failed(Box::new(uncaught(&value, site))),
     }
 }
 

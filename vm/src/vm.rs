@@ -21,15 +21,26 @@ use crate::value::{Tag, Value};
 pub struct Config {
     /// The deepest a fiber's call stack may grow (E7006 past it). QI-LANGUAGE.md §5.
     pub max_frames: usize,
-    /// Steps (calls and loop back-edges) a task runs before it yields. §9: 1,000.
+    /// Steps (calls and loop back-edges) a task runs before it yields. §9: 1,000;
+    /// `QI_BUDGET` changes it.
     pub budget: u32,
+    /// Worker threads: `--线程 N`, `QI_THREADS`, else the number of CPUs.
+    pub workers: usize,
 }
 
 impl Default for Config {
     fn default() -> Config {
+        let env_number = |name: &str| {
+            std::env::var(name)
+                .ok()
+                .and_then(|s| s.trim().parse::<usize>().ok())
+                .filter(|&n| n > 0)
+        };
         Config {
             max_frames: 1_000_000,
-            budget: 1_000,
+            budget: env_number("QI_BUDGET").map_or(1_000, |n| n.min(u32::MAX as usize) as u32),
+            workers: env_number("QI_THREADS")
+                .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get())),
         }
     }
 }
@@ -54,6 +65,8 @@ pub struct Shared {
     pub modules: Mutex<HashMap<PathBuf, Arc<ModuleObj>>>,
     /// Modules without a file (the prelude, REPL entries), kept alive the same way.
     pub anonymous_modules: Mutex<Vec<Arc<ModuleObj>>>,
+    /// When the VM was made: `计时()` counts from here.
+    pub started: std::time::Instant,
     /// The VM's one random generator (随机数, 随机整数, 选择), seeded from `QI_SEED` when
     /// set (QI-LANGUAGE.md §10).
     rng: Mutex<u64>,
@@ -254,6 +267,7 @@ impl VmBuilder {
             modules: Mutex::new(HashMap::new()),
             anonymous_modules: Mutex::new(Vec::new()),
             rng: Mutex::new(initial_seed()),
+            started: std::time::Instant::now(),
         });
         if let Some(prelude) = self.prelude {
             let file = qi_bytecode::source::SourceFile::new("<标准库>", prelude.source);

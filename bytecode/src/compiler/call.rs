@@ -58,6 +58,29 @@ impl<'a> Compiler<'a, '_> {
     }
 
     pub fn call(&mut self, callee: &'a Expr<'a>, args: &'a [Expr<'a>], dst: u16, span: Span) {
+        self.call_with(callee, args, dst, span, false);
+    }
+
+    /// A call whose result is thrown away (an expression statement): an 异步 function called
+    /// like this starts a detached task.
+    pub fn call_discarding(
+        &mut self,
+        callee: &'a Expr<'a>,
+        args: &'a [Expr<'a>],
+        dst: u16,
+        span: Span,
+    ) {
+        self.call_with(callee, args, dst, span, true);
+    }
+
+    fn call_with(
+        &mut self,
+        callee: &'a Expr<'a>,
+        args: &'a [Expr<'a>],
+        dst: u16,
+        span: Span,
+        discarded: bool,
+    ) {
         let mark = self.fref().free_reg;
         let argc = args.len() as u16;
         let callee = match &callee.kind {
@@ -65,7 +88,9 @@ impl<'a> Compiler<'a, '_> {
             _ => callee,
         };
         match &callee.kind {
-            ExprKind::Name(id) if self.lookup_is_function(id.name) => {
+            ExprKind::Name(id)
+                if self.lookup_is_function(id.name) && !self.async_functions.contains(id.name) =>
+            {
                 let (slot, arity) = self.functions[id.name];
                 if arity != argc {
                     self.arity_error(span, id.name, arity, args.len());
@@ -125,7 +150,7 @@ impl<'a> Compiler<'a, '_> {
                 let base = self.call_base(dst, 1 + argc as u32);
                 self.expr(callee, base);
                 let spans = self.args(base, args);
-                let pc = self.f().op(Op::Call, base, argc, 0, span);
+                let pc = self.f().op(Op::Call, base, argc, discarded as u16, span);
                 self.record_arg_spans(pc, spans);
                 self.move_result(base, dst, span);
             }
@@ -180,8 +205,26 @@ impl<'a> Compiler<'a, '_> {
         None
     }
 
+    /// `未来::就绪` (also `未来<整数>::就绪`): a built-in path, when 未来 is not shadowed.
+    fn builtin_path(&mut self, path: &TypePath<'a>) -> Option<String> {
+        let mut q = path.qualifier?;
+        if let ExprKind::Generic { base, .. } = &q.kind {
+            q = base;
+        }
+        let ExprKind::Name(id) = &q.kind else {
+            return None;
+        };
+        let full = format!("{}::{}", id.name, path.name.name);
+        (self.lookup(id.name).is_none() && (self.opts.is_builtin)(&full)).then_some(full)
+    }
+
     /// A `类型::名` used as a value (not called).
     pub fn path_expr(&mut self, path: &'a TypePath<'a>, dst: u16, span: Span) {
+        if let Some(full) = self.builtin_path(path) {
+            let k = self.f().name_const(&full) as u32;
+            self.f().op_bx(Op::GetBuiltin, dst, k, span);
+            return;
+        }
         match self.static_path(path) {
             Some(StaticPath::Variant {
                 type_slot,

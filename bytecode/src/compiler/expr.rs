@@ -101,12 +101,35 @@ impl<'a> Compiler<'a, '_> {
             } => self.if_expr(cond, then, *otherwise, dst, span),
             ExprKind::Match { scrutinee, arms } => self.match_expr(scrutinee, arms, dst, span),
             ExprKind::Block(b) => self.block_value(b, dst),
-            ExprKind::Coroutine(_) => self.unsupported(span, "协程"),
-            ExprKind::Create(_) | ExprKind::Spawn(_) => self.unsupported(span, "任务"),
-            ExprKind::Await(_) => self.unsupported(span, "等待"),
-            ExprKind::Resume(_) => self.unsupported(span, "恢复"),
-            ExprKind::Suspend(_) => self.unsupported(span, "挂起"),
-            ExprKind::Recv(_) => self.unsupported(span, "通道接收"),
+            ExprKind::Coroutine(body) => self.coroutine(*body, dst, span),
+            ExprKind::Create(body) => self.spawn(*body, dst, false, span),
+            ExprKind::Spawn(body) => {
+                self.spawn(*body, dst, true, span);
+                self.f().op(Op::LoadNil, dst, 0, 0, span);
+            }
+            ExprKind::Await(t) => self.unary_op(Op::Await, t, dst, span),
+            ExprKind::Resume(c) => {
+                let mark = self.fref().free_reg;
+                let cr = self.expr_reg(c);
+                let v = self.f().alloc();
+                self.f().op(Op::LoadNil, v, 0, 0, span);
+                self.f().op(Op::Resume, dst, cr, v, span);
+                self.f().free_to(mark);
+            }
+            ExprKind::Suspend(v) => {
+                let mark = self.fref().free_reg;
+                let vr = match v {
+                    Some(v) => self.expr_reg(v),
+                    None => {
+                        let r = self.f().alloc();
+                        self.f().op(Op::LoadNil, r, 0, 0, span);
+                        r
+                    }
+                };
+                self.f().op(Op::Suspend, dst, vr, 0, span);
+                self.f().free_to(mark);
+            }
+            ExprKind::Recv(ch) => self.unary_op(Op::Recv, ch, dst, span),
             ExprKind::AddrOf(target) => self.addr_of(target, dst, span),
             ExprKind::Deref(r) => {
                 let mark = self.fref().free_reg;
@@ -140,6 +163,14 @@ impl<'a> Compiler<'a, '_> {
             let k = self.f().constant(Constant::Int(n));
             self.f().op_bx(Op::LoadConst, dst, k, span);
         }
+    }
+
+    /// `R[dst] = op R[e]` for the one-operand task operations.
+    fn unary_op(&mut self, op: Op, e: &'a Expr<'a>, dst: u16, span: crate::source::Span) {
+        let mark = self.fref().free_reg;
+        let r = self.expr_reg(e);
+        self.f().op(op, dst, r, 0, span);
+        self.f().free_to(mark);
     }
 
     fn unary(&mut self, op: UnaryOp, operand: &'a Expr<'a>, dst: u16, span: crate::source::Span) {

@@ -9,6 +9,7 @@
 //! and never panics on a tree the parser produced, error nodes included.
 
 mod call;
+mod concurrency;
 mod control;
 mod expr;
 mod function;
@@ -129,6 +130,8 @@ pub(crate) struct Compiler<'a, 'o> {
     pub decls: Vec<Option<Decl>>,
     /// Top-level functions by name.
     pub functions: HashMap<&'a str, (u32, u16)>,
+    /// Top-level functions declared `异步`: a call starts a task, so it goes through `Call`.
+    pub async_functions: std::collections::HashSet<&'a str>,
     pub types: HashMap<&'a str, TypeInfo<'a>>,
     pub globals: Vec<GlobalInfo>,
     /// Module globals by name, as seen from inside functions (the last declaration wins).
@@ -152,6 +155,7 @@ impl<'a, 'o> Compiler<'a, 'o> {
             fns: Vec::new(),
             decls: Vec::new(),
             functions: HashMap::new(),
+            async_functions: std::collections::HashSet::new(),
             types: HashMap::new(),
             globals: Vec::new(),
             global_vars: HashMap::new(),
@@ -278,6 +282,9 @@ impl<'a, 'o> Compiler<'a, 'o> {
         let slot = self.new_decl();
         self.functions
             .insert(f.name.name, (slot, f.params.len() as u16));
+        if f.is_async {
+            self.async_functions.insert(f.name.name);
+        }
         if f.name.name == "入口" {
             self.entry = Some(slot);
         }

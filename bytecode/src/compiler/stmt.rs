@@ -12,6 +12,15 @@ use super::Compiler;
 use super::function::{FunctionBuilder, Local};
 use super::names::NameRef;
 
+/// What a function is made of: a declaration, a closure, or a task block.
+struct FunctionParts<'a> {
+    params: &'a [Param<'a>],
+    ret: Option<&'a TypeExpr<'a>>,
+    body: &'a Block<'a>,
+    span: Span,
+    is_async: bool,
+}
+
 impl<'a> Compiler<'a, '_> {
     pub fn stmt(&mut self, s: &'a Stmt<'a>) {
         match s.kind {
@@ -35,7 +44,7 @@ impl<'a> Compiler<'a, '_> {
             StmtKind::Let(decl) => self.let_decl(decl, s.span),
             StmtKind::Expr { expr, .. } => self.expr_stmt(expr),
             StmtKind::Assign { target, op, value } => self.assign(target, op, value, s.span),
-            StmtKind::Send { .. } => self.unsupported(s.span, "通道发送"),
+            StmtKind::Send { channel, value } => self.send(channel, value, s.span),
             StmtKind::While { cond, body } => self.while_loop(cond, body),
             StmtKind::For { var, iter, body } => self.for_loop(var, iter, body, s.span),
             StmtKind::Loop { body } => self.infinite_loop(body),
@@ -49,16 +58,8 @@ impl<'a> Compiler<'a, '_> {
                 self.f().free_to(mark);
             }
             StmtKind::Try(t) => self.try_stmt(t, s.span),
-            StmtKind::Select(_) => self.unsupported(s.span, "选择"),
+            StmtKind::Select(sel) => self.select(sel, s.span),
         }
-    }
-
-    /// A feature of a later milestone: a clear error instead of wrong code.
-    pub fn unsupported(&mut self, span: Span, what: &str) {
-        let d = self
-            .diag(Code::E2001, span)
-            .with_detail(format!("：这个版本还不支持{what}"));
-        self.error(d);
     }
 
     fn nested_declaration(&mut self, name: Ident<'a>, what: &str) {
@@ -81,6 +82,23 @@ impl<'a> Compiler<'a, '_> {
                 otherwise,
             } => self.if_stmt(cond, then, *otherwise, e.span),
             ExprKind::Block(b) => self.block_discard(b),
+            // The handle is thrown away: a failure of this task ends the program.
+            ExprKind::Create(body) => {
+                let r = self.f().alloc();
+                self.spawn(*body, r, true, e.span);
+            }
+            ExprKind::Coroutine(_) => {
+                let w = self
+                    .diag(crate::diagnostic::Code::W6001, e.span)
+                    .with_detail("：这个协程被丢弃了");
+                self.warnings.push(w);
+                let r = self.f().alloc();
+                self.expr(e, r);
+            }
+            ExprKind::Call { callee, args } => {
+                let r = self.f().alloc();
+                self.call_discarding(callee, args, r, e.span);
+            }
             _ => {
                 let r = self.f().alloc();
                 self.expr(e, r);
@@ -323,9 +341,39 @@ impl<'a> Compiler<'a, '_> {
         kind: FunctionKind,
         uses_self: bool,
     ) -> Arc<FunctionProto> {
+        let parts = FunctionParts {
+            params: f.params,
+            ret: f.ret,
+            body: f.body,
+            span: f.span,
+            is_async: f.is_async,
+        };
+        self.function_from(parts, name, kind, uses_self)
+    }
+
+    /// A block run later as a function of no parameters (`协程 {…}`, `创建 {…}`).
+    pub fn block_function(&mut self, body: &'a Block<'a>, span: Span) -> Arc<FunctionProto> {
+        let parts = FunctionParts {
+            params: &[],
+            ret: None,
+            body,
+            span,
+            is_async: false,
+        };
+        self.function_from(parts, "<匿名>".into(), FunctionKind::Closure, false)
+    }
+
+    fn function_from(
+        &mut self,
+        f: FunctionParts<'a>,
+        name: Arc<str>,
+        kind: FunctionKind,
+        uses_self: bool,
+    ) -> Arc<FunctionProto> {
         let mut b = FunctionBuilder::new(name, kind, f.span);
         b.arity = f.params.len() as u16;
         b.uses_self = uses_self;
+        b.is_async = f.is_async;
         self.fns.push(b);
         self.f().begin_scope();
         if uses_self {
@@ -419,9 +467,6 @@ impl<'a> Compiler<'a, '_> {
 
     /// Makes a closure of `f` into `dst`.
     pub fn closure(&mut self, f: &'a FunctionDecl<'a>, name: Arc<str>, dst: u16) {
-        if f.is_async {
-            self.unsupported(f.span, "异步函数");
-        }
         let proto = self.function(f, name, FunctionKind::Closure, false);
         let idx = self.f().protos.len() as u32;
         self.f().protos.push(proto);

@@ -96,7 +96,7 @@ fn call_closure(
 }
 
 /// Runs a native on `args` (after checking their number).
-fn run_native(shared: &Shared, n: &NativeFunction, args: &[Value]) -> Result<Value, Exit> {
+fn run_native(cx: &super::Cx<'_>, n: &NativeFunction, args: &[Value]) -> Result<Value, Exit> {
     let given = args.len().saturating_sub(n.method as usize);
     if !n.arity.accepts(given) {
         return Err(error(
@@ -108,24 +108,48 @@ fn run_native(shared: &Shared, n: &NativeFunction, args: &[Value]) -> Result<Val
             ),
         ));
     }
-    let mut ctx = NativeCtx { shared, callee: n };
+    let mut ctx = NativeCtx {
+        cx,
+        shared: cx.shared,
+        callee: n,
+    };
     (n.f)(&mut ctx, args)
 }
 
 /// `Call A B`: calls whatever `R[A]` holds.
 pub fn call(
-    shared: &Shared,
+    cx: &super::Cx<'_>,
     fiber: &mut Fiber,
     mut cur: Cursor,
     a: u16,
     argc: u16,
+    discarded: bool,
 ) -> Result<Called, Exit> {
+    let shared = cx.shared;
     let callee = cur.r(a);
     match callee.tag() {
         Tag::Function => {
-            let c: *const Closure = callee.as_obj::<Closure>().map_or(std::ptr::null(), |c| c);
-            // SAFETY: `R[A]` holds the closure and is not touched until the call returns.
-            call_closure(shared, fiber, cur, unsafe { &*c }, a, argc)?;
+            let Some(c) = callee.as_obj::<Closure>() else {
+                return Err(not_callable(callee));
+            };
+            if c.info.proto.is_async {
+                // Calling an 异步 函数 starts it as a task (QI-LANGUAGE.md §7.2); as a
+                // statement its handle is thrown away.
+                let file = cur.info().proto.file.clone();
+                let pc = cur.pc().saturating_sub(1) as usize;
+                let span = cur.info().proto.spans.get(pc).copied().unwrap_or_default();
+                let t = super::tasks::spawn_call(
+                    cx,
+                    callee,
+                    cur.slice(a + 1, argc),
+                    discarded,
+                    Some((file, span)),
+                )?;
+                cur.set(a, t);
+                return Ok(Called::Done);
+            }
+            // `R[A]` holds the closure and is not touched until the call returns.
+            call_closure(shared, fiber, cur, c, a, argc)?;
             Ok(Called::Entered)
         }
         Tag::Native => {
@@ -133,7 +157,7 @@ pub fn call(
                 return Err(not_callable(callee));
             };
             // The native borrows the argument registers; the result replaces the callee.
-            let v = run_native(shared, native, cur.slice(a + 1, argc))?;
+            let v = run_native(cx, native, cur.slice(a + 1, argc))?;
             cur.set(a, v);
             Ok(Called::Done)
         }
@@ -145,7 +169,7 @@ pub fn call(
             let mut args = Vec::with_capacity(argc as usize + 1);
             args.push(b.receiver.clone());
             args.extend_from_slice(cur.slice(a + 1, argc));
-            call_with_receiver(shared, fiber, cur, &b.method, args, a)
+            call_with_receiver(cx, fiber, cur, &b.method, args, a)
         }
         _ => Err(not_callable(callee)),
     }
@@ -154,7 +178,7 @@ pub fn call(
 /// Calls `method` with the receiver first in `args` (a bound method, or a built-in
 /// method found by name). `R[a]` keeps whatever keeps `method` alive.
 fn call_with_receiver(
-    shared: &Shared,
+    cx: &super::Cx<'_>,
     fiber: &mut Fiber,
     mut cur: Cursor,
     method: &Value,
@@ -166,7 +190,7 @@ fn call_with_receiver(
             let Some(n) = method.as_obj::<NativeFunction>() else {
                 return Err(not_callable(method));
             };
-            let v = run_native(shared, n, &args)?;
+            let v = run_native(cx, n, &args)?;
             cur.set(a, v);
             Ok(Called::Done)
         }
@@ -191,7 +215,7 @@ fn call_with_receiver(
                 ));
             }
             let want = cur.ptr(a + 1);
-            enter_with_values(shared, fiber, c, want, args, cur.ptr(a))?;
+            enter_with_values(cx.shared, fiber, c, want, args, cur.ptr(a))?;
             Ok(Called::Entered)
         }
         _ => Err(not_callable(method)),
@@ -263,13 +287,14 @@ pub fn call_decl(
 
 /// `Invoke A B C`: calls method `K[C]` of `R[A]` with the arguments in `R[A+1]…`.
 pub fn invoke(
-    shared: &Shared,
+    cx: &super::Cx<'_>,
     fiber: &mut Fiber,
     mut cur: Cursor,
     a: u16,
     argc: u16,
     name_index: u16,
 ) -> Result<Called, Exit> {
+    let shared = cx.shared;
     let name = cur.info().syms[name_index as usize];
     let receiver = cur.r(a);
     match super::member::find_method(shared, receiver, name)? {
@@ -298,7 +323,7 @@ pub fn invoke(
             // Built-in methods take the receiver first: R[A]… is already that list.
             // The VM's method table keeps `m` alive.
             if let Some(n) = m.as_obj::<NativeFunction>() {
-                let v = run_native(shared, n, cur.slice(a, argc + 1))?;
+                let v = run_native(cx, n, cur.slice(a, argc + 1))?;
                 cur.set(a, v);
                 return Ok(Called::Done);
             }
@@ -319,7 +344,7 @@ pub fn invoke(
         super::member::Method::Value(f) => {
             // A field or module member holding a function: call it without 自己.
             cur.set(a, f);
-            call(shared, fiber, cur, a, argc)
+            call(cx, fiber, cur, a, argc, false)
         }
     }
 }

@@ -273,6 +273,13 @@ impl Cursor {
         }
     }
 
+    /// The instruction just fetched (the one running, or the one that failed).
+    #[inline]
+    pub fn prev(&self) -> Instr {
+        // SAFETY: called only after a fetch, so `ip - 1` is inside the code.
+        unsafe { *self.ip.sub(1) }
+    }
+
     /// The instruction at `ip` without advancing (the `Jmp` after a test).
     #[inline(always)]
     pub fn peek(&self) -> Instr {

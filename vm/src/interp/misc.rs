@@ -128,6 +128,8 @@ pub fn new_variant(cur: Cursor, b: u16, index: u16) -> Result<Value, Exit> {
 /// `IterInit`: an iterator over a list, string, dict (keys) or range.
 pub fn iter_init(v: &Value) -> Result<Value, Exit> {
     let state = match v.tag() {
+        // The loop resumes the coroutine / receives from the channel itself.
+        Tag::Coroutine | Tag::Channel => return Ok(v.clone()),
         Tag::List => IterState::List {
             list: v.clone(),
             index: 0,
@@ -164,14 +166,29 @@ pub fn iter_init(v: &Value) -> Result<Value, Exit> {
     Ok(Value::new(IterObj::new(state)))
 }
 
-/// `IterNext`: the next item, or `None` at the end.
-pub fn iter_next(it: &Value) -> Result<Option<Value>, Exit> {
+/// What `IterNext` found.
+pub enum Next {
+    Item(Value),
+    Done,
+    /// The loop is over a coroutine: resume it.
+    Resume(Value),
+    /// The loop is over a channel: receive from it.
+    Recv(Value),
+}
+
+/// `IterNext`: the next item, or how to get it.
+pub fn iter_next(it: &Value) -> Result<Next, Exit> {
+    match it.tag() {
+        Tag::Coroutine => return Ok(Next::Resume(it.clone())),
+        Tag::Channel => return Ok(Next::Recv(it.clone())),
+        _ => {}
+    }
     let Some(it) = it.as_obj::<IterObj>() else {
-        return Ok(None);
+        return Ok(Next::Done);
     };
     match it.state.lock().step() {
-        Step::Item(v) => Ok(Some(v)),
-        Step::Done => Ok(None),
+        Step::Item(v) => Ok(Next::Item(v)),
+        Step::Done => Ok(Next::Done),
         Step::DictChanged => Err(error(Code::E7010, "")),
     }
 }
@@ -211,8 +228,9 @@ pub fn check_type(v: &mut Value, desc: &TypeDesc, param: Option<u16>) -> Result<
         TypeKind::Ref => v.tag() == Tag::Ref,
         TypeKind::Error => v.tag() == Tag::Error,
         TypeKind::Module => v.tag() == Tag::Module,
-        // Tasks, channels and coroutines arrive with the scheduler.
-        TypeKind::Task | TypeKind::Channel | TypeKind::Coroutine => false,
+        TypeKind::Task => v.tag() == Tag::Task,
+        TypeKind::Channel => v.tag() == Tag::Channel,
+        TypeKind::Coroutine => v.tag() == Tag::Coroutine,
         TypeKind::Named(name) => match v.tag() {
             Tag::Instance => v.as_obj::<Instance>().is_some_and(|i| *i.ty.name == **name),
             Tag::Variant => v

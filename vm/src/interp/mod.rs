@@ -11,6 +11,7 @@ pub mod frame;
 mod call;
 mod member;
 mod misc;
+mod tasks;
 mod unwind;
 
 use qi_bytecode::diagnostic::Code;
@@ -28,8 +29,17 @@ pub use call::{enter_entry, enter_module_init};
 pub use member::{dict_key, resolve_index};
 pub use unwind::{format_stack, stack_lines};
 
-/// How a call to [`run`] ended.
-#[derive(Debug)]
+/// Everything a running instruction can reach: the VM, the scheduler, the worker and the
+/// task it runs on.
+pub struct Cx<'a> {
+    pub shared: &'a Shared,
+    pub sched: &'a crate::sched::Scheduler,
+    pub local: &'a crate::sched::worker::Local,
+    pub task: &'a std::sync::Arc<crate::sched::task::Task>,
+}
+
+/// How a call to [`run`] ended. Every variant leaves the fiber's frames consistent, with
+/// the pc saved at an instruction boundary.
 pub enum Outcome {
     /// The fiber's entry function returned this value.
     Returned(Value),
@@ -43,6 +53,31 @@ pub enum Outcome {
     Exit(i32),
     /// The step budget ran out; call `run` again to continue.
     Yield,
+    /// `恢复`: run `co` with `value`; what it yields or returns goes to `resume`.
+    Resume {
+        co: Value,
+        value: Value,
+        resume: crate::sched::task::Resume,
+    },
+    /// `挂起 value`: hand `value` to the resumer; the next resume's value goes to `dest`.
+    Suspend { value: Value, dest: u16 },
+    /// The task must wait for `op`; what wakes it goes to `resume`.
+    Block {
+        op: crate::sched::block::BlockOp,
+        resume: crate::sched::task::Resume,
+    },
+}
+
+/// Throws in `fiber` (at its saved pc): `Ok` if a handler took it.
+pub fn throw(cx: &Cx<'_>, fiber: &mut Fiber, exit: crate::native::Exit) -> Result<(), Outcome> {
+    unwind::throw(cx.shared, fiber, exit)
+}
+
+fn resume_at(dest: u16) -> crate::sched::task::Resume {
+    crate::sched::task::Resume {
+        dest,
+        for_loop: false,
+    }
 }
 
 /// Reloads the cursor from the top frame.
@@ -68,7 +103,8 @@ enum Trap {
 }
 
 /// Runs `fiber` for at most `budget` steps.
-pub fn run(shared: &Shared, fiber: &mut Fiber, budget: u32) -> Outcome {
+pub fn run(cx: &Cx<'_>, fiber: &mut Fiber, budget: u32) -> Outcome {
+    let shared = cx.shared;
     let mut budget = budget.max(1);
     let Some(mut cur) = reload(fiber) else {
         return Outcome::Returned(Value::NIL);
@@ -351,7 +387,7 @@ pub fn run(shared: &Shared, fiber: &mut Fiber, budget: u32) -> Outcome {
                 }
                 Op::Call => {
                     save_pc(fiber, cur);
-                    match check!(call::call(shared, fiber, cur, ins.a, ins.b)) {
+                    match check!(call::call(cx, fiber, cur, ins.a, ins.b, ins.c != 0)) {
                         call::Called::Entered => {
                             switch_frame!();
                             step!();
@@ -367,7 +403,7 @@ pub fn run(shared: &Shared, fiber: &mut Fiber, budget: u32) -> Outcome {
                 }
                 Op::Invoke => {
                     save_pc(fiber, cur);
-                    match check!(call::invoke(shared, fiber, cur, ins.a, ins.b, ins.c)) {
+                    match check!(call::invoke(cx, fiber, cur, ins.a, ins.b, ins.c)) {
                         call::Called::Entered => {
                             switch_frame!();
                             step!();
@@ -442,15 +478,54 @@ pub fn run(shared: &Shared, fiber: &mut Fiber, budget: u32) -> Outcome {
                     let it = check!(misc::iter_init(cur.r(ins.b)));
                     cur.set(ins.a, it);
                 }
-                Op::IterNext => {
-                    let next = check!(misc::iter_next(cur.r(ins.a)));
-                    let jump = cur.peek();
-                    cur.skip();
-                    match next {
-                        Some(v) => cur.set(ins.b, v),
-                        None => cur.jump(jump.sbx()),
+                Op::IterNext => match check!(misc::iter_next(cur.r(ins.a))) {
+                    misc::Next::Item(v) => {
+                        cur.skip();
+                        cur.set(ins.b, v);
                     }
-                }
+                    misc::Next::Done => {
+                        let jump = cur.peek();
+                        cur.skip();
+                        cur.jump(jump.sbx());
+                    }
+                    // A coroutine or a channel: the loop variable arrives from outside, and the
+                    // saved pc stays on the loop's exit jump.
+                    misc::Next::Resume(co) => {
+                        save_pc(fiber, cur);
+                        return Outcome::Resume {
+                            co,
+                            value: Value::NIL,
+                            resume: crate::sched::task::Resume {
+                                dest: ins.b,
+                                for_loop: true,
+                            },
+                        };
+                    }
+                    misc::Next::Recv(channel) => match tasks::try_recv(cx, &channel) {
+                        tasks::RecvNow::Value(v) => {
+                            cur.skip();
+                            cur.set(ins.b, v);
+                        }
+                        tasks::RecvNow::Closed => {
+                            let jump = cur.peek();
+                            cur.skip();
+                            cur.jump(jump.sbx());
+                        }
+                        tasks::RecvNow::Wait => {
+                            save_pc(fiber, cur);
+                            return Outcome::Block {
+                                op: crate::sched::block::BlockOp::Recv {
+                                    channel,
+                                    for_loop: true,
+                                },
+                                resume: crate::sched::task::Resume {
+                                    dest: ins.b,
+                                    for_loop: true,
+                                },
+                            };
+                        }
+                    },
+                },
                 Op::ForPrep | Op::ForPrepIncl => {
                     let (Some(start), Some(end)) =
                         (cur.r(ins.a).as_int(), cur.r(ins.a + 1).as_int())
@@ -556,6 +631,82 @@ pub fn run(shared: &Shared, fiber: &mut Fiber, budget: u32) -> Outcome {
                     let v = cur.r(ins.b).clone();
                     check!(misc::set_deref(cur.r(ins.a), v));
                 }
+                Op::NewCoroutine => {
+                    let co = check!(tasks::new_coroutine(cur, ins.a, ins.b));
+                    cur.set(ins.a, co);
+                }
+                Op::Spawn => {
+                    let t = check!(tasks::spawn(cx, cur, ins.a, ins.b, ins.c != 0));
+                    cur.set(ins.a, t);
+                }
+                Op::Resume => {
+                    save_pc(fiber, cur);
+                    return Outcome::Resume {
+                        co: cur.r(ins.b).clone(),
+                        value: cur.r(ins.c).clone(),
+                        resume: resume_at(ins.a),
+                    };
+                }
+                Op::Suspend => {
+                    save_pc(fiber, cur);
+                    return Outcome::Suspend {
+                        value: cur.r(ins.b).clone(),
+                        dest: ins.a,
+                    };
+                }
+                Op::Await => match check!(tasks::try_await(cur.r(ins.b))) {
+                    tasks::AwaitNow::Value(v) => cur.set(ins.a, v),
+                    tasks::AwaitNow::Wait(t) => {
+                        save_pc(fiber, cur);
+                        return Outcome::Block {
+                            op: crate::sched::block::BlockOp::Await(t),
+                            resume: resume_at(ins.a),
+                        };
+                    }
+                },
+                Op::Recv => {
+                    let channel = cur.r(ins.b).clone();
+                    check!(tasks::check_channel(&channel));
+                    match tasks::try_recv(cx, &channel) {
+                        tasks::RecvNow::Value(v) => cur.set(ins.a, v),
+                        tasks::RecvNow::Closed => cur.set(ins.a, Value::NIL),
+                        tasks::RecvNow::Wait => {
+                            save_pc(fiber, cur);
+                            return Outcome::Block {
+                                op: crate::sched::block::BlockOp::Recv {
+                                    channel,
+                                    for_loop: false,
+                                },
+                                resume: resume_at(ins.a),
+                            };
+                        }
+                    }
+                }
+                Op::Send => {
+                    let channel = cur.r(ins.a).clone();
+                    check!(tasks::check_channel(&channel));
+                    let value = cur.r(ins.b).clone();
+                    if let Some(value) = check!(tasks::try_send(cx, &channel, value)) {
+                        save_pc(fiber, cur);
+                        return Outcome::Block {
+                            op: crate::sched::block::BlockOp::Send { channel, value },
+                            resume: resume_at(ins.a),
+                        };
+                    }
+                }
+                Op::Select => match check!(tasks::select(cx, cur, ins.a, ins.b)) {
+                    tasks::Selected::Now(i, v) => {
+                        cur.set(ins.c, Value::int(i as i64));
+                        cur.set(ins.c + 1, v);
+                    }
+                    tasks::Selected::Wait(arms) => {
+                        save_pc(fiber, cur);
+                        return Outcome::Block {
+                            op: crate::sched::block::BlockOp::Select(arms),
+                            resume: resume_at(ins.c),
+                        };
+                    }
+                },
                 Op::Import => {
                     save_pc(fiber, cur);
                     match check!(call::import(shared, fiber, cur, ins.a, ins.bx())) {
@@ -571,6 +722,24 @@ pub fn run(shared: &Shared, fiber: &mut Fiber, budget: u32) -> Outcome {
                 exit
             }
             Trap::Raised(exit) => exit,
+        };
+        // A native asked to wait or to resume a coroutine: its call's result register is the
+        // `A` of the call instruction just executed.
+        let exit = match exit {
+            crate::native::Exit::Block(op) => {
+                return Outcome::Block {
+                    op: *op,
+                    resume: resume_at(cur.prev().a),
+                };
+            }
+            crate::native::Exit::Resume { coroutine, value } => {
+                return Outcome::Resume {
+                    co: coroutine,
+                    value,
+                    resume: resume_at(cur.prev().a),
+                };
+            }
+            other => other,
         };
         match unwind::throw(shared, fiber, exit) {
             Ok(()) => switch_frame!(),

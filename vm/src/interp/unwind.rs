@@ -85,6 +85,12 @@ pub fn throw(_shared: &Shared, fiber: &mut Fiber, exit: Exit) -> Result<(), Outc
             unwind_all(fiber);
             return Err(Outcome::Exit(code));
         }
+        // The interpreter turns these into outcomes before throwing; reaching here is a
+        // bug in the VM, reported as an ordinary error rather than a crash.
+        Exit::Block(_) | Exit::Resume { .. } => crate::native::error_value(
+            qi_bytecode::diagnostic::Code::E7000,
+            "：内部错误：挂起请求没有被处理",
+        ),
     };
     // An error keeps the site of its first throw; a rethrow does not move it.
     let mut site = None;

@@ -6,6 +6,8 @@
 //! lock can never be held while a task suspends.
 
 mod cell;
+mod channel;
+mod coroutine;
 mod dict;
 mod error;
 mod function;
@@ -16,8 +18,11 @@ mod range;
 mod reference;
 mod string;
 mod structs;
+mod sync;
 
 pub use cell::CellObj;
+pub use channel::{ChanInner, ChannelObj, Received, RecvWaiter, SendWaiter, Sent, Woken};
+pub use coroutine::{CoState, CoStatus, CoroutineObj};
 pub use dict::{DictKey, DictObj, Map as DictMap};
 pub use error::{ErrorObj, ThrowSite};
 pub use function::{BoundMethod, Closure, FunctionInfo, NativeFn, NativeFunction};
@@ -28,3 +33,4 @@ pub use range::RangeObj;
 pub use reference::{RefObj, RefTarget};
 pub use string::StrObj;
 pub use structs::{EnumType, Instance, StructType, VariantObj};
+pub use sync::{AtomicIntObj, GroupState, LockState, MutexObj, WaitGroupObj};

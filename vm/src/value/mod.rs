@@ -32,9 +32,11 @@ pub mod drop_queue;
 use std::sync::Arc;
 
 use crate::object::{
-    BoundMethod, CellObj, Closure, DictObj, EnumType, ErrorObj, Instance, IterObj, ListObj,
-    ModuleObj, NativeFunction, RangeObj, RefObj, StrObj, StructType, VariantObj,
+    AtomicIntObj, BoundMethod, CellObj, ChannelObj, Closure, CoroutineObj, DictObj, EnumType,
+    ErrorObj, Instance, IterObj, ListObj, ModuleObj, MutexObj, NativeFunction, RangeObj, RefObj,
+    StrObj, StructType, VariantObj, WaitGroupObj,
 };
+use crate::sched::task::Task;
 
 /// What a [`Value`] is. The numeric values are part of the JIT's ABI.
 #[repr(u32)]
@@ -68,6 +70,13 @@ pub enum Tag {
     Cell = 30,
     /// The state of a `对于` loop. Lives only in registers.
     Iterator = 31,
+    Coroutine = 32,
+    /// A task or 未来 (the same thing, QI-LANGUAGE.md §3).
+    Task = 33,
+    Channel = 34,
+    Mutex = 35,
+    WaitGroup = 36,
+    AtomicInt = 37,
 }
 
 impl Tag {
@@ -150,6 +159,12 @@ heap_types! {
     EnumType => EnumType,
     Cell => CellObj,
     Iterator => IterObj,
+    Coroutine => CoroutineObj,
+    Task => Task,
+    Channel => ChannelObj,
+    Mutex => MutexObj,
+    WaitGroup => WaitGroupObj,
+    AtomicInt => AtomicIntObj,
 }
 
 impl Value {
@@ -321,7 +336,8 @@ impl Value {
             Variant => VariantObj, Function => Closure, Native => NativeFunction,
             BoundMethod => BoundMethod, Range => RangeObj, Ref => RefObj, Error => ErrorObj,
             Module => ModuleObj, StructType => StructType, EnumType => EnumType, Cell => CellObj,
-            Iterator => IterObj)
+            Iterator => IterObj, Coroutine => CoroutineObj, Task => Task, Channel => ChannelObj,
+            Mutex => MutexObj, WaitGroup => WaitGroupObj, AtomicInt => AtomicIntObj)
     }
 
     /// Mutable access to a string whose only reference is this value (for in-place

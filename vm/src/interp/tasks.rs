@@ -1,0 +1,301 @@
+//! The instructions of QI-LANGUAGE.md §7: coroutines, tasks, channels and `选择`.
+//!
+//! Each tries to complete at once (a buffered item, a finished task, a ready case); only
+//! when it cannot does the interpreter leave its loop with `Outcome::Block`, and the
+//! scheduler parks the task.
+
+use std::sync::Arc;
+
+use qi_bytecode::diagnostic::Code;
+use qi_bytecode::proto::{Constant, SelectCase};
+
+use super::Cx;
+use super::frame::Cursor;
+use crate::fiber::Fiber;
+use crate::native::{Exit, error};
+use crate::object::{
+    BoundMethod, ChannelObj, Closure, CoroutineObj, NativeFunction, Received, Sent,
+};
+use crate::print::type_name;
+use crate::sched::block::SelectArm;
+use crate::sched::task::{Ending, Task};
+use crate::value::{Tag, Value};
+
+/// What a coroutine or task will run: a Qi closure and its arguments (a bound method's
+/// receiver first).
+fn callable(callee: &Value, args: &[Value]) -> Result<(Value, Vec<Value>), Exit> {
+    match callee.tag() {
+        Tag::Function => Ok((callee.clone(), args.to_vec())),
+        Tag::BoundMethod => {
+            let Some(b) = callee.as_obj::<BoundMethod>() else {
+                return Err(not_runnable(callee));
+            };
+            if b.method.tag() != Tag::Function {
+                return Err(not_runnable(callee));
+            }
+            let mut all = Vec::with_capacity(args.len() + 1);
+            let uses_receiver = b
+                .method
+                .as_obj::<Closure>()
+                .is_some_and(|c| c.info.uses_self || c.info.arity as usize == args.len() + 1);
+            if uses_receiver {
+                all.push(b.receiver.clone());
+            }
+            all.extend_from_slice(args);
+            Ok((b.method.clone(), all))
+        }
+        _ => Err(not_runnable(callee)),
+    }
+}
+
+fn not_runnable(v: &Value) -> Exit {
+    error(
+        Code::E3007,
+        format!(
+            "：「{}」不能在协程或任务里运行，只能运行气函数",
+            type_name(v)
+        ),
+    )
+}
+
+/// A fiber ready to run `closure(args)`, after the arity check.
+fn fiber_for(closure: Value, args: Vec<Value>) -> Result<Box<Fiber>, Exit> {
+    let Some(c) = closure.as_obj::<Closure>() else {
+        return Err(not_runnable(&closure));
+    };
+    let expected = c.info.arity as usize + c.info.uses_self as usize;
+    if args.len() != expected {
+        return Err(error(
+            Code::E3006,
+            format!(
+                "：「{}」需要 {} 个参数，这里给了 {} 个",
+                crate::print::function_name(c.name()),
+                c.info.arity,
+                args.len().saturating_sub(c.info.uses_self as usize)
+            ),
+        ));
+    }
+    let mut fiber = Box::new(Fiber::new(c.info.num_regs as usize));
+    super::enter_entry(&mut fiber, closure.clone(), args)?;
+    Ok(fiber)
+}
+
+/// `NewCoroutine A B`: a coroutine that will run `R[A](R[A+1]…)`.
+pub fn new_coroutine(cur: Cursor, a: u16, argc: u16) -> Result<Value, Exit> {
+    let (closure, args) = callable(cur.r(a), cur.slice(a + 1, argc))?;
+    let fiber = fiber_for(closure, args)?;
+    Ok(Value::new(CoroutineObj::new(fiber)))
+}
+
+/// `Spawn A B C`: a task running `R[A](R[A+1]…)`, queued behind the running ones.
+pub fn spawn(cx: &Cx<'_>, cur: Cursor, a: u16, argc: u16, detached: bool) -> Result<Value, Exit> {
+    let site = (cur.info().proto.file.clone(), current_span(cur));
+    spawn_call(cx, cur.r(a), cur.slice(a + 1, argc), detached, Some(site))
+}
+
+fn current_span(cur: Cursor) -> qi_bytecode::source::Span {
+    let pc = cur.pc().saturating_sub(1) as usize;
+    cur.info().proto.spans.get(pc).copied().unwrap_or_default()
+}
+
+/// Starts a task for `callee(args)` and gives its handle.
+pub fn spawn_call(
+    cx: &Cx<'_>,
+    callee: &Value,
+    args: &[Value],
+    detached: bool,
+    site: Option<(
+        Arc<qi_bytecode::source::SourceFile>,
+        qi_bytecode::source::Span,
+    )>,
+) -> Result<Value, Exit> {
+    // A native runs now: its task is born finished.
+    if let Some(n) = callee.as_obj::<NativeFunction>() {
+        let mut ctx = crate::native::NativeCtx {
+            cx,
+            shared: cx.shared,
+            callee: n,
+        };
+        let ending = match (n.f)(&mut ctx, args) {
+            Ok(v) => Ending::Value(v),
+            Err(Exit::Throw(e)) => Ending::Error(e, None),
+            Err(other) => return Err(other),
+        };
+        let task = Arc::new(Task::new(cx.sched.next_id(), None, detached, site));
+        cx.sched.register(&task);
+        cx.sched.complete(&task, ending, Some(cx.local));
+        return Ok(Value::object(task));
+    }
+    let (closure, args) = callable(callee, args)?;
+    let fiber = fiber_for(closure, args)?;
+    let task = Arc::new(Task::new(cx.sched.next_id(), Some(fiber), detached, site));
+    cx.sched.register(&task);
+    cx.sched.schedule(task.clone(), Some(cx.local), false);
+    Ok(if detached {
+        Value::NIL
+    } else {
+        Value::object(task)
+    })
+}
+
+/// What `等待` found.
+pub enum AwaitNow {
+    Value(Value),
+    Wait(Arc<Task>),
+}
+
+/// `等待 t`: the result of a finished task (or its error, rethrown), else wait.
+pub fn try_await(v: &Value) -> Result<AwaitNow, Exit> {
+    let Some(task) = v.to_arc::<Task>() else {
+        return Err(error(Code::E6003, format!("：这里是「{}」", type_name(v))));
+    };
+    let mut guard = task.state.lock();
+    let st = &mut *guard;
+    match &st.ending {
+        Some(Ending::Value(v)) => {
+            st.observed = true;
+            Ok(AwaitNow::Value(v.clone()))
+        }
+        Some(Ending::Error(e, _)) => {
+            st.observed = true;
+            let e = e.clone();
+            drop(guard);
+            Err(Exit::Throw(e))
+        }
+        None => {
+            drop(guard);
+            Ok(AwaitNow::Wait(task))
+        }
+    }
+}
+
+pub fn check_channel(v: &Value) -> Result<(), Exit> {
+    if v.tag() == Tag::Channel {
+        Ok(())
+    } else if v.is_nil() {
+        Err(error(Code::E7009, "：通道是 空"))
+    } else {
+        Err(error(
+            Code::E3009,
+            format!("：「<-」需要通道，这里是「{}」", type_name(v)),
+        ))
+    }
+}
+
+pub enum RecvNow {
+    Value(Value),
+    Closed,
+    Wait,
+}
+
+/// A receive that does not wait: a buffered item, a waiting sender's item, or the end.
+pub fn try_recv(cx: &Cx<'_>, channel: &Value) -> RecvNow {
+    let Some(ch) = channel.as_obj::<ChannelObj>() else {
+        return RecvNow::Closed;
+    };
+    let mut woken = Vec::new();
+    let got = ch.inner.lock().try_recv(&mut woken);
+    for t in woken {
+        cx.sched.woken(&t, Some(cx.local));
+    }
+    match got {
+        Received::Value(v) => RecvNow::Value(v),
+        Received::Closed => RecvNow::Closed,
+        Received::Empty => RecvNow::Wait,
+    }
+}
+
+/// A send that does not wait. `Some(value)` hands the value back when the task must wait.
+pub fn try_send(cx: &Cx<'_>, channel: &Value, value: Value) -> Result<Option<Value>, Exit> {
+    let Some(ch) = channel.as_obj::<ChannelObj>() else {
+        return Ok(None);
+    };
+    let mut woken = Vec::new();
+    let sent = ch.inner.lock().try_send(ch.capacity, value, &mut woken);
+    for t in woken {
+        cx.sched.woken(&t, Some(cx.local));
+    }
+    match sent {
+        (Sent::Done, _) => Ok(None),
+        (Sent::Closed, _) => Err(error(Code::E6007, "：不能向已关闭的通道发送")),
+        (Sent::Full, v) => Ok(v),
+    }
+}
+
+pub enum Selected {
+    /// Case `i` completed now (with its received value, or 空).
+    Now(usize, Value),
+    Wait(Vec<SelectArm>),
+}
+
+/// `选择`: a ready case chosen at random (fair), else 默认, else wait for the first.
+pub fn select(cx: &Cx<'_>, cur: Cursor, base: u16, k: u16) -> Result<Selected, Exit> {
+    let Some(Constant::Select(cases)) = cur.info().proto.consts.get(k as usize) else {
+        return Err(error(Code::E7000, "：选择分支表缺失"));
+    };
+    // Operands, per case.
+    let mut arms: Vec<Option<SelectArm>> = Vec::with_capacity(cases.len());
+    let mut default = None;
+    let mut r = base;
+    for (i, case) in cases.iter().enumerate() {
+        match case {
+            SelectCase::Recv => {
+                let ch = cur.r(r).clone();
+                check_channel(&ch)?;
+                arms.push(Some(SelectArm::Recv(ch)));
+            }
+            SelectCase::Send => {
+                let ch = cur.r(r).clone();
+                check_channel(&ch)?;
+                arms.push(Some(SelectArm::Send(ch, cur.r(r + 1).clone())));
+            }
+            SelectCase::Timeout => {
+                let ms = cur.r(r).as_int().ok_or_else(|| {
+                    error(
+                        Code::E7008,
+                        format!(
+                            "：超时的毫秒数应当是整数，这里是「{}」",
+                            type_name(cur.r(r))
+                        ),
+                    )
+                })?;
+                arms.push(Some(SelectArm::Timeout(ms.max(0) as u64)));
+            }
+            SelectCase::Default => {
+                default = Some(i);
+                arms.push(None);
+            }
+        }
+        r += case.operands() as u16;
+    }
+    // Try the ready ones, starting at a random case so none is favoured.
+    let n = arms.len();
+    let start = if n > 1 {
+        (cx.shared.random_u64() % n as u64) as usize
+    } else {
+        0
+    };
+    for step in 0..n {
+        let i = (start + step) % n;
+        match &arms[i] {
+            Some(SelectArm::Recv(ch)) => match try_recv(cx, ch) {
+                RecvNow::Value(v) => return Ok(Selected::Now(i, v)),
+                RecvNow::Closed => return Ok(Selected::Now(i, Value::NIL)),
+                RecvNow::Wait => {}
+            },
+            Some(SelectArm::Send(ch, v)) if try_send(cx, ch, v.clone())?.is_none() => {
+                return Ok(Selected::Now(i, Value::NIL));
+            }
+            Some(SelectArm::Timeout(0)) => return Ok(Selected::Now(i, Value::NIL)),
+            _ => {}
+        }
+    }
+    if let Some(d) = default {
+        return Ok(Selected::Now(d, Value::NIL));
+    }
+    if n == 0 {
+        // `选择 {}` waits forever (QI-LANGUAGE.md §10).
+        return Ok(Selected::Wait(Vec::new()));
+    }
+    Ok(Selected::Wait(arms.into_iter().flatten().collect()))
+}

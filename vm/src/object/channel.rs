@@ -1,0 +1,202 @@
+//! 通道: a FIFO between tasks, buffered or unbuffered (QI-LANGUAGE.md §7.3).
+//!
+//! The operations never block here: they complete, or report that the caller must park
+//! (and then register a waiter under the same lock, so no wake-up can be lost). Waiters
+//! are wait tokens; a token fired by someone else (another `选择` case, a cancellation) is
+//! skipped and dropped when met.
+
+use std::collections::VecDeque;
+use std::sync::Arc;
+
+use parking_lot::Mutex;
+
+use crate::sched::wait::{WaitToken, Wake};
+use crate::value::Value;
+
+/// A task waiting to receive.
+pub struct RecvWaiter {
+    pub token: Arc<WaitToken>,
+    /// The `选择` case, if the wait is part of one.
+    pub case: Option<usize>,
+    /// A `对于` loop: the end of the channel wakes it with `Wake::End`.
+    pub for_loop: bool,
+}
+
+/// A task waiting to send `value`.
+pub struct SendWaiter {
+    pub token: Arc<WaitToken>,
+    pub case: Option<usize>,
+    pub value: Value,
+}
+
+#[derive(Default)]
+pub struct ChanInner {
+    pub buf: VecDeque<Value>,
+    pub closed: bool,
+    pub recvq: VecDeque<RecvWaiter>,
+    pub sendq: VecDeque<SendWaiter>,
+}
+
+pub struct ChannelObj {
+    /// 0: unbuffered (a send waits for a receiver).
+    pub capacity: usize,
+    pub inner: Mutex<ChanInner>,
+}
+
+impl std::fmt::Debug for ChannelObj {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "<通道 容量={}>", self.capacity)
+    }
+}
+
+/// What an attempt to receive found.
+pub enum Received {
+    Value(Value),
+    /// Closed and drained.
+    Closed,
+    /// Nothing yet: the caller must park.
+    Empty,
+}
+
+/// What an attempt to send found.
+pub enum Sent {
+    Done,
+    Closed,
+    /// No room and no receiver: the caller must park.
+    Full,
+}
+
+/// Tokens claimed while holding a channel's lock, to schedule after releasing it.
+pub type Woken = Vec<Arc<WaitToken>>;
+
+fn recv_wake(w: &RecvWaiter, v: Value) -> Wake {
+    match w.case {
+        Some(i) => Wake::Case(i, v),
+        None => Wake::Value(v),
+    }
+}
+
+fn send_wake(w: &SendWaiter) -> Wake {
+    match w.case {
+        Some(i) => Wake::Case(i, Value::NIL),
+        None => Wake::Value(Value::NIL),
+    }
+}
+
+impl ChanInner {
+    /// Takes a value if one is available: from the buffer (refilled from a waiting sender)
+    /// or straight from a waiting sender.
+    pub fn try_recv(&mut self, woken: &mut Woken) -> Received {
+        if let Some(v) = self.buf.pop_front() {
+            // Room was made: the first live sender's value moves into the buffer.
+            while let Some(s) = self.sendq.pop_front() {
+                if s.token.claim() {
+                    s.token.deliver(send_wake(&s));
+                    woken.push(s.token.clone());
+                    self.buf.push_back(s.value);
+                    break;
+                }
+            }
+            return Received::Value(v);
+        }
+        while let Some(s) = self.sendq.pop_front() {
+            if s.token.claim() {
+                s.token.deliver(send_wake(&s));
+                woken.push(s.token.clone());
+                return Received::Value(s.value);
+            }
+        }
+        if self.closed {
+            Received::Closed
+        } else {
+            Received::Empty
+        }
+    }
+
+    /// Whether a receive would complete now.
+    pub fn recv_ready(&self) -> bool {
+        !self.buf.is_empty() || self.closed || self.sendq.iter().any(|s| !s.token.is_fired())
+    }
+
+    /// Hands `v` to a waiting receiver or buffers it.
+    pub fn try_send(
+        &mut self,
+        capacity: usize,
+        v: Value,
+        woken: &mut Woken,
+    ) -> (Sent, Option<Value>) {
+        if self.closed {
+            return (Sent::Closed, Some(v));
+        }
+        while let Some(r) = self.recvq.pop_front() {
+            if r.token.claim() {
+                r.token.deliver(recv_wake(&r, v));
+                woken.push(r.token.clone());
+                return (Sent::Done, None);
+            }
+        }
+        if self.buf.len() < capacity {
+            self.buf.push_back(v);
+            return (Sent::Done, None);
+        }
+        (Sent::Full, Some(v))
+    }
+
+    pub fn send_ready(&self, capacity: usize) -> bool {
+        self.closed || self.buf.len() < capacity || self.recvq.iter().any(|r| !r.token.is_fired())
+    }
+
+    /// Closes the channel: receivers waiting get 空 (or the end of their loop), senders
+    /// waiting get E6007 (`closed_error` makes it).
+    pub fn close(&mut self, woken: &mut Woken, closed_error: impl Fn() -> Value) {
+        self.closed = true;
+        for r in self.recvq.drain(..) {
+            if r.token.claim() {
+                let wake = if r.for_loop {
+                    Wake::End
+                } else {
+                    recv_wake(&r, Value::NIL)
+                };
+                r.token.deliver(wake);
+                woken.push(r.token.clone());
+            }
+        }
+        for s in self.sendq.drain(..) {
+            if s.token.claim() {
+                s.token.deliver(Wake::Throw(closed_error()));
+                woken.push(s.token.clone());
+            }
+        }
+    }
+
+    /// Drops waiters whose tokens fired elsewhere, now and then, so a channel that a
+    /// `选择` keeps registering on does not grow without bound.
+    pub fn prune(&mut self) {
+        let n = self.recvq.len() + self.sendq.len();
+        if n >= 32 && n.is_power_of_two() {
+            self.recvq.retain(|w| !w.token.is_fired());
+            self.sendq.retain(|w| !w.token.is_fired());
+        }
+    }
+}
+
+impl ChannelObj {
+    pub fn new(capacity: usize) -> ChannelObj {
+        ChannelObj {
+            capacity,
+            inner: Mutex::new(ChanInner::default()),
+        }
+    }
+}
+
+impl Drop for ChannelObj {
+    fn drop(&mut self) {
+        let inner = self.inner.get_mut();
+        let items: Vec<Value> = inner
+            .buf
+            .drain(..)
+            .chain(inner.sendq.drain(..).map(|s| s.value))
+            .collect();
+        crate::value::drop_queue::release(items);
+    }
+}

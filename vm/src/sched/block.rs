@@ -1,0 +1,439 @@
+//! What a task can wait for, and how it parks: registering its wait token with whatever
+//! will wake it, or finding that it need not wait at all.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use parking_lot::Mutex;
+use qi_bytecode::diagnostic::Code;
+
+use super::Scheduler;
+use super::reactor::TimerAction;
+use super::task::{Awaiter, Ending, Task};
+use super::wait::{WaitToken, Wake};
+use super::worker::Local;
+use crate::native::error_value;
+use crate::object::{
+    ChannelObj, ErrorObj, ListObj, MutexObj, Received, RecvWaiter, SendWaiter, Sent, WaitGroupObj,
+};
+use crate::value::Value;
+use crate::vm::Shared;
+
+/// One case of a `选择` as the VM sees it.
+pub enum SelectArm {
+    Recv(Value),
+    Send(Value, Value),
+    /// Milliseconds.
+    Timeout(u64),
+}
+
+/// Why a task stops running until something happens.
+pub enum BlockOp {
+    /// `等待 t` (or one of the futures 全部等待/任一等待/限时等待 build).
+    Await(Arc<Task>),
+    /// `<-ch`; `for_loop`: a `对于` over the channel.
+    Recv { channel: Value, for_loop: bool },
+    /// `ch <- v`
+    Send { channel: Value, value: Value },
+    /// `选择` with no case ready and no 默认.
+    Select(Vec<SelectArm>),
+    /// `睡眠(毫秒)`
+    Sleep(u64),
+    /// `互斥锁.加锁()`
+    Lock(Value),
+    /// `等待组.等待()`
+    WaitGroup(Value),
+}
+
+/// What parking found.
+pub enum Parked {
+    /// The token is registered; the task waits.
+    Waiting,
+    /// No need to wait: this is the result.
+    Ready(Wake),
+}
+
+pub fn is_cancellation(v: &Value) -> bool {
+    v.as_obj::<ErrorObj>().is_some_and(|e| e.code == "E6005")
+}
+
+pub fn cancellation() -> Value {
+    error_value(Code::E6005, "")
+}
+
+/// Wakes a parked task with E6005.
+pub fn deliver_cancel(sched: &Scheduler, token: &Arc<WaitToken>, local: Option<&Local>) {
+    sched.wake(token, Wake::Throw(cancellation()), local);
+}
+
+fn closed_error() -> Value {
+    error_value(Code::E6007, "")
+}
+
+/// Registers `token` with what `op` waits for, unless it can complete at once.
+pub fn park(
+    shared: &Shared,
+    sched: &Scheduler,
+    local: &Local,
+    op: BlockOp,
+    token: &Arc<WaitToken>,
+) -> Parked {
+    let _ = shared;
+    match op {
+        BlockOp::Await(task) => {
+            let mut guard = task.state.lock();
+            let st = &mut *guard;
+            if let Some(ending) = &st.ending {
+                st.observed = true;
+                return Parked::Ready(ending_wake(&task, ending));
+            }
+            st.awaiters.push(Awaiter::Token(token.clone()));
+            Parked::Waiting
+        }
+        BlockOp::Recv { channel, for_loop } => {
+            let Some(ch) = channel.as_obj::<ChannelObj>() else {
+                return Parked::Ready(Wake::Value(Value::NIL));
+            };
+            let mut woken = Vec::new();
+            let result = {
+                let mut inner = ch.inner.lock();
+                match inner.try_recv(&mut woken) {
+                    Received::Value(v) => Parked::Ready(Wake::Value(v)),
+                    Received::Closed => Parked::Ready(if for_loop {
+                        Wake::End
+                    } else {
+                        Wake::Value(Value::NIL)
+                    }),
+                    Received::Empty => {
+                        inner.prune();
+                        inner.recvq.push_back(RecvWaiter {
+                            token: token.clone(),
+                            case: None,
+                            for_loop,
+                        });
+                        Parked::Waiting
+                    }
+                }
+            };
+            for t in woken {
+                sched.woken(&t, Some(local));
+            }
+            result
+        }
+        BlockOp::Send { channel, value } => {
+            let Some(ch) = channel.as_obj::<ChannelObj>() else {
+                return Parked::Ready(Wake::Value(Value::NIL));
+            };
+            let mut woken = Vec::new();
+            let result = {
+                let mut inner = ch.inner.lock();
+                match inner.try_send(ch.capacity, value, &mut woken) {
+                    (Sent::Done, _) => Parked::Ready(Wake::Value(Value::NIL)),
+                    (Sent::Closed, _) => Parked::Ready(Wake::Throw(closed_error())),
+                    (Sent::Full, v) => {
+                        inner.prune();
+                        inner.sendq.push_back(SendWaiter {
+                            token: token.clone(),
+                            case: None,
+                            value: v.unwrap_or(Value::NIL),
+                        });
+                        Parked::Waiting
+                    }
+                }
+            };
+            for t in woken {
+                sched.woken(&t, Some(local));
+            }
+            result
+        }
+        BlockOp::Select(arms) => park_select(sched, local, arms, token),
+        BlockOp::Sleep(ms) => {
+            sched.reactor.add(
+                Duration::from_millis(ms),
+                TimerAction::Wake(token.clone(), Wake::Value(Value::NIL)),
+            );
+            Parked::Waiting
+        }
+        BlockOp::Lock(m) => {
+            let Some(m) = m.as_obj::<MutexObj>() else {
+                return Parked::Ready(Wake::Value(Value::NIL));
+            };
+            let mut st = m.inner.lock();
+            if !st.locked {
+                st.locked = true;
+                return Parked::Ready(Wake::Value(Value::NIL));
+            }
+            st.waiters.push_back(token.clone());
+            Parked::Waiting
+        }
+        BlockOp::WaitGroup(g) => {
+            let Some(g) = g.as_obj::<WaitGroupObj>() else {
+                return Parked::Ready(Wake::Value(Value::NIL));
+            };
+            let mut st = g.inner.lock();
+            if st.count <= 0 {
+                return Parked::Ready(Wake::Value(Value::NIL));
+            }
+            st.waiters.push(token.clone());
+            Parked::Waiting
+        }
+    }
+}
+
+/// The wake an awaiter of a finished task gets.
+pub fn ending_wake(task: &Arc<Task>, ending: &Ending) -> Wake {
+    match ending {
+        Ending::Value(v) => Wake::Value(v.clone()),
+        Ending::Error(e, _) => Wake::AwaitError(e.clone(), task.clone()),
+    }
+}
+
+/// Tells one awaiter that `task` finished.
+pub fn notify_awaiter(
+    sched: &Scheduler,
+    task: &Arc<Task>,
+    a: Awaiter,
+    ending: &Ending,
+    local: Option<&Local>,
+) {
+    match a {
+        Awaiter::Token(token) => {
+            sched.wake(&token, ending_wake(task, ending), local);
+        }
+        Awaiter::Combine(c, index) => c.on_ending(sched, index, ending, local),
+    }
+}
+
+/// `选择` that must wait: register on every case; if a case turns out ready while
+/// registering, complete it at once.
+fn park_select(
+    sched: &Scheduler,
+    local: &Local,
+    arms: Vec<SelectArm>,
+    token: &Arc<WaitToken>,
+) -> Parked {
+    for (i, arm) in arms.into_iter().enumerate() {
+        match arm {
+            SelectArm::Recv(channel) => {
+                let Some(ch) = channel.as_obj::<ChannelObj>() else {
+                    continue;
+                };
+                let mut woken = Vec::new();
+                let mut inner = ch.inner.lock();
+                if inner.recv_ready() {
+                    if !token.claim() {
+                        return Parked::Waiting;
+                    }
+                    let v = match inner.try_recv(&mut woken) {
+                        Received::Value(v) => v,
+                        _ => Value::NIL,
+                    };
+                    drop(inner);
+                    for t in woken {
+                        sched.woken(&t, Some(local));
+                    }
+                    sched.reactor.retire(token);
+                    return Parked::Ready(Wake::Case(i, v));
+                }
+                inner.prune();
+                inner.recvq.push_back(RecvWaiter {
+                    token: token.clone(),
+                    case: Some(i),
+                    for_loop: false,
+                });
+            }
+            SelectArm::Send(channel, value) => {
+                let Some(ch) = channel.as_obj::<ChannelObj>() else {
+                    continue;
+                };
+                let mut woken = Vec::new();
+                let mut inner = ch.inner.lock();
+                if inner.send_ready(ch.capacity) {
+                    if !token.claim() {
+                        return Parked::Waiting;
+                    }
+                    let wake = match inner.try_send(ch.capacity, value, &mut woken) {
+                        (Sent::Closed, _) => Wake::Throw(closed_error()),
+                        _ => Wake::Case(i, Value::NIL),
+                    };
+                    drop(inner);
+                    for t in woken {
+                        sched.woken(&t, Some(local));
+                    }
+                    sched.reactor.retire(token);
+                    return Parked::Ready(wake);
+                }
+                inner.prune();
+                inner.sendq.push_back(SendWaiter {
+                    token: token.clone(),
+                    case: Some(i),
+                    value,
+                });
+            }
+            SelectArm::Timeout(ms) => {
+                sched.reactor.add(
+                    Duration::from_millis(ms),
+                    TimerAction::Wake(token.clone(), Wake::Case(i, Value::NIL)),
+                );
+            }
+        }
+    }
+    Parked::Waiting
+}
+
+/// A future built from other tasks: 全部等待, 任一等待, 限时等待.
+pub struct Combiner {
+    pub kind: CombineKind,
+    /// The future the awaiting task waits for.
+    pub future: Arc<Task>,
+    pub parts: Vec<Arc<Task>>,
+    state: Mutex<CombineState>,
+    /// 限时等待's timer still counts as pending work.
+    pub timer_armed: std::sync::atomic::AtomicBool,
+}
+
+pub enum CombineKind {
+    All,
+    Any,
+    /// 限时等待: part 0 is the task; the timer completes the future with E6004.
+    Timeout,
+}
+
+struct CombineState {
+    results: Vec<Option<Value>>,
+    remaining: usize,
+    done: bool,
+}
+
+impl Combiner {
+    pub fn new(kind: CombineKind, future: Arc<Task>, parts: Vec<Arc<Task>>) -> Arc<Combiner> {
+        let n = parts.len();
+        Arc::new(Combiner {
+            kind,
+            future,
+            parts,
+            state: Mutex::new(CombineState {
+                results: vec![None; n],
+                remaining: n,
+                done: false,
+            }),
+            timer_armed: std::sync::atomic::AtomicBool::new(false),
+        })
+    }
+
+    /// Registers with every part (or takes the endings of those already finished).
+    pub fn start(self: &Arc<Combiner>, sched: &Scheduler, local: Option<&Local>) {
+        for (i, part) in self.parts.iter().enumerate() {
+            let ending = {
+                let mut guard = part.state.lock();
+                let st = &mut *guard;
+                match &st.ending {
+                    Some(e) => {
+                        st.observed = true;
+                        Some(e.clone())
+                    }
+                    None => {
+                        st.awaiters.push(Awaiter::Combine(self.clone(), i));
+                        None
+                    }
+                }
+            };
+            if let Some(e) = ending {
+                self.on_ending(sched, i, &e, local);
+            }
+        }
+    }
+
+    /// Part `index` finished with `ending`.
+    pub fn on_ending(
+        &self,
+        sched: &Scheduler,
+        index: usize,
+        ending: &Ending,
+        local: Option<&Local>,
+    ) {
+        let outcome = {
+            let mut st = self.state.lock();
+            if st.done {
+                return;
+            }
+            match (&self.kind, ending) {
+                (CombineKind::All, Ending::Value(v)) => {
+                    st.results[index] = Some(v.clone());
+                    st.remaining -= 1;
+                    if st.remaining > 0 {
+                        return;
+                    }
+                    st.done = true;
+                    let items = st
+                        .results
+                        .iter_mut()
+                        .map(|r| r.take().unwrap_or(Value::NIL))
+                        .collect();
+                    Ending::Value(Value::new(ListObj::new(items)))
+                }
+                // The first error in time wins (and cancels the rest); for 任一等待 and
+                // 限时等待 the first ending of any kind does.
+                (_, e) => {
+                    st.done = true;
+                    e.clone()
+                }
+            }
+        };
+        sched.reactor.retire_flag(&self.timer_armed);
+        for (i, part) in self.parts.iter().enumerate() {
+            if i != index {
+                cancel(sched, part, local);
+            }
+        }
+        sched.complete(&self.future, outcome, local);
+    }
+
+    /// 限时等待's timer: E6004, and the task is cancelled.
+    pub fn time_out(&self, sched: &Scheduler, local: Option<&Local>) {
+        {
+            let mut st = self.state.lock();
+            if st.done {
+                return;
+            }
+            st.done = true;
+        }
+        for part in &self.parts {
+            cancel(sched, part, local);
+        }
+        sched.complete(
+            &self.future,
+            Ending::Error(error_value(Code::E6004, ""), None),
+            local,
+        );
+    }
+}
+
+/// `t.取消()`: E6005 at the task's next suspension point (now, if it is parked).
+pub fn cancel(sched: &Scheduler, task: &Arc<Task>, local: Option<&Local>) {
+    if task.is_finished() {
+        return;
+    }
+    task.cancel.store(true, std::sync::atomic::Ordering::SeqCst);
+    // Parked: wake it with E6005. Running (the lock is held): it sees the flag at its next
+    // suspension point — the worker checks after parking, and at every budget yield.
+    let codeless = match task.exec.try_lock() {
+        Some(exec) => {
+            if let Some((token, _)) = &exec.parked {
+                deliver_cancel(sched, token, local);
+            }
+            exec.root.is_none()
+        }
+        None => false,
+    };
+    // A future without code (a combination, a timer) just ends cancelled.
+    if codeless {
+        sched.complete(task, Ending::Error(cancellation(), None), local);
+    }
+}
+
+/// Whether a value is a list of tasks (for 全部等待/任一等待).
+pub fn task_list(v: &Value) -> Option<Vec<Arc<Task>>> {
+    let l = v.as_obj::<ListObj>()?;
+    l.snapshot().iter().map(|t| t.to_arc::<Task>()).collect()
+}

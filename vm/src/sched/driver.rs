@@ -1,0 +1,289 @@
+//! Driving one task's turn: running its fibers and switching between a task's root fiber
+//! and the coroutines it resumes.
+//!
+//! 恢复 pushes the coroutine's fiber on the task's chain; 挂起 pops it and hands the value
+//! to the fiber below. Both are a pointer move, done here between two calls of the
+//! interpreter loop — no Rust stack is kept across a suspension.
+
+use std::sync::Arc;
+
+use qi_bytecode::diagnostic::Code;
+
+use super::Scheduler;
+use super::block::{BlockOp, cancellation};
+use super::task::{Ending, Resume, Resumed, Task, TaskExec};
+use super::wait::Wake;
+use super::worker::Local;
+use crate::fiber::Fiber;
+use crate::interp::{self, Cx, Outcome};
+use crate::native::{Exit, error_value};
+use crate::object::{CoStatus, CoroutineObj, ErrorObj};
+use crate::value::Value;
+use crate::vm::Shared;
+
+/// How a turn ended.
+pub enum Step {
+    Finished(Ending),
+    /// The budget ran out, or a bare 挂起: back of the queue.
+    Yielded,
+    Blocked(BlockOp, Resume),
+    Exit(i32),
+}
+
+/// Runs `task` until it finishes, blocks, or yields.
+pub fn drive(
+    shared: &Shared,
+    sched: &Scheduler,
+    local: &Local,
+    task: &Arc<Task>,
+    exec: &mut TaskExec,
+) -> Step {
+    let cx = Cx {
+        shared,
+        sched,
+        local,
+        task,
+    };
+    let mut pending: Option<Outcome> = None;
+    if !exec.started {
+        exec.started = true;
+        if task.cancel_requested() {
+            return Step::Finished(Ending::Error(cancellation(), None));
+        }
+    }
+    if let Some((token, resume)) = exec.parked.take()
+        && let Some(wake) = token.take_wake()
+    {
+        pending = apply_wake(&cx, exec, wake, resume);
+    }
+    loop {
+        let outcome = match pending.take() {
+            Some(o) => o,
+            None => {
+                let Some(fiber) = exec.top() else {
+                    return Step::Finished(Ending::Value(Value::NIL));
+                };
+                interp::run(&cx, fiber, sched.budget)
+            }
+        };
+        match outcome {
+            Outcome::Returned(v) => match exec.chain.pop() {
+                None => {
+                    if let Some(entry) = exec.then.take()
+                        && let Some(root) = exec.root.as_deref_mut()
+                    {
+                        // The main task: top level done, now 入口.
+                        if let Err(e) = interp::enter_entry(root, entry, Vec::new()) {
+                            pending = Some(exit_outcome(e));
+                        }
+                        continue;
+                    }
+                    return Step::Finished(Ending::Value(v));
+                }
+                Some(r) => {
+                    finish_coroutine(&r);
+                    if let Some(top) = exec.top() {
+                        if r.resumer.for_loop {
+                            top.take_exit_jump();
+                        } else {
+                            top.set_top_reg(r.resumer.dest, v);
+                        }
+                    }
+                }
+            },
+            Outcome::Threw { value, site } => match exec.chain.pop() {
+                None => return Step::Finished(Ending::Error(value, site)),
+                Some(r) => {
+                    // The error comes out of the 恢复 that ran the coroutine.
+                    finish_coroutine(&r);
+                    if let Some(top) = exec.top() {
+                        extend_stack(&value, top.stack_lines());
+                        pending = throw_into(&cx, top, value);
+                    }
+                }
+            },
+            Outcome::Exit(code) => return Step::Exit(code),
+            Outcome::Yield => {
+                if let Some(o) = deliver_cancel(&cx, exec) {
+                    pending = Some(o);
+                    continue;
+                }
+                return Step::Yielded;
+            }
+            Outcome::Resume { co, value, resume } => {
+                pending = resume_coroutine(&cx, exec, co, value, resume);
+            }
+            Outcome::Suspend { value, dest } => match exec.chain.pop() {
+                None => {
+                    // A bare 挂起 outside any coroutine yields the task; it gives 空.
+                    if let Some(top) = exec.top() {
+                        top.set_top_reg(dest, Value::NIL);
+                    }
+                    return Step::Yielded;
+                }
+                Some(r) => {
+                    if let Some(co) = r.coroutine.as_obj::<CoroutineObj>() {
+                        let mut st = co.state.lock();
+                        st.status = CoStatus::Suspended;
+                        st.resume_dest = dest;
+                        st.fiber = Some(r.fiber);
+                    }
+                    if let Some(top) = exec.top() {
+                        top.set_top_reg(r.resumer.dest, value);
+                        if r.resumer.for_loop {
+                            top.skip_exit_jump();
+                        }
+                    }
+                }
+            },
+            Outcome::Block { op, resume } => {
+                if let Some(o) = deliver_cancel(&cx, exec) {
+                    pending = Some(o);
+                    continue;
+                }
+                return Step::Blocked(op, resume);
+            }
+        }
+    }
+}
+
+/// A pending `t.取消()`: E6005 thrown at this suspension point (once).
+fn deliver_cancel(cx: &Cx<'_>, exec: &mut TaskExec) -> Option<Outcome> {
+    if !cx
+        .task
+        .cancel
+        .swap(false, std::sync::atomic::Ordering::AcqRel)
+    {
+        return None;
+    }
+    let top = exec.top()?;
+    match throw_into(cx, top, cancellation()) {
+        Some(o) => Some(o),
+        // Caught: the task goes on from its handler.
+        None => Some(Outcome::Yield),
+    }
+}
+
+fn finish_coroutine(r: &Resumed) {
+    if let Some(co) = r.coroutine.as_obj::<CoroutineObj>() {
+        let mut st = co.state.lock();
+        st.status = CoStatus::Done;
+        st.fiber = None;
+    }
+}
+
+fn exit_outcome(e: Exit) -> Outcome {
+    match e {
+        Exit::Exit(code) => Outcome::Exit(code),
+        Exit::Throw(value) => Outcome::Threw { value, site: None },
+        _ => Outcome::Threw {
+            value: error_value(Code::E7000, "：内部状态错误"),
+            site: None,
+        },
+    }
+}
+
+/// Throws `value` at `fiber`'s current suspension point: `None` if a handler took it.
+fn throw_into(cx: &Cx<'_>, fiber: &mut Fiber, value: Value) -> Option<Outcome> {
+    interp::throw(cx, fiber, Exit::Throw(value)).err()
+}
+
+/// Adds lines to the stack of an error that crosses into another fiber or task.
+fn extend_stack(value: &Value, lines: Vec<String>) {
+    if let Some(e) = value.as_obj::<ErrorObj>()
+        && let Some(site) = e.thrown.lock().as_mut()
+    {
+        let mut stack = site.stack.as_ref().clone();
+        stack.extend(lines);
+        site.stack = Arc::new(stack);
+    }
+}
+
+fn resume_coroutine(
+    cx: &Cx<'_>,
+    exec: &mut TaskExec,
+    co: Value,
+    value: Value,
+    resume: Resume,
+) -> Option<Outcome> {
+    let problem = match co.as_obj::<CoroutineObj>() {
+        None => Some(error_value(
+            Code::E3009,
+            &format!(
+                "：「恢复」需要协程，这里是「{}」",
+                crate::print::type_name(&co)
+            ),
+        )),
+        Some(c) => {
+            let mut st = c.state.lock();
+            match st.status {
+                CoStatus::New | CoStatus::Suspended => match st.fiber.take() {
+                    Some(mut fiber) => {
+                        // The first resume's value is ignored (QI-LANGUAGE.md §9).
+                        if st.status == CoStatus::Suspended {
+                            fiber.set_top_reg(st.resume_dest, value);
+                        }
+                        st.status = CoStatus::Running;
+                        drop(st);
+                        exec.chain.push(Resumed {
+                            fiber,
+                            coroutine: co.clone(),
+                            resumer: resume,
+                        });
+                        None
+                    }
+                    None => Some(error_value(Code::E6001, "")),
+                },
+                CoStatus::Running => Some(error_value(Code::E6002, "")),
+                CoStatus::Done => Some(error_value(Code::E6001, "")),
+            }
+        }
+    };
+    let e = problem?;
+    let top = exec.top()?;
+    throw_into(cx, top, e)
+}
+
+/// Puts the value a parked task was woken with where its suspension point wants it.
+fn apply_wake(cx: &Cx<'_>, exec: &mut TaskExec, wake: Wake, resume: Resume) -> Option<Outcome> {
+    let task_id = cx.task.id;
+    let top = exec.top()?;
+    match wake {
+        Wake::Value(v) => {
+            top.set_top_reg(resume.dest, v);
+            if resume.for_loop {
+                top.skip_exit_jump();
+            }
+            None
+        }
+        Wake::End => {
+            if resume.for_loop {
+                top.take_exit_jump();
+            } else {
+                top.set_top_reg(resume.dest, Value::NIL);
+            }
+            None
+        }
+        Wake::Case(i, v) => {
+            top.set_top_reg(resume.dest, Value::int(i as i64));
+            top.set_top_reg(resume.dest + 1, v);
+            None
+        }
+        Wake::Throw(e) => throw_into(cx, top, e),
+        Wake::AwaitError(e, failed) => {
+            // QI-LANGUAGE.md §11: after the failed task's frames, where it was made, then
+            // who awaited it and that task's frames.
+            let mut lines: Vec<String> = failed.created_line().into_iter().collect();
+            if let Some((file, span)) = top.current_site() {
+                let (line, col) = file.line_col(span.start);
+                lines.push(format!(
+                    "  由 任务 #{task_id} 等待于 ({}:{line}:{col})",
+                    file.path
+                ));
+            }
+            lines.extend(top.stack_lines());
+            extend_stack(&e, lines);
+            throw_into(cx, top, e)
+        }
+    }
+}

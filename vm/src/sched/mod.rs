@@ -1,0 +1,341 @@
+//! The scheduler: tasks on N worker threads, with work stealing, parking and timers.
+//!
+//! # The moving parts
+//!
+//! - **Tasks** ([`task::Task`]) hold their fibers and their ending. A task is *active* while
+//!   it is queued or running, and *parked* while it waits on a [`wait::WaitToken`] that
+//!   something else will fire: a channel operation, a timer, a task it awaits, a lock.
+//! - **Workers** each own a crossbeam-deque FIFO queue and a LIFO slot. A task woken by the
+//!   task running on a worker goes into that worker's LIFO slot, so a ping-pong pair stays
+//!   on one core and in cache; the slot is used at most [`LIFO_LIMIT`] times in a row so the
+//!   pair cannot starve the queue. New tasks and yielding tasks go to the back of the queue.
+//!   An idle worker takes from the global injector, then steals half of another worker's
+//!   queue, then parks on a condition variable.
+//! - **The injector** takes tasks scheduled from outside the workers (the reactor, the main
+//!   thread) and is checked every [`INJECTOR_INTERVAL`] ticks even when the local queue is
+//!   busy, so injected work cannot starve.
+//! - **The reactor** ([`reactor::Reactor`]) is one thread with a `mio::Poll` and the timer
+//!   heap.
+//! - **Budgets** preempt: a task's turn is `budget` steps (calls and loop back-edges), after
+//!   which it goes to the back of the queue. `循环 {}` cannot starve others, and with one
+//!   worker the order is deterministic (no wall clock involved).
+//!
+//! # Invariants
+//!
+//! - A token fires at most once (`claim`), and only the one who claimed it schedules the
+//!   task. So a parked task is queued exactly once per wake-up.
+//! - `active` counts queued plus running tasks. It is incremented *before* a task is made
+//!   visible in a queue and decremented only after a finished or parked task is fully put
+//!   away; timers count in `reactor.live` until they fire, and a firing timer schedules
+//!   before it stops counting. So "`active == 0` and no live timers" — quiescence — really
+//!   means nothing can ever happen again: the end of the program, or a deadlock.
+//! - A worker about to park first announces itself idle, then re-checks the queues; a
+//!   scheduler pushes first, then looks for idle workers. Sequentially consistent ordering
+//!   of those two steps means no wake-up is lost.
+//!
+//! # Rejected designs
+//!
+//! - *A thread per task / stackful coroutines*: kilobytes per task and a stack switch per
+//!   suspension; Qi's heap frames make a task a few hundred bytes and a switch a pointer swap.
+//! - *One global queue under a mutex*: simple, but every spawn and wake contends on it.
+//! - *Polling futures as Tokio does*: Qi code is not Rust futures; the interpreter already
+//!   returns at every suspension point with the frame saved, which is all a scheduler needs.
+
+pub mod block;
+pub mod driver;
+pub mod reactor;
+pub mod report;
+pub mod task;
+pub mod wait;
+pub mod worker;
+
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, OnceLock, Weak};
+
+use crossbeam_deque::{Injector, Steal, Stealer};
+use parking_lot::{Condvar, Mutex};
+
+use reactor::Reactor;
+use task::{Ending, Status, Task};
+use wait::{WaitToken, Wake};
+use worker::Local;
+
+/// How many times in a row the LIFO slot may be used before the queue gets a turn.
+/// Tokio uses 3 for the same ping-pong-starvation reason.
+pub const LIFO_LIMIT: u32 = 3;
+
+/// Every this many ticks a worker takes from the injector first. Go uses 61: a prime, so
+/// it does not fall into step with loop periods in programs.
+pub const INJECTOR_INTERVAL: u32 = 61;
+
+/// Why the program stops.
+#[derive(Clone)]
+pub enum End {
+    /// `退出(n)`.
+    Exit(i32),
+    /// A failure that ends the program at once: main failed, or a detached task did.
+    Failed(Arc<Task>),
+    /// Nothing can happen any more.
+    Quiescent,
+}
+
+pub struct Scheduler {
+    pub workers: usize,
+    /// Steps per turn (QI-LANGUAGE.md §9: 1,000; `QI_BUDGET` changes it).
+    pub budget: u32,
+    injector: Injector<Arc<Task>>,
+    stealers: OnceLock<Vec<Stealer<Arc<Task>>>>,
+    /// Queued plus running tasks.
+    active: AtomicUsize,
+    /// Parked workers (mirrored in `idle_count` for the lock-free check in `notify`).
+    idle: Mutex<usize>,
+    idle_count: AtomicUsize,
+    idle_cv: Condvar,
+    pub reactor: Reactor,
+    next_id: AtomicU64,
+    /// Every task made, for reports (W6002, E6006, snapshots). Pruned as it grows.
+    registry: Mutex<Vec<Weak<Task>>>,
+    end: Mutex<Option<End>>,
+    end_cv: Condvar,
+    shutdown: AtomicBool,
+    /// Task #1.
+    pub main: OnceLock<Arc<Task>>,
+}
+
+impl Scheduler {
+    pub fn new(workers: usize, budget: u32) -> Scheduler {
+        Scheduler {
+            workers: workers.max(1),
+            budget: budget.max(1),
+            injector: Injector::new(),
+            stealers: OnceLock::new(),
+            active: AtomicUsize::new(0),
+            idle: Mutex::new(0),
+            idle_count: AtomicUsize::new(0),
+            idle_cv: Condvar::new(),
+            reactor: Reactor::default(),
+            next_id: AtomicU64::new(1),
+            registry: Mutex::new(Vec::new()),
+            end: Mutex::new(None),
+            end_cv: Condvar::new(),
+            shutdown: AtomicBool::new(false),
+            main: OnceLock::new(),
+        }
+    }
+
+    /// The next task number (`#N`).
+    pub fn next_id(&self) -> u64 {
+        self.next_id.fetch_add(1, Ordering::Relaxed)
+    }
+
+    /// Records a new task for reports.
+    pub fn register(&self, task: &Arc<Task>) {
+        let mut reg = self.registry.lock();
+        if reg.len() >= 1024 && reg.len().is_power_of_two() {
+            reg.retain(|w| w.strong_count() > 0);
+        }
+        reg.push(Arc::downgrade(task));
+    }
+
+    /// Every task still alive, by number.
+    pub fn live_tasks(&self) -> Vec<Arc<Task>> {
+        let mut tasks: Vec<Arc<Task>> = self
+            .registry
+            .lock()
+            .iter()
+            .filter_map(Weak::upgrade)
+            .collect();
+        tasks.sort_by_key(|t| t.id);
+        tasks
+    }
+
+    /// Makes a task runnable. `local` is the worker doing it, if any; `woken` says the
+    /// task was woken by the task running there (a candidate for the LIFO slot).
+    pub fn schedule(&self, task: Arc<Task>, local: Option<&Local>, woken: bool) {
+        self.active.fetch_add(1, Ordering::SeqCst);
+        task.state.lock().status = Status::Runnable;
+        self.enqueue(task, local, woken);
+    }
+
+    /// Puts an already-active task back in a queue (it used up its turn).
+    pub fn requeue(&self, task: Arc<Task>, local: Option<&Local>) {
+        self.enqueue(task, local, false);
+    }
+
+    fn enqueue(&self, task: Arc<Task>, local: Option<&Local>, woken: bool) {
+        match local {
+            Some(l) => l.push(task, woken && self.workers > 1),
+            None => self.injector.push(task),
+        }
+        self.notify();
+    }
+
+    /// Wakes one parked worker if any is parked.
+    fn notify(&self) {
+        std::sync::atomic::fence(Ordering::SeqCst);
+        if self.idle_count.load(Ordering::SeqCst) > 0 {
+            let _guard = self.idle.lock();
+            self.idle_cv.notify_one();
+        }
+    }
+
+    /// Fires `token` with `wake` if nobody has, and schedules its task.
+    pub fn wake(&self, token: &Arc<WaitToken>, wake: Wake, local: Option<&Local>) -> bool {
+        if !token.claim() {
+            return false;
+        }
+        token.deliver(wake);
+        self.woken(token, local);
+        true
+    }
+
+    /// Schedules the task of a token someone already claimed and delivered.
+    pub fn woken(&self, token: &Arc<WaitToken>, local: Option<&Local>) {
+        self.reactor.retire(token);
+        self.schedule(token.task.clone(), local, true);
+    }
+
+    /// A running or queued task went away (finished or parked).
+    pub fn deactivate(&self) {
+        self.active.fetch_sub(1, Ordering::SeqCst);
+    }
+
+    /// Nothing queued, nothing running, no timer pending.
+    fn quiescent(&self) -> bool {
+        // Timers first: a firing timer schedules before it stops counting.
+        self.reactor.live.load(Ordering::SeqCst) == 0 && self.active.load(Ordering::SeqCst) == 0
+    }
+
+    /// Records why the program stops (the first reason wins), stops the workers and the
+    /// reactor, and wakes the main thread.
+    pub fn finish_program(&self, end: End) {
+        {
+            let mut e = self.end.lock();
+            if e.is_none() {
+                *e = Some(end);
+            }
+            self.end_cv.notify_all();
+        }
+        self.shut_down();
+    }
+
+    /// Blocks the calling (main) thread until the program stops.
+    pub fn wait_for_end(&self) -> End {
+        let mut e = self.end.lock();
+        loop {
+            if let Some(end) = e.clone() {
+                return end;
+            }
+            self.end_cv.wait(&mut e);
+        }
+    }
+
+    /// Stops the workers and the reactor.
+    pub fn shut_down(&self) {
+        self.shutdown.store(true, Ordering::SeqCst);
+        {
+            let _guard = self.idle.lock();
+            self.idle_cv.notify_all();
+        }
+        self.reactor.stop();
+    }
+
+    pub fn is_shut_down(&self) -> bool {
+        self.shutdown.load(Ordering::Acquire)
+    }
+
+    /// Takes a task from the injector (a batch into `local`'s queue).
+    fn take_injected(&self, local: &Local) -> Option<Arc<Task>> {
+        loop {
+            match self.injector.steal_batch_and_pop(local.queue()) {
+                Steal::Success(t) => return Some(t),
+                Steal::Empty => return None,
+                Steal::Retry => continue,
+            }
+        }
+    }
+
+    /// Steals half of another worker's queue.
+    fn steal(&self, local: &Local) -> Option<Arc<Task>> {
+        let stealers = self.stealers.get()?;
+        let n = stealers.len();
+        let start = local.random() as usize % n.max(1);
+        for k in 0..n {
+            let i = (start + k) % n;
+            if i == local.index {
+                continue;
+            }
+            loop {
+                match stealers[i].steal_batch_and_pop(local.queue()) {
+                    Steal::Success(t) => return Some(t),
+                    Steal::Empty => break,
+                    Steal::Retry => continue,
+                }
+            }
+        }
+        None
+    }
+
+    fn has_work(&self, local: &Local) -> bool {
+        !self.injector.is_empty()
+            || local.has_work()
+            || self
+                .stealers
+                .get()
+                .is_some_and(|s| s.iter().any(|s| !s.is_empty()))
+    }
+
+    /// Parks the worker until there may be work. `false` when the scheduler shuts down.
+    fn park(&self, local: &Local) -> bool {
+        let mut idle = self.idle.lock();
+        *idle += 1;
+        self.idle_count.fetch_add(1, Ordering::SeqCst);
+        let keep_going = loop {
+            if self.is_shut_down() {
+                break false;
+            }
+            if self.has_work(local) {
+                break true;
+            }
+            if self.quiescent() {
+                // `finish_program` takes the idle lock to wake the others.
+                drop(idle);
+                self.finish_program(End::Quiescent);
+                idle = self.idle.lock();
+                continue;
+            }
+            self.idle_cv.wait(&mut idle);
+        };
+        *idle -= 1;
+        self.idle_count.fetch_sub(1, Ordering::SeqCst);
+        keep_going
+    }
+
+    /// Marks `task` finished and wakes everything waiting for it.
+    pub fn complete(&self, task: &Arc<Task>, ending: Ending, local: Option<&Local>) {
+        let cancelled = matches!(&ending, Ending::Error(e, _) if block::is_cancellation(e));
+        let failed = matches!(ending, Ending::Error(..)) && !cancelled;
+        let awaiters = {
+            let mut st = task.state.lock();
+            st.status = if cancelled {
+                Status::Cancelled
+            } else if failed {
+                Status::Failed
+            } else {
+                Status::Done
+            };
+            st.ending = Some(ending.clone());
+            if !st.awaiters.is_empty() {
+                st.observed = true;
+            }
+            std::mem::take(&mut st.awaiters)
+        };
+        for a in awaiters {
+            block::notify_awaiter(self, task, a, &ending, local);
+        }
+        let is_main = self.main.get().is_some_and(|m| Arc::ptr_eq(m, task));
+        if failed && (task.detached || is_main) {
+            self.finish_program(End::Failed(task.clone()));
+        }
+    }
+}

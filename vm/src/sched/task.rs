@@ -1,0 +1,183 @@
+//! Tasks: a Qi computation scheduled on the workers, and the handle Qi code holds.
+//!
+//! A task's *execution* (its fibers: the root one and any coroutines it is resuming) is
+//! touched only by the worker running it, behind `exec`. Its *state* (status, result,
+//! who waits for it) is shared with other tasks, behind `state`. A `未来::就绪(v)` or a
+//! `超时(ms)` is a task without execution.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use parking_lot::Mutex;
+use qi_bytecode::source::{SourceFile, Span};
+
+use super::block::Combiner;
+use super::wait::WaitToken;
+use crate::fiber::Fiber;
+use crate::object::ThrowSite;
+use crate::value::Value;
+
+/// Where a task is in its life.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Status {
+    /// Queued or running.
+    Runnable,
+    /// Parked, waiting for a wake-up.
+    Blocked,
+    Done,
+    Failed,
+    Cancelled,
+}
+
+/// How a finished task ended.
+#[derive(Clone, Debug)]
+pub enum Ending {
+    Value(Value),
+    /// A thrown value (an 错误 for runtime errors; E6005 for a cancelled task) and, for a
+    /// value that is not an 错误, where it was thrown.
+    Error(Value, Option<ThrowSite>),
+}
+
+/// Something waiting for this task to finish.
+pub enum Awaiter {
+    /// A parked task (`等待`).
+    Token(Arc<WaitToken>),
+    /// A combined future (全部等待, 任一等待, 限时等待), as its part `usize`.
+    Combine(Arc<Combiner>, usize),
+}
+
+pub struct TaskState {
+    pub status: Status,
+    pub ending: Option<Ending>,
+    pub awaiters: Vec<Awaiter>,
+    /// Someone awaited the ending (so an error was delivered, not lost).
+    pub observed: bool,
+}
+
+/// Where a task suspended and what to do with the value that wakes it.
+#[derive(Clone, Copy, Debug)]
+pub struct Resume {
+    /// The register of the top fiber's top frame that receives the value.
+    pub dest: u16,
+    /// A `对于` loop over a channel or coroutine: a value goes to `dest` and skips the
+    /// loop's exit jump; the end takes it.
+    pub for_loop: bool,
+}
+
+/// A coroutine being resumed by this task, above the task's root fiber.
+pub struct Resumed {
+    pub fiber: Box<Fiber>,
+    /// The coroutine object, to hand the fiber back when it suspends.
+    pub coroutine: Value,
+    /// Where the resumer (the fiber below) wants the yielded or returned value.
+    pub resumer: Resume,
+}
+
+/// The parts of a task only the worker running it touches.
+pub struct TaskExec {
+    /// The task's own fiber. `None` for a 未来 without code.
+    pub root: Option<Box<Fiber>>,
+    /// Coroutines being resumed, innermost last.
+    pub chain: Vec<Resumed>,
+    /// Set while parked: the token that will wake the task, and where its value goes.
+    pub parked: Option<(Arc<WaitToken>, Resume)>,
+    /// The task has not run yet (a cancelled one then ends without running).
+    pub started: bool,
+    /// The main task runs `入口` after its top level: this is that function.
+    pub then: Option<Value>,
+}
+
+impl TaskExec {
+    /// The fiber running now: the innermost resumed coroutine, else the root.
+    pub fn top(&mut self) -> Option<&mut Fiber> {
+        match self.chain.last_mut() {
+            Some(r) => Some(&mut r.fiber),
+            None => self.root.as_deref_mut(),
+        }
+    }
+}
+
+pub struct Task {
+    /// `#N` in messages; 0 for an unnumbered 未来.
+    pub id: u64,
+    pub exec: Mutex<TaskExec>,
+    pub state: Mutex<TaskState>,
+    /// `t.取消()` was called; delivered at the next suspension point.
+    pub cancel: AtomicBool,
+    /// The handle was thrown away when made (启动, `创建 f();`): a failure ends the program.
+    pub detached: bool,
+    /// Where `创建`/`启动` made it, for stack traces.
+    pub created_at: Option<(Arc<SourceFile>, Span)>,
+}
+
+impl std::fmt::Debug for Task {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "<任务 #{}>", self.id)
+    }
+}
+
+impl Task {
+    pub fn new(
+        id: u64,
+        root: Option<Box<Fiber>>,
+        detached: bool,
+        created_at: Option<(Arc<SourceFile>, Span)>,
+    ) -> Task {
+        Task {
+            id,
+            exec: Mutex::new(TaskExec {
+                root,
+                chain: Vec::new(),
+                parked: None,
+                started: false,
+                then: None,
+            }),
+            state: Mutex::new(TaskState {
+                status: Status::Runnable,
+                ending: None,
+                awaiters: Vec::new(),
+                observed: false,
+            }),
+            cancel: AtomicBool::new(false),
+            detached,
+            created_at,
+        }
+    }
+
+    /// A finished 未来 holding `v` (`未来::就绪`).
+    pub fn ready(v: Value) -> Task {
+        let t = Task::new(0, None, false, None);
+        {
+            let mut s = t.state.lock();
+            s.status = Status::Done;
+            s.ending = Some(Ending::Value(v));
+        }
+        t.exec.lock().started = true;
+        t
+    }
+
+    pub fn status(&self) -> Status {
+        self.state.lock().status
+    }
+
+    pub fn is_finished(&self) -> bool {
+        matches!(
+            self.status(),
+            Status::Done | Status::Failed | Status::Cancelled
+        )
+    }
+
+    pub fn cancel_requested(&self) -> bool {
+        self.cancel.load(Ordering::Acquire)
+    }
+
+    /// `  任务 #N 创建于 (文件:行:列)`, for stack traces.
+    pub fn created_line(&self) -> Option<String> {
+        let (file, span) = self.created_at.as_ref()?;
+        let (line, col) = file.line_col(span.start);
+        Some(format!(
+            "  任务 #{} 创建于 ({}:{line}:{col})",
+            self.id, file.path
+        ))
+    }
+}

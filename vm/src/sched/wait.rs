@@ -1,0 +1,72 @@
+//! Wake-ups: how a parked task is woken exactly once.
+//!
+//! A task that blocks gets a [`WaitToken`] and hands clones of it to everything that might
+//! wake it (a channel's waiter queue, the timer heap, the task it awaits, a `选择`'s several
+//! channels). The first to [`fire`](WaitToken::fire) it wins: it stores the wake value and
+//! schedules the task. Later attempts find it fired and do nothing, and queues drop fired
+//! tokens lazily when they meet them.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use parking_lot::Mutex;
+
+use super::task::Task;
+use crate::value::Value;
+
+/// What a woken task finds.
+#[derive(Debug)]
+pub enum Wake {
+    /// The operation produced this value (a received item, an awaited result, 空).
+    Value(Value),
+    /// The operation failed with this thrown value (E6005 cancellation, E6004 timeout, an
+    /// awaited task's error …).
+    Throw(Value),
+    /// A `对于` loop's source ended (closed channel).
+    End,
+    /// A `选择` chose case `index`, receiving `value` (空 for other cases).
+    Case(usize, Value),
+    /// An awaited task failed with this value: rethrown with the await in the stack.
+    AwaitError(Value, Arc<Task>),
+}
+
+pub struct WaitToken {
+    fired: AtomicBool,
+    pub task: Arc<Task>,
+    wake: Mutex<Option<Wake>>,
+    /// A timer entry refers to this token and counts as pending work until it fires or
+    /// the token fires by other means.
+    pub timer_armed: AtomicBool,
+}
+
+impl WaitToken {
+    pub fn new(task: Arc<Task>) -> Arc<WaitToken> {
+        Arc::new(WaitToken {
+            fired: AtomicBool::new(false),
+            task,
+            wake: Mutex::new(None),
+            timer_armed: AtomicBool::new(false),
+        })
+    }
+
+    pub fn is_fired(&self) -> bool {
+        self.fired.load(Ordering::Acquire)
+    }
+
+    /// Claims the token. Only the caller that gets `true` may deliver (with
+    /// [`deliver`](Self::deliver)) and schedule.
+    pub fn claim(&self) -> bool {
+        self.fired
+            .compare_exchange(false, true, Ordering::AcqRel, Ordering::Acquire)
+            .is_ok()
+    }
+
+    /// Stores the wake value of a claimed token.
+    pub fn deliver(&self, wake: Wake) {
+        *self.wake.lock() = Some(wake);
+    }
+
+    pub fn take_wake(&self) -> Option<Wake> {
+        self.wake.lock().take()
+    }
+}

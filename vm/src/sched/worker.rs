@@ -1,0 +1,169 @@
+//! A worker thread: take a task, run its turn, put it away; park when there is nothing.
+
+use std::cell::{Cell, RefCell};
+use std::sync::Arc;
+
+use crossbeam_deque::Worker;
+
+use super::driver::{self, Step};
+use super::task::{Status, Task};
+use super::wait::WaitToken;
+use super::{End, INJECTOR_INTERVAL, LIFO_LIMIT, Scheduler};
+use crate::vm::Shared;
+
+/// A worker's own queues. Only its thread touches them (stealers aside).
+pub struct Local {
+    pub index: usize,
+    queue: Worker<Arc<Task>>,
+    /// The task most recently woken by this worker's running task.
+    lifo: RefCell<Option<Arc<Task>>>,
+    lifo_streak: Cell<u32>,
+    tick: Cell<u32>,
+    /// xorshift state for choosing steal victims.
+    rng: Cell<u64>,
+}
+
+impl Local {
+    pub fn new(index: usize) -> Local {
+        Local {
+            index,
+            queue: Worker::new_fifo(),
+            lifo: RefCell::new(None),
+            lifo_streak: Cell::new(0),
+            tick: Cell::new(0),
+            rng: Cell::new(0x9E37_79B9_7F4A_7C15 ^ (index as u64 + 1)),
+        }
+    }
+
+    pub fn queue(&self) -> &Worker<Arc<Task>> {
+        &self.queue
+    }
+
+    pub fn stealer(&self) -> crossbeam_deque::Stealer<Arc<Task>> {
+        self.queue.stealer()
+    }
+
+    /// Queues a task here; a woken one takes the LIFO slot (its previous occupant goes to
+    /// the queue).
+    pub fn push(&self, task: Arc<Task>, lifo: bool) {
+        if lifo {
+            if let Some(prev) = self.lifo.replace(Some(task)) {
+                self.queue.push(prev);
+            }
+        } else {
+            self.queue.push(task);
+        }
+    }
+
+    pub fn has_work(&self) -> bool {
+        self.lifo.borrow().is_some() || !self.queue.is_empty()
+    }
+
+    pub fn random(&self) -> u64 {
+        let mut x = self.rng.get();
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        self.rng.set(x);
+        x
+    }
+
+    fn next(&self, sched: &Scheduler) -> Option<Arc<Task>> {
+        let tick = self.tick.get().wrapping_add(1);
+        self.tick.set(tick);
+        if tick.is_multiple_of(INJECTOR_INTERVAL)
+            && let Some(t) = sched.take_injected(self)
+        {
+            return Some(t);
+        }
+        if self.lifo_streak.get() < LIFO_LIMIT
+            && let Some(t) = self.lifo.take()
+        {
+            self.lifo_streak.set(self.lifo_streak.get() + 1);
+            return Some(t);
+        }
+        self.lifo_streak.set(0);
+        if let Some(t) = self.lifo.take() {
+            // Over the limit: the slot's task waits its turn in the queue.
+            self.queue.push(t);
+        }
+        self.queue
+            .pop()
+            .or_else(|| sched.take_injected(self))
+            .or_else(|| sched.steal(self))
+    }
+}
+
+/// Installs the stealers of all workers (once, before any worker runs).
+pub fn install_stealers(sched: &Scheduler, locals: &[Local]) {
+    let _ = sched
+        .stealers
+        .set(locals.iter().map(Local::stealer).collect());
+}
+
+/// A worker's life: run tasks until the scheduler shuts down.
+pub fn run(shared: &Shared, sched: &Scheduler, local: &Local) {
+    loop {
+        if sched.is_shut_down() {
+            return;
+        }
+        match local.next(sched) {
+            Some(task) => run_task(shared, sched, local, task),
+            None => {
+                if !sched.park(local) {
+                    return;
+                }
+            }
+        }
+    }
+}
+
+/// One turn of one task.
+fn run_task(shared: &Shared, sched: &Scheduler, local: &Local, task: Arc<Task>) {
+    let mut exec = task.exec.lock();
+    loop {
+        let step = driver::drive(shared, sched, local, &task, &mut exec);
+        match step {
+            Step::Finished(ending) => {
+                drop(exec);
+                sched.complete(&task, ending, Some(local));
+                sched.deactivate();
+                return;
+            }
+            Step::Yielded => {
+                drop(exec);
+                sched.requeue(task, Some(local));
+                return;
+            }
+            Step::Blocked(op, resume) => {
+                let token = WaitToken::new(task.clone());
+                task.state.lock().status = Status::Blocked;
+                match super::block::park(shared, sched, local, op, &token) {
+                    super::block::Parked::Waiting => {
+                        exec.parked = Some((token.clone(), resume));
+                        // A cancellation that raced with parking is delivered now.
+                        if task.cancel_requested() {
+                            super::block::deliver_cancel(sched, &token, Some(local));
+                        }
+                        drop(exec);
+                        sched.deactivate();
+                        return;
+                    }
+                    super::block::Parked::Ready(wake) => {
+                        // Completed without waiting: claim our own token and go on.
+                        task.state.lock().status = Status::Runnable;
+                        token.claim();
+                        token.deliver(wake);
+                        exec.parked = Some((token, resume));
+                    }
+                }
+            }
+            Step::Exit(code) => {
+                drop(exec);
+                sched.finish_program(End::Exit(code));
+                sched.deactivate();
+                return;
+            }
+        }
+    }
+}
