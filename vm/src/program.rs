@@ -60,6 +60,7 @@ pub fn run_main(shared: &Shared, module: &Arc<ModuleObj>) -> Ending {
                 Fired::Schedule(task) => sched.schedule(task, None, false),
                 Fired::Complete(task) => sched.complete(&task, TaskEnding::Value(Value::NIL), None),
                 Fired::TimeOut(c) => c.time_out(sched, None),
+                Fired::Batch => sched.poke(),
             })
         });
         // Worker 0 is this thread; the others get their own.

@@ -179,6 +179,12 @@ impl Scheduler {
         }
     }
 
+    /// Wakes every parked worker to look at the queues and the quiescence condition again.
+    pub fn poke(&self) {
+        let _guard = self.idle.lock();
+        self.idle_cv.notify_all();
+    }
+
     /// Fires `token` with `wake` if nobody has, and schedules its task.
     pub fn wake(&self, token: &Arc<WaitToken>, wake: Wake, local: Option<&Local>) -> bool {
         if !token.claim() {
@@ -313,10 +319,16 @@ impl Scheduler {
 
     /// Marks `task` finished and wakes everything waiting for it.
     pub fn complete(&self, task: &Arc<Task>, ending: Ending, local: Option<&Local>) {
+        // A timer future finished early (cancelled): its timer no longer counts.
+        self.reactor.retire_flag(&task.timer_armed);
         let cancelled = matches!(&ending, Ending::Error(e, _) if block::is_cancellation(e));
         let failed = matches!(ending, Ending::Error(..)) && !cancelled;
         let awaiters = {
             let mut st = task.state.lock();
+            if st.ending.is_some() {
+                // Finished already (a timer future both fired and was cancelled).
+                return;
+            }
             st.status = if cancelled {
                 Status::Cancelled
             } else if failed {

@@ -37,6 +37,9 @@ pub enum Fired {
     Complete(Arc<Task>),
     /// 限时等待's deadline passed.
     TimeOut(Arc<super::block::Combiner>),
+    /// A batch of timers was processed: the pending work changed, so parked workers
+    /// should look again (the last timer going may mean the program is over).
+    Batch,
 }
 
 struct Entry {
@@ -97,7 +100,7 @@ impl Reactor {
         match &action {
             TimerAction::Wake(token, _) => token.timer_armed.store(true, Ordering::Release),
             TimerAction::TimeOut(c) => c.timer_armed.store(true, Ordering::Release),
-            TimerAction::Complete(_) => {}
+            TimerAction::Complete(task) => task.timer_armed.store(true, Ordering::Release),
         }
         self.live.fetch_add(1, Ordering::SeqCst);
         let deadline = Instant::now() + after;
@@ -171,6 +174,7 @@ impl Reactor {
                     .peek()
                     .map(|Reverse(e)| e.deadline.saturating_duration_since(now))
             };
+            let any_due = !due.is_empty();
             for action in due {
                 match action {
                     TimerAction::Wake(token, wake) => {
@@ -186,8 +190,11 @@ impl Reactor {
                         }
                     }
                     TimerAction::Complete(task) => {
+                        let armed = task.timer_armed.swap(false, Ordering::AcqRel);
                         fire(Fired::Complete(task));
-                        self.live.fetch_sub(1, Ordering::SeqCst);
+                        if armed {
+                            self.live.fetch_sub(1, Ordering::SeqCst);
+                        }
                     }
                     TimerAction::TimeOut(c) => {
                         let armed = c.timer_armed.swap(false, Ordering::AcqRel);
@@ -197,6 +204,9 @@ impl Reactor {
                         }
                     }
                 }
+            }
+            if any_due {
+                fire(Fired::Batch);
             }
             let _ = poll.poll(&mut events, timeout);
         }

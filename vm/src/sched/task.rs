@@ -108,6 +108,8 @@ pub struct Task {
     pub detached: bool,
     /// Where `创建`/`启动` made it, for stack traces.
     pub created_at: Option<(Arc<SourceFile>, Span)>,
+    /// A `超时(ms)` future whose timer still counts as pending work.
+    pub timer_armed: AtomicBool,
 }
 
 impl std::fmt::Debug for Task {
@@ -141,6 +143,7 @@ impl Task {
             cancel: AtomicBool::new(false),
             detached,
             created_at,
+            timer_armed: AtomicBool::new(false),
         }
     }
 
