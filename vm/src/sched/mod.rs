@@ -100,6 +100,9 @@ pub struct Scheduler {
     shutdown: AtomicBool,
     /// Task #1.
     pub main: OnceLock<Arc<Task>>,
+    /// Tasks that failed with nobody waiting yet: kept alive, because if nobody awaits
+    /// them by the end of the program their errors are reported then.
+    pub failed: Mutex<Vec<Arc<Task>>>,
 }
 
 impl Scheduler {
@@ -120,6 +123,7 @@ impl Scheduler {
             end_cv: Condvar::new(),
             shutdown: AtomicBool::new(false),
             main: OnceLock::new(),
+            failed: Mutex::new(Vec::new()),
         }
     }
 
@@ -348,6 +352,8 @@ impl Scheduler {
         let is_main = self.main.get().is_some_and(|m| Arc::ptr_eq(m, task));
         if failed && (task.detached || is_main) {
             self.finish_program(End::Failed(task.clone()));
+        } else if failed && task.id != 0 {
+            self.failed.lock().push(task.clone());
         }
     }
 }

@@ -120,8 +120,8 @@ pub fn failure(task: &Task) -> Option<Diagnostic> {
 
 /// Tasks that failed (not cancelled) and were never awaited: reported at the end.
 pub fn unobserved_failures(sched: &Scheduler) -> Vec<Diagnostic> {
-    sched
-        .live_tasks()
+    let failed = sched.failed.lock().clone();
+    failed
         .into_iter()
         .filter(|t| {
             let st = t.state.lock();
