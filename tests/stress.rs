@@ -1,0 +1,31 @@
+//! The scheduler under load: 10,000 tasks hammering a 互斥锁-guarded counter, an
+//! 原子整数, channels and 选择, on 8 workers, 20 times — exact totals, no deadlock, no
+//! panic. Each run must finish within the shared timeout.
+
+mod common;
+
+use std::process::Command;
+
+const RUNS: usize = 20;
+const EXPECTED: &str = "计数 10000\n原子 真\n收到 10000\n合计 真\n";
+
+#[test]
+fn ten_thousand_tasks_on_eight_workers_twenty_times() {
+    let program = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/stress/混合压力.qi");
+    for run in 0..RUNS {
+        let output = common::run_with_timeout(
+            Command::new(env!("CARGO_BIN_EXE_qi"))
+                .args(["run", program])
+                .env("QI_THREADS", "8")
+                .env("NO_COLOR", "1"),
+        )
+        .unwrap_or_else(|e| panic!("第 {run} 次运行：{e}"));
+        let stdout = String::from_utf8_lossy(&output.stdout);
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(
+            output.status.success(),
+            "第 {run} 次运行失败：{stderr}"
+        );
+        assert_eq!(stdout, EXPECTED, "第 {run} 次运行结果不对：{stderr}");
+    }
+}
