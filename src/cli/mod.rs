@@ -58,12 +58,18 @@ struct Script<'a> {
     args: Vec<String>,
     /// `--字节码` / `--bytecode`
     bytecode: bool,
+    /// `--线程 N`
+    threads: Option<usize>,
+    /// `--任务快照[=毫秒]`
+    snapshot: Option<u64>,
 }
 
 fn parse_script<'a>(args: &'a [String], command: &str) -> Result<Script<'a>, String> {
     let mut path = None;
     let mut rest = Vec::new();
     let mut bytecode = false;
+    let mut threads = None;
+    let mut snapshot = None;
     let mut i = 0;
     while i < args.len() {
         let a = &args[i];
@@ -72,12 +78,26 @@ fn parse_script<'a>(args: &'a [String], command: &str) -> Result<Script<'a>, Str
         } else if a == "--字节码" || a == "--bytecode" {
             bytecode = true;
         } else if a == "--线程" || a == "--threads" {
-            // Accepted now; the scheduler uses it from the tasks milestone on.
             i += 1;
             let n = args.get(i).and_then(|n| n.parse::<usize>().ok());
-            if n.is_none_or(|n| n == 0) {
-                return Err("「--线程」后面要跟一个正整数".into());
+            match n {
+                Some(n) if n > 0 => threads = Some(n),
+                _ => return Err("「--线程」后面要跟一个正整数".into()),
             }
+        } else if let Some(rest) = a
+            .strip_prefix("--任务快照")
+            .or_else(|| a.strip_prefix("--task-snapshot"))
+        {
+            let ms = match rest.strip_prefix('=') {
+                Some(n) => n
+                    .parse::<u64>()
+                    .ok()
+                    .filter(|&n| n > 0)
+                    .ok_or("「--任务快照=毫秒」要一个正整数")?,
+                None if rest.is_empty() => 1000,
+                None => return Err(format!("未知的选项「{a}」")),
+            };
+            snapshot = Some(ms);
         } else if a.starts_with('-') {
             return Err(format!("未知的选项「{a}」"));
         } else {
@@ -90,6 +110,8 @@ fn parse_script<'a>(args: &'a [String], command: &str) -> Result<Script<'a>, Str
             path,
             args: rest,
             bytecode,
+            threads,
+            snapshot,
         }),
         None => Err(format!("缺少要{command}的文件，例如：qi {command} 程序.qi")),
     }
@@ -101,8 +123,13 @@ fn usage_error(message: &str, help: &str) -> i32 {
     2
 }
 
-fn build_vm() -> Option<std::sync::Arc<qi_vm::vm::Shared>> {
-    match qi_stdlib::builder().build() {
+fn build_vm(script: &Script<'_>) -> Option<std::sync::Arc<qi_vm::vm::Shared>> {
+    let mut builder = qi_stdlib::builder();
+    if let Some(n) = script.threads {
+        builder.config().workers = n;
+    }
+    builder.config().snapshot_every = script.snapshot.map(std::time::Duration::from_millis);
+    match builder.build() {
         Ok(vm) => Some(vm),
         Err(diags) => {
             print_diagnostics(&diags);
@@ -121,7 +148,7 @@ fn run(args: &[String]) -> i32 {
         Err(e) => return usage_error(&e, help::RUN),
     };
     let _ = &script.args;
-    let Some(vm) = build_vm() else {
+    let Some(vm) = build_vm(&script) else {
         return 1;
     };
     let loaded = match qi_vm::loader::load_main(&vm, script.path) {
@@ -147,7 +174,7 @@ fn check(args: &[String]) -> i32 {
         Ok(s) => s,
         Err(e) => return usage_error(&e, help::CHECK),
     };
-    let Some(vm) = build_vm() else {
+    let Some(vm) = build_vm(&script) else {
         return 1;
     };
     let file = match qi_vm::loader::read_source(script.path) {

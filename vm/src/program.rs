@@ -63,6 +63,23 @@ pub fn run_main(shared: &Shared, module: &Arc<ModuleObj>) -> Ending {
                 Fired::Batch => sched.poke(),
             })
         });
+        // SIGQUIT (Ctrl-\) prints every live task and its stack, then the program goes on.
+        let signals = signal_hook::iterator::Signals::new([signal_hook::consts::SIGQUIT]).ok();
+        let signal_handle = signals.as_ref().map(|s| s.handle());
+        if let Some(mut signals) = signals {
+            s.spawn(move || {
+                for _ in signals.forever() {
+                    eprint!("{}", report::snapshot(sched));
+                }
+            });
+        }
+        if let Some(every) = shared.config.snapshot_every {
+            s.spawn(move || {
+                while !sched.wait_for_end_timeout(every) {
+                    eprint!("{}", report::snapshot(sched));
+                }
+            });
+        }
         // Worker 0 is this thread; the others get their own.
         let first = locals.remove(0);
         for local in locals {
@@ -70,6 +87,9 @@ pub fn run_main(shared: &Shared, module: &Arc<ModuleObj>) -> Ending {
         }
         worker::run(shared, sched, &first);
         sched.shut_down();
+        if let Some(h) = signal_handle {
+            h.close();
+        }
     });
     shared.flush_out();
     conclude(&sched)

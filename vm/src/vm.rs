@@ -26,6 +26,9 @@ pub struct Config {
     pub budget: u32,
     /// Worker threads: `--线程 N`, `QI_THREADS`, else the number of CPUs.
     pub workers: usize,
+    /// Print a task snapshot to stderr this often while the program runs
+    /// (`qi run --任务快照`).
+    pub snapshot_every: Option<std::time::Duration>,
 }
 
 impl Default for Config {
@@ -41,6 +44,7 @@ impl Default for Config {
             budget: env_number("QI_BUDGET").map_or(1_000, |n| n.min(u32::MAX as usize) as u32),
             workers: env_number("QI_THREADS")
                 .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get())),
+            snapshot_every: None,
         }
     }
 }

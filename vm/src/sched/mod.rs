@@ -240,6 +240,15 @@ impl Scheduler {
         }
     }
 
+    /// Waits up to `timeout` for the program to stop; whether it has.
+    pub fn wait_for_end_timeout(&self, timeout: std::time::Duration) -> bool {
+        let mut e = self.end.lock();
+        if e.is_none() {
+            self.end_cv.wait_for(&mut e, timeout);
+        }
+        e.is_some()
+    }
+
     /// Stops the workers and the reactor.
     pub fn shut_down(&self) {
         self.shutdown.store(true, Ordering::SeqCst);

@@ -1,0 +1,48 @@
+//! The task snapshot: `qi run --任务快照` and SIGQUIT print every live task with its state
+//! and Qi stack, and the program goes on to finish normally.
+
+mod common;
+
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+const PROGRAM: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/stress/快照.qi");
+
+fn assert_snapshot(stderr: &str) {
+    assert!(stderr.contains("—— 任务快照 ——"), "{stderr}");
+    assert!(stderr.contains("任务 #1（等待中）"), "{stderr}");
+    assert!(stderr.contains("任务 #2（等待中）"), "{stderr}");
+    assert!(stderr.contains("在 等着 ("), "{stderr}");
+    assert!(stderr.contains("任务 #2 创建于 ("), "{stderr}");
+}
+
+#[test]
+fn snapshot_flag_prints_tasks_and_the_program_goes_on() {
+    let out = common::run_with_timeout(
+        Command::new(env!("CARGO_BIN_EXE_qi"))
+            .args(["run", "--任务快照=50", PROGRAM])
+            .env("NO_COLOR", "1"),
+    )
+    .expect("runs");
+    assert!(out.status.success());
+    assert_snapshot(&String::from_utf8_lossy(&out.stderr));
+}
+
+#[test]
+fn sigquit_prints_a_snapshot_and_the_program_goes_on() {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_qi"))
+        .args(["run", PROGRAM])
+        .env("NO_COLOR", "1")
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("runs");
+    std::thread::sleep(Duration::from_millis(100));
+    let killed = Command::new("kill")
+        .args(["-QUIT", &child.id().to_string()])
+        .status()
+        .expect("kill runs");
+    assert!(killed.success());
+    let out = child.wait_with_output().expect("finishes");
+    assert!(out.status.success(), "{out:?}");
+    assert_snapshot(&String::from_utf8_lossy(&out.stderr));
+}
