@@ -26,11 +26,13 @@ pub struct Fiber {
 impl Fiber {
     /// A fiber whose first register segment holds `regs` registers.
     pub fn new(regs: usize) -> Fiber {
+        // Most fibers are a task's or coroutine's single entry frame and closure: room for
+        // exactly one of each, so a parked task allocates no more than it uses.
         Fiber {
             stack: RegStack::new(regs),
-            frames: Vec::new(),
+            frames: Vec::with_capacity(1),
             handlers: Vec::new(),
-            keep: Vec::new(),
+            keep: Vec::with_capacity(1),
         }
     }
 

@@ -30,7 +30,7 @@ impl Ending {
 /// configured number of workers; returns when no task can make progress.
 pub fn run_main(shared: &Shared, module: &Arc<ModuleObj>) -> Ending {
     let sched = Scheduler::new(shared.config.workers, shared.config.budget);
-    let mut fiber = Box::new(Fiber::new(1024));
+    let mut fiber = Fiber::new(1024);
     if let Err(e) = crate::interp::enter_module_init(&mut fiber, module) {
         let value = match e {
             crate::native::Exit::Throw(v) => v,

@@ -5,6 +5,10 @@
 //! registry and the output stream, which have their own locks.
 
 use std::collections::HashMap;
+
+/// Maps keyed by interned names: foldhash, not SipHash — the keys are not attacker-chosen
+/// strings but small integers, and method lookup is on the hot path.
+type FastMap<K, V> = HashMap<K, V, foldhash::fast::FixedState>;
 use std::io::Write;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -58,9 +62,9 @@ pub enum Output {
 }
 
 pub struct Shared {
-    pub builtins: HashMap<Symbol, Value>,
+    pub builtins: FastMap<Symbol, Value>,
     /// Methods of built-in types, by the receiver's tag and the method name.
-    pub methods: HashMap<(Tag, Symbol), Value>,
+    pub methods: FastMap<(Tag, Symbol), Value>,
     /// Modules written in Rust (数学, 哈希), by name.
     pub native_modules: HashMap<Arc<str>, Value>,
     pub config: Config,
@@ -143,8 +147,8 @@ impl Drop for Shared {
 
 /// Collects built-ins before the VM starts.
 pub struct VmBuilder {
-    builtins: HashMap<Symbol, Value>,
-    methods: HashMap<(Tag, Symbol), Value>,
+    builtins: FastMap<Symbol, Value>,
+    methods: FastMap<(Tag, Symbol), Value>,
     native_modules: HashMap<Arc<str>, Value>,
     config: Config,
     output: Option<Box<dyn Write + Send>>,
@@ -168,8 +172,8 @@ impl Default for VmBuilder {
 impl VmBuilder {
     pub fn new() -> VmBuilder {
         VmBuilder {
-            builtins: HashMap::new(),
-            methods: HashMap::new(),
+            builtins: FastMap::default(),
+            methods: FastMap::default(),
             native_modules: HashMap::new(),
             config: Config::default(),
             output: None,

@@ -123,11 +123,12 @@ impl Frame {
 }
 
 /// The fiber's register memory.
-#[derive(Default)]
 pub struct RegStack {
-    segs: Vec<Box<[Value]>>,
-    /// One past the last register of each segment, for the fast fit check of a call.
-    ends: Vec<usize>,
+    /// Segment 0, sized for the fiber's entry function. Most tasks never need another,
+    /// so a parked task's registers are exactly this one allocation.
+    first: Box<[Value]>,
+    /// Segments 1…, allocated as calls go deeper.
+    more: Vec<Box<[Value]>>,
 }
 
 /// Below this a new segment is not worth allocating: deep recursion would allocate too often.
@@ -136,20 +137,23 @@ const MIN_SEGMENT: usize = 256;
 impl RegStack {
     /// A stack whose first segment holds `first` registers.
     pub fn new(first: usize) -> RegStack {
-        let mut stack = RegStack::default();
-        stack.push_segment(new_segment(first.max(1)));
-        stack
+        RegStack {
+            first: new_segment(first.max(1)),
+            more: Vec::new(),
+        }
     }
 
-    fn push_segment(&mut self, mut seg: Box<[Value]>) {
-        let end = seg.as_mut_ptr() as usize + seg.len() * std::mem::size_of::<Value>();
-        self.segs.push(seg);
-        self.ends.push(end);
+    fn segment(&self, s: usize) -> Option<&[Value]> {
+        if s == 0 {
+            Some(&self.first)
+        } else {
+            self.more.get(s - 1).map(|b| &**b)
+        }
     }
 
     /// The first register of segment 0.
     pub fn bottom(&mut self) -> *mut Value {
-        self.segs[0].as_mut_ptr()
+        self.first.as_mut_ptr()
     }
 
     /// Where a callee frame of `need` registers can start, wanting `want` (in segment
@@ -160,38 +164,35 @@ impl RegStack {
         let want_end = want as usize + need * std::mem::size_of::<Value>();
         // A frame starting at `want` lies inside the segment (the caller's registers do),
         // so only its end needs checking.
-        if self
-            .ends
-            .get(seg as usize)
-            .is_some_and(|&end| want_end <= end)
-        {
-            return (want, seg);
+        if let Some(segment) = self.segment(seg as usize) {
+            let end = segment.as_ptr() as usize + std::mem::size_of_val(segment);
+            if want_end <= end {
+                return (want, seg);
+            }
         }
         self.place_in_next(seg, need)
     }
 
     #[cold]
     fn place_in_next(&mut self, seg: u32, need: usize) -> (*mut Value, u32) {
-        let s = seg as usize;
-        let next = s + 1;
-        let fits = self.segs.get(next).is_some_and(|n| n.len() >= need);
+        let next = seg as usize + 1;
+        let current = self.segment(seg as usize).map_or(0, <[Value]>::len);
+        let fits = self.segment(next).is_some_and(|n| n.len() >= need);
         if !fits {
-            let size = need.max(self.segs[s].len() * 2).max(MIN_SEGMENT);
-            let mut fresh = new_segment(size);
-            let end = fresh.as_mut_ptr() as usize + size * std::mem::size_of::<Value>();
-            if next < self.segs.len() {
-                self.segs[next] = fresh;
-                self.ends[next] = end;
+            let fresh = new_segment(need.max(current * 2).max(MIN_SEGMENT));
+            if next - 1 < self.more.len() {
+                self.more[next - 1] = fresh;
             } else {
-                self.push_segment(fresh);
+                self.more.push(fresh);
             }
         }
-        (self.segs[next].as_mut_ptr(), next as u32)
+        let base = self.more[next - 1].as_mut_ptr();
+        (base, next as u32)
     }
 
     /// Total registers allocated (for size tests and the task snapshot).
     pub fn capacity(&self) -> usize {
-        self.segs.iter().map(|s| s.len()).sum()
+        self.first.len() + self.more.iter().map(|s| s.len()).sum::<usize>()
     }
 }
 

@@ -59,7 +59,7 @@ fn not_runnable(v: &Value) -> Exit {
 }
 
 /// A fiber ready to run `closure(args)`, after the arity check.
-fn fiber_for(closure: Value, args: Vec<Value>) -> Result<Box<Fiber>, Exit> {
+fn fiber_for(closure: Value, args: Vec<Value>) -> Result<Fiber, Exit> {
     let Some(c) = closure.as_obj::<Closure>() else {
         return Err(not_runnable(&closure));
     };
@@ -75,7 +75,7 @@ fn fiber_for(closure: Value, args: Vec<Value>) -> Result<Box<Fiber>, Exit> {
             ),
         ));
     }
-    let mut fiber = Box::new(Fiber::new(c.info.num_regs as usize));
+    let mut fiber = Fiber::new(c.info.num_regs as usize);
     super::enter_entry(&mut fiber, closure.clone(), args)?;
     Ok(fiber)
 }
@@ -84,7 +84,7 @@ fn fiber_for(closure: Value, args: Vec<Value>) -> Result<Box<Fiber>, Exit> {
 pub fn new_coroutine(cur: Cursor, a: u16, argc: u16) -> Result<Value, Exit> {
     let (closure, args) = callable(cur.r(a), cur.slice(a + 1, argc))?;
     let fiber = fiber_for(closure, args)?;
-    Ok(Value::new(CoroutineObj::new(fiber)))
+    Ok(Value::new(CoroutineObj::new(Box::new(fiber))))
 }
 
 /// `Spawn A B C`: a task running `R[A](R[A+1]…)`, queued behind the running ones.

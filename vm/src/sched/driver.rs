@@ -70,7 +70,7 @@ pub fn drive(
             Outcome::Returned(v) => match exec.chain.pop() {
                 None => {
                     if let Some(entry) = exec.then.take()
-                        && let Some(root) = exec.root.as_deref_mut()
+                        && let Some(root) = exec.root.as_mut()
                     {
                         // The main task: top level done, now 入口.
                         if let Err(e) = interp::enter_entry(root, entry, Vec::new()) {

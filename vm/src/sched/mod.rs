@@ -157,7 +157,7 @@ impl Scheduler {
     /// task was woken by the task running there (a candidate for the LIFO slot).
     pub fn schedule(&self, task: Arc<Task>, local: Option<&Local>, woken: bool) {
         self.active.fetch_add(1, Ordering::SeqCst);
-        task.state.lock().status = Status::Runnable;
+        task.set_status(Status::Runnable);
         self.enqueue(task, local, woken);
     }
 
@@ -342,13 +342,13 @@ impl Scheduler {
                 // Finished already (a timer future both fired and was cancelled).
                 return;
             }
-            st.status = if cancelled {
+            task.set_status(if cancelled {
                 Status::Cancelled
             } else if failed {
                 Status::Failed
             } else {
                 Status::Done
-            };
+            });
             st.ending = Some(ending.clone());
             if !st.awaiters.is_empty() {
                 st.observed = true;

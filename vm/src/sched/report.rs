@@ -69,7 +69,7 @@ pub fn deadlock(sched: &Scheduler) -> Diagnostic {
             .chain
             .last()
             .map(|r| &*r.fiber)
-            .or(exec.root.as_deref());
+            .or(exec.root.as_ref());
         if let Some((file, span)) = fiber.and_then(|f| f.current_site()) {
             d.location = Some((file, span));
         }
@@ -124,8 +124,7 @@ pub fn unobserved_failures(sched: &Scheduler) -> Vec<Diagnostic> {
     failed
         .into_iter()
         .filter(|t| {
-            let st = t.state.lock();
-            st.status == Status::Failed && !st.observed && !t.detached
+            t.status() == Status::Failed && !t.state.lock().observed && !t.detached
         })
         .filter(|t| !sched.main.get().is_some_and(|m| Arc::ptr_eq(m, t)))
         .filter_map(|t| failure(&t))

@@ -137,7 +137,7 @@ fn run_task(shared: &Shared, sched: &Scheduler, local: &Local, task: Arc<Task>) 
             }
             Step::Blocked(op, resume) => {
                 let token = WaitToken::new(task.clone());
-                task.state.lock().status = Status::Blocked;
+                task.set_status(Status::Blocked);
                 match super::block::park(shared, sched, local, op, &token) {
                     super::block::Parked::Waiting => {
                         exec.parked = Some((token.clone(), resume));
@@ -151,7 +151,7 @@ fn run_task(shared: &Shared, sched: &Scheduler, local: &Local, task: Arc<Task>) 
                     }
                     super::block::Parked::Ready(wake) => {
                         // Completed without waiting: claim our own token and go on.
-                        task.state.lock().status = Status::Runnable;
+                        task.set_status(Status::Runnable);
                         token.claim();
                         token.deliver(wake);
                         exec.parked = Some((token, resume));

@@ -1,0 +1,24 @@
+//! Pins the sizes that make a parked task small (issue: ≤ 256 bytes of RSS per task
+//! parked on a channel). A change that grows one of these must say why here.
+
+use qi_vm::fiber::Fiber;
+use qi_vm::interp::frame::Frame;
+use qi_vm::sched::task::Task;
+use qi_vm::sched::wait::WaitToken;
+use qi_vm::value::Value;
+
+/// Current sizes, as ceilings. A parked task today costs about 650 bytes in all (the
+/// task, its closure, one register segment, one frame, its wait token and its waiter
+/// entry); these keep any of the parts from growing unnoticed.
+#[test]
+fn headers_do_not_grow() {
+    assert_eq!(std::mem::size_of::<Value>(), 16);
+    assert!(std::mem::size_of::<Frame>() <= 48, "Frame {}", std::mem::size_of::<Frame>());
+    assert!(std::mem::size_of::<Fiber>() <= 112, "Fiber {}", std::mem::size_of::<Fiber>());
+    assert!(std::mem::size_of::<Task>() <= 296, "Task {}", std::mem::size_of::<Task>());
+    assert!(
+        std::mem::size_of::<WaitToken>() <= 56,
+        "WaitToken {}",
+        std::mem::size_of::<WaitToken>()
+    );
+}
