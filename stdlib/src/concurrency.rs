@@ -30,7 +30,8 @@ pub fn install(b: &mut VmBuilder) {
         .function("全部等待", Arity::Exact(1), await_all)
         .function("任一等待", Arity::Exact(1), await_any)
         .function("限时等待", Arity::Exact(2), await_with_timeout)
-        .function("未来::就绪", Arity::Exact(1), ready);
+        .function("未来::就绪", Arity::Exact(1), ready)
+        .function("__作为未来", Arity::Exact(1), as_future);
     b.method(Tag::Task, "取消", Arity::Exact(0), cancel).method(
         Tag::Task,
         "已完成",
@@ -185,6 +186,14 @@ fn await_with_timeout(ctx: &mut NativeCtx<'_>, args: &[Value]) -> NativeResult {
 }
 
 fn ready(_: &mut NativeCtx<'_>, args: &[Value]) -> NativeResult {
+    Ok(Value::new(Task::ready(args[0].clone())))
+}
+
+/// A finished 未来 of `v`, unless `v` is one already.
+fn as_future(_: &mut NativeCtx<'_>, args: &[Value]) -> NativeResult {
+    if args[0].tag() == Tag::Task {
+        return Ok(args[0].clone());
+    }
     Ok(Value::new(Task::ready(args[0].clone())))
 }
 

@@ -317,6 +317,7 @@ impl<'a> Compiler<'a, '_> {
         if let Some(v) = value
             && self.fref().tries.is_empty()
             && self.fref().return_type.is_none()
+            && !self.fref().wraps_future
             && let ExprKind::Name(id) = &v.kind
             && let Some(reg) = self.local_reg(id.name)
         {

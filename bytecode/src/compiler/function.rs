@@ -79,6 +79,8 @@ pub struct FunctionBuilder<'a> {
     pub arg_spans: Vec<(u32, Vec<Span>)>,
     /// The declared return type, checked at every `返回` and at the tail.
     pub return_type: Option<TypeDesc>,
+    /// Declared `: 未来<T>` without 异步: every return wraps its value in a finished 未来.
+    pub wraps_future: bool,
     /// Too many registers or constants: reported once.
     pub overflowed: bool,
 }
@@ -114,6 +116,7 @@ impl<'a> FunctionBuilder<'a> {
             tries: Vec::new(),
             arg_spans: Vec::new(),
             return_type: None,
+            wraps_future: false,
             overflowed: false,
         }
     }

@@ -12,6 +12,10 @@ use super::Compiler;
 use super::function::{FunctionBuilder, Local};
 use super::names::NameRef;
 
+/// The built-in that makes a finished 未来 of a value that is not one already (for
+/// functions declared `: 未来<T>` that are not 异步).
+pub const WRAP_FUTURE: &str = "__作为未来";
+
 /// What a function is made of: a declaration, a closure, or a task block.
 struct FunctionParts<'a> {
     params: &'a [Param<'a>],
@@ -410,7 +414,20 @@ impl<'a> Compiler<'a, '_> {
             }
             self.declare_local(p.name, reg, true, ty);
         }
-        let ret_ty = f.ret.map(|t| self.type_desc(t));
+        // `: 未来<T>`: an 异步 函数 returns a T (the call makes the 未来); any other
+        // function's result is wrapped in a finished 未来 (QI-LANGUAGE.md §7.2, §10).
+        let ret_ty = match f.ret {
+            Some(t) if t.path.len() == 1 && matches!(t.name(), "未来" | "任务") => {
+                if f.is_async {
+                    t.args.first().map(|a| self.type_desc(a))
+                } else {
+                    self.f().wraps_future = true;
+                    None
+                }
+            }
+            Some(t) => Some(self.type_desc(t)),
+            None => None,
+        };
         self.body(f.body, ret_ty);
         self.check_overflow(f.span);
         let b = self.fns.pop().expect("正在编译的函数");
@@ -461,6 +478,15 @@ impl<'a> Compiler<'a, '_> {
         if let Some(ty) = self.fref().return_type.clone() {
             let k = self.f().constant(Constant::Type(ty));
             self.f().op_bx(Op::CheckType, r, k, span);
+        }
+        if self.fref().wraps_future {
+            let base = self.f().alloc_n(2);
+            let k = self.f().name_const(WRAP_FUTURE) as u32;
+            self.f().op_bx(Op::GetBuiltin, base, k, span);
+            self.f().op(Op::Move, base + 1, r, 0, span);
+            self.f().op(Op::Call, base, 1, 0, span);
+            self.f().op(Op::Return, base, 0, 0, span);
+            return;
         }
         self.f().op(Op::Return, r, 0, 0, span);
     }

@@ -61,9 +61,14 @@ pub fn cancellation() -> Value {
     error_value(Code::E6005, "")
 }
 
-/// Wakes a parked task with E6005.
+/// Wakes a parked task with E6005; the pending request is then delivered.
 pub fn deliver_cancel(sched: &Scheduler, token: &Arc<WaitToken>, local: Option<&Local>) {
-    sched.wake(token, Wake::Throw(cancellation()), local);
+    if sched.wake(token, Wake::Throw(cancellation()), local) {
+        token
+            .task
+            .cancel
+            .store(false, std::sync::atomic::Ordering::SeqCst);
+    }
 }
 
 fn closed_error() -> Value {
@@ -414,6 +419,7 @@ pub fn cancel(sched: &Scheduler, task: &Arc<Task>, local: Option<&Local>) {
     if task.is_finished() {
         return;
     }
+    task.cancelled.store(true, std::sync::atomic::Ordering::SeqCst);
     task.cancel.store(true, std::sync::atomic::Ordering::SeqCst);
     // Parked: wake it with E6005. Running (the lock is held): it sees the flag at its next
     // suspension point — the worker checks after parking, and at every budget yield.

@@ -334,7 +334,8 @@ impl Scheduler {
     pub fn complete(&self, task: &Arc<Task>, ending: Ending, local: Option<&Local>) {
         // A timer future finished early (cancelled): its timer no longer counts.
         self.reactor.retire_flag(&task.timer_armed);
-        let cancelled = matches!(&ending, Ending::Error(e, _) if block::is_cancellation(e));
+        let cancelled = task.cancelled.load(Ordering::SeqCst)
+            && matches!(&ending, Ending::Error(e, _) if block::is_cancellation(e));
         let failed = matches!(ending, Ending::Error(..)) && !cancelled;
         let awaiters = {
             let mut st = task.state.lock();

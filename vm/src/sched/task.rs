@@ -105,8 +105,12 @@ pub struct Task {
     /// A [`Status`]; atomic, because it flips on every park and wake-up.
     status: AtomicU8,
     pub state: Mutex<TaskState>,
-    /// `t.取消()` was called; delivered at the next suspension point.
+    /// `t.取消()` was called and E6005 is not delivered yet: it will be at the next
+    /// suspension point.
     pub cancel: AtomicBool,
+    /// `t.取消()` was called at some point: an E6005 ending means "cancelled", not
+    /// "failed" (an E6005 that merely propagated from an awaited task is a failure).
+    pub cancelled: AtomicBool,
     /// The handle was thrown away when made (启动, `创建 f();`): a failure ends the program.
     pub detached: bool,
     /// Where `创建`/`启动` made it, for stack traces.
@@ -144,6 +148,7 @@ impl Task {
                 observed: false,
             }),
             cancel: AtomicBool::new(false),
+            cancelled: AtomicBool::new(false),
             detached,
             created_at,
             timer_armed: AtomicBool::new(false),
