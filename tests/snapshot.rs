@@ -30,7 +30,7 @@ fn snapshot_flag_prints_tasks_and_the_program_goes_on() {
 
 #[test]
 fn sigquit_prints_a_snapshot_and_the_program_goes_on() {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_qi"))
+    let child = Command::new(env!("CARGO_BIN_EXE_qi"))
         .args(["run", PROGRAM])
         .env("NO_COLOR", "1")
         .stderr(Stdio::piped())
