@@ -1,7 +1,15 @@
 //! The golden-program harness: every `名.qi` under tests/programs/ and examples/ that has a
 //! `名.out` (expected stdout) or `名.err` (expected exit code, then lines that must appear
-//! in stderr in order, each as a substring) is run with `qi run`, from its own directory,
-//! with one worker thread. A `.qi` with neither file is a helper module for imports.
+//! in stderr in order, each as a substring) is run with `qi run`, from its own directory.
+//! A `.qi` with neither file is a helper module for imports.
+//!
+//! Each program runs in three ways, and all must give the expected output:
+//! - one worker (deterministic scheduling: the expected output is written for this);
+//! - one worker with a step budget of 7, so tasks are preempted at many more points: a
+//!   program whose output changes depends on preemption points;
+//! - four workers. A program whose output order depends on scheduling says so with a
+//!   comment line `// 顺序依赖` (skipped here) or `// 排序比较` (stdout compared after
+//!   sorting its lines).
 
 mod common;
 
@@ -29,26 +37,49 @@ fn collect(dir: &Path, out: &mut Vec<PathBuf>) {
     }
 }
 
+/// How a program is run.
+#[derive(Clone, Copy)]
+struct Mode {
+    threads: &'static str,
+    /// `QI_BUDGET`, if not the default.
+    budget: Option<&'static str>,
+    /// Compare stdout with its lines sorted.
+    sorted: bool,
+}
+
+fn sorted_lines(s: &str) -> String {
+    let mut lines: Vec<&str> = s.lines().collect();
+    lines.sort_unstable();
+    lines.join("\n")
+}
+
 /// Runs one program and compares what it did with its `.out` and `.err`.
-fn check(program: &Path) -> Result<(), Failed> {
+fn check(program: &Path, mode: Mode) -> Result<(), Failed> {
     let dir = program.parent().ok_or("没有目录")?;
     let name = program.file_name().ok_or("没有文件名")?;
-    let output = run_with_timeout(
-        Command::new(env!("CARGO_BIN_EXE_qi"))
-            .arg("run")
-            .arg(name)
-            .current_dir(dir)
-            .env("QI_THREADS", "1")
-            .env("NO_COLOR", "1")
-            .env("QI_SEED", "42"),
-    )?;
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_qi"));
+    cmd.arg("run")
+        .arg(name)
+        .current_dir(dir)
+        .env("QI_THREADS", mode.threads)
+        .env("NO_COLOR", "1")
+        .env("QI_SEED", "42");
+    if let Some(b) = mode.budget {
+        cmd.env("QI_BUDGET", b);
+    }
+    let output = run_with_timeout(&mut cmd)?;
     let stdout = String::from_utf8_lossy(&output.stdout);
     let stderr = String::from_utf8_lossy(&output.stderr);
     let code = output.status.code().unwrap_or(-1);
 
     let expected_out = std::fs::read_to_string(program.with_extension("out")).unwrap_or_default();
     let mut problems = Vec::new();
-    if stdout != expected_out {
+    let same = if mode.sorted {
+        sorted_lines(&stdout) == sorted_lines(&expected_out)
+    } else {
+        stdout == expected_out
+    };
+    if !same {
         problems.push(format!(
             "标准输出不同：\n--- 期望\n{expected_out}\n--- 实际\n{stdout}"
         ));
@@ -91,16 +122,40 @@ fn main() {
     let mut programs = Vec::new();
     collect(&root.join("tests/programs"), &mut programs);
     collect(&root.join("examples"), &mut programs);
-    let trials = programs
-        .into_iter()
-        .map(|p| {
-            let name = p
-                .strip_prefix(root)
-                .unwrap_or(&p)
-                .to_string_lossy()
-                .to_string();
-            Trial::test(name, move || check(&p))
-        })
-        .collect();
+    let one = Mode {
+        threads: "1",
+        budget: None,
+        sorted: false,
+    };
+    let mut trials = Vec::new();
+    for p in programs {
+        let name = p
+            .strip_prefix(root)
+            .unwrap_or(&p)
+            .to_string_lossy()
+            .to_string();
+        let source = std::fs::read_to_string(&p).unwrap_or_default();
+        let order_dependent = source.lines().any(|l| l.trim() == "// 顺序依赖");
+        let sort = source.lines().any(|l| l.trim() == "// 排序比较");
+        let small_budget = Mode {
+            budget: Some("7"),
+            ..one
+        };
+        let four = Mode {
+            threads: "4",
+            budget: None,
+            sorted: sort,
+        };
+        let (a, b, c) = (p.clone(), p.clone(), p);
+        trials.push(Trial::test(name.clone(), move || check(&a, one)));
+        trials.push(Trial::test(format!("{name} [小预算]"), move || {
+            check(&b, small_budget)
+        }));
+        if !order_dependent {
+            trials.push(Trial::test(format!("{name} [4线程]"), move || {
+                check(&c, four)
+            }));
+        }
+    }
     libtest_mimic::run(&args, trials).exit();
 }
