@@ -129,6 +129,7 @@ fn build_vm(script: &Script<'_>) -> Option<std::sync::Arc<qi_vm::vm::Shared>> {
         builder.config().workers = n;
     }
     builder.config().snapshot_every = script.snapshot.map(std::time::Duration::from_millis);
+    builder.config().args = script.args.clone();
     match builder.build() {
         Ok(vm) => Some(vm),
         Err(diags) => {
@@ -147,7 +148,6 @@ fn run(args: &[String]) -> i32 {
         Ok(s) => s,
         Err(e) => return usage_error(&e, help::RUN),
     };
-    let _ = &script.args;
     let Some(vm) = build_vm(&script) else {
         return 1;
     };

@@ -185,6 +185,7 @@ fn make_error(_: &mut NativeCtx<'_>, args: &[Value]) -> NativeResult {
 }
 
 fn exit(ctx: &mut NativeCtx<'_>, args: &[Value]) -> NativeResult {
+    ctx.require(qi_vm::native::Capability::Process)?;
     let code = if args.is_empty() {
         0
     } else {

@@ -9,9 +9,11 @@ mod args;
 pub mod concurrency;
 pub mod core;
 pub mod dict;
+pub mod fs;
 pub mod hash;
 pub mod list;
 pub mod number;
+pub mod process;
 pub mod string;
 
 use qi_vm::value::Tag;
@@ -24,6 +26,8 @@ pub fn install(b: &mut VmBuilder) {
     string::install(b);
     list::install(b);
     dict::install(b);
+    fs::install(b);
+    process::install(b);
     number::install(b);
     hash::install(b);
     b.prelude(Prelude {

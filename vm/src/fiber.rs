@@ -49,6 +49,13 @@ impl Fiber {
         }
     }
 
+    /// Back to the call that blocked (saved pc is just after it), to run it again.
+    pub fn rewind_call(&mut self) {
+        if let Some(f) = self.frames.last_mut() {
+            f.pc = f.pc.saturating_sub(1);
+        }
+    }
+
     /// At a `对于` loop's `IterNext` (saved pc on its exit `Jmp`): continue the loop.
     pub fn skip_exit_jump(&mut self) {
         if let Some(f) = self.frames.last_mut() {

@@ -94,7 +94,30 @@ pub struct NativeCtx<'a> {
     pub callee: &'a crate::object::NativeFunction,
 }
 
+/// An outside resource a native needs permission for.
+#[derive(Clone, Copy, Debug)]
+pub enum Capability {
+    Files,
+    Network,
+    Process,
+}
+
 impl NativeCtx<'_> {
+    /// E9004/E9005/E9006 unless the VM was given `cap`.
+    pub fn require(&self, cap: Capability) -> Result<(), Exit> {
+        let caps = self.shared.config.capabilities;
+        let (allowed, code) = match cap {
+            Capability::Files => (caps.files, Code::E9004),
+            Capability::Network => (caps.network, Code::E9005),
+            Capability::Process => (caps.process, Code::E9006),
+        };
+        if allowed {
+            Ok(())
+        } else {
+            Err(error(code, format!("：「{}」", self.callee.name)))
+        }
+    }
+
     /// Makes the task wait; `op` decides for what.
     pub fn block(&self, op: crate::sched::block::BlockOp) -> Exit {
         Exit::Block(Box::new(op))

@@ -235,6 +235,9 @@ fn opaque(v: &Value) -> String {
             None => String::new(),
         },
         Tag::Mutex => "<互斥锁>".to_string(),
+        Tag::Socket => v
+            .as_obj::<SocketObj>()
+            .map_or_else(String::new, |s| s.printed()),
         Tag::WaitGroup => "<等待组>".to_string(),
         Tag::AtomicInt => format!(
             "<原子整数 {}>",
@@ -279,6 +282,11 @@ pub fn type_name(v: &Value) -> String {
         Tag::Mutex => "互斥锁".into(),
         Tag::WaitGroup => "等待组".into(),
         Tag::AtomicInt => "原子整数".into(),
+        Tag::Socket => match v.as_obj::<SocketObj>().map(|s| s.role) {
+            Some(Role::Listener) => "监听器".into(),
+            Some(Role::Server) => "服务".into(),
+            _ => "连接".into(),
+        },
     }
 }
 
@@ -308,6 +316,7 @@ pub fn type_name_of_tag(tag: Tag) -> &'static str {
         Tag::Mutex => "互斥锁",
         Tag::WaitGroup => "等待组",
         Tag::AtomicInt => "原子整数",
+        Tag::Socket => "连接",
         _ => "值",
     }
 }

@@ -33,6 +33,33 @@ pub struct Config {
     /// Print a task snapshot to stderr this often while the program runs
     /// (`qi run --任务快照`).
     pub snapshot_every: Option<std::time::Duration>,
+    /// What the program may touch outside the VM.
+    pub capabilities: Capabilities,
+    /// `参数()`: the arguments after the script path.
+    pub args: Vec<String>,
+}
+
+/// What a program may reach outside the VM: on for the command line, off by default for
+/// an embedded VM (QI-LANGUAGE.md §10: E9004–E9006 are ordinary, catchable errors).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Capabilities {
+    pub files: bool,
+    pub network: bool,
+    /// 参数, 环境变量, 退出.
+    pub process: bool,
+}
+
+impl Capabilities {
+    pub const ALL: Capabilities = Capabilities {
+        files: true,
+        network: true,
+        process: true,
+    };
+    pub const NONE: Capabilities = Capabilities {
+        files: false,
+        network: false,
+        process: false,
+    };
 }
 
 impl Default for Config {
@@ -49,6 +76,8 @@ impl Default for Config {
             workers: env_number("QI_THREADS")
                 .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get())),
             snapshot_every: None,
+            capabilities: Capabilities::ALL,
+            args: Vec::new(),
         }
     }
 }

@@ -14,7 +14,8 @@ use super::wait::{WaitToken, Wake};
 use super::worker::Local;
 use crate::native::error_value;
 use crate::object::{
-    ChannelObj, ErrorObj, ListObj, MutexObj, Received, RecvWaiter, SendWaiter, Sent, WaitGroupObj,
+    ChannelObj, ErrorObj, ListObj, MutexObj, Received, RecvWaiter, SendWaiter, Sent, SocketObj,
+    WaitGroupObj,
 };
 use crate::value::Value;
 use crate::vm::Shared;
@@ -43,6 +44,17 @@ pub enum BlockOp {
     Lock(Value),
     /// `等待组.等待()`
     WaitGroup(Value),
+    /// Work for the blocking pool (files, DNS, the console).
+    Io(super::pool::Work),
+    /// A socket read or accept found nothing: wait for readiness newer than `epoch`, then
+    /// run the call again; E6004 after `timeout` milliseconds, if given.
+    SocketRead {
+        socket: Value,
+        epoch: u64,
+        timeout: Option<u64>,
+    },
+    /// Wait until the socket's outgoing buffer is flushed.
+    SocketDrain(Value),
 }
 
 /// What parking found.
@@ -169,6 +181,58 @@ pub fn park(
                 return Parked::Ready(Wake::Value(Value::NIL));
             }
             st.waiters.push_back(token.clone());
+            Parked::Waiting
+        }
+        BlockOp::Io(work) => {
+            sched.reactor.submit(token.clone(), work);
+            Parked::Waiting
+        }
+        BlockOp::SocketRead {
+            socket,
+            epoch,
+            timeout,
+        } => {
+            let Some(sock) = socket.as_obj::<SocketObj>() else {
+                return Parked::Ready(Wake::Value(Value::NIL));
+            };
+            let mut st = sock.state.lock();
+            if st.read_epoch != epoch || st.closed {
+                return Parked::Ready(Wake::Retry);
+            }
+            st.readers.push(token.clone());
+            sched.reactor.arm_io(token);
+            drop(st);
+            if let Some(ms) = timeout {
+                let e = error_value(Code::E6004, &format!("：{} 毫秒内没有收到数据", ms));
+                sched.reactor.add(
+                    Duration::from_millis(ms),
+                    TimerAction::Wake(token.clone(), Wake::Throw(e)),
+                );
+            }
+            Parked::Waiting
+        }
+        BlockOp::SocketDrain(socket) => {
+            let Some(sock) = socket.as_obj::<SocketObj>() else {
+                return Parked::Ready(Wake::Value(Value::NIL));
+            };
+            let mut st = sock.state.lock();
+            let flushed = sock.flush(&mut st);
+            if let Err(e) = flushed {
+                st.broken = Some(e.kind());
+                st.outbuf.clear();
+            }
+            if let Some(kind) = st.broken {
+                let e = error_value(
+                    Code::E8006,
+                    &format!("：{}：{}", sock.peer, crate::object::io_reason(kind)),
+                );
+                return Parked::Ready(Wake::Throw(e));
+            }
+            if st.outbuf.is_empty() || st.closed {
+                return Parked::Ready(Wake::Value(Value::NIL));
+            }
+            st.writers.push(token.clone());
+            sched.reactor.arm_io(token);
             Parked::Waiting
         }
         BlockOp::WaitGroup(g) => {
@@ -419,7 +483,8 @@ pub fn cancel(sched: &Scheduler, task: &Arc<Task>, local: Option<&Local>) {
     if task.is_finished() {
         return;
     }
-    task.cancelled.store(true, std::sync::atomic::Ordering::SeqCst);
+    task.cancelled
+        .store(true, std::sync::atomic::Ordering::SeqCst);
     task.cancel.store(true, std::sync::atomic::Ordering::SeqCst);
     // Parked: wake it with E6005. Running (the lock is held): it sees the flag at its next
     // suspension point — the worker checks after parking, and at every budget yield.

@@ -270,6 +270,10 @@ fn apply_wake(cx: &Cx<'_>, exec: &mut TaskExec, wake: Wake, resume: Resume) -> O
             None
         }
         Wake::Throw(e) => throw_into(cx, top, e),
+        Wake::Retry => {
+            top.rewind_call();
+            None
+        }
         Wake::AwaitError(e, failed) => {
             // QI-LANGUAGE.md §11: after the failed task's frames, where it was made, then
             // who awaited it and that task's frames.

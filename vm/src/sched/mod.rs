@@ -43,6 +43,7 @@
 
 pub mod block;
 pub mod driver;
+pub mod pool;
 pub mod reactor;
 pub mod report;
 pub mod task;
@@ -212,8 +213,9 @@ impl Scheduler {
 
     /// Nothing queued, nothing running, no timer pending.
     fn quiescent(&self) -> bool {
-        // Timers first: a firing timer schedules before it stops counting.
-        self.reactor.live.load(Ordering::SeqCst) == 0 && self.active.load(Ordering::SeqCst) == 0
+        // Pending work first: a firing timer or finished job schedules before it stops
+        // counting.
+        self.reactor.pending() == 0 && self.active.load(Ordering::SeqCst) == 0
     }
 
     /// Records why the program stops (the first reason wins), stops the workers and the

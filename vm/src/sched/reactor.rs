@@ -74,20 +74,50 @@ struct Heap {
 
 const WAKER: mio::Token = mio::Token(0);
 
+/// Sockets registered with the poll, by token.
+#[derive(Default)]
+struct Sockets {
+    next: usize,
+    map: std::collections::HashMap<usize, std::sync::Weak<crate::object::SocketObj>>,
+}
+
 pub struct Reactor {
     heap: Mutex<Heap>,
-    waker: Mutex<Option<Arc<mio::Waker>>>,
+    /// The poll, until the reactor thread takes it.
+    poll: Mutex<Option<mio::Poll>>,
+    /// For registering sockets from any thread.
+    registry: Option<mio::Registry>,
+    waker: Option<Arc<mio::Waker>>,
     /// Timers that can still wake something.
     pub live: AtomicUsize,
+    /// Tasks parked on a socket.
+    pub io_waiting: AtomicUsize,
+    /// File and DNS work.
+    pub pool: Arc<super::pool::Pool>,
+    sockets: Mutex<Sockets>,
     stop: AtomicBool,
 }
 
 impl Default for Reactor {
     fn default() -> Self {
+        let poll = mio::Poll::new().ok();
+        let registry = poll.as_ref().and_then(|p| p.registry().try_clone().ok());
+        let waker = poll
+            .as_ref()
+            .and_then(|p| mio::Waker::new(p.registry(), WAKER).ok())
+            .map(Arc::new);
         Reactor {
             heap: Mutex::new(Heap::default()),
-            waker: Mutex::new(None),
+            poll: Mutex::new(poll),
+            registry,
+            waker,
             live: AtomicUsize::new(0),
+            io_waiting: AtomicUsize::new(0),
+            pool: Arc::new(super::pool::Pool::default()),
+            sockets: Mutex::new(Sockets {
+                next: 1,
+                ..Sockets::default()
+            }),
             stop: AtomicBool::new(false),
         }
     }
@@ -124,9 +154,19 @@ impl Reactor {
         }
     }
 
-    /// A token armed with a timer fired by other means: the timer no longer counts.
+    /// A token fired (by whatever means): its timer and socket wait no longer count.
     pub fn retire(&self, token: &WaitToken) {
         self.retire_flag(&token.timer_armed);
+        if token.io_armed.swap(false, Ordering::AcqRel) {
+            self.io_waiting.fetch_sub(1, Ordering::SeqCst);
+        }
+    }
+
+    /// A task parks on a socket: it counts as pending work until woken.
+    pub fn arm_io(&self, token: &WaitToken) {
+        if !token.io_armed.swap(true, Ordering::AcqRel) {
+            self.io_waiting.fetch_add(1, Ordering::SeqCst);
+        }
     }
 
     /// Stops counting a timer whose `armed` flag is still set.
@@ -136,27 +176,79 @@ impl Reactor {
         }
     }
 
-    fn wake(&self) {
-        if let Some(w) = self.waker.lock().as_ref() {
+    /// Wakes the reactor thread (new timer, finished pool job).
+    pub fn wake(&self) {
+        if let Some(w) = &self.waker {
             let _ = w.wake();
         }
     }
 
+    /// A function that wakes the reactor, for threads that do not hold it.
+    pub fn notifier(&self) -> Arc<dyn Fn() + Send + Sync> {
+        let waker = self.waker.clone();
+        Arc::new(move || {
+            if let Some(w) = &waker {
+                let _ = w.wake();
+            }
+        })
+    }
+
+    /// Runs `work` on the blocking pool; `token`'s task is woken with its result.
+    pub fn submit(&self, token: Arc<WaitToken>, work: super::pool::Work) {
+        self.pool.submit(token, work, self.notifier());
+    }
+
+    /// Pending work that can still wake a task: timers, pool jobs, socket waits.
+    pub fn pending(&self) -> usize {
+        self.live.load(Ordering::SeqCst)
+            + self.pool.pending.load(Ordering::SeqCst)
+            + self.io_waiting.load(Ordering::SeqCst)
+    }
+
+    /// Registers a socket for readiness events (both directions, edge-triggered).
+    pub fn register(
+        &self,
+        fd: std::os::fd::RawFd,
+        socket: std::sync::Weak<crate::object::SocketObj>,
+    ) -> std::io::Result<mio::Token> {
+        let Some(registry) = &self.registry else {
+            return Err(std::io::Error::other("没有可用的事件轮询"));
+        };
+        let token = {
+            let mut s = self.sockets.lock();
+            let t = s.next;
+            s.next += 1;
+            s.map.insert(t, socket);
+            mio::Token(t)
+        };
+        registry.register(
+            &mut mio::unix::SourceFd(&fd),
+            token,
+            mio::Interest::READABLE | mio::Interest::WRITABLE,
+        )?;
+        Ok(token)
+    }
+
+    pub fn deregister(&self, fd: std::os::fd::RawFd, token: mio::Token) {
+        if let Some(registry) = &self.registry {
+            let _ = registry.deregister(&mut mio::unix::SourceFd(&fd));
+        }
+        self.sockets.lock().map.remove(&token.0);
+    }
+
     pub fn stop(&self) {
         self.stop.store(true, Ordering::Release);
+        self.pool.shut_down();
         self.wake();
     }
 
-    /// The reactor thread's loop. `fire` schedules what a timer wakes.
+    /// The reactor thread's loop. `fire` schedules what a timer, a socket or a pool job
+    /// wakes.
     pub fn run(&self, mut fire: impl FnMut(Fired)) {
-        let Ok(mut poll) = mio::Poll::new() else {
+        let Some(mut poll) = self.poll.lock().take() else {
             return;
         };
-        let Ok(waker) = mio::Waker::new(poll.registry(), WAKER) else {
-            return;
-        };
-        *self.waker.lock() = Some(Arc::new(waker));
-        let mut events = mio::Events::with_capacity(64);
+        let mut events = mio::Events::with_capacity(256);
         while !self.stop.load(Ordering::Acquire) {
             let now = Instant::now();
             let mut due = Vec::new();
@@ -176,39 +268,79 @@ impl Reactor {
             };
             let any_due = !due.is_empty();
             for action in due {
-                match action {
-                    TimerAction::Wake(token, wake) => {
-                        let armed = token.timer_armed.swap(false, Ordering::AcqRel);
+                self.fire_timer(action, &mut fire);
+            }
+            let done = std::mem::take(&mut *self.pool.done.lock());
+            let any_done = !done.is_empty();
+            for (token, wake) in done {
+                if token.claim() {
+                    token.deliver(wake);
+                    fire(Fired::Schedule(token.task.clone()));
+                }
+                // Schedule first, then stop counting, as for timers.
+                self.pool.pending.fetch_sub(1, Ordering::SeqCst);
+            }
+            if any_due || any_done {
+                fire(Fired::Batch);
+            }
+            if poll.poll(&mut events, timeout).is_err() {
+                continue;
+            }
+            for event in events.iter() {
+                if event.token() == WAKER {
+                    continue;
+                }
+                let socket = self
+                    .sockets
+                    .lock()
+                    .map
+                    .get(&event.token().0)
+                    .and_then(|w| w.upgrade());
+                if let Some(socket) = socket {
+                    let readable =
+                        event.is_readable() || event.is_read_closed() || event.is_error();
+                    let writable =
+                        event.is_writable() || event.is_write_closed() || event.is_error();
+                    for (token, wake) in socket.on_ready(readable, writable) {
                         if token.claim() {
                             token.deliver(wake);
                             fire(Fired::Schedule(token.task.clone()));
                         }
-                        // Schedule first, then stop counting the timer, so the
-                        // quiescence check never sees neither.
-                        if armed {
-                            self.live.fetch_sub(1, Ordering::SeqCst);
-                        }
-                    }
-                    TimerAction::Complete(task) => {
-                        let armed = task.timer_armed.swap(false, Ordering::AcqRel);
-                        fire(Fired::Complete(task));
-                        if armed {
-                            self.live.fetch_sub(1, Ordering::SeqCst);
-                        }
-                    }
-                    TimerAction::TimeOut(c) => {
-                        let armed = c.timer_armed.swap(false, Ordering::AcqRel);
-                        fire(Fired::TimeOut(c));
-                        if armed {
-                            self.live.fetch_sub(1, Ordering::SeqCst);
-                        }
+                        self.retire(&token);
                     }
                 }
             }
-            if any_due {
-                fire(Fired::Batch);
+        }
+    }
+
+    fn fire_timer(&self, action: TimerAction, fire: &mut impl FnMut(Fired)) {
+        match action {
+            TimerAction::Wake(token, wake) => {
+                let armed = token.timer_armed.swap(false, Ordering::AcqRel);
+                if token.claim() {
+                    token.deliver(wake);
+                    fire(Fired::Schedule(token.task.clone()));
+                }
+                // Schedule first, then stop counting the timer, so the quiescence
+                // check never sees neither.
+                if armed {
+                    self.live.fetch_sub(1, Ordering::SeqCst);
+                }
             }
-            let _ = poll.poll(&mut events, timeout);
+            TimerAction::Complete(task) => {
+                let armed = task.timer_armed.swap(false, Ordering::AcqRel);
+                fire(Fired::Complete(task));
+                if armed {
+                    self.live.fetch_sub(1, Ordering::SeqCst);
+                }
+            }
+            TimerAction::TimeOut(c) => {
+                let armed = c.timer_armed.swap(false, Ordering::AcqRel);
+                fire(Fired::TimeOut(c));
+                if armed {
+                    self.live.fetch_sub(1, Ordering::SeqCst);
+                }
+            }
         }
     }
 }

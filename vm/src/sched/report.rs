@@ -65,11 +65,7 @@ pub fn deadlock(sched: &Scheduler) -> Diagnostic {
     if let Some(main) = sched.main.get()
         && let Some(exec) = main.exec.try_lock()
     {
-        let fiber = exec
-            .chain
-            .last()
-            .map(|r| &*r.fiber)
-            .or(exec.root.as_ref());
+        let fiber = exec.chain.last().map(|r| &*r.fiber).or(exec.root.as_ref());
         if let Some((file, span)) = fiber.and_then(|f| f.current_site()) {
             d.location = Some((file, span));
         }
@@ -123,9 +119,7 @@ pub fn unobserved_failures(sched: &Scheduler) -> Vec<Diagnostic> {
     let failed = sched.failed.lock().clone();
     failed
         .into_iter()
-        .filter(|t| {
-            t.status() == Status::Failed && !t.state.lock().observed && !t.detached
-        })
+        .filter(|t| t.status() == Status::Failed && !t.state.lock().observed && !t.detached)
         .filter(|t| !sched.main.get().is_some_and(|m| Arc::ptr_eq(m, t)))
         .filter_map(|t| failure(&t))
         .collect()

@@ -28,6 +28,8 @@ pub enum Wake {
     Case(usize, Value),
     /// An awaited task failed with this value: rethrown with the await in the stack.
     AwaitError(Value, Arc<Task>),
+    /// Run the blocked call again (a socket became ready: try the read or accept anew).
+    Retry,
 }
 
 pub struct WaitToken {
@@ -37,6 +39,8 @@ pub struct WaitToken {
     /// A timer entry refers to this token and counts as pending work until it fires or
     /// the token fires by other means.
     pub timer_armed: AtomicBool,
+    /// A socket's waiter list holds this token and counts as pending work the same way.
+    pub io_armed: AtomicBool,
 }
 
 impl WaitToken {
@@ -46,6 +50,7 @@ impl WaitToken {
             task,
             wake: Mutex::new(None),
             timer_armed: AtomicBool::new(false),
+            io_armed: AtomicBool::new(false),
         })
     }
 

@@ -34,7 +34,7 @@ use std::sync::Arc;
 use crate::object::{
     AtomicIntObj, BoundMethod, CellObj, ChannelObj, Closure, CoroutineObj, DictObj, EnumType,
     ErrorObj, Instance, IterObj, ListObj, ModuleObj, MutexObj, NativeFunction, RangeObj, RefObj,
-    StrObj, StructType, VariantObj, WaitGroupObj,
+    SocketObj, StrObj, StructType, VariantObj, WaitGroupObj,
 };
 use crate::sched::task::Task;
 
@@ -77,6 +77,8 @@ pub enum Tag {
     Mutex = 35,
     WaitGroup = 36,
     AtomicInt = 37,
+    /// A TCP listener, connection or HTTP service.
+    Socket = 38,
 }
 
 impl Tag {
@@ -165,6 +167,7 @@ heap_types! {
     Mutex => MutexObj,
     WaitGroup => WaitGroupObj,
     AtomicInt => AtomicIntObj,
+    Socket => SocketObj,
 }
 
 impl Value {
@@ -337,7 +340,8 @@ impl Value {
             BoundMethod => BoundMethod, Range => RangeObj, Ref => RefObj, Error => ErrorObj,
             Module => ModuleObj, StructType => StructType, EnumType => EnumType, Cell => CellObj,
             Iterator => IterObj, Coroutine => CoroutineObj, Task => Task, Channel => ChannelObj,
-            Mutex => MutexObj, WaitGroup => WaitGroupObj, AtomicInt => AtomicIntObj)
+            Mutex => MutexObj, WaitGroup => WaitGroupObj, AtomicInt => AtomicIntObj,
+            Socket => SocketObj)
     }
 
     /// Mutable access to a string whose only reference is this value (for in-place

@@ -1,0 +1,164 @@
+//! Files (QI-LANGUAGE.md §8, §9, §11): every call runs on the blocking pool, so only the
+//! calling task waits. Failures are E8xxx errors naming the path and the reason.
+//!
+//! `写入文件` is atomic: the text goes to a temporary file beside the target, is synced,
+//! and is renamed over it, so a reader — or a crash halfway — sees the old file or the new
+//! one, never half of either.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use qi_bytecode::diagnostic::Code;
+use qi_vm::native::{Arity, Capability, Exit, NativeCtx, NativeResult, error_value, string};
+use qi_vm::object::{ListObj, io_reason};
+use qi_vm::sched::block::BlockOp;
+use qi_vm::sched::wait::Wake;
+use qi_vm::value::Value;
+use qi_vm::vm::VmBuilder;
+
+use crate::args;
+
+pub fn install(b: &mut VmBuilder) {
+    b.function("读取文件", Arity::Exact(1), read_file)
+        .function("写入文件", Arity::Exact(2), write_file)
+        .function("追加文件", Arity::Exact(2), append_file)
+        .function("文件存在", Arity::Exact(1), exists)
+        .function("删除文件", Arity::Exact(1), remove_file)
+        .function("列出目录", Arity::Exact(1), list_dir)
+        .function("创建目录", Arity::Exact(1), create_dir)
+        .function("删除目录", Arity::Exact(1), remove_dir);
+}
+
+/// The E8xxx error for an I/O failure on `path` (QI-LANGUAGE.md §11's mapping).
+pub fn io_error(path: &str, e: &std::io::Error) -> Value {
+    use std::io::ErrorKind::*;
+    let code = match e.kind() {
+        NotFound => Code::E8001,
+        PermissionDenied => Code::E8002,
+        AlreadyExists => Code::E8003,
+        ConnectionRefused => Code::E8004,
+        AddrInUse | AddrNotAvailable | InvalidInput => Code::E8005,
+        ConnectionReset | ConnectionAborted | BrokenPipe | UnexpectedEof | NotConnected => {
+            Code::E8006
+        }
+        _ => Code::E8099,
+    };
+    error_value(code, &format!("：{path}：{}", io_reason(e.kind())))
+}
+
+/// Runs `work` on the blocking pool for the file at `path`.
+fn on_pool(
+    ctx: &mut NativeCtx<'_>,
+    path: String,
+    work: impl FnOnce(&Path) -> std::io::Result<Value> + Send + 'static,
+) -> NativeResult {
+    ctx.require(Capability::Files)?;
+    Err(ctx.block(BlockOp::Io(Box::new(move || {
+        match work(Path::new(&path)) {
+            Ok(v) => Wake::Value(v),
+            Err(e) => Wake::Throw(io_error(&path, &e)),
+        }
+    }))))
+}
+
+fn path_arg(args: &[Value]) -> Result<String, Exit> {
+    Ok(args::str(args, 0, "路径")?.to_string())
+}
+
+fn read_file(ctx: &mut NativeCtx<'_>, args: &[Value]) -> NativeResult {
+    let path = path_arg(args)?;
+    on_pool(ctx, path, |p| std::fs::read_to_string(p).map(string))
+}
+
+fn write_file(ctx: &mut NativeCtx<'_>, args: &[Value]) -> NativeResult {
+    let path = path_arg(args)?;
+    let text = args::str(args, 1, "内容")?.to_string();
+    on_pool(ctx, path, move |p| {
+        write_atomically(p, text.as_bytes())?;
+        Ok(Value::NIL)
+    })
+}
+
+/// Writes `bytes` to a temporary file beside `path`, syncs it, and renames it over
+/// `path`.
+fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    let name = path
+        .file_name()
+        .ok_or_else(|| std::io::Error::from(std::io::ErrorKind::InvalidInput))?;
+    let tmp = dir.join(format!(
+        ".{}.写入中.{}.{}",
+        name.to_string_lossy(),
+        std::process::id(),
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos())
+    ));
+    let result = (|| {
+        let mut f = std::fs::File::create(&tmp)?;
+        f.write_all(bytes)?;
+        f.sync_all()?;
+        std::fs::rename(&tmp, path)
+    })();
+    if result.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    result
+}
+
+/// `追加文件` creates a missing file.
+fn append_file(ctx: &mut NativeCtx<'_>, args: &[Value]) -> NativeResult {
+    let path = path_arg(args)?;
+    let text = args::str(args, 1, "内容")?.to_string();
+    on_pool(ctx, path, move |p| {
+        let mut f = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(p)?;
+        f.write_all(text.as_bytes())?;
+        Ok(Value::NIL)
+    })
+}
+
+/// 真 for files and directories.
+fn exists(ctx: &mut NativeCtx<'_>, args: &[Value]) -> NativeResult {
+    let path = path_arg(args)?;
+    on_pool(ctx, path, |p| Ok(Value::bool(p.exists())))
+}
+
+fn remove_file(ctx: &mut NativeCtx<'_>, args: &[Value]) -> NativeResult {
+    let path = path_arg(args)?;
+    on_pool(ctx, path, |p| std::fs::remove_file(p).map(|_| Value::NIL))
+}
+
+/// Bare names, sorted by code point.
+fn list_dir(ctx: &mut NativeCtx<'_>, args: &[Value]) -> NativeResult {
+    let path = path_arg(args)?;
+    on_pool(ctx, path, |p| {
+        let mut names: Vec<String> = std::fs::read_dir(p)?
+            .filter_map(|e| e.ok())
+            .map(|e| e.file_name().to_string_lossy().to_string())
+            .collect();
+        names.sort();
+        Ok(Value::new(ListObj::new(
+            names.into_iter().map(string).collect(),
+        )))
+    })
+}
+
+/// Creates the directory and any missing parents.
+fn create_dir(ctx: &mut NativeCtx<'_>, args: &[Value]) -> NativeResult {
+    let path = path_arg(args)?;
+    on_pool(ctx, path, |p| {
+        std::fs::create_dir_all(p).map(|_| Value::NIL)
+    })
+}
+
+/// Removes an empty directory.
+fn remove_dir(ctx: &mut NativeCtx<'_>, args: &[Value]) -> NativeResult {
+    let path = path_arg(args)?;
+    on_pool(ctx, path, |p| std::fs::remove_dir(p).map(|_| Value::NIL))
+}
