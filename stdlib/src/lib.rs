@@ -12,6 +12,7 @@ pub mod dict;
 pub mod fs;
 pub mod hash;
 pub mod list;
+pub mod net;
 pub mod number;
 pub mod process;
 pub mod string;
@@ -27,6 +28,7 @@ pub fn install(b: &mut VmBuilder) {
     list::install(b);
     dict::install(b);
     fs::install(b);
+    net::install(b);
     process::install(b);
     number::install(b);
     hash::install(b);

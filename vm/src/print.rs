@@ -282,7 +282,7 @@ pub fn type_name(v: &Value) -> String {
         Tag::Mutex => "互斥锁".into(),
         Tag::WaitGroup => "等待组".into(),
         Tag::AtomicInt => "原子整数".into(),
-        Tag::Socket => match v.as_obj::<SocketObj>().map(|s| s.role) {
+        Tag::Socket => match v.as_obj::<SocketObj>().map(|s| s.role()) {
             Some(Role::Listener) => "监听器".into(),
             Some(Role::Server) => "服务".into(),
             _ => "连接".into(),

@@ -51,7 +51,8 @@ pub struct SocketState {
 
 pub struct SocketObj {
     pub kind: SocketKind,
-    pub role: Role,
+    /// A listener becomes a server when `HTTP服务` takes it over.
+    role: parking_lot::Mutex<Role>,
     /// Set when registered with the reactor.
     pub token: OnceLock<mio::Token>,
     /// `主机:端口` of this end.
@@ -71,7 +72,7 @@ impl SocketObj {
     pub fn new(kind: SocketKind, role: Role, local: String, peer: String) -> SocketObj {
         SocketObj {
             kind,
-            role,
+            role: parking_lot::Mutex::new(role),
             token: OnceLock::new(),
             local,
             peer,
@@ -79,8 +80,25 @@ impl SocketObj {
         }
     }
 
+    pub fn role(&self) -> Role {
+        *self.role.lock()
+    }
+
+    pub fn set_role(&self, role: Role) {
+        *self.role.lock() = role;
+    }
+
+    /// The raw descriptor, for the reactor's registration.
+    pub fn fd(&self) -> std::os::fd::RawFd {
+        use std::os::fd::AsRawFd;
+        match &self.kind {
+            SocketKind::Listener(l) => l.as_raw_fd(),
+            SocketKind::Stream(s) => s.as_raw_fd(),
+        }
+    }
+
     pub fn printed(&self) -> String {
-        match self.role {
+        match self.role() {
             Role::Listener => format!("<监听器 {}>", self.local),
             Role::Server => format!("<服务 {}>", self.local),
             Role::Connection => format!("<连接 {}>", self.peer),

@@ -69,6 +69,10 @@ pub const LIFO_LIMIT: u32 = 3;
 /// it does not fall into step with loop periods in programs.
 pub const INJECTOR_INTERVAL: u32 = 61;
 
+/// How long a parked worker sleeps before looking at the queues and the quiescence
+/// condition again, even without a wake-up.
+const PARK_RECHECK: std::time::Duration = std::time::Duration::from_millis(50);
+
 /// Why the program stops.
 #[derive(Clone)]
 pub enum End {
@@ -206,6 +210,11 @@ impl Scheduler {
         self.schedule(token.task.clone(), local, true);
     }
 
+    /// Queued plus running tasks (for snapshots).
+    pub fn active_count(&self) -> usize {
+        self.active.load(Ordering::SeqCst)
+    }
+
     /// A running or queued task went away (finished or parked).
     pub fn deactivate(&self) {
         self.active.fetch_sub(1, Ordering::SeqCst);
@@ -325,8 +334,10 @@ impl Scheduler {
                 idle = self.idle.lock();
                 continue;
             }
-            self.idle_cv.wait(&mut idle);
-        };
+            // A timed wait: quiescence is also re-checked now and then, so a missed
+            // wake-up can delay the end of a program but never hang it.
+            self.idle_cv.wait_for(&mut idle, PARK_RECHECK);
+            };
         *idle -= 1;
         self.idle_count.fetch_sub(1, Ordering::SeqCst);
         keep_going

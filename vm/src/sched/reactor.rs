@@ -216,6 +216,10 @@ impl Reactor {
         };
         let token = {
             let mut s = self.sockets.lock();
+            // Sockets dropped without 关闭 leave stale entries: prune as the map grows.
+            if s.map.len() >= 1024 && s.map.len().is_power_of_two() {
+                s.map.retain(|_, w| w.strong_count() > 0);
+            }
             let t = s.next;
             s.next += 1;
             s.map.insert(t, socket);
@@ -286,6 +290,7 @@ impl Reactor {
             if poll.poll(&mut events, timeout).is_err() {
                 continue;
             }
+            let mut any_socket = false;
             for event in events.iter() {
                 if event.token() == WAKER {
                     continue;
@@ -302,14 +307,18 @@ impl Reactor {
                     let writable =
                         event.is_writable() || event.is_write_closed() || event.is_error();
                     for (token, wake) in socket.on_ready(readable, writable) {
+                        any_socket = true;
                         if token.claim() {
                             token.deliver(wake);
                             fire(Fired::Schedule(token.task.clone()));
                         }
                         self.retire(&token);
                     }
-                }
-            }
+                    }
+                    }
+                    if any_socket {
+                    fire(Fired::Batch);
+                    }
         }
     }
 

@@ -46,7 +46,13 @@ fn task_block(task: &Task) -> Vec<String> {
 
 /// Every live task with its state and stack (`qi run --任务快照`, SIGQUIT).
 pub fn snapshot(sched: &Scheduler) -> String {
-    let mut out = String::from("—— 任务快照 ——\n");
+    let mut out = format!(
+        "—— 任务快照 ——\n（可运行 {}，计时器 {}，阻塞池作业 {}，等待连接的任务 {}）\n",
+        sched.active_count(),
+        sched.reactor.live.load(std::sync::atomic::Ordering::SeqCst),
+        sched.reactor.pool.pending.load(std::sync::atomic::Ordering::SeqCst),
+        sched.reactor.io_waiting.load(std::sync::atomic::Ordering::SeqCst),
+    );
     for t in sched.live_tasks() {
         if t.is_finished() {
             continue;
