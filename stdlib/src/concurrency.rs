@@ -144,13 +144,16 @@ fn await_combined(
     let future = Arc::new(Task::new(0, None, false, None));
     future.exec.lock().started = true;
     let c = Combiner::new(kind, future.clone(), parts);
-    if let Some(ms) = ms {
+    // Parts that are already finished decide first; the deadline only races the others.
+    c.start(ctx.cx.sched, Some(ctx.cx.local));
+    if let Some(ms) = ms
+        && !future.is_finished()
+    {
         ctx.cx
             .sched
             .reactor
             .add(Duration::from_millis(ms), TimerAction::TimeOut(c.clone()));
     }
-    c.start(ctx.cx.sched, Some(ctx.cx.local));
     Err(ctx.block(BlockOp::Await(future)))
 }
 

@@ -392,6 +392,27 @@ impl Combiner {
 
     /// Registers with every part (or takes the endings of those already finished).
     pub fn start(self: &Arc<Combiner>, sched: &Scheduler, local: Option<&Local>) {
+        // 全部等待 over parts that already failed: the one that failed first in time
+        // decides, not the first in the list (QI-LANGUAGE.md §11).
+        if matches!(self.kind, CombineKind::All) {
+            let first_failure = self
+                .parts
+                .iter()
+                .enumerate()
+                .filter(|(_, p)| matches!(p.state.lock().ending, Some(Ending::Error(..))))
+                .min_by_key(|(_, p)| p.finished_seq.load(std::sync::atomic::Ordering::SeqCst));
+            if let Some((i, part)) = first_failure {
+                let ending = {
+                    let mut st = part.state.lock();
+                    st.observed = true;
+                    st.ending.clone()
+                };
+                if let Some(e) = ending {
+                    self.on_ending(sched, i, &e, local);
+                    return;
+                }
+            }
+        }
         for (i, part) in self.parts.iter().enumerate() {
             let ending = {
                 let mut guard = part.state.lock();
@@ -445,6 +466,9 @@ impl Combiner {
                 // 限时等待 the first ending of any kind does.
                 (_, e) => {
                     st.done = true;
+                    if let Ending::Error(v, _) = e {
+                        super::task::extend_stack(v, self.parts[index].created_line().into_iter().collect());
+                    }
                     e.clone()
                 }
             }

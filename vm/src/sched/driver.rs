@@ -17,7 +17,7 @@ use super::worker::Local;
 use crate::fiber::Fiber;
 use crate::interp::{self, Cx, Outcome};
 use crate::native::{Exit, error_value};
-use crate::object::{CoStatus, CoroutineObj, ErrorObj};
+use crate::object::{CoStatus, CoroutineObj};
 use crate::value::Value;
 use crate::vm::Shared;
 
@@ -188,16 +188,7 @@ fn throw_into(cx: &Cx<'_>, fiber: &mut Fiber, value: Value) -> Option<Outcome> {
     interp::throw(cx, fiber, Exit::Throw(value)).err()
 }
 
-/// Adds lines to the stack of an error that crosses into another fiber or task.
-fn extend_stack(value: &Value, lines: Vec<String>) {
-    if let Some(e) = value.as_obj::<ErrorObj>()
-        && let Some(site) = e.thrown.lock().as_mut()
-    {
-        let mut stack = site.stack.as_ref().clone();
-        stack.extend(lines);
-        site.stack = Arc::new(stack);
-    }
-}
+use super::task::extend_stack;
 
 fn resume_coroutine(
     cx: &Cx<'_>,

@@ -108,6 +108,8 @@ pub struct Scheduler {
     /// Tasks that failed with nobody waiting yet: kept alive, because if nobody awaits
     /// them by the end of the program their errors are reported then.
     pub failed: Mutex<Vec<Arc<Task>>>,
+    /// Counts finished tasks, to order endings in time.
+    finish_seq: AtomicU64,
 }
 
 impl Scheduler {
@@ -129,6 +131,7 @@ impl Scheduler {
             shutdown: AtomicBool::new(false),
             main: OnceLock::new(),
             failed: Mutex::new(Vec::new()),
+            finish_seq: AtomicU64::new(0),
         }
     }
 
@@ -364,6 +367,8 @@ impl Scheduler {
                 Status::Done
             });
             st.ending = Some(ending.clone());
+            task.finished_seq
+                .store(self.finish_seq.fetch_add(1, Ordering::SeqCst) + 1, Ordering::SeqCst);
             if !st.awaiters.is_empty() {
                 st.observed = true;
             }

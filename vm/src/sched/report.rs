@@ -8,7 +8,18 @@ use super::Scheduler;
 use super::task::{Ending, Status, Task};
 use crate::object::ErrorObj;
 
-/// 运行中 / 等待中 / 已完成 / 已失败 / 已取消
+/// The state in a printed form (QI-LANGUAGE.md §3, §10): a task waiting for something
+/// is still 运行中 to the program.
+pub fn printed_status(task: &Task) -> &'static str {
+    match task.status() {
+        Status::Runnable | Status::Blocked => "运行中",
+        Status::Done => "已完成",
+        Status::Failed => "已失败",
+        Status::Cancelled => "已取消",
+    }
+}
+
+/// 运行中 / 等待中 / 已完成 / 已失败 / 已取消, for snapshots and reports.
 pub fn status_name(task: &Task) -> &'static str {
     match task.status() {
         Status::Runnable => "运行中",

@@ -117,6 +117,9 @@ pub struct Task {
     pub created_at: Option<(Arc<SourceFile>, Span)>,
     /// A `超时(ms)` future whose timer still counts as pending work.
     pub timer_armed: AtomicBool,
+    /// When it finished, as a sequence number across the VM (0: not yet): `全部等待`
+    /// reports the error that happened first.
+    pub finished_seq: std::sync::atomic::AtomicU64,
 }
 
 impl std::fmt::Debug for Task {
@@ -152,6 +155,7 @@ impl Task {
             detached,
             created_at,
             timer_armed: AtomicBool::new(false),
+            finished_seq: std::sync::atomic::AtomicU64::new(0),
         }
     }
 
@@ -197,5 +201,19 @@ impl Task {
             "  任务 #{} 创建于 ({}:{line}:{col})",
             self.id, file.path
         ))
+    }
+}
+
+/// Adds lines to the stack of an error that crosses into another fiber or task.
+pub fn extend_stack(value: &Value, lines: Vec<String>) {
+    if lines.is_empty() {
+        return;
+    }
+    if let Some(e) = value.as_obj::<crate::object::ErrorObj>()
+        && let Some(site) = e.thrown.lock().as_mut()
+    {
+        let mut stack = site.stack.as_ref().clone();
+        stack.extend(lines);
+        site.stack = Arc::new(stack);
     }
 }
