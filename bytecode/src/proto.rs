@@ -169,6 +169,8 @@ pub struct EnumInfo {
     pub public: bool,
     /// Each variant's name and payload arity.
     pub variants: Vec<(Arc<str>, u16)>,
+    /// Each variant's payload annotations (checked, with 整数 widening to 浮点数).
+    pub payload_types: Vec<Vec<Option<TypeDesc>>>,
     pub methods: Vec<Arc<FunctionProto>>,
 }
 

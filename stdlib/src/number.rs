@@ -63,8 +63,14 @@ fn sqrt(_: &mut NativeCtx<'_>, args: &[Value]) -> NativeResult {
 fn pow(_: &mut NativeCtx<'_>, args: &[Value]) -> NativeResult {
     if let (Some(base), Some(exp)) = (args[0].as_int(), args[1].as_int()) {
         if exp >= 0 {
-            let e = u32::try_from(exp).map_err(|_| overflow())?;
-            return base.checked_pow(e).map(Value::int).ok_or_else(overflow);
+            // 0, 1 and -1 stay small whatever the exponent; anything else overflows long
+            // before the exponent leaves u32.
+            return match (base, u32::try_from(exp)) {
+                (0 | 1, _) => Ok(Value::int(if exp == 0 { 1 } else { base })),
+                (-1, _) => Ok(Value::int(if exp % 2 == 0 { 1 } else { -1 })),
+                (_, Ok(e)) => base.checked_pow(e).map(Value::int).ok_or_else(overflow),
+                (_, Err(_)) => Err(overflow()),
+            };
         }
         return Ok(Value::float((base as f64).powf(exp as f64)));
     }

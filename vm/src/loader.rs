@@ -295,6 +295,11 @@ fn link_decls(proto: &ModuleProto, weak: &Weak<ModuleObj>) -> Box<[Value]> {
                     .iter()
                     .map(|(n, a)| (Symbol::intern(n), *a))
                     .collect(),
+                payload_types: e
+                    .payload_types
+                    .iter()
+                    .map(|t| t.clone().into_boxed_slice())
+                    .collect(),
                 methods: OnceLock::new(),
             }),
         });

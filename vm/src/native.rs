@@ -28,11 +28,12 @@ impl Arity {
         }
     }
 
+    /// `需要{describe}参数`: ` 2 个`, `至少 1 个`, ` 1 到 2 个`.
     pub fn describe(self) -> String {
         match self {
-            Arity::Exact(k) => format!("{k} 个"),
+            Arity::Exact(k) => format!(" {k} 个"),
             Arity::AtLeast(k) => format!("至少 {k} 个"),
-            Arity::Between(a, b) => format!("{a} 到 {b} 个"),
+            Arity::Between(a, b) => format!(" {a} 到 {b} 个"),
         }
     }
 }

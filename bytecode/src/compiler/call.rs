@@ -94,6 +94,13 @@ impl<'a> Compiler<'a, '_> {
                 let (slot, arity) = self.functions[id.name];
                 if arity != argc {
                     self.arity_error(span, id.name, arity, args.len());
+                } else if let Some(decl) = self.function_decls.get(id.name).copied() {
+                    for (p, a) in decl.params.iter().zip(args) {
+                        if let Some(t) = p.ty {
+                            let ty = self.type_desc_quiet(t);
+                            self.check_literal_type(&ty, a);
+                        }
+                    }
                 }
                 let base = self.call_base(dst, 1 + argc as u32);
                 let spans = self.args(base, args);

@@ -312,6 +312,9 @@ impl<'a> Compiler<'a, '_> {
     }
 
     pub fn return_stmt(&mut self, value: Option<&'a Expr<'a>>, span: Span) {
+        if let (Some(ty), Some(v)) = (self.fref().return_type.clone(), value) {
+            self.check_literal_type(&ty, v);
+        }
         let mark = self.fref().free_reg;
         // `返回 局部变量;` with nothing to unwind and no type to check: return it in place.
         if let Some(v) = value

@@ -186,6 +186,18 @@ impl<'a> Compiler<'a, '_> {
                 _ => {}
             }
         }
+        if op == UnaryOp::Neg
+            && let Some(kind) = super::types::LiteralKind::of(operand)
+            && !matches!(
+                kind,
+                super::types::LiteralKind::Int | super::types::LiteralKind::Float
+            )
+        {
+            let d = self
+                .diag(Code::E3009, span)
+                .with_detail(format!("：不能对「{}」取负", kind.type_name()));
+            self.error(d);
+        }
         if op == UnaryOp::Not
             && let Some(kind) = super::types::LiteralKind::of(operand)
             && kind != super::types::LiteralKind::Bool
@@ -292,17 +304,27 @@ impl<'a> Compiler<'a, '_> {
             self.error(d);
             return;
         };
+        // C: 0 read-only, 1 writable, 2 + k writable with the annotation K[k].
+        let access = |c: &mut Self, mutable: bool, ty: Option<crate::proto::TypeDesc>| match (mutable, ty) {
+            (false, _) => 0,
+            (true, None) => 1,
+            (true, Some(t)) => 2 + c.f().constant(Constant::Type(t)) as u16,
+        };
         match self.resolve(id.name, id.span) {
             Some(NameRef::Local {
                 reg,
                 cell: true,
                 mutable,
-                ..
+                ty,
             }) => {
-                self.f().op(Op::RefCell, dst, reg, mutable as u16, span);
+                let c = access(self, mutable, ty);
+                self.f().op(Op::RefCell, dst, reg, c, span);
             }
-            Some(NameRef::Upvalue { index, mutable, .. }) => {
-                self.f().op(Op::RefUpval, dst, index, mutable as u16, span);
+            Some(NameRef::Upvalue {
+                index, mutable, ty, ..
+            }) => {
+                let c = access(self, mutable, ty);
+                self.f().op(Op::RefUpval, dst, index, c, span);
             }
             Some(NameRef::Global { slot, mutable, .. }) => {
                 let op = if mutable {

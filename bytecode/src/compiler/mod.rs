@@ -130,6 +130,8 @@ pub(crate) struct Compiler<'a, 'o> {
     pub decls: Vec<Option<Decl>>,
     /// Top-level functions by name.
     pub functions: HashMap<&'a str, (u32, u16)>,
+    /// Their declarations, for compile-time checks of literal arguments.
+    pub function_decls: HashMap<&'a str, &'a FunctionDecl<'a>>,
     /// Top-level functions declared `异步`: a call starts a task, so it goes through `Call`.
     pub async_functions: std::collections::HashSet<&'a str>,
     pub types: HashMap<&'a str, TypeInfo<'a>>,
@@ -142,6 +144,9 @@ pub(crate) struct Compiler<'a, 'o> {
     pub entry: Option<u32>,
     /// The top-level code, once compiled.
     pub main: Option<Arc<FunctionProto>>,
+    /// Type parameters in scope (`枚举 选项<T>`, `函数 f<T>`): annotations naming them
+    /// check nothing (QI-LANGUAGE.md §5: accepted, unchecked).
+    pub type_params: Vec<&'a str>,
     pub errors: Vec<Diagnostic>,
     pub warnings: Vec<Diagnostic>,
 }
@@ -155,6 +160,7 @@ impl<'a, 'o> Compiler<'a, 'o> {
             fns: Vec::new(),
             decls: Vec::new(),
             functions: HashMap::new(),
+            function_decls: HashMap::new(),
             async_functions: std::collections::HashSet::new(),
             types: HashMap::new(),
             globals: Vec::new(),
@@ -163,6 +169,7 @@ impl<'a, 'o> Compiler<'a, 'o> {
             imports: Vec::new(),
             entry: None,
             main: None,
+            type_params: Vec::new(),
             errors: Vec::new(),
             warnings: Vec::new(),
         }
@@ -282,11 +289,19 @@ impl<'a, 'o> Compiler<'a, 'o> {
         let slot = self.new_decl();
         self.functions
             .insert(f.name.name, (slot, f.params.len() as u16));
+        self.function_decls.insert(f.name.name, f);
         if f.is_async {
             self.async_functions.insert(f.name.name);
         }
         if f.name.name == "入口" {
             self.entry = Some(slot);
+            if !f.params.is_empty() {
+                let d = self
+                    .diag(Code::E3006, f.name.span)
+                    .with_detail("：「入口」不接受参数")
+                    .with_hint("程序的参数用 参数() 取得");
+                self.error(d);
+            }
         }
     }
 
@@ -359,10 +374,35 @@ impl<'a, 'o> Compiler<'a, 'o> {
                 self.error(d);
                 continue;
             }
-            let ty = f.ty.map(|t| self.type_desc(t));
-            fields.push((f.name.name, ty));
+            // Annotations are resolved in pass two, when every type of the file is known.
+            fields.push((f.name.name, None));
         }
         fields
+    }
+
+    /// Brings type parameters into scope; returns the mark to truncate back to.
+    pub fn push_type_params(&mut self, params: &'a [Ident<'a>]) -> usize {
+        let mark = self.type_params.len();
+        self.type_params.extend(params.iter().map(|p| p.name));
+        mark
+    }
+
+    /// Pass two for a struct: its field annotations, now that every type is declared.
+    fn resolve_field_types(&mut self, s: &'a StructDecl<'a>) {
+        let mark = self.push_type_params(s.type_params);
+        let resolved: Vec<(&'a str, Option<TypeDesc>)> = s
+            .fields
+            .iter()
+            .map(|f| (f.name.name, f.ty.map(|t| self.type_desc(t))))
+            .collect();
+        self.type_params.truncate(mark);
+        if let Some(TypeInfo::Struct { fields, .. }) = self.types.get_mut(s.name.name) {
+            for (name, ty) in resolved {
+                if let Some(slot) = fields.iter_mut().find(|(n, _)| *n == name) {
+                    slot.1 = ty;
+                }
+            }
+        }
     }
 
     fn declare_import(&mut self, imp: &'a Import<'a>, span: Span) {
@@ -461,6 +501,7 @@ impl<'a, 'o> Compiler<'a, 'o> {
                     });
                 }
                 StmtKind::Struct(s) => {
+                    self.resolve_field_types(s);
                     if let Some(TypeInfo::Struct { slot, fields, .. }) =
                         self.types.get(s.name.name).cloned()
                         && self.decls[slot as usize].is_none()
@@ -478,10 +519,18 @@ impl<'a, 'o> Compiler<'a, 'o> {
                         self.types.get(e.name.name).cloned()
                         && self.decls[slot as usize].is_none()
                     {
+                        let mark = self.push_type_params(e.type_params);
+                        let payload_types = e
+                            .variants
+                            .iter()
+                            .map(|v| v.fields.iter().map(|t| Some(self.type_desc(t))).collect())
+                            .collect();
+                        self.type_params.truncate(mark);
                         self.decls[slot as usize] = Some(Decl::Enum(EnumInfo {
                             name: e.name.name.into(),
                             public: e.public,
                             variants: variants.into_iter().map(|(n, a)| (n.into(), a)).collect(),
+                            payload_types,
                             methods: Vec::new(),
                         }));
                     }
@@ -511,7 +560,9 @@ impl<'a, 'o> Compiler<'a, 'o> {
                 continue;
             }
             let name: Arc<str> = format!("{}.{}", m.target.name, f.name.name).into();
+            let mark = self.push_type_params(m.type_params);
             let proto = self.function(f, name, FunctionKind::Method, method.uses_self);
+            self.type_params.truncate(mark);
             match &mut self.decls[type_slot as usize] {
                 Some(Decl::Struct(s)) => s.methods.push(proto.clone()),
                 Some(Decl::Enum(e)) => e.methods.push(proto.clone()),

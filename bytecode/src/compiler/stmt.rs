@@ -18,6 +18,7 @@ pub const WRAP_FUTURE: &str = "__作为未来";
 
 /// What a function is made of: a declaration, a closure, or a task block.
 struct FunctionParts<'a> {
+    type_params: &'a [Ident<'a>],
     params: &'a [Param<'a>],
     ret: Option<&'a TypeExpr<'a>>,
     body: &'a Block<'a>,
@@ -230,6 +231,15 @@ impl<'a> Compiler<'a, '_> {
         };
         match &target.kind {
             ExprKind::Name(id) => {
+                if op == AssignOp::Assign
+                    && let Some(
+                        NameRef::Local { ty: Some(ty), .. }
+                        | NameRef::Upvalue { ty: Some(ty), .. }
+                        | NameRef::Global { ty: Some(ty), .. },
+                    ) = self.lookup(id.name)
+                {
+                    self.check_literal_type(&ty, value);
+                }
                 // Check before evaluating, so E3005 points at the name.
                 match self.lookup(id.name) {
                     Some(
@@ -346,6 +356,7 @@ impl<'a> Compiler<'a, '_> {
         uses_self: bool,
     ) -> Arc<FunctionProto> {
         let parts = FunctionParts {
+            type_params: f.type_params,
             params: f.params,
             ret: f.ret,
             body: f.body,
@@ -358,6 +369,7 @@ impl<'a> Compiler<'a, '_> {
     /// A block run later as a function of no parameters (`协程 {…}`, `创建 {…}`).
     pub fn block_function(&mut self, body: &'a Block<'a>, span: Span) -> Arc<FunctionProto> {
         let parts = FunctionParts {
+            type_params: &[],
             params: &[],
             ret: None,
             body,
@@ -368,6 +380,19 @@ impl<'a> Compiler<'a, '_> {
     }
 
     fn function_from(
+        &mut self,
+        f: FunctionParts<'a>,
+        name: Arc<str>,
+        kind: FunctionKind,
+        uses_self: bool,
+    ) -> Arc<FunctionProto> {
+        let type_mark = self.push_type_params(f.type_params);
+        let proto = self.function_body(f, name, kind, uses_self);
+        self.type_params.truncate(type_mark);
+        proto
+    }
+
+    fn function_body(
         &mut self,
         f: FunctionParts<'a>,
         name: Arc<str>,

@@ -77,7 +77,9 @@ impl LiteralKind {
 impl<'a> Compiler<'a, '_> {
     pub fn type_desc(&mut self, t: &TypeExpr<'_>) -> TypeDesc {
         let written = written_type(t);
-        let kind = if t.path.len() > 1 {
+        let kind = if t.path.len() == 1 && self.type_params.contains(&t.name()) {
+            TypeKind::Any
+        } else if t.path.len() > 1 {
             TypeKind::Named(t.name().into())
         } else {
             match t.name() {
@@ -98,15 +100,19 @@ impl<'a> Compiler<'a, '_> {
                 "范围" => TypeKind::Range,
                 "模块" => TypeKind::Module,
                 name => {
-                    if !self.types.contains_key(name) {
+                    if self.types.contains_key(name) {
+                        TypeKind::Named(name.into())
+                    } else {
                         let span = t.path.last().map_or(t.span, |i| i.span);
                         let d = self
                             .diag(Code::E3002, span)
                             .with_detail(format!("：类型「{name}」"))
                             .with_hint("类型名可以是 整数 浮点数 字符串 布尔 列表 字典 函数类型 未来 通道 协程类型 引用 错误 任意，或本文件的结构体和枚举");
                         self.error(d);
+                        // Reported once; checking against an unknown type would only add
+                        // errors about the same mistake.
+                        TypeKind::Any
                     }
-                    TypeKind::Named(name.into())
                 }
             }
         };
@@ -114,6 +120,15 @@ impl<'a> Compiler<'a, '_> {
             written: written.into(),
             kind,
         }
+    }
+
+    /// The check an annotation makes, without reporting anything (for a declaration seen
+    /// again at a call).
+    pub fn type_desc_quiet(&mut self, t: &TypeExpr<'_>) -> TypeDesc {
+        let errors = self.errors.len();
+        let d = self.type_desc(t);
+        self.errors.truncate(errors);
+        d
     }
 
     /// E3001 at compile time when `value` is a literal that cannot satisfy `ty`.

@@ -95,7 +95,7 @@ impl<'a> Parser<'a> {
     /// Every nesting construct recurses through here, so this frame is kept small (the
     /// loop lives in `parse_binary_rest`); the same goes for `parse_unary`, `parse_postfix`
     /// and `parse_primary`, which only dispatch.
-    fn parse_binary(&mut self, min_prec: u8) -> (Expr<'a>, Option<Span>) {
+    fn parse_binary(&mut self, min_prec: u8) -> (Expr<'a>, Option<(u8, Span)>) {
         let lhs = self.parse_unary();
         match binary_op(self.peek()) {
             Some((_, prec)) if prec >= min_prec => self.parse_binary_rest(lhs, min_prec),
@@ -104,7 +104,11 @@ impl<'a> Parser<'a> {
     }
 
     #[inline(never)]
-    fn parse_binary_rest(&mut self, mut lhs: Expr<'a>, min_prec: u8) -> (Expr<'a>, Option<Span>) {
+    fn parse_binary_rest(
+        &mut self,
+        mut lhs: Expr<'a>,
+        min_prec: u8,
+    ) -> (Expr<'a>, Option<(u8, Span)>) {
         let mut lhs_chain: Option<(u8, Span)> = None;
         let base_depth = self.depth;
         let mut folds = 0u32;
@@ -131,7 +135,7 @@ impl<'a> Parser<'a> {
             lhs_chain = non_associative(prec).then_some((prec, op_span));
         }
         self.depth = base_depth;
-        (lhs, lhs_chain.map(|(_, s)| s))
+        (lhs, lhs_chain)
     }
 
     fn fold_binary(&mut self, op: BinKind, lhs: Expr<'a>, rhs: Expr<'a>) -> Expr<'a> {
@@ -150,11 +154,20 @@ impl<'a> Parser<'a> {
     }
 
     /// E2001 when a comparison has a comparison operand, or a range a range operand.
-    fn check_chain(&mut self, prec: u8, op_span: Span, lhs: Option<(u8, Span)>, rhs: Option<Span>) {
+    fn check_chain(
+        &mut self,
+        prec: u8,
+        op_span: Span,
+        lhs: Option<(u8, Span)>,
+        rhs: Option<(u8, Span)>,
+    ) {
         let is_range = prec == 5;
-        let lhs_clash = lhs.is_some_and(|(p, _)| (p == 5) == is_range);
-        // The rhs binds tighter, so it can only be a comparison under `==`/`!=`.
-        let clash = if lhs_clash { Some(op_span) } else { rhs };
+        let same_kind = |p: u8| (p == 5) == is_range;
+        let lhs_clash = lhs.is_some_and(|(p, _)| same_kind(p));
+        // A range binds tighter than a comparison, so `a == b..c` is fine; only an
+        // operand of the same kind clashes.
+        let rhs_clash = rhs.filter(|(p, _)| same_kind(*p)).map(|(_, s)| s);
+        let clash = if lhs_clash { Some(op_span) } else { rhs_clash };
         let Some(span) = clash else { return };
         if is_range {
             self.error_at(span, "：范围运算「..」「..=」不能连用")

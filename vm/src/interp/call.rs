@@ -102,7 +102,7 @@ fn run_native(cx: &super::Cx<'_>, n: &NativeFunction, args: &[Value]) -> Result<
         return Err(error(
             Code::E3006,
             format!(
-                "：「{}」需要 {}参数，这里给了 {given} 个",
+                "：「{}」需要{}参数，这里给了 {given} 个",
                 n.name,
                 n.arity.describe()
             ),

@@ -329,10 +329,13 @@ fn construct_variant(
     let Some(ty) = ctx.callee.data.to_arc::<EnumType>() else {
         return Err(error(Code::E3007, "：变体构造器缺少类型"));
     };
+    let index = ctx.callee.aux as u16;
+    let mut payload = args.to_vec().into_boxed_slice();
+    ty.check_payload(index as usize, &mut payload)?;
     Ok(Value::new(VariantObj {
         ty,
-        index: ctx.callee.aux as u16,
-        payload: args.to_vec().into_boxed_slice(),
+        index,
+        payload,
     }))
 }
 

@@ -121,7 +121,8 @@ pub fn new_variant(cur: Cursor, b: u16, index: u16) -> Result<Value, Exit> {
     if b as usize + 1 + arity as usize > cur.info().proto.num_regs as usize {
         return Err(error(Code::E3006, ""));
     }
-    let payload = cur.slice(b + 1, arity).to_vec().into_boxed_slice();
+    let mut payload = cur.slice(b + 1, arity).to_vec().into_boxed_slice();
+    ty.check_payload(index as usize, &mut payload)?;
     Ok(Value::new(VariantObj { ty, index, payload }))
 }
 
@@ -299,29 +300,56 @@ pub fn in_range_pattern(cur: Cursor, b: u16, k: usize) -> bool {
     above && below
 }
 
-/// `RefCell`, `RefUpval`, `RefGlobal`, `RefGlobalRo`.
+/// `RefCell`, `RefUpval`, `RefGlobal`, `RefGlobalRo`. For the first two, C is 0 for a
+/// read-only reference, 1 for a writable one, and 2 + k for a writable one whose variable
+/// has the annotation `K[k]`.
 pub fn make_ref(cur: Cursor, ins: Instr) -> Value {
-    let (target, writable) = match ins.op {
+    let local_ty = |c: u16| match c {
+        0 | 1 => None,
+        k => type_of_const(cur, (k - 2) as usize),
+    };
+    let (target, writable, ty) = match ins.op {
         Op::RefCell => {
             let cell = cur
                 .r(ins.b)
                 .to_arc::<CellObj>()
                 .unwrap_or_else(|| Arc::new(CellObj::new(cur.r(ins.b).clone())));
-            (RefTarget::Cell(cell), ins.c != 0)
+            (RefTarget::Cell(cell), ins.c != 0, local_ty(ins.c))
         }
         Op::RefUpval => (
             RefTarget::Cell(cur.closure().upvalues[ins.b as usize].clone()),
             ins.c != 0,
+            local_ty(ins.c),
         ),
         _ => {
             let module = cur.info().module_arc();
             let Some(module) = module else {
                 return Value::NIL;
             };
-            (RefTarget::Global(module, ins.bx()), ins.op == Op::RefGlobal)
+            let ty = module
+                .proto
+                .as_ref()
+                .and_then(|p| p.globals.get(ins.bx() as usize))
+                .and_then(|g| g.ty.clone());
+            (
+                RefTarget::Global(module, ins.bx()),
+                ins.op == Op::RefGlobal,
+                ty,
+            )
         }
     };
-    Value::new(RefObj { target, writable })
+    Value::new(RefObj {
+        target,
+        writable,
+        ty,
+    })
+}
+
+fn type_of_const(cur: Cursor, k: usize) -> Option<TypeDesc> {
+    match cur.info().proto.consts.get(k) {
+        Some(Constant::Type(t)) => Some(t.clone()),
+        _ => None,
+    }
 }
 
 pub fn deref(r: &Value) -> Result<Value, Exit> {
@@ -337,6 +365,10 @@ pub fn deref(r: &Value) -> Result<Value, Exit> {
 pub fn set_deref(r: &Value, v: Value) -> Result<(), Exit> {
     match r.as_obj::<RefObj>() {
         Some(r) if r.writable => {
+            let mut v = v;
+            if let Some(ty) = &r.ty {
+                check_type(&mut v, ty, None)?;
+            }
             r.set(v);
             Ok(())
         }

@@ -27,6 +27,7 @@ use frame::Cursor;
 
 pub use call::{enter_entry, enter_module_init};
 pub use member::{dict_key, resolve_index};
+pub use misc::check_type;
 pub use unwind::{format_stack, stack_lines};
 
 /// Everything a running instruction can reach: the VM, the scheduler, the worker and the

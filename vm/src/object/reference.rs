@@ -16,6 +16,9 @@ pub struct RefObj {
     pub target: RefTarget,
     /// False for a reference to a `变量` binding: writing through it is E3005.
     pub writable: bool,
+    /// The variable's annotation: a write through the reference is checked like any
+    /// assignment to it.
+    pub ty: Option<qi_bytecode::proto::TypeDesc>,
 }
 
 impl RefObj {

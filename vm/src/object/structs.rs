@@ -49,10 +49,25 @@ pub struct EnumType {
     pub name: Arc<str>,
     /// Variant names and payload arities, in declaration order.
     pub variants: Box<[(Symbol, u16)]>,
+    /// Each variant's payload annotations.
+    pub payload_types: Box<[Box<[Option<TypeDesc>]>]>,
     pub methods: OnceLock<HashMap<Symbol, Value>>,
 }
 
 impl EnumType {
+    /// Checks (and widens) a payload against variant `index`'s annotations.
+    pub fn check_payload(&self, index: usize, payload: &mut [Value]) -> Result<(), crate::native::Exit> {
+        let Some(types) = self.payload_types.get(index) else {
+            return Ok(());
+        };
+        for (v, t) in payload.iter_mut().zip(types.iter()) {
+            if let Some(t) = t {
+                crate::interp::check_type(v, t, None)?;
+            }
+        }
+        Ok(())
+    }
+
     pub fn variant_index(&self, name: Symbol) -> Option<usize> {
         self.variants.iter().position(|(n, _)| *n == name)
     }
