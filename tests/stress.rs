@@ -22,10 +22,7 @@ fn ten_thousand_tasks_on_eight_workers_twenty_times() {
         .unwrap_or_else(|e| panic!("第 {run} 次运行：{e}"));
         let stdout = String::from_utf8_lossy(&output.stdout);
         let stderr = String::from_utf8_lossy(&output.stderr);
-        assert!(
-            output.status.success(),
-            "第 {run} 次运行失败：{stderr}"
-        );
+        assert!(output.status.success(), "第 {run} 次运行失败：{stderr}");
         assert_eq!(stdout, EXPECTED, "第 {run} 次运行结果不对：{stderr}");
     }
 }

@@ -83,7 +83,12 @@ fn listen(ctx: &mut NativeCtx<'_>, args: &[Value]) -> NativeResult {
     let resolved = std::net::ToSocketAddrs::to_socket_addrs(addr)
         .map_err(|e| Exit::Throw(address_error(addr, &e)))?
         .next()
-        .ok_or_else(|| Exit::Throw(error_value(Code::E8005, &format!("：{addr}：找不到这个地址"))))?;
+        .ok_or_else(|| {
+            Exit::Throw(error_value(
+                Code::E8005,
+                &format!("：{addr}：找不到这个地址"),
+            ))
+        })?;
     let listener = bind(resolved).map_err(|e| Exit::Throw(address_error(addr, &e)))?;
     let local = listener
         .local_addr()
@@ -145,10 +150,12 @@ fn accept(ctx: &mut NativeCtx<'_>, args: &[Value]) -> NativeResult {
 fn connect(ctx: &mut NativeCtx<'_>, args: &[Value]) -> NativeResult {
     ctx.require(Capability::Network)?;
     let addr = args::str(args, 0, "地址")?.to_string();
-    Err(ctx.block(BlockOp::Io(Box::new(move || match open_stream(&addr) {
-        Ok(v) => Wake::Value(v),
-        Err(e) => Wake::Throw(e),
-    }))))
+    Err(
+        ctx.block(BlockOp::Io(Box::new(move || match open_stream(&addr) {
+            Ok(v) => Wake::Value(v),
+            Err(e) => Wake::Throw(e),
+        }))),
+    )
 }
 
 fn open_stream(addr: &str) -> Result<Value, Value> {
@@ -165,8 +172,12 @@ fn open_stream(addr: &str) -> Result<Value, Value> {
                     .set_nonblocking(true)
                     .map_err(|e| io_error(addr, &e))?;
                 let _ = stream.set_nodelay(true);
-                let local = stream.local_addr().map_or_else(|_| String::new(), |a| a.to_string());
-                let peer = stream.peer_addr().map_or_else(|_| addr.to_string(), |a| a.to_string());
+                let local = stream
+                    .local_addr()
+                    .map_or_else(|_| String::new(), |a| a.to_string());
+                let peer = stream
+                    .peer_addr()
+                    .map_or_else(|_| addr.to_string(), |a| a.to_string());
                 return Ok(Value::new(SocketObj::new(
                     SocketKind::Stream(mio::net::TcpStream::from_std(stream)),
                     Role::Connection,

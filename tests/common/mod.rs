@@ -44,4 +44,3 @@ pub fn run_with_timeout(cmd: &mut Command) -> Result<Output, String> {
         stderr: err_reader.join().unwrap_or_default(),
     })
 }
-

@@ -219,7 +219,11 @@ fn opaque(v: &Value) -> String {
         ),
         Tag::Task => match v.as_obj::<crate::sched::task::Task>() {
             Some(t) if t.id == 0 => format!("<未来 {}>", crate::sched::report::printed_status(t)),
-            Some(t) => format!("<任务 #{} {}>", t.id, crate::sched::report::printed_status(t)),
+            Some(t) => format!(
+                "<任务 #{} {}>",
+                t.id,
+                crate::sched::report::printed_status(t)
+            ),
             None => String::new(),
         },
         Tag::Channel => match v.as_obj::<ChannelObj>() {

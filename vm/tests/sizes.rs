@@ -13,9 +13,21 @@ use qi_vm::value::Value;
 #[test]
 fn headers_do_not_grow() {
     assert_eq!(std::mem::size_of::<Value>(), 16);
-    assert!(std::mem::size_of::<Frame>() <= 48, "Frame {}", std::mem::size_of::<Frame>());
-    assert!(std::mem::size_of::<Fiber>() <= 112, "Fiber {}", std::mem::size_of::<Fiber>());
-    assert!(std::mem::size_of::<Task>() <= 296, "Task {}", std::mem::size_of::<Task>());
+    assert!(
+        std::mem::size_of::<Frame>() <= 48,
+        "Frame {}",
+        std::mem::size_of::<Frame>()
+    );
+    assert!(
+        std::mem::size_of::<Fiber>() <= 112,
+        "Fiber {}",
+        std::mem::size_of::<Fiber>()
+    );
+    assert!(
+        std::mem::size_of::<Task>() <= 296,
+        "Task {}",
+        std::mem::size_of::<Task>()
+    );
     assert!(
         std::mem::size_of::<WaitToken>() <= 56,
         "WaitToken {}",

@@ -305,11 +305,12 @@ impl<'a> Compiler<'a, '_> {
             return;
         };
         // C: 0 read-only, 1 writable, 2 + k writable with the annotation K[k].
-        let access = |c: &mut Self, mutable: bool, ty: Option<crate::proto::TypeDesc>| match (mutable, ty) {
-            (false, _) => 0,
-            (true, None) => 1,
-            (true, Some(t)) => 2 + c.f().constant(Constant::Type(t)) as u16,
-        };
+        let access =
+            |c: &mut Self, mutable: bool, ty: Option<crate::proto::TypeDesc>| match (mutable, ty) {
+                (false, _) => 0,
+                (true, None) => 1,
+                (true, Some(t)) => 2 + c.f().constant(Constant::Type(t)) as u16,
+            };
         match self.resolve(id.name, id.span) {
             Some(NameRef::Local {
                 reg,

@@ -332,11 +332,7 @@ fn construct_variant(
     let index = ctx.callee.aux as u16;
     let mut payload = args.to_vec().into_boxed_slice();
     ty.check_payload(index as usize, &mut payload)?;
-    Ok(Value::new(VariantObj {
-        ty,
-        index,
-        payload,
-    }))
+    Ok(Value::new(VariantObj { ty, index, payload }))
 }
 
 /// What `值.名(…)` calls.

@@ -56,7 +56,11 @@ pub struct EnumType {
 
 impl EnumType {
     /// Checks (and widens) a payload against variant `index`'s annotations.
-    pub fn check_payload(&self, index: usize, payload: &mut [Value]) -> Result<(), crate::native::Exit> {
+    pub fn check_payload(
+        &self,
+        index: usize,
+        payload: &mut [Value],
+    ) -> Result<(), crate::native::Exit> {
         let Some(types) = self.payload_types.get(index) else {
             return Ok(());
         };

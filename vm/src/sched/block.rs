@@ -467,7 +467,10 @@ impl Combiner {
                 (_, e) => {
                     st.done = true;
                     if let Ending::Error(v, _) = e {
-                        super::task::extend_stack(v, self.parts[index].created_line().into_iter().collect());
+                        super::task::extend_stack(
+                            v,
+                            self.parts[index].created_line().into_iter().collect(),
+                        );
                     }
                     e.clone()
                 }

@@ -340,7 +340,7 @@ impl Scheduler {
             // A timed wait: quiescence is also re-checked now and then, so a missed
             // wake-up can delay the end of a program but never hang it.
             self.idle_cv.wait_for(&mut idle, PARK_RECHECK);
-            };
+        };
         *idle -= 1;
         self.idle_count.fetch_sub(1, Ordering::SeqCst);
         keep_going
@@ -367,8 +367,10 @@ impl Scheduler {
                 Status::Done
             });
             st.ending = Some(ending.clone());
-            task.finished_seq
-                .store(self.finish_seq.fetch_add(1, Ordering::SeqCst) + 1, Ordering::SeqCst);
+            task.finished_seq.store(
+                self.finish_seq.fetch_add(1, Ordering::SeqCst) + 1,
+                Ordering::SeqCst,
+            );
             if !st.awaiters.is_empty() {
                 st.observed = true;
             }

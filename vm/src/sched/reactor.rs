@@ -314,11 +314,11 @@ impl Reactor {
                         }
                         self.retire(&token);
                     }
-                    }
-                    }
-                    if any_socket {
-                    fire(Fired::Batch);
-                    }
+                }
+            }
+            if any_socket {
+                fire(Fired::Batch);
+            }
         }
     }
 

@@ -61,8 +61,15 @@ pub fn snapshot(sched: &Scheduler) -> String {
         "—— 任务快照 ——\n（可运行 {}，计时器 {}，阻塞池作业 {}，等待连接的任务 {}）\n",
         sched.active_count(),
         sched.reactor.live.load(std::sync::atomic::Ordering::SeqCst),
-        sched.reactor.pool.pending.load(std::sync::atomic::Ordering::SeqCst),
-        sched.reactor.io_waiting.load(std::sync::atomic::Ordering::SeqCst),
+        sched
+            .reactor
+            .pool
+            .pending
+            .load(std::sync::atomic::Ordering::SeqCst),
+        sched
+            .reactor
+            .io_waiting
+            .load(std::sync::atomic::Ordering::SeqCst),
     );
     for t in sched.live_tasks() {
         if t.is_finished() {
