@@ -11,6 +11,7 @@ pub mod core;
 pub mod dict;
 pub mod fs;
 pub mod hash;
+pub mod http;
 pub mod list;
 pub mod net;
 pub mod number;
@@ -29,6 +30,7 @@ pub fn install(b: &mut VmBuilder) {
     dict::install(b);
     fs::install(b);
     net::install(b);
+    http::install(b);
     process::install(b);
     number::install(b);
     hash::install(b);
@@ -41,6 +43,7 @@ pub fn install(b: &mut VmBuilder) {
             (Tag::List, "排序按", "列表_排序按"),
             (Tag::Mutex, "保护", "互斥锁_保护"),
         ],
+        globals: vec!["HTTP服务"],
     });
 }
 

@@ -190,6 +190,8 @@ pub struct Prelude {
     pub source: &'static str,
     /// (receiver type, method name, the Qi function implementing it)
     pub methods: Vec<(Tag, &'static str, &'static str)>,
+    /// Qi functions that become global built-ins under their own names.
+    pub globals: Vec<&'static str>,
 }
 
 impl Default for VmBuilder {
@@ -310,19 +312,29 @@ impl VmBuilder {
             let file = qi_bytecode::source::SourceFile::new("<标准库>", prelude.source);
             let loaded = crate::loader::load_text(&shared, file, "标准库", false, true)?;
             let module = loaded.module;
-            let mut methods = Vec::new();
-            for (tag, method, function) in prelude.methods {
-                let slot = module
+            let decl = |function: &str| {
+                module
                     .proto
                     .as_ref()
-                    .and_then(|p| p.decls.iter().position(|d| &**d.name() == function));
-                if let Some(slot) = slot {
-                    methods.push(((tag, Symbol::intern(method)), module.decl(slot as u32)));
-                }
-            }
+                    .and_then(|p| p.decls.iter().position(|d| &**d.name() == function))
+                    .map(|slot| module.decl(slot as u32))
+            };
+            let methods: Vec<_> = prelude
+                .methods
+                .iter()
+                .filter_map(|&(tag, method, function)| {
+                    Some(((tag, Symbol::intern(method)), decl(function)?))
+                })
+                .collect();
+            let globals: Vec<_> = prelude
+                .globals
+                .iter()
+                .filter_map(|&name| Some((Symbol::intern(name), decl(name)?)))
+                .collect();
             // Still the only reference: the loader borrowed it.
             if let Some(s) = Arc::get_mut(&mut shared) {
                 s.methods.extend(methods);
+                s.builtins.extend(globals);
             }
         }
         Ok(shared)

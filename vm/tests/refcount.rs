@@ -81,6 +81,8 @@ const DEEP_CHAIN: &str = "
         i += 1;
     }";
 
+const SLACK: isize = 64 * 1024;
+
 /// One test, one thread: the allocation counter is process-wide, so measurements must not
 /// overlap with other tests' allocations. The small stack proves that dropping a
 /// million-deep chain does not recurse.
@@ -94,7 +96,11 @@ fn building_and_dropping_objects_leaves_the_heap_where_it_was() {
         })
         .expect("thread");
     let results = handle.join().expect("no stack overflow");
+    // Each program allocates in a loop of 200k–1M iterations, so leaking even one small
+    // object per iteration would grow the heap by megabytes. A few KiB of slack absorbs
+    // process-wide state outside the VM (the signal registry, thread bookkeeping of the
+    // scoped worker threads) whose size varies from run to run.
     for (name, growth) in results {
-        assert_eq!(growth, 0, "{name}: live bytes grew by {growth}");
+        assert!(growth.abs() < SLACK, "{name}: live bytes grew by {growth}");
     }
 }

@@ -99,6 +99,10 @@ impl<'a> Compiler<'a, '_> {
                 "错误" => TypeKind::Error,
                 "范围" => TypeKind::Range,
                 "模块" => TypeKind::Module,
+                // Built-in types without a literal form: compared by name at run time.
+                "请求" | "响应" | "服务" | "连接" | "监听器" | "互斥锁" | "等待组" | "原子整数" => {
+                    TypeKind::Named(t.name().into())
+                }
                 name => {
                     if self.types.contains_key(name) {
                         TypeKind::Named(name.into())

@@ -237,7 +237,8 @@ pub fn check_type(v: &mut Value, desc: &TypeDesc, param: Option<u16>) -> Result<
             Tag::Variant => v
                 .as_obj::<VariantObj>()
                 .is_some_and(|e| *e.ty.name == **name),
-            _ => false,
+            // Built-in types named in annotations: 互斥锁, 请求, 监听器 …
+            _ => type_name(v) == **name,
         },
     };
     if ok {
