@@ -9,7 +9,8 @@
 //!   program whose output changes depends on preemption points;
 //! - four workers. A program whose output order depends on scheduling says so with a
 //!   comment line `// 顺序依赖` (skipped here) or `// 排序比较` (stdout compared after
-//!   sorting its lines).
+//!   sorting its lines). A line `// 参数：甲 乙` passes 甲 and 乙 to the program (servers in
+//!   examples/ take `自测` to act as their own client and exit).
 
 mod common;
 
@@ -54,12 +55,13 @@ fn sorted_lines(s: &str) -> String {
 }
 
 /// Runs one program and compares what it did with its `.out` and `.err`.
-fn check(program: &Path, mode: Mode) -> Result<(), Failed> {
+fn check(program: &Path, mode: Mode, args: &[String]) -> Result<(), Failed> {
     let dir = program.parent().ok_or("没有目录")?;
     let name = program.file_name().ok_or("没有文件名")?;
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_qi"));
     cmd.arg("run")
         .arg(name)
+        .args(args)
         .current_dir(dir)
         .env("QI_THREADS", mode.threads)
         .env("NO_COLOR", "1")
@@ -137,6 +139,11 @@ fn main() {
         let source = std::fs::read_to_string(&p).unwrap_or_default();
         let order_dependent = source.lines().any(|l| l.trim() == "// 顺序依赖");
         let sort = source.lines().any(|l| l.trim() == "// 排序比较");
+        let args: Vec<String> = source
+            .lines()
+            .find_map(|l| l.trim().strip_prefix("// 参数："))
+            .map(|a| a.split_whitespace().map(String::from).collect())
+            .unwrap_or_default();
         let small_budget = Mode {
             budget: Some("7"),
             ..one
@@ -147,13 +154,14 @@ fn main() {
             sorted: sort,
         };
         let (a, b, c) = (p.clone(), p.clone(), p);
-        trials.push(Trial::test(name.clone(), move || check(&a, one)));
+        let (args_a, args_b, args_c) = (args.clone(), args.clone(), args);
+        trials.push(Trial::test(name.clone(), move || check(&a, one, &args_a)));
         trials.push(Trial::test(format!("{name} [小预算]"), move || {
-            check(&b, small_budget)
+            check(&b, small_budget, &args_b)
         }));
         if !order_dependent {
             trials.push(Trial::test(format!("{name} [4线程]"), move || {
-                check(&c, four)
+                check(&c, four, &args_c)
             }));
         }
     }
