@@ -220,6 +220,8 @@ pub struct ImportInfo {
     pub relative: bool,
     pub segments: Vec<Arc<str>>,
     pub span: Span,
+    /// An earlier REPL entry rather than a file or standard module.
+    pub repl_entry: Option<u32>,
 }
 
 /// One compiled file.
@@ -234,4 +236,6 @@ pub struct ModuleProto {
     pub imports: Vec<ImportInfo>,
     /// The declaration slot of `入口`, if the file defines one.
     pub entry: Option<u32>,
+    /// A REPL entry: every name it defines is visible to later entries.
+    pub exports_all: bool,
 }

@@ -204,6 +204,15 @@ fn repl(args: &[String]) -> i32 {
         print!("{}", help::REPL);
         return 0;
     }
-    eprintln!("交互式解释器还在建设中；请先用 qi run 程序.qi 运行程序。");
-    1
+    if let Some(unknown) = args.first() {
+        return usage_error(&format!("未知的选项「{unknown}」"), help::REPL);
+    }
+    let shared = match qi_stdlib::builder().build() {
+        Ok(vm) => vm,
+        Err(diags) => {
+            print_diagnostics(&diags);
+            return 1;
+        }
+    };
+    qi_repl::run(shared)
 }

@@ -19,6 +19,7 @@ pub mod object;
 pub mod ops;
 pub mod print;
 pub mod program;
+pub mod runtime;
 pub mod sched;
 pub mod symbol;
 pub mod value;

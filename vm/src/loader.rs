@@ -50,6 +50,20 @@ pub fn compile_source(
     repl: bool,
     hidden: bool,
 ) -> Result<(ModuleProto, Vec<Diagnostic>), Vec<Diagnostic>> {
+    compile_with(shared, file, module_name, repl, hidden, None)
+}
+
+/// Names of earlier REPL entries, for the compiler.
+pub type OuterNames<'o> = &'o compiler::OuterLookup<'o>;
+
+fn compile_with(
+    shared: &Shared,
+    file: &Arc<SourceFile>,
+    module_name: &str,
+    repl: bool,
+    hidden: bool,
+    outer: Option<OuterNames<'_>>,
+) -> Result<(ModuleProto, Vec<Diagnostic>), Vec<Diagnostic>> {
     let arena = Bump::new();
     let parsed = qi_bytecode::parser::parse(&arena, file);
     if parsed.diagnostics.iter().any(|d| !d.is_warning()) {
@@ -61,6 +75,7 @@ pub fn compile_source(
         repl,
         hidden,
         module_name,
+        outer,
     };
     let mut warnings = parsed.diagnostics;
     match compiler::compile(&parsed.program, file, &options) {
@@ -82,6 +97,7 @@ pub fn load_main(shared: &Shared, path: &str) -> Result<Loaded, Vec<Diagnostic>>
         shared,
         stack: Vec::new(),
         warnings: Vec::new(),
+        entries: &[],
     };
     let canonical = canonical(Path::new(path));
     let module = loader.load_file(file, canonical, "主程序".into())?;
@@ -104,9 +120,32 @@ pub fn load_text(
         shared,
         stack: Vec::new(),
         warnings,
+        entries: &[],
     };
     let module = loader.link_with_imports(proto, module_name.into(), None)?;
     shared.anonymous_modules.lock().push(module.clone());
+    Ok(Loaded {
+        module,
+        warnings: loader.warnings,
+    })
+}
+
+/// Compiles and links one REPL entry: `outer` says what earlier entries defined, and
+/// `entries[n]` is entry `n`, linked in wherever this one uses its names.
+pub fn load_entry(
+    shared: &Shared,
+    file: Arc<SourceFile>,
+    outer: OuterNames<'_>,
+    entries: &[Arc<ModuleObj>],
+) -> Result<Loaded, Vec<Diagnostic>> {
+    let (proto, warnings) = compile_with(shared, &file, "交互", true, false, Some(outer))?;
+    let mut loader = Loader {
+        shared,
+        stack: Vec::new(),
+        warnings,
+        entries,
+    };
+    let module = loader.link_with_imports(proto, "交互".into(), None)?;
     Ok(Loaded {
         module,
         warnings: loader.warnings,
@@ -122,6 +161,8 @@ struct Loader<'s> {
     /// Canonical paths of the files being loaded, outermost first (cycle detection).
     stack: Vec<PathBuf>,
     warnings: Vec<Diagnostic>,
+    /// Earlier REPL entries, by number.
+    entries: &'s [Arc<ModuleObj>],
 }
 
 impl Loader<'_> {
@@ -180,6 +221,12 @@ impl Loader<'_> {
         let at = |code: Code, detail: String| {
             vec![Diagnostic::new(code, &importer.file, imp.span).with_detail(detail)]
         };
+        if let Some(n) = imp.repl_entry {
+            return match self.entries.get(n as usize) {
+                Some(m) => Ok(Value::object(m.clone())),
+                None => Err(at(Code::E4001, format!("「{}」", imp.path))),
+            };
+        }
         if !imp.relative {
             let name = imp.segments.join(".");
             return match self.shared.native_modules.get(name.as_str()) {
@@ -338,12 +385,12 @@ fn link_decls(proto: &ModuleProto, weak: &Weak<ModuleObj>) -> Box<[Value]> {
 fn exports(proto: &ModuleProto) -> HashMap<Symbol, Export> {
     let mut exports = HashMap::new();
     for (i, d) in proto.decls.iter().enumerate() {
-        if d.public() {
+        if d.public() || proto.exports_all {
             exports.insert(Symbol::intern(d.name()), Export::Decl(i as u32));
         }
     }
     for (i, g) in proto.globals.iter().enumerate() {
-        if g.public {
+        if g.public || proto.exports_all {
             exports.insert(Symbol::intern(&g.name), Export::Global(i as u32));
         }
     }

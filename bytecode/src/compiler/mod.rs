@@ -40,6 +40,31 @@ pub struct CompileOptions<'o> {
     pub hidden: bool,
     /// The module's name (`主程序` for the main file, the file stem for imports).
     pub module_name: &'o str,
+    /// REPL entries: names that earlier entries defined.
+    pub outer: Option<&'o OuterLookup<'o>>,
+}
+
+/// How the compiler asks what an earlier REPL entry defined under a name.
+pub type OuterLookup<'a> = dyn Fn(&str) -> Option<OuterName> + 'a;
+
+/// A name an earlier REPL entry defined, as the entry being compiled sees it.
+#[derive(Clone, Debug)]
+pub struct OuterName {
+    /// Which entry (the REPL links it as an import).
+    pub entry: u32,
+    pub kind: OuterKind,
+}
+
+#[derive(Clone, Debug)]
+pub enum OuterKind {
+    Var {
+        mutable: bool,
+        ty: Option<TypeDesc>,
+    },
+    Function,
+    /// A struct or enum: usable in annotations, literals and patterns, but its `方法`
+    /// block had to come with it.
+    Type,
 }
 
 /// A successful compilation: the module and any warnings.
@@ -58,6 +83,19 @@ pub fn compile(
     let mut c = Compiler::new(file, options, res);
     c.module(program);
     c.finish()
+}
+
+/// The expression whose value a REPL entry shows: its last statement, when that is an
+/// expression statement that makes a value (not 如果 or a block used as a statement, and
+/// not 启动/创建 whose handle a statement throws away).
+fn shown_value<'a>(program: &'a Program<'a>) -> Option<&'a Expr<'a>> {
+    let StmtKind::Expr { expr, .. } = program.stmts.last()?.kind else {
+        return None;
+    };
+    match expr.kind {
+        ExprKind::If { .. } | ExprKind::Block(_) | ExprKind::Spawn(_) | ExprKind::Create(_) => None,
+        _ => Some(expr),
+    }
 }
 
 /// The built-in type names: they cannot take `方法` blocks (E3014) and name annotations.
@@ -222,6 +260,7 @@ impl<'a, 'o> Compiler<'a, 'o> {
                 globals: self.globals,
                 imports: self.imports,
                 entry: self.entry,
+                exports_all: self.opts.repl,
             },
             warnings: self.warnings,
         })
@@ -412,6 +451,7 @@ impl<'a, 'o> Compiler<'a, 'o> {
             relative: imp.kind == ImportKind::Relative,
             segments: imp.segments.iter().map(|s| Arc::from(*s)).collect(),
             span,
+            repl_entry: None,
         });
         if binding.is_empty() {
             return;
@@ -448,6 +488,14 @@ impl<'a, 'o> Compiler<'a, 'o> {
             return;
         }
         if !self.types.contains_key(target) {
+            if let Some(OuterKind::Type) = self.outer(target).map(|o| o.kind) {
+                let d = self
+                    .diag(Code::E3002, m.target.span)
+                    .with_detail(format!("：类型「{target}」在之前的输入里声明"))
+                    .with_hint("交互模式里，结构体或枚举要和它的「方法」块在同一次输入里写（可以多行输入）");
+                self.error(d);
+                return;
+            }
             let d = self
                 .diag(Code::E3002, m.target.span)
                 .with_detail(format!("：类型「{target}」"))
@@ -585,10 +633,19 @@ impl<'a, 'o> Compiler<'a, 'o> {
         ));
         self.f().begin_scope();
         let mut import_index = 0u32;
+        let shown = self.opts.repl.then(|| shown_value(program)).flatten();
         for stmt in program.stmts {
             if let StmtKind::Import(imp) = stmt.kind {
                 self.import(imp, import_index, stmt.span);
                 import_index += 1;
+                continue;
+            }
+            if let Some(e) = shown
+                && std::ptr::eq(stmt, &program.stmts[program.stmts.len() - 1])
+            {
+                // The REPL shows the value of a final expression: return it.
+                let r = self.expr_reg(e);
+                self.f().op(Op::Return, r, 0, 0, e.span);
                 continue;
             }
             self.stmt(stmt);

@@ -32,6 +32,12 @@ pub enum NameRef {
     },
     /// A top-level function, struct or enum.
     Decl(u32),
+    /// A name an earlier REPL entry defined: member `name` of import `import`.
+    Outer {
+        import: u32,
+        mutable: bool,
+        ty: Option<TypeDesc>,
+    },
     Builtin,
 }
 
@@ -63,10 +69,46 @@ impl<'a> Compiler<'a, '_> {
             };
             return Some(NameRef::Decl(slot));
         }
+        if let Some(o) = self.outer(name) {
+            let import = self.outer_import(o.entry);
+            let (mutable, ty) = match o.kind {
+                super::OuterKind::Var { mutable, ty } => (mutable, ty),
+                _ => (false, None),
+            };
+            return Some(NameRef::Outer {
+                import,
+                mutable,
+                ty,
+            });
+        }
         if (self.opts.is_builtin)(name) {
             return Some(NameRef::Builtin);
         }
         None
+    }
+
+    /// What an earlier REPL entry defined under `name`.
+    pub fn outer(&self, name: &str) -> Option<super::OuterName> {
+        self.opts.outer.and_then(|f| f(name))
+    }
+
+    /// The import index under which REPL entry `entry` is linked into this one.
+    fn outer_import(&mut self, entry: u32) -> u32 {
+        if let Some(i) = self
+            .imports
+            .iter()
+            .position(|i| i.repl_entry == Some(entry))
+        {
+            return i as u32;
+        }
+        self.imports.push(crate::proto::ImportInfo {
+            path: format!("<输入 {entry}>").into(),
+            relative: false,
+            segments: Vec::new(),
+            span: Span::default(),
+            repl_entry: Some(entry),
+        });
+        self.imports.len() as u32 - 1
     }
 
     /// Looks in function `index` and, through closures, in the functions enclosing it,
@@ -182,6 +224,11 @@ impl<'a> Compiler<'a, '_> {
             NameRef::Decl(slot) => {
                 self.f().op_bx(Op::GetDecl, dst, slot, span);
             }
+            NameRef::Outer { import, .. } => {
+                self.f().op_bx(Op::Import, dst, import, span);
+                let k = self.f().name_const(name);
+                self.f().op(Op::GetField, dst, dst, k, span);
+            }
             NameRef::Builtin => {
                 let k = self.f().name_const(name) as u32;
                 self.f().op_bx(Op::GetBuiltin, dst, k, span);
@@ -206,7 +253,8 @@ impl<'a> Compiler<'a, '_> {
         let (mutable, ty) = match &r {
             NameRef::Local { mutable, ty, .. }
             | NameRef::Upvalue { mutable, ty, .. }
-            | NameRef::Global { mutable, ty, .. } => (*mutable, ty.clone()),
+            | NameRef::Global { mutable, ty, .. }
+            | NameRef::Outer { mutable, ty, .. } => (*mutable, ty.clone()),
             NameRef::Decl(_) | NameRef::Builtin => (false, None),
         };
         if !mutable {
@@ -238,6 +286,13 @@ impl<'a> Compiler<'a, '_> {
             }
             NameRef::Global { slot, .. } => {
                 self.f().op_bx(Op::SetGlobal, src, slot, span);
+            }
+            NameRef::Outer { import, .. } => {
+                let module = self.f().alloc();
+                self.f().op_bx(Op::Import, module, import, span);
+                let k = self.f().name_const(name);
+                self.f().op(Op::SetField, module, src, k, span);
+                self.f().free_to(module);
             }
             NameRef::Decl(_) | NameRef::Builtin => {}
         }

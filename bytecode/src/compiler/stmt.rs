@@ -235,7 +235,8 @@ impl<'a> Compiler<'a, '_> {
                     && let Some(
                         NameRef::Local { ty: Some(ty), .. }
                         | NameRef::Upvalue { ty: Some(ty), .. }
-                        | NameRef::Global { ty: Some(ty), .. },
+                        | NameRef::Global { ty: Some(ty), .. }
+                        | NameRef::Outer { ty: Some(ty), .. },
                     ) = self.lookup(id.name)
                 {
                     self.check_literal_type(&ty, value);
@@ -245,7 +246,8 @@ impl<'a> Compiler<'a, '_> {
                     Some(
                         NameRef::Local { mutable, .. }
                         | NameRef::Upvalue { mutable, .. }
-                        | NameRef::Global { mutable, .. },
+                        | NameRef::Global { mutable, .. }
+                        | NameRef::Outer { mutable, .. },
                     ) if !mutable => {
                         let d = self
                             .diag(Code::E3005, id.span)

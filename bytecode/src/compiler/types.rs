@@ -104,7 +104,12 @@ impl<'a> Compiler<'a, '_> {
                     TypeKind::Named(t.name().into())
                 }
                 name => {
-                    if self.types.contains_key(name) {
+                    if self.types.contains_key(name)
+                        || matches!(
+                            self.outer(name).map(|o| o.kind),
+                            Some(super::OuterKind::Type)
+                        )
+                    {
                         TypeKind::Named(name.into())
                     } else {
                         let span = t.path.last().map_or(t.span, |i| i.span);

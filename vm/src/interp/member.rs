@@ -252,6 +252,31 @@ pub fn set_field(obj: &Value, name: Symbol, v: Value) -> Result<(), Exit> {
             drop(old);
             Ok(())
         }
+        // A later REPL entry assigning a 可变 variable of an earlier one (the compiler
+        // checked mutability and the annotation).
+        Tag::Module => {
+            let slot = obj.as_obj::<ModuleObj>().and_then(|m| {
+                let proto = m.proto.as_ref().filter(|p| p.exports_all)?;
+                match m.exports.get(&name)? {
+                    crate::object::Export::Global(slot)
+                        if proto.globals.get(*slot as usize)?.mutable =>
+                    {
+                        Some((m, *slot))
+                    }
+                    _ => None,
+                }
+            });
+            match slot {
+                Some((m, slot)) => {
+                    m.set_global(slot, v);
+                    Ok(())
+                }
+                None => Err(error(
+                    Code::E3008,
+                    format!("：不能给模块成员「{}」赋值", name.name()),
+                )),
+            }
+        }
         Tag::Nil => Err(nil_member(&format!("不能给 空 的「{}」赋值", name.name()))),
         _ => Err(error(
             Code::E3008,

@@ -59,6 +59,12 @@ fn not_runnable(v: &Value) -> Exit {
 }
 
 /// A fiber ready to run `closure(args)`, after the arity check.
+/// A fiber that will run `callee(args)` (a Qi function or a method bound to a receiver).
+pub fn fiber_for_call(callee: &Value, args: &[Value]) -> Result<Fiber, Exit> {
+    let (closure, args) = callable(callee, args)?;
+    fiber_for(closure, args)
+}
+
 fn fiber_for(closure: Value, args: Vec<Value>) -> Result<Fiber, Exit> {
     let Some(c) = closure.as_obj::<Closure>() else {
         return Err(not_runnable(&closure));

@@ -270,6 +270,7 @@ pub fn notify_awaiter(
             sched.wake(&token, ending_wake(task, ending), local);
         }
         Awaiter::Combine(c, index) => c.on_ending(sched, index, ending, local),
+        Awaiter::Host(wait) => wait.fire(),
     }
 }
 

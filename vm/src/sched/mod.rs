@@ -110,6 +110,11 @@ pub struct Scheduler {
     pub failed: Mutex<Vec<Arc<Task>>>,
     /// Counts finished tasks, to order endings in time.
     finish_seq: AtomicU64,
+    /// Hosted (REPL, embedding): no task #1, and running out of work does not end
+    /// anything — the host may submit more.
+    hosted: bool,
+    /// Hosted only: detached tasks that failed, for the host to report.
+    pub orphans: Mutex<Vec<Arc<Task>>>,
 }
 
 impl Scheduler {
@@ -132,7 +137,21 @@ impl Scheduler {
             main: OnceLock::new(),
             failed: Mutex::new(Vec::new()),
             finish_seq: AtomicU64::new(0),
+            hosted: false,
+            orphans: Mutex::new(Vec::new()),
         }
+    }
+
+    /// A scheduler that outlives its tasks, for a host that keeps submitting work.
+    pub fn hosted(workers: usize, budget: u32) -> Scheduler {
+        Scheduler {
+            hosted: true,
+            ..Scheduler::new(workers, budget)
+        }
+    }
+
+    pub fn is_hosted(&self) -> bool {
+        self.hosted
     }
 
     /// The next task number (`#N`).
@@ -224,7 +243,7 @@ impl Scheduler {
     }
 
     /// Nothing queued, nothing running, no timer pending.
-    fn quiescent(&self) -> bool {
+    pub fn quiescent(&self) -> bool {
         // Pending work first: a firing timer or finished job schedules before it stops
         // counting.
         self.reactor.pending() == 0 && self.active.load(Ordering::SeqCst) == 0
@@ -252,6 +271,11 @@ impl Scheduler {
             }
             self.end_cv.wait(&mut e);
         }
+    }
+
+    /// Why the program stopped, if it has.
+    pub fn end(&self) -> Option<End> {
+        self.end.lock().clone()
     }
 
     /// Waits up to `timeout` for the program to stop; whether it has.
@@ -330,7 +354,7 @@ impl Scheduler {
             if self.has_work(local) {
                 break true;
             }
-            if self.quiescent() {
+            if self.quiescent() && !self.hosted {
                 // `finish_program` takes the idle lock to wake the others.
                 drop(idle);
                 self.finish_program(End::Quiescent);
@@ -380,7 +404,9 @@ impl Scheduler {
             block::notify_awaiter(self, task, a, &ending, local);
         }
         let is_main = self.main.get().is_some_and(|m| Arc::ptr_eq(m, task));
-        if failed && (task.detached || is_main) {
+        if failed && task.detached && self.hosted {
+            self.orphans.lock().push(task.clone());
+        } else if failed && (task.detached || is_main) {
             self.finish_program(End::Failed(task.clone()));
         } else if failed && task.id != 0 {
             self.failed.lock().push(task.clone());

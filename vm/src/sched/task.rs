@@ -45,6 +45,46 @@ pub enum Awaiter {
     Token(Arc<WaitToken>),
     /// A combined future (全部等待, 任一等待, 限时等待), as its part `usize`.
     Combine(Arc<Combiner>, usize),
+    /// A thread outside the workers (the REPL, an embedding host).
+    Host(Arc<HostWait>),
+}
+
+/// How a thread that is not a worker waits for a task: blocking on a condition variable,
+/// or as a `std::future::Future` through a waker.
+#[derive(Default)]
+pub struct HostWait {
+    done: parking_lot::Mutex<bool>,
+    cv: parking_lot::Condvar,
+    waker: parking_lot::Mutex<Option<std::task::Waker>>,
+}
+
+impl HostWait {
+    /// The task finished.
+    pub fn fire(&self) {
+        *self.done.lock() = true;
+        self.cv.notify_all();
+        if let Some(w) = self.waker.lock().take() {
+            w.wake();
+        }
+    }
+
+    /// Waits up to `timeout`; whether the task has finished.
+    pub fn wait_for(&self, timeout: std::time::Duration) -> bool {
+        let mut done = self.done.lock();
+        if !*done {
+            self.cv.wait_for(&mut done, timeout);
+        }
+        *done
+    }
+
+    pub fn is_done(&self) -> bool {
+        *self.done.lock()
+    }
+
+    /// Wakes `waker` when the task finishes.
+    pub fn set_waker(&self, waker: &std::task::Waker) {
+        *self.waker.lock() = Some(waker.clone());
+    }
 }
 
 pub struct TaskState {
@@ -187,6 +227,23 @@ impl Task {
             self.status(),
             Status::Done | Status::Failed | Status::Cancelled
         )
+    }
+
+    /// Registers a thread outside the workers to hear when this task finishes.
+    pub fn host_wait(&self) -> Arc<HostWait> {
+        let wait = Arc::new(HostWait::default());
+        let mut st = self.state.lock();
+        if st.ending.is_some() {
+            wait.fire();
+        } else {
+            st.awaiters.push(Awaiter::Host(wait.clone()));
+        }
+        wait
+    }
+
+    /// The ending, once finished.
+    pub fn ending(&self) -> Option<Ending> {
+        self.state.lock().ending.clone()
     }
 
     pub fn cancel_requested(&self) -> bool {
