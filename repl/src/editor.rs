@@ -54,41 +54,44 @@ impl Completer for QiHelper {
         pos: usize,
         _ctx: &Context<'_>,
     ) -> rustyline::Result<(usize, Vec<Pair>)> {
-        let before = &line[..pos];
-        let start = before
-            .char_indices()
-            .rev()
-            .find(|&(_, c)| !is_name_char(c))
-            .map_or(0, |(i, c)| i + c.len_utf8());
-        let prefix = &before[start..];
-        let c = self.completions.borrow();
-        // After `.` or `。`: members of the receiver.
-        let dot = before[..start].chars().next_back();
-        let pool: Vec<&String> = if matches!(dot, Some('.' | '。')) {
-            let receiver_end = start - dot.map_or(0, char::len_utf8);
-            let receiver_start = before[..receiver_end]
-                .char_indices()
-                .rev()
-                .find(|&(_, c)| !is_name_char(c))
-                .map_or(0, |(i, c)| i + c.len_utf8());
-            let receiver = &before[receiver_start..receiver_end];
-            match c.members.get(receiver) {
-                Some(m) => m.iter().collect(),
-                None => c.all_methods.iter().collect(),
-            }
-        } else {
-            c.names.iter().collect()
-        };
-        let found = pool
+        let (start, found) = candidates(&self.completions.borrow(), line, pos);
+        let pairs = found
             .into_iter()
-            .filter(|n| n.starts_with(prefix))
             .map(|n| Pair {
                 display: n.clone(),
-                replacement: n.clone(),
+                replacement: n,
             })
             .collect();
-        Ok((start, found))
+        Ok((start, pairs))
     }
+}
+
+/// Where the word being completed starts, and what could complete it: members of the
+/// receiver after `.` or `。`, else keywords, built-ins and defined names.
+fn candidates(c: &Completions, line: &str, pos: usize) -> (usize, Vec<String>) {
+    let before = &line[..pos.min(line.len())];
+    let word_start = |text: &str| {
+        text.char_indices()
+            .rev()
+            .find(|&(_, c)| !is_name_char(c))
+            .map_or(0, |(i, c)| i + c.len_utf8())
+    };
+    let start = word_start(before);
+    let prefix = &before[start..];
+    let dot = before[..start].chars().next_back();
+    let pool: &[String] = if matches!(dot, Some('.' | '。')) {
+        let receiver_end = start - dot.map_or(0, char::len_utf8);
+        let receiver = &before[word_start(&before[..receiver_end])..receiver_end];
+        c.members.get(receiver).unwrap_or(&c.all_methods)
+    } else {
+        &c.names
+    };
+    let found = pool
+        .iter()
+        .filter(|n| n.starts_with(prefix))
+        .cloned()
+        .collect();
+    (start, found)
 }
 
 impl Hinter for QiHelper {
@@ -253,4 +256,42 @@ fn refresh(session: &Session, c: &mut Completions) {
     all.sort();
     all.dedup();
     c.all_methods = all;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn completions() -> Completions {
+        Completions {
+            names: vec!["打印".into(), "打印行".into(), "函数".into(), "名单".into()],
+            members: HashMap::from([(
+                "名单".to_string(),
+                vec!["长度".to_string(), "添加".to_string()],
+            )]),
+            all_methods: vec!["长度".into(), "转大写".into()],
+        }
+    }
+
+    #[test]
+    fn names_complete_from_the_word_at_the_cursor() {
+        let c = completions();
+        let line = "变量 x = 打";
+        let (start, found) = candidates(&c, line, line.len());
+        assert_eq!(&line[start..], "打");
+        assert_eq!(found, ["打印", "打印行"]);
+    }
+
+    #[test]
+    fn members_follow_a_dot_or_a_full_width_dot() {
+        let c = completions();
+        for line in ["名单.长", "名单。长"] {
+            let (start, found) = candidates(&c, line, line.len());
+            assert_eq!(&line[start..], "长");
+            assert_eq!(found, ["长度"]);
+        }
+        // An unknown receiver offers every built-in method.
+        let (_, found) = candidates(&c, "\"a\".转", "\"a\".转".len());
+        assert_eq!(found, ["转大写"]);
+    }
 }
