@@ -1,24 +1,17 @@
 //! The evaluation loop as a library: entries in, what to show out.
 //!
-//! Each entry is compiled as its own module against the names earlier entries defined,
-//! which it reaches as members of those entries' modules (so a later entry sees a
-//! variable's current value and can assign a `可变` one). The entry's top level runs as
-//! a task on a [`Runtime`] that lives as long as the session, so tasks started with 启动
-//! keep running between prompts and 等待 works at the prompt.
-//!
-//! Names are bound statically, as in OCaml's or GHCi's top level: redefining `f` in a
-//! later entry makes later entries see the new `f`, while functions defined earlier keep
-//! calling the one they were compiled against.
+//! Entries are compiled and linked by [`qi_vm::entries::Entries`] (each sees what the
+//! earlier ones defined, bound statically as in OCaml's or GHCi's top level). Each
+//! entry's top level runs as a task on a [`Runtime`] that lives as long as the session,
+//! so tasks started with 启动 keep running between prompts and 等待 works at the prompt.
 
-use std::collections::HashMap;
 use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
 
-use qi_bytecode::compiler::{OuterKind, OuterName};
 use qi_bytecode::diagnostic::{Diagnostic, render};
-use qi_bytecode::proto::Decl;
 use qi_bytecode::source::SourceFile;
 use qi_vm::Value;
+use qi_vm::entries::Entries;
 use qi_vm::object::ModuleObj;
 use qi_vm::runtime::{Outcome, Runtime};
 use qi_vm::vm::Shared;
@@ -41,10 +34,7 @@ pub struct Reply {
 /// A REPL session: the VM and everything the entries so far defined.
 pub struct Session {
     runtime: Runtime,
-    /// Entry `n` is `entries[n]`; kept alive for as long as later code may refer to it.
-    entries: Vec<Arc<ModuleObj>>,
-    /// The newest definition of each name.
-    names: HashMap<Arc<str>, OuterName>,
+    entries: Entries,
     color: bool,
     /// Set by the front end while an entry runs: Ctrl-C cancels it.
     interrupt: Option<Arc<AtomicBool>>,
@@ -54,8 +44,7 @@ impl Session {
     pub fn new(shared: Arc<Shared>) -> Session {
         Session {
             runtime: Runtime::start(shared),
-            entries: Vec::new(),
-            names: HashMap::new(),
+            entries: Entries::default(),
             color: false,
             interrupt: None,
         }
@@ -72,14 +61,12 @@ impl Session {
 
     /// Every name defined so far (for completion).
     pub fn defined_names(&self) -> impl Iterator<Item = &str> {
-        self.names.keys().map(|k| &**k)
+        self.entries.names()
     }
 
     /// The current value of a name an entry defined.
     pub fn value_of(&self, name: &str) -> Option<Value> {
-        let o = self.names.get(name)?;
-        let module = self.entries.get(o.entry as usize)?;
-        module.export(qi_vm::symbol::Symbol::intern(name))
+        self.entries.value_of(name)
     }
 
     /// Like [`Session::eval`]; setting `interrupt` (Ctrl-C) cancels the running entry.
@@ -104,7 +91,7 @@ impl Session {
 
     /// Forgets every definition (tasks already running go on).
     pub fn clear(&mut self) {
-        self.names.clear();
+        self.entries.forget_names();
     }
 
     /// Compiles and runs Qi code as an entry. With `quiet`, the value is returned rather
@@ -113,26 +100,21 @@ impl Session {
         let mut reply = Reply::default();
         self.report_orphans(&mut reply);
         let code = input::complete_statement(code);
-        let number = self.entries.len() as u32;
-        let file = SourceFile::new(format!("<输入 {}>", number + 1), code);
-        let names = &self.names;
-        let outer = |name: &str| names.get(name).cloned();
-        let loaded =
-            match qi_vm::loader::load_entry(self.runtime.shared(), file, &outer, &self.entries) {
-                Ok(l) => l,
-                Err(diags) => {
-                    self.add_diagnostics(&mut reply, &diags);
-                    return (reply, None);
-                }
-            };
+        let file = SourceFile::new(self.entries.next_file_name("输入"), code);
+        let loaded = match self.entries.load(self.runtime.shared(), file) {
+            Ok(l) => l,
+            Err(diags) => {
+                self.add_diagnostics(&mut reply, &diags);
+                return (reply, None);
+            }
+        };
         self.add_diagnostics(&mut reply, &loaded.warnings);
-        let module = loaded.module;
-        self.entries.push(module.clone());
+        let module: Arc<ModuleObj> = loaded.module;
         let outcome = match self.runtime.spawn_module(&module) {
             Ok(task) => self.runtime.wait(&task, self.interrupt.as_deref()),
             Err(o) => o,
         };
-        self.record_names(&module, number);
+        self.entries.record(&module);
         self.runtime.shared().flush_out();
         self.report_orphans(&mut reply);
         let mut value = None;
@@ -151,45 +133,6 @@ impl Session {
         (reply, value)
     }
 
-    /// Makes what entry `number` defined visible to later entries. A variable whose
-    /// declaration did not run (the entry failed first) keeps its older meaning.
-    fn record_names(&mut self, module: &ModuleObj, number: u32) {
-        let Some(proto) = &module.proto else {
-            return;
-        };
-        for (slot, g) in proto.globals.iter().enumerate() {
-            if module.global(slot as u32).tag() == qi_vm::Tag::Uninit {
-                continue;
-            }
-            let kind = OuterKind::Var {
-                mutable: g.mutable,
-                ty: g.ty.clone(),
-            };
-            self.names.insert(
-                g.name.clone(),
-                OuterName {
-                    entry: number,
-                    kind,
-                },
-            );
-        }
-        for d in &proto.decls {
-            let kind = match d {
-                // Methods are reached through their type.
-                Decl::Function { proto: f, .. } if f.name.contains('.') => continue,
-                Decl::Function { .. } => OuterKind::Function,
-                Decl::Struct(_) | Decl::Enum(_) => OuterKind::Type,
-            };
-            self.names.insert(
-                d.name().clone(),
-                OuterName {
-                    entry: number,
-                    kind,
-                },
-            );
-        }
-    }
-
     fn report_orphans(&self, reply: &mut Reply) {
         let failures = self.runtime.take_orphan_failures();
         self.add_diagnostics(reply, &failures);
@@ -204,15 +147,9 @@ impl Session {
 
     /// The compiled function defined under `name`, for `:反汇编`.
     pub fn function_proto(&self, name: &str) -> Option<Arc<qi_bytecode::proto::FunctionProto>> {
-        let o = self.names.get(name)?;
-        let proto = self.entries.get(o.entry as usize)?.proto.clone()?;
-        proto.decls.iter().find_map(|d| match d {
-            Decl::Function { proto: f, .. } if &*f.name == name => Some(f.clone()),
-            _ => None,
-        })
+        self.entries.function_proto(name)
     }
 }
-
 /// The names after `值.` worth completing: fields and methods of structs and enums, the
 /// built-in methods of the value's type, a module's public names.
 pub fn members_of(shared: &Shared, v: &Value) -> Vec<String> {

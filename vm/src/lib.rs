@@ -11,6 +11,7 @@
 //! and keeps all of its `unsafe` in `value/mod.rs`, `interp/frame.rs` and
 //! `object/function.rs`.
 
+pub mod entries;
 pub mod fiber;
 pub mod interp;
 pub mod loader;
