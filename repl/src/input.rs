@@ -1,4 +1,5 @@
-//! Deciding when an entry is complete, and finishing a statement the user left open.
+//! Deciding when an entry is complete (the final `;` is added by
+//! [`qi_vm::entries::complete_statement`]).
 
 use bumpalo::Bump;
 use qi_bytecode::diagnostic::Code;
@@ -34,27 +35,6 @@ pub fn needs_more(text: &str) -> bool {
     depth > 0
 }
 
-/// `code`, with the final `;` added when the user left it out and adding it is what makes
-/// the entry parse (`1 + 2` → `1 + 2;`, `启动 { … }` → `启动 { … };`).
-pub fn complete_statement(code: &str) -> String {
-    if parses(code) {
-        return code.to_string();
-    }
-    let with_semi = format!("{};", code.trim_end());
-    if parses(&with_semi) {
-        with_semi
-    } else {
-        code.to_string()
-    }
-}
-
-fn parses(code: &str) -> bool {
-    let arena = Bump::new();
-    let file = SourceFile::new("<输入>", code);
-    let parsed = qi_bytecode::parser::parse(&arena, &file);
-    !parsed.diagnostics.iter().any(|d| !d.is_warning())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -69,18 +49,5 @@ mod tests {
         assert!(!needs_more("1 + 2"));
         assert!(!needs_more("}"));
         assert!(!needs_more(""));
-    }
-
-    #[test]
-    fn a_missing_final_semicolon_is_added() {
-        assert_eq!(complete_statement("1 + 2"), "1 + 2;");
-        assert_eq!(complete_statement("变量 x = 1"), "变量 x = 1;");
-        assert_eq!(complete_statement("打印行(1);"), "打印行(1);");
-        assert_eq!(
-            complete_statement("函数 f() { 返回 1; }"),
-            "函数 f() { 返回 1; }"
-        );
-        // Not fixable by a `;`: left alone for the compiler to report.
-        assert_eq!(complete_statement("变量 = ;"), "变量 = ;");
     }
 }

@@ -16,8 +16,6 @@ use qi_vm::object::ModuleObj;
 use qi_vm::runtime::{Outcome, Runtime};
 use qi_vm::vm::Shared;
 
-use crate::input;
-
 /// What an entry produced, for the front end to show.
 #[derive(Debug, Default, PartialEq)]
 pub struct Reply {
@@ -99,7 +97,6 @@ impl Session {
     pub fn eval_code(&mut self, code: &str, quiet: bool) -> (Reply, Option<Value>) {
         let mut reply = Reply::default();
         self.report_orphans(&mut reply);
-        let code = input::complete_statement(code);
         let file = SourceFile::new(self.entries.next_file_name("输入"), code);
         let loaded = match self.entries.load(self.runtime.shared(), file) {
             Ok(l) => l,

@@ -43,7 +43,7 @@ pub fn install(b: &mut VmBuilder) {
             (Tag::List, "排序按", "列表_排序按"),
             (Tag::Mutex, "保护", "互斥锁_保护"),
         ],
-        globals: vec!["HTTP服务"],
+        globals: vec!["HTTP服务", "__调用"],
     });
 }
 

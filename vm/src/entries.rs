@@ -30,13 +30,20 @@ pub struct Entries {
 }
 
 impl Entries {
-    /// Compiles and links `file` against the names defined so far. Its names become
-    /// visible once it has run: call [`Entries::record`] then.
+    /// Compiles and links `file` against the names defined so far (adding a final `;`
+    /// the code left out, see [`complete_statement`]). Its names become visible once it
+    /// has run: call [`Entries::record`] then.
     pub fn load(
         &mut self,
         shared: &Shared,
         file: Arc<SourceFile>,
     ) -> Result<Loaded, Vec<Diagnostic>> {
+        let completed = complete_statement(&file.text);
+        let file = if completed == file.text {
+            file
+        } else {
+            SourceFile::new(file.path.clone(), completed)
+        };
         let names = &self.names;
         let outer = |name: &str| names.get(name).cloned();
         let loaded = crate::loader::load_entry(shared, file, &outer, &self.modules)?;
@@ -119,5 +126,44 @@ impl Entries {
             Decl::Function { proto: f, .. } if &*f.name == name => Some(f.clone()),
             _ => None,
         })
+    }
+}
+
+/// `code`, with the final `;` added when it was left out and adding it is what makes the
+/// code parse (`1 + 2` → `1 + 2;`, `启动 { … }` → `启动 { … };`).
+pub fn complete_statement(code: &str) -> String {
+    if parses(code) {
+        return code.to_string();
+    }
+    let with_semi = format!("{};", code.trim_end());
+    if parses(&with_semi) {
+        with_semi
+    } else {
+        code.to_string()
+    }
+}
+
+fn parses(code: &str) -> bool {
+    let arena = bumpalo::Bump::new();
+    let file = SourceFile::new("<输入>", code);
+    let parsed = qi_bytecode::parser::parse(&arena, &file);
+    !parsed.diagnostics.iter().any(|d| !d.is_warning())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::complete_statement;
+
+    #[test]
+    fn a_missing_final_semicolon_is_added() {
+        assert_eq!(complete_statement("1 + 2"), "1 + 2;");
+        assert_eq!(complete_statement("变量 x = 1"), "变量 x = 1;");
+        assert_eq!(complete_statement("打印行(1);"), "打印行(1);");
+        assert_eq!(
+            complete_statement("函数 f() { 返回 1; }"),
+            "函数 f() { 返回 1; }"
+        );
+        // Not fixable by a `;`: left alone for the compiler to report.
+        assert_eq!(complete_statement("变量 = ;"), "变量 = ;");
     }
 }

@@ -13,6 +13,8 @@
 
 pub mod entries;
 pub mod fiber;
+pub mod heap;
+pub mod host;
 pub mod interp;
 pub mod loader;
 pub mod native;

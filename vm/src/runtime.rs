@@ -87,6 +87,11 @@ impl Runtime {
         &self.sched
     }
 
+    /// Starts a new host request: the step and heap limits count from here.
+    pub fn begin_request(&self) {
+        self.shared.meter.reset();
+    }
+
     /// Queues a module's top level as a new task.
     pub fn spawn_module(&self, module: &Arc<ModuleObj>) -> Result<Arc<Task>, Outcome> {
         let mut fiber = Fiber::new(256);
@@ -96,7 +101,8 @@ impl Runtime {
 
     /// Queues `callee(args)` (a Qi function) as a new task.
     pub fn spawn_call(&self, callee: &Value, args: &[Value]) -> Result<Arc<Task>, Outcome> {
-        let fiber = crate::interp::tasks::fiber_for_call(callee, args).map_err(exit_outcome)?;
+        let fiber = crate::interp::tasks::fiber_for_call(&self.shared, callee, args)
+            .map_err(exit_outcome)?;
         Ok(self.spawn_fiber(fiber))
     }
 
@@ -119,7 +125,7 @@ impl Runtime {
             }
             if wait.wait_for(QUIESCENCE_POLL) {
                 return match task.ending() {
-                    Some(ending) => ending_outcome(ending),
+                    Some(ending) => Outcome::from(ending),
                     None => Outcome::Value(Value::NIL),
                 };
             }
@@ -146,6 +152,7 @@ impl Runtime {
 impl Drop for Runtime {
     fn drop(&mut self) {
         self.sched.shut_down();
+        self.shared.stop_executor();
         for t in self.threads.drain(..) {
             let _ = t.join();
         }
@@ -159,10 +166,12 @@ fn spawn_thread(name: &str, f: impl FnOnce() + Send + 'static) -> JoinHandle<()>
         .unwrap_or_else(|e| panic!("无法创建线程：{e}"))
 }
 
-fn ending_outcome(ending: Ending) -> Outcome {
-    match ending {
-        Ending::Value(v) => Outcome::Value(v),
-        Ending::Error(v, site) => error_outcome(v, site),
+impl From<Ending> for Outcome {
+    fn from(ending: Ending) -> Outcome {
+        match ending {
+            Ending::Value(v) => Outcome::Value(v),
+            Ending::Error(v, site) => error_outcome(v, site),
+        }
     }
 }
 

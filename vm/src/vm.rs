@@ -37,6 +37,20 @@ pub struct Config {
     pub capabilities: Capabilities,
     /// `参数()`: the arguments after the script path.
     pub args: Vec<String>,
+    /// What one host request may use (QI-LANGUAGE.md §9: E9001–E9003, uncatchable).
+    pub limits: Limits,
+}
+
+/// Limits on what a script may use, counted from the start of each host request
+/// (`eval`, `call` …). `None`: no limit.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Limits {
+    /// Steps: calls and loop back-edges, over all the request's tasks (E9001).
+    pub steps: Option<u64>,
+    /// Net heap bytes the VM's workers allocate (E9002); needs the counting allocator.
+    pub heap_bytes: Option<u64>,
+    /// Tasks alive at once (E9003).
+    pub tasks: Option<usize>,
 }
 
 /// What a program may reach outside the VM: on for the command line, off by default for
@@ -78,6 +92,7 @@ impl Default for Config {
             snapshot_every: None,
             capabilities: Capabilities::ALL,
             args: Vec::new(),
+            limits: Limits::default(),
         }
     }
 }
@@ -92,6 +107,13 @@ pub enum Output {
 
 pub struct Shared {
     pub builtins: FastMap<Symbol, Value>,
+    /// Functions the embedding host wrote in Rust, indexed by their natives' `aux`.
+    pub host_fns: Vec<crate::host::HostFn>,
+    /// Steps and heap used since the host's current request began.
+    pub meter: crate::heap::Meter,
+    /// Where host futures run; `None`: on [`Shared::executor`].
+    pub spawner: Option<Arc<crate::host::Spawner>>,
+    executor: std::sync::OnceLock<Arc<crate::host::Executor>>,
     /// Methods of built-in types, by the receiver's tag and the method name.
     pub methods: FastMap<(Tag, Symbol), Value>,
     /// Modules written in Rust (数学, 哈希), by name.
@@ -157,6 +179,18 @@ impl Shared {
         z ^ (z >> 31)
     }
 
+    /// The executor for host futures when the host gave no spawner (started on first use).
+    pub fn executor(&self) -> &Arc<crate::host::Executor> {
+        self.executor.get_or_init(Default::default)
+    }
+
+    /// Stops the host-future executor thread, if it was started.
+    pub fn stop_executor(&self) {
+        if let Some(e) = self.executor.get() {
+            e.shut_down();
+        }
+    }
+
     pub fn is_builtin(&self, name: &str) -> bool {
         self.builtins.contains_key(&Symbol::intern(name))
     }
@@ -177,6 +211,8 @@ impl Drop for Shared {
 /// Collects built-ins before the VM starts.
 pub struct VmBuilder {
     builtins: FastMap<Symbol, Value>,
+    host_fns: Vec<crate::host::HostFn>,
+    spawner: Option<Arc<crate::host::Spawner>>,
     methods: FastMap<(Tag, Symbol), Value>,
     native_modules: HashMap<Arc<str>, Value>,
     config: Config,
@@ -204,6 +240,8 @@ impl VmBuilder {
     pub fn new() -> VmBuilder {
         VmBuilder {
             builtins: FastMap::default(),
+            host_fns: Vec::new(),
+            spawner: None,
             methods: FastMap::default(),
             native_modules: HashMap::new(),
             config: Config::default(),
@@ -244,6 +282,26 @@ impl VmBuilder {
     pub fn function(&mut self, name: &str, arity: Arity, f: NativeFn) -> &mut Self {
         self.builtins
             .insert(Symbol::intern(name), Self::native(name, arity, f));
+        self
+    }
+
+    /// A native value for a function the host wrote in Rust (register it with
+    /// [`VmBuilder::global`] or in a [`VmBuilder::module`]).
+    pub fn host_function(&mut self, name: &str, arity: Arity, f: crate::host::HostFn) -> Value {
+        self.host_fns.push(f);
+        Value::new(NativeFunction {
+            name: name.into(),
+            arity,
+            method: false,
+            f: crate::host::call_host,
+            data: Value::NIL,
+            aux: (self.host_fns.len() - 1) as u32,
+        })
+    }
+
+    /// Runs host futures with `spawn` instead of the VM's own executor thread.
+    pub fn spawner(&mut self, spawn: Arc<crate::host::Spawner>) -> &mut Self {
+        self.spawner = Some(spawn);
         self
     }
 
@@ -299,6 +357,10 @@ impl VmBuilder {
         };
         let mut shared = Arc::new(Shared {
             builtins: self.builtins,
+            host_fns: self.host_fns,
+            meter: Default::default(),
+            spawner: self.spawner,
+            executor: std::sync::OnceLock::new(),
             methods: self.methods,
             native_modules: self.native_modules,
             config: self.config,

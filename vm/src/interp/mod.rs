@@ -37,6 +37,8 @@ pub struct Cx<'a> {
     pub sched: &'a crate::sched::Scheduler,
     pub local: &'a crate::sched::worker::Local,
     pub task: &'a std::sync::Arc<crate::sched::task::Task>,
+    /// Steps taken in this turn so far (calls and loop back-edges), for the step limit.
+    pub steps: std::cell::Cell<u64>,
 }
 
 /// How a call to [`run`] ended. Every variant leaves the fiber's frames consistent, with
@@ -103,10 +105,19 @@ enum Trap {
     Raised(crate::native::Exit),
 }
 
-/// Runs `fiber` for at most `budget` steps.
+/// Runs `fiber` for at most `budget` steps; adds the steps it took to `cx.steps`.
 pub fn run(cx: &Cx<'_>, fiber: &mut Fiber, budget: u32) -> Outcome {
+    let budget = budget.max(1);
+    let mut left = budget;
+    let outcome = run_steps(cx, fiber, &mut left);
+    cx.steps.set(cx.steps.get() + u64::from(budget - left));
+    outcome
+}
+
+/// The instruction loop. `budget` is a unique reference, so it stays in a register and
+/// is written back only when the loop returns.
+fn run_steps(cx: &Cx<'_>, fiber: &mut Fiber, budget: &mut u32) -> Outcome {
     let shared = cx.shared;
-    let mut budget = budget.max(1);
     let Some(mut cur) = reload(fiber) else {
         return Outcome::Returned(Value::NIL);
     };
@@ -123,8 +134,8 @@ pub fn run(cx: &Cx<'_>, fiber: &mut Fiber, budget: u32) -> Outcome {
     // One step (a call or a back-edge); yields at a budget's end with the pc saved.
     macro_rules! step {
         () => {{
-            budget -= 1;
-            if budget == 0 {
+            *budget -= 1;
+            if *budget == 0 {
                 save_pc(fiber, cur);
                 return Outcome::Yield;
             }

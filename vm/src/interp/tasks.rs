@@ -59,10 +59,45 @@ fn not_runnable(v: &Value) -> Exit {
 }
 
 /// A fiber ready to run `closure(args)`, after the arity check.
-/// A fiber that will run `callee(args)` (a Qi function or a method bound to a receiver).
-pub fn fiber_for_call(callee: &Value, args: &[Value]) -> Result<Fiber, Exit> {
+/// A fiber that will run `callee(args)`: a Qi function, a method bound to a receiver, or
+/// a native (through the prelude's `__调用`).
+pub fn fiber_for_call(
+    shared: &crate::vm::Shared,
+    callee: &Value,
+    args: &[Value],
+) -> Result<Fiber, Exit> {
+    if let Some((apply, apply_args)) = via_apply(shared, callee, args) {
+        return fiber_for_call(shared, &apply, &apply_args);
+    }
     let (closure, args) = callable(callee, args)?;
     fiber_for(closure, args)
+}
+
+/// The name of the prelude function that calls a function with a list of arguments.
+const APPLY: &str = "__调用";
+
+/// For a native callee: `__调用` and its arguments `[callee, [args…]]`.
+fn via_apply(
+    shared: &crate::vm::Shared,
+    callee: &Value,
+    args: &[Value],
+) -> Option<(Value, Vec<Value>)> {
+    let native = match callee.tag() {
+        Tag::Native => true,
+        Tag::BoundMethod => callee
+            .as_obj::<BoundMethod>()
+            .is_some_and(|b| b.method.tag() == Tag::Native),
+        _ => false,
+    };
+    if !native {
+        return None;
+    }
+    let apply = shared
+        .builtins
+        .get(&crate::symbol::Symbol::intern(APPLY))?
+        .clone();
+    let list = Value::new(crate::object::ListObj::new(args.to_vec()));
+    Some((apply, vec![callee.clone(), list]))
 }
 
 fn fiber_for(closure: Value, args: Vec<Value>) -> Result<Fiber, Exit> {
@@ -115,7 +150,17 @@ pub fn spawn_call(
         qi_bytecode::source::Span,
     )>,
 ) -> Result<Value, Exit> {
-    // A native runs now: its task is born finished.
+    if let Some(max) = cx.shared.config.limits.tasks
+        && cx.sched.unfinished_tasks() >= max
+    {
+        return Err(error(Code::E9003, format!("：同时存在的任务最多 {max} 个")));
+    }
+    // A native runs in the task through the prelude's `__调用`, so one that waits (睡眠,
+    // 读取文件, a host's async function) makes the new task wait, not its creator.
+    if let Some((apply, apply_args)) = via_apply(cx.shared, callee, args) {
+        return spawn_call(cx, &apply, &apply_args, detached, site);
+    }
+    // Without the prelude: the native runs now and its task is born finished.
     if let Some(n) = callee.as_obj::<NativeFunction>() {
         let mut ctx = crate::native::NativeCtx {
             cx,

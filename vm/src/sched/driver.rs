@@ -6,6 +6,7 @@
 //! interpreter loop — no Rust stack is kept across a suspension.
 
 use std::sync::Arc;
+use std::sync::atomic::Ordering;
 
 use qi_bytecode::diagnostic::Code;
 
@@ -43,6 +44,7 @@ pub fn drive(
         sched,
         local,
         task,
+        steps: std::cell::Cell::new(0),
     };
     let mut pending: Option<Outcome> = None;
     if !exec.started {
@@ -63,7 +65,20 @@ pub fn drive(
                 let Some(fiber) = exec.top() else {
                     return Step::Finished(Ending::Value(Value::NIL));
                 };
-                interp::run(&cx, fiber, sched.budget)
+                let outcome = interp::run(&cx, fiber, sched.budget);
+                if let Some(e) = over_limit(&cx) {
+                    // Thrown where the task stands; the limit errors are uncatchable, so
+                    // this unwinds every fiber of the task without running 捕获 or 最终.
+                    match exec
+                        .top()
+                        .map(|top| interp::throw(&cx, top, Exit::Throw(e)))
+                    {
+                        Some(Err(o)) => o,
+                        _ => outcome,
+                    }
+                } else {
+                    outcome
+                }
             }
         };
         match outcome {
@@ -281,4 +296,31 @@ fn apply_wake(cx: &Cx<'_>, exec: &mut TaskExec, wake: Wake, resume: Resume) -> O
             throw_into(cx, top, e)
         }
     }
+}
+
+/// E9001 or E9002 once this VM's request has used more steps or heap than its limits
+/// allow. The turn's steps and the worker's heap change are added to the meter here.
+fn over_limit(cx: &Cx<'_>) -> Option<Value> {
+    let limits = &cx.shared.config.limits;
+    let meter = &cx.shared.meter;
+    if let Some(max) = limits.steps {
+        let used = cx.steps.take();
+        let total = meter.steps.fetch_add(used, Ordering::Relaxed) + used;
+        if total > max {
+            return Some(error_value(
+                Code::E9001,
+                &format!("：超过了 {max} 步的限制"),
+            ));
+        }
+    }
+    if let Some(max) = limits.heap_bytes {
+        let total = cx.local.sync_heap(meter);
+        if total > max as i64 {
+            return Some(error_value(
+                Code::E9002,
+                &format!("：超过了 {max} 字节的限制"),
+            ));
+        }
+    }
+    None
 }

@@ -115,6 +115,11 @@ pub struct Scheduler {
     hosted: bool,
     /// Hosted only: detached tasks that failed, for the host to report.
     pub orphans: Mutex<Vec<Arc<Task>>>,
+    /// Numbered tasks not finished yet (the task limit, E9003).
+    live_tasks: AtomicUsize,
+    /// Hosted only: wakers of host futures awaiting a task, woken when the VM runs out of
+    /// work so they can see a deadlock.
+    quiet_wakers: Mutex<Vec<std::task::Waker>>,
 }
 
 impl Scheduler {
@@ -139,6 +144,8 @@ impl Scheduler {
             finish_seq: AtomicU64::new(0),
             hosted: false,
             orphans: Mutex::new(Vec::new()),
+            live_tasks: AtomicUsize::new(0),
+            quiet_wakers: Mutex::new(Vec::new()),
         }
     }
 
@@ -159,8 +166,19 @@ impl Scheduler {
         self.next_id.fetch_add(1, Ordering::Relaxed)
     }
 
+    /// Hosted: wakes `waker` when the VM next runs out of work.
+    pub fn wake_when_quiet(&self, waker: &std::task::Waker) {
+        self.quiet_wakers.lock().push(waker.clone());
+    }
+
+    /// Numbered tasks not finished yet.
+    pub fn unfinished_tasks(&self) -> usize {
+        self.live_tasks.load(Ordering::Relaxed)
+    }
+
     /// Records a new task for reports.
     pub fn register(&self, task: &Arc<Task>) {
+        self.live_tasks.fetch_add(1, Ordering::Relaxed);
         let mut reg = self.registry.lock();
         if reg.len() >= 1024 && reg.len().is_power_of_two() {
             reg.retain(|w| w.strong_count() > 0);
@@ -354,6 +372,10 @@ impl Scheduler {
             if self.has_work(local) {
                 break true;
             }
+            if self.hosted && self.quiescent() {
+                let wakers = std::mem::take(&mut *self.quiet_wakers.lock());
+                wakers.into_iter().for_each(std::task::Waker::wake);
+            }
             if self.quiescent() && !self.hosted {
                 // `finish_program` takes the idle lock to wake the others.
                 drop(idle);
@@ -400,6 +422,9 @@ impl Scheduler {
             }
             std::mem::take(&mut st.awaiters)
         };
+        if task.id != 0 {
+            self.live_tasks.fetch_sub(1, Ordering::Relaxed);
+        }
         for a in awaiters {
             block::notify_awaiter(self, task, a, &ending, local);
         }

@@ -21,6 +21,8 @@ pub struct Local {
     tick: Cell<u32>,
     /// xorshift state for choosing steal victims.
     rng: Cell<u64>,
+    /// This thread's net heap bytes when last handed to the VM's meter.
+    heap_seen: Cell<i64>,
 }
 
 impl Local {
@@ -32,7 +34,19 @@ impl Local {
             lifo_streak: Cell::new(0),
             tick: Cell::new(0),
             rng: Cell::new(0x9E37_79B9_7F4A_7C15 ^ (index as u64 + 1)),
+            heap_seen: Cell::new(crate::heap::thread_net()),
         }
+    }
+
+    /// Adds what this thread allocated (net) since the last call to `meter`; the total.
+    /// Called on the worker's own thread.
+    pub fn sync_heap(&self, meter: &crate::heap::Meter) -> i64 {
+        let now = crate::heap::thread_net();
+        let delta = now - self.heap_seen.replace(now);
+        meter
+            .heap
+            .fetch_add(delta, std::sync::atomic::Ordering::Relaxed)
+            + delta
     }
 
     pub fn queue(&self) -> &Worker<Arc<Task>> {
@@ -118,8 +132,15 @@ pub fn run(shared: &Shared, sched: &Scheduler, local: &Local) {
     }
 }
 
-/// One turn of one task.
+/// One turn of one task, and the heap it left allocated handed to the meter.
 fn run_task(shared: &Shared, sched: &Scheduler, local: &Local, task: Arc<Task>) {
+    run_turn(shared, sched, local, task);
+    if shared.config.limits.heap_bytes.is_some() {
+        local.sync_heap(&shared.meter);
+    }
+}
+
+fn run_turn(shared: &Shared, sched: &Scheduler, local: &Local, task: Arc<Task>) {
     let mut exec = task.exec.lock();
     loop {
         let step = driver::drive(shared, sched, local, &task, &mut exec);

@@ -27,6 +27,7 @@
 //!
 //! All `unsafe` of the value layout lives in this file.
 
+pub mod convert;
 pub mod drop_queue;
 
 use std::sync::Arc;

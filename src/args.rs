@@ -1,0 +1,62 @@
+//! Passing arguments from Rust to Qi, and reading them in host functions.
+
+use qi_vm::Value;
+use qi_vm::value::convert::ConvertError;
+
+/// Arguments for [`Vm::call`](crate::Vm::call): `()`, a tuple of up to six values that
+/// convert into [`Value`], or a `Vec<Value>`.
+pub trait IntoArgs {
+    fn into_args(self) -> Vec<Value>;
+}
+
+impl IntoArgs for Vec<Value> {
+    fn into_args(self) -> Vec<Value> {
+        self
+    }
+}
+
+impl IntoArgs for &[Value] {
+    fn into_args(self) -> Vec<Value> {
+        self.to_vec()
+    }
+}
+
+macro_rules! tuple_args {
+    ($($name:ident),*) => {
+        impl<$($name: Into<Value>),*> IntoArgs for ($($name,)*) {
+            #[allow(non_snake_case)]
+            fn into_args(self) -> Vec<Value> {
+                let ($($name,)*) = self;
+                vec![$($name.into()),*]
+            }
+        }
+    };
+}
+tuple_args!();
+tuple_args!(A);
+tuple_args!(A, B);
+tuple_args!(A, B, C);
+tuple_args!(A, B, C, D);
+tuple_args!(A, B, C, D, E);
+tuple_args!(A, B, C, D, E, F);
+
+/// Argument `i` of a host function as a `T`, with a Chinese message a Qi script can
+/// read when it is missing or of the wrong type.
+///
+/// ```
+/// let args = [qi::Value::from(7)];
+/// let n: i64 = qi::arg(&args, 0)?;
+/// assert_eq!(n, 7);
+/// assert_eq!(
+///     qi::arg::<String>(&args, 0).unwrap_err(),
+///     "第 1 个参数：类型不匹配：期望「字符串」，得到「整数」"
+/// );
+/// # Ok::<(), String>(())
+/// ```
+pub fn arg<T: TryFrom<Value, Error = ConvertError>>(args: &[Value], i: usize) -> Result<T, String> {
+    let v = args
+        .get(i)
+        .cloned()
+        .ok_or_else(|| format!("缺少第 {} 个参数", i + 1))?;
+    T::try_from(v).map_err(|e| format!("第 {} 个参数：{e}", i + 1))
+}
