@@ -339,9 +339,12 @@ impl Vm {
         self.call_value(&f, args)
     }
 
-    /// Calls a function value (one a script returned, say).
+    /// Calls a function value (one a script returned, or one looked up once with
+    /// [`Vm::get_global`] for calls in a loop). The function runs on this thread until it
+    /// returns or has to wait; only then does it move to the VM's workers.
     pub fn call_value(&self, f: &Value, args: impl IntoArgs) -> Result<Value, Error> {
-        self.spawn_value(f, args)?.join()
+        self.runtime.begin_request();
+        outcome_result(self.runtime.call(f, &args.into_args()))
     }
 
     /// Starts `name(args)` as a task and gives its handle, a `Future`.

@@ -355,3 +355,55 @@ fn exit_reaches_the_host() -> Result<(), Error> {
     assert!(matches!(vm.eval("退出(4)"), Err(Error::Exit(4))));
     Ok(())
 }
+
+#[test]
+fn calls_run_inline_until_they_must_wait() -> Result<(), Error> {
+    let vm = Vm::builder().threads(2).build()?;
+    vm.eval(
+        "函数 慢(x) { 睡眠(5); 返回 x + 1; }
+         函数 派生(n) { 变量 ts = []; 对于 i 在 0..n { ts.添加(创建 { 返回 i * 2; }); } 可变 s = 0; 对于 t 在 ts { s += 等待 t; } 返回 s; }
+         函数 发后台(c) { 启动 { c <- \"后台\"; }; 返回 空; }
+         函数 协程和(n) { 变量 c = 协程 { 对于 i 在 0..n { 挂起 i; } }; 可变 s = 0; 对于 v 在 c { s += v; } 返回 s; }
+         函数 长循环() { 可变 i = 0; 当 i < 100000 { i += 1; } 返回 i; }",
+    )?;
+    // Waits on a timer: moves to the workers, still answers.
+    assert_eq!(vm.call("慢", (1,))?.to_string(), "2");
+    // Tasks created inline are handed to the workers.
+    assert_eq!(vm.call("派生", (100,))?.to_string(), "9900");
+    let ch = vm.eval("通道(1)")?;
+    vm.call("发后台", vec![ch.clone()])?;
+    // The background task it started runs on a worker after the call returned.
+    vm.eval("函数 收(c) { 返回 <-c; }")?;
+    assert_eq!(vm.call("收", vec![ch])?.to_string(), "后台");
+    // Coroutines and loops longer than a budget.
+    assert_eq!(vm.call("协程和", (10,))?.to_string(), "45");
+    assert_eq!(vm.call("长循环", ())?.to_string(), "100000");
+    // Wrong argument count.
+    let e = vm.call("慢", ()).unwrap_err();
+    assert_eq!(e.code().as_deref(), Some("E3006"), "{e}");
+    Ok(())
+}
+
+#[test]
+fn a_host_function_may_call_back_into_the_vm() -> Result<(), Error> {
+    let cell: Arc<std::sync::OnceLock<std::sync::Weak<Vm>>> = Arc::default();
+    let back = cell.clone();
+    let vm = Arc::new(
+        Vm::builder()
+            .function("回调", move |args| {
+                let vm = back
+                    .get()
+                    .and_then(std::sync::Weak::upgrade)
+                    .ok_or("虚拟机不在了")?;
+                let n: i64 = qi::arg(args, 0)?;
+                let v = vm.call("加一", (n,)).map_err(|e| e.to_string())?;
+                Ok::<_, String>(v)
+            })
+            .build()?,
+    );
+    let _ = cell.set(Arc::downgrade(&vm));
+    vm.eval("函数 加一(x) { 返回 x + 1; }")?;
+    assert_eq!(vm.eval("回调(41)")?.to_string(), "42");
+    assert_eq!(vm.call("回调", (1,))?.to_string(), "2");
+    Ok(())
+}

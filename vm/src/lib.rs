@@ -15,6 +15,7 @@ pub mod entries;
 pub mod fiber;
 pub mod heap;
 pub mod host;
+pub mod inline_call;
 pub mod interp;
 pub mod loader;
 pub mod native;

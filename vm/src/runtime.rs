@@ -175,12 +175,12 @@ impl From<Ending> for Outcome {
     }
 }
 
-fn error_outcome(v: Value, site: Option<ThrowSite>) -> Outcome {
+pub(crate) fn error_outcome(v: Value, site: Option<ThrowSite>) -> Outcome {
     let d = uncaught(&v, site);
     Outcome::Error(Box::new(d), v)
 }
 
-fn exit_outcome(e: Exit) -> Outcome {
+pub(crate) fn exit_outcome(e: Exit) -> Outcome {
     match e {
         Exit::Throw(v) => error_outcome(v, None),
         Exit::Exit(code) => Outcome::Exit(code),

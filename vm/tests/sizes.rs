@@ -10,7 +10,8 @@ use qi_vm::value::Value;
 /// Current sizes, as ceilings. A parked task today costs about 650 bytes in all (the
 /// task, its closure, one register segment, one frame, its wait token and its waiter
 /// entry); these keep any of the parts from growing unnoticed. Task grew from 296 to 304
-/// with `finished_seq` (全部等待 reports the error that happened first in time).
+/// with `finished_seq` (全部等待 reports the error that happened first in time), and to
+/// 312 with `exec.pending` (a host call that ran inline and then had to wait).
 #[test]
 fn headers_do_not_grow() {
     assert_eq!(std::mem::size_of::<Value>(), 16);
@@ -25,7 +26,7 @@ fn headers_do_not_grow() {
         std::mem::size_of::<Fiber>()
     );
     assert!(
-        std::mem::size_of::<Task>() <= 304,
+        std::mem::size_of::<Task>() <= 312,
         "Task {}",
         std::mem::size_of::<Task>()
     );

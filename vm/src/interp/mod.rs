@@ -11,7 +11,7 @@ pub mod frame;
 mod call;
 mod member;
 mod misc;
-pub(crate) mod tasks;
+pub mod tasks;
 mod unwind;
 
 use qi_bytecode::diagnostic::Code;

@@ -101,6 +101,16 @@ fn via_apply(
 }
 
 fn fiber_for(closure: Value, args: Vec<Value>) -> Result<Fiber, Exit> {
+    let regs = closure
+        .as_obj::<Closure>()
+        .map_or(0, |c| c.info.num_regs as usize);
+    let mut fiber = Fiber::new(regs);
+    enter_checked(&mut fiber, closure, args)?;
+    Ok(fiber)
+}
+
+/// Pushes the entry frame of `closure(args)` on `fiber`, after the arity check.
+fn enter_checked(fiber: &mut Fiber, closure: Value, args: Vec<Value>) -> Result<(), Exit> {
     let Some(c) = closure.as_obj::<Closure>() else {
         return Err(not_runnable(&closure));
     };
@@ -116,9 +126,22 @@ fn fiber_for(closure: Value, args: Vec<Value>) -> Result<Fiber, Exit> {
             ),
         ));
     }
-    let mut fiber = Fiber::new(c.info.num_regs as usize);
-    super::enter_entry(&mut fiber, closure.clone(), args)?;
-    Ok(fiber)
+    super::enter_entry(fiber, closure.clone(), args)
+}
+
+/// Pushes the entry frame of `callee(args)` on an empty `fiber` (natives go through the
+/// prelude's `__调用`).
+pub fn enter_call(
+    shared: &crate::vm::Shared,
+    fiber: &mut Fiber,
+    callee: &Value,
+    args: &[Value],
+) -> Result<(), Exit> {
+    if let Some((apply, apply_args)) = via_apply(shared, callee, args) {
+        return enter_call(shared, fiber, &apply, &apply_args);
+    }
+    let (closure, args) = callable(callee, args)?;
+    enter_checked(fiber, closure, args)
 }
 
 /// `NewCoroutine A B`: a coroutine that will run `R[A](R[A+1]…)`.

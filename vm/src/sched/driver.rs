@@ -53,7 +53,9 @@ pub fn drive(
             return Step::Finished(Ending::Error(cancellation(), None));
         }
     }
-    if let Some((token, resume)) = exec.parked.take()
+    if let Some(o) = exec.pending.take() {
+        pending = Some(*o);
+    } else if let Some((token, resume)) = exec.parked.take()
         && let Some(wake) = token.take_wake()
     {
         pending = apply_wake(&cx, exec, wake, resume);
@@ -300,7 +302,7 @@ fn apply_wake(cx: &Cx<'_>, exec: &mut TaskExec, wake: Wake, resume: Resume) -> O
 
 /// E9001 or E9002 once this VM's request has used more steps or heap than its limits
 /// allow. The turn's steps and the worker's heap change are added to the meter here.
-fn over_limit(cx: &Cx<'_>) -> Option<Value> {
+pub fn over_limit(cx: &Cx<'_>) -> Option<Value> {
     let limits = &cx.shared.config.limits;
     let meter = &cx.shared.meter;
     if let Some(max) = limits.steps {

@@ -126,6 +126,9 @@ pub struct TaskExec {
     pub started: bool,
     /// The main task runs `入口` after its top level: this is that function.
     pub then: Option<Value>,
+    /// How the fiber stopped before the task existed (a host call that ran inline and
+    /// then had to wait): the driver takes it up first.
+    pub pending: Option<Box<crate::interp::Outcome>>,
 }
 
 impl TaskExec {
@@ -183,6 +186,7 @@ impl Task {
                 parked: None,
                 started: false,
                 then: None,
+                pending: None,
             }),
             status: AtomicU8::new(Status::Runnable as u8),
             state: Mutex::new(TaskState {

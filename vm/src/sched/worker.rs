@@ -33,7 +33,7 @@ impl Local {
             lifo: RefCell::new(None),
             lifo_streak: Cell::new(0),
             tick: Cell::new(0),
-            rng: Cell::new(0x9E37_79B9_7F4A_7C15 ^ (index as u64 + 1)),
+            rng: Cell::new(0x9E37_79B9_7F4A_7C15 ^ (index as u64).wrapping_add(1)),
             heap_seen: Cell::new(crate::heap::thread_net()),
         }
     }
@@ -67,6 +67,15 @@ impl Local {
         } else {
             self.queue.push(task);
         }
+    }
+
+    /// Everything queued here (the LIFO slot first).
+    pub fn drain(&self) -> Vec<Arc<Task>> {
+        let mut out: Vec<Arc<Task>> = self.lifo.take().into_iter().collect();
+        while let Some(t) = self.queue.pop() {
+            out.push(t);
+        }
+        out
     }
 
     pub fn has_work(&self) -> bool {
