@@ -4,20 +4,22 @@ use qi_vm::Value;
 use qi_vm::value::convert::ConvertError;
 
 /// Arguments for [`Vm::call`](crate::Vm::call): `()`, a tuple of up to six values that
-/// convert into [`Value`], or a `Vec<Value>`.
+/// convert into [`Value`], a `Vec<Value>` or a slice. Tuples are passed without a heap
+/// allocation.
 pub trait IntoArgs {
-    fn into_args(self) -> Vec<Value>;
+    /// Calls `f` with the arguments as a slice.
+    fn with_args<R>(self, f: impl FnOnce(&[Value]) -> R) -> R;
 }
 
 impl IntoArgs for Vec<Value> {
-    fn into_args(self) -> Vec<Value> {
-        self
+    fn with_args<R>(self, f: impl FnOnce(&[Value]) -> R) -> R {
+        f(&self)
     }
 }
 
 impl IntoArgs for &[Value] {
-    fn into_args(self) -> Vec<Value> {
-        self.to_vec()
+    fn with_args<R>(self, f: impl FnOnce(&[Value]) -> R) -> R {
+        f(self)
     }
 }
 
@@ -25,9 +27,9 @@ macro_rules! tuple_args {
     ($($name:ident),*) => {
         impl<$($name: Into<Value>),*> IntoArgs for ($($name,)*) {
             #[allow(non_snake_case)]
-            fn into_args(self) -> Vec<Value> {
+            fn with_args<R>(self, f: impl FnOnce(&[Value]) -> R) -> R {
                 let ($($name,)*) = self;
-                vec![$($name.into()),*]
+                f(&[$($name.into()),*])
             }
         }
     };

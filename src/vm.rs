@@ -344,7 +344,7 @@ impl Vm {
     /// returns or has to wait; only then does it move to the VM's workers.
     pub fn call_value(&self, f: &Value, args: impl IntoArgs) -> Result<Value, Error> {
         self.runtime.begin_request();
-        outcome_result(self.runtime.call(f, &args.into_args()))
+        outcome_result(args.with_args(|a| self.runtime.call(f, a)))
     }
 
     /// Starts `name(args)` as a task and gives its handle, a `Future`.
@@ -354,9 +354,8 @@ impl Vm {
     }
 
     fn spawn_value(&self, f: &Value, args: impl IntoArgs) -> Result<TaskHandle, Error> {
-        let args = args.into_args();
         self.runtime.begin_request();
-        match self.runtime.spawn_call(f, &args) {
+        match args.with_args(|a| self.runtime.spawn_call(f, a)) {
             Ok(task) => Ok(TaskHandle::new(task, self.runtime.clone())),
             Err(o) => Err(outcome_result(o)
                 .err()

@@ -201,9 +201,10 @@ fn an_async_host_function_awaited_from_a_thousand_tasks() -> Result<(), Error> {
             async move { look_up_user(id?).await }
         })
         .build()?;
+    // Each of 1,000 tasks awaits the host function, as an 异步 函数 is awaited.
     let v = vm.eval(
         "变量 任务们 = [];
-         对于 i 在 0..1000 { 任务们.添加(创建 查询用户(i)); }
+         对于 i 在 0..1000 { 任务们.添加(创建 { 返回 等待 查询用户(i); }); }
          可变 对的 = 0;
          对于 i 在 0..1000 {
              如果 等待 任务们[i] == \"用户\" + 字符串(i) { 对的 += 1; }
@@ -211,6 +212,13 @@ fn an_async_host_function_awaited_from_a_thousand_tasks() -> Result<(), Error> {
          对的",
     )?;
     assert_eq!(i64::try_from(v)?, 1000);
+    // 创建 of the call itself makes one task, not two; 启动 detaches it.
+    let v = vm.eval("变量 t = 创建 查询用户(7); 等待 t")?;
+    assert_eq!(v.to_string(), "用户7");
+    vm.eval("启动 查询用户(8);")?;
+    // An error from the future is an ordinary, catchable error.
+    let v = vm.eval("尝试 { 等待 查询用户(\"x\"); } 捕获 (e) { 返回 e.代码; }")?;
+    assert_eq!(v.to_string(), "E7000");
     Ok(())
 }
 

@@ -2,12 +2,13 @@
 //!
 //! A host function is registered as an ordinary native whose `aux` indexes
 //! [`Shared::host_fns`](crate::vm::Shared). A synchronous one runs inline on the worker.
-//! An asynchronous one returns a Rust future: the calling task parks, the future runs on
-//! the host's executor (a [`Spawner`] given to the builder — Tokio's `spawn`, say) or, by
-//! default, on a small executor thread of the VM's own, and its output wakes the task
-//! through the same completion queue the blocking pool uses. No worker ever blocks on it,
-//! and while it is in flight it counts as pending work, so the task is not taken for
-//! deadlocked.
+//! An asynchronous one behaves like an 异步 函数: its call gives a task at once (so
+//! `等待 查询(1)` waits and `创建 查询(1)` makes one task, not two). The task has no
+//! fiber; its Rust future runs on the host's executor (a [`Spawner`] given to the
+//! builder — Tokio's `spawn`, say) or, by default, on a small executor thread of the
+//! VM's own, and its output ends the task through the completion queue the blocking pool
+//! uses. No worker ever blocks on it, and while it is in flight it counts as pending
+//! work, so whoever awaits it is not taken for deadlocked.
 
 use std::collections::VecDeque;
 use std::future::Future;
@@ -21,7 +22,8 @@ use qi_bytecode::diagnostic::Code;
 
 use crate::native::{Exit, NativeCtx, NativeResult};
 use crate::object::ErrorObj;
-use crate::sched::wait::{WaitToken, Wake};
+use crate::sched::pool::Finished;
+use crate::sched::task::{Ending, Task};
 use crate::value::Value;
 
 /// What a host function gives back: a value, or an error message that Qi code sees as
@@ -59,13 +61,72 @@ pub fn call_host(ctx: &mut NativeCtx<'_>, args: &[Value]) -> NativeResult {
             }
         }
         HostFn::Async(f) => {
-            let future = f(args.to_vec());
-            Err(ctx.block(crate::sched::block::BlockOp::Host {
-                name: ctx.callee.name.clone(),
-                future,
-            }))
+            // Like an 异步 函数: the call gives a task at once; 等待 it for the result.
+            let task = start_task(ctx, f, args, false, None);
+            Ok(Value::object(task))
         }
     }
+}
+
+/// Whether `callee` is an async host function (its call already makes a task, so
+/// `创建`/`启动` of it must not make a second one).
+pub fn is_async(shared: &crate::vm::Shared, callee: &Value) -> bool {
+    callee
+        .as_obj::<crate::object::NativeFunction>()
+        .filter(|n| std::ptr::fn_addr_eq(n.f, call_host as crate::object::NativeFn))
+        .and_then(|n| shared.host_fns.get(n.aux as usize))
+        .is_some_and(|f| matches!(f, HostFn::Async(_)))
+}
+
+/// `创建`/`启动` of an async host function: its own task, detached for 启动.
+pub fn spawn_async(
+    cx: &crate::interp::Cx<'_>,
+    callee: &Value,
+    args: &[Value],
+    detached: bool,
+    site: Option<(
+        Arc<qi_bytecode::source::SourceFile>,
+        qi_bytecode::source::Span,
+    )>,
+) -> Option<Arc<Task>> {
+    let n = callee.as_obj::<crate::object::NativeFunction>()?;
+    let HostFn::Async(f) = cx.shared.host_fns.get(n.aux as usize)? else {
+        return None;
+    };
+    let mut ctx = NativeCtx {
+        cx,
+        shared: cx.shared,
+        callee: n,
+    };
+    Some(start_task(&mut ctx, f, args, detached, site))
+}
+
+/// Makes the task for one call of an async host function and starts its future.
+fn start_task(
+    ctx: &mut NativeCtx<'_>,
+    f: &Arc<AsyncHostFn>,
+    args: &[Value],
+    detached: bool,
+    site: Option<(
+        Arc<qi_bytecode::source::SourceFile>,
+        qi_bytecode::source::Span,
+    )>,
+) -> Arc<Task> {
+    let sched = ctx.cx.sched;
+    let task = Arc::new(Task::new(sched.next_id(), None, detached, site));
+    task.exec.lock().started = true;
+    task.set_status(crate::sched::task::Status::Blocked);
+    sched.register(&task);
+    let future = f(args.to_vec());
+    start(
+        ctx.shared,
+        ctx.callee.name.clone(),
+        future,
+        task.clone(),
+        &sched.reactor.pool,
+        sched.reactor.notifier(),
+    );
+    task
 }
 
 /// The 错误 a failing host function throws.
@@ -75,13 +136,13 @@ pub fn host_error(name: &str, message: &str) -> Value {
     Value::new(e)
 }
 
-/// Starts `future` for a parked task: when it finishes, its result goes to `done` (the
+/// Runs `future` for `task`: when it finishes, the task's ending goes to `done` (the
 /// pool's completion queue) and `notify` wakes the reactor to deliver it.
 pub fn start(
     shared: &crate::vm::Shared,
     name: Arc<str>,
     future: BoxFuture<HostResult>,
-    token: Arc<WaitToken>,
+    task: Arc<Task>,
     pool: &Arc<crate::sched::pool::Pool>,
     notify: Arc<dyn Fn() + Send + Sync>,
 ) {
@@ -89,12 +150,12 @@ pub fn start(
         .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
     let pool = pool.clone();
     let job: BoxFuture<()> = Box::pin(async move {
-        let wake = match (CatchUnwind { inner: future }).await {
-            Ok(Ok(v)) => Wake::Value(v),
-            Ok(Err(m)) => Wake::Throw(host_error(&name, &m)),
-            Err(()) => Wake::Throw(host_error(&name, "宿主函数崩溃了（panic）")),
+        let ending = match (CatchUnwind { inner: future }).await {
+            Ok(Ok(v)) => Ending::Value(v),
+            Ok(Err(m)) => Ending::Error(host_error(&name, &m), None),
+            Err(()) => Ending::Error(host_error(&name, "宿主函数崩溃了（panic）"), None),
         };
-        pool.done.lock().push((token, wake));
+        pool.done.lock().push(Finished::Complete(task, ending));
         notify();
     });
     match &shared.spawner {

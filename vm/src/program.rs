@@ -8,7 +8,7 @@ use qi_bytecode::diagnostic::{Code, Diagnostic};
 use crate::fiber::Fiber;
 use crate::object::{ErrorObj, ModuleObj, ThrowSite};
 use crate::sched::reactor::Fired;
-use crate::sched::task::{Ending as TaskEnding, Task};
+use crate::sched::task::Task;
 use crate::sched::worker::{self, Local};
 use crate::sched::{End, Scheduler, report};
 use crate::value::Value;
@@ -58,7 +58,7 @@ pub fn run_main(shared: &Shared, module: &Arc<ModuleObj>) -> Ending {
         s.spawn(move || {
             sched.reactor.run(|fired| match fired {
                 Fired::Schedule(task) => sched.schedule(task, None, false),
-                Fired::Complete(task) => sched.complete(&task, TaskEnding::Value(Value::NIL), None),
+                Fired::Complete(task, ending) => sched.complete(&task, ending, None),
                 Fired::TimeOut(c) => c.time_out(sched, None),
                 Fired::Batch => sched.poke(),
             })

@@ -417,7 +417,7 @@ pub fn import(
 }
 
 /// Starts a fiber on `closure` (held alive by `keep`) with `args`.
-pub fn enter_entry(fiber: &mut Fiber, keep: Value, args: Vec<Value>) -> Result<(), Exit> {
+pub fn enter_entry(fiber: &mut Fiber, keep: Value, args: &[Value]) -> Result<(), Exit> {
     let Some(c) = keep.as_obj::<Closure>() else {
         return Err(not_callable(&keep));
     };
@@ -426,9 +426,9 @@ pub fn enter_entry(fiber: &mut Fiber, keep: Value, args: Vec<Value>) -> Result<(
     fiber.keep.push(keep.clone());
     let base = fiber.stack.bottom();
     let (base, seg) = fiber.stack.place(0, base, need);
-    for (i, v) in args.into_iter().enumerate() {
+    for (i, v) in args.iter().enumerate() {
         // SAFETY: `place` gave `need` registers, at least `args.len()`.
-        unsafe { *base.add(i) = v };
+        unsafe { *base.add(i) = v.clone() };
     }
     fiber.frames.push(Frame::new(
         c,
@@ -446,5 +446,5 @@ pub fn enter_module_init(fiber: &mut Fiber, module: &ModuleObj) -> Result<(), Ex
         return Ok(());
     }
     module.state.store(MODULE_RUNNING, Ordering::Release);
-    enter_entry(fiber, module.main.clone(), Vec::new())
+    enter_entry(fiber, module.main.clone(), &[])
 }

@@ -105,14 +105,14 @@ fn fiber_for(closure: Value, args: Vec<Value>) -> Result<Fiber, Exit> {
         .as_obj::<Closure>()
         .map_or(0, |c| c.info.num_regs as usize);
     let mut fiber = Fiber::new(regs);
-    enter_checked(&mut fiber, closure, args)?;
+    enter_checked(&mut fiber, &closure, &args)?;
     Ok(fiber)
 }
 
 /// Pushes the entry frame of `closure(args)` on `fiber`, after the arity check.
-fn enter_checked(fiber: &mut Fiber, closure: Value, args: Vec<Value>) -> Result<(), Exit> {
+fn enter_checked(fiber: &mut Fiber, closure: &Value, args: &[Value]) -> Result<(), Exit> {
     let Some(c) = closure.as_obj::<Closure>() else {
-        return Err(not_runnable(&closure));
+        return Err(not_runnable(closure));
     };
     let expected = c.info.arity as usize + c.info.uses_self as usize;
     if args.len() != expected {
@@ -140,8 +140,12 @@ pub fn enter_call(
     if let Some((apply, apply_args)) = via_apply(shared, callee, args) {
         return enter_call(shared, fiber, &apply, &apply_args);
     }
+    if callee.tag() == Tag::Function {
+        // The common case, without copying the arguments first.
+        return enter_checked(fiber, callee, args);
+    }
     let (closure, args) = callable(callee, args)?;
-    enter_checked(fiber, closure, args)
+    enter_checked(fiber, &closure, &args)
 }
 
 /// `NewCoroutine A B`: a coroutine that will run `R[A](R[A+1]…)`.
@@ -177,6 +181,15 @@ pub fn spawn_call(
         && cx.sched.unfinished_tasks() >= max
     {
         return Err(error(Code::E9003, format!("：同时存在的任务最多 {max} 个")));
+    }
+    if crate::host::is_async(cx.shared, callee)
+        && let Some(task) = crate::host::spawn_async(cx, callee, args, detached, site.clone())
+    {
+        return Ok(if detached {
+            Value::NIL
+        } else {
+            Value::object(task)
+        });
     }
     // A native runs in the task through the prelude's `__调用`, so one that waits (睡眠,
     // 读取文件, a host's async function) makes the new task wait, not its creator.

@@ -55,11 +55,6 @@ pub enum BlockOp {
     },
     /// Wait until the socket's outgoing buffer is flushed.
     SocketDrain(Value),
-    /// A host function's future (an async function registered by an embedding host).
-    Host {
-        name: Arc<str>,
-        future: crate::host::BoxFuture<crate::host::HostResult>,
-    },
 }
 
 /// What parking found.
@@ -192,17 +187,7 @@ pub fn park(
             sched.reactor.submit(token.clone(), work);
             Parked::Waiting
         }
-        BlockOp::Host { name, future } => {
-            crate::host::start(
-                shared,
-                name,
-                future,
-                token.clone(),
-                &sched.reactor.pool,
-                sched.reactor.notifier(),
-            );
-            Parked::Waiting
-        }
+
         BlockOp::SocketRead {
             socket,
             epoch,

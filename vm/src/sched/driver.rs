@@ -90,7 +90,7 @@ pub fn drive(
                         && let Some(root) = exec.root.as_mut()
                     {
                         // The main task: top level done, now 入口.
-                        if let Err(e) = interp::enter_entry(root, entry, Vec::new()) {
+                        if let Err(e) = interp::enter_entry(root, entry, &[]) {
                             pending = Some(exit_outcome(e));
                         }
                         continue;

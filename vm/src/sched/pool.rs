@@ -33,8 +33,16 @@ struct Queue {
     shutdown: bool,
 }
 
+/// A finished job, waiting for the reactor to deliver it.
+pub enum Finished {
+    /// Wake the parked task with this.
+    Wake(Arc<WaitToken>, Wake),
+    /// End this task (a host function's future, which is a task of its own).
+    Complete(Arc<super::task::Task>, super::task::Ending),
+}
+
 /// Finished jobs, waiting for the reactor to deliver them.
-pub type Done = Mutex<Vec<(Arc<WaitToken>, Wake)>>;
+pub type Done = Mutex<Vec<Finished>>;
 
 pub struct Pool {
     queue: Mutex<Queue>,
@@ -99,7 +107,7 @@ impl Pool {
                 }
             };
             let wake = (job.work)();
-            self.done.lock().push((job.token, wake));
+            self.done.lock().push(Finished::Wake(job.token, wake));
             notify();
         }
     }

@@ -16,8 +16,10 @@ use std::time::{Duration, Instant};
 
 use parking_lot::Mutex;
 
+use super::pool::Finished;
 use super::task::Task;
 use super::wait::{WaitToken, Wake};
+use crate::value::Value;
 
 /// What a timer does when it fires.
 pub enum TimerAction {
@@ -33,8 +35,9 @@ pub enum TimerAction {
 pub enum Fired {
     /// A parked task was woken: queue it.
     Schedule(Arc<Task>),
-    /// A timer future finished: complete it (waking its awaiters).
-    Complete(Arc<Task>),
+    /// A timer future or a host function's task finished: complete it with this ending
+    /// (waking its awaiters).
+    Complete(Arc<Task>, super::task::Ending),
     /// 限时等待's deadline passed.
     TimeOut(Arc<super::block::Combiner>),
     /// A batch of timers was processed: the pending work changed, so parked workers
@@ -276,10 +279,15 @@ impl Reactor {
             }
             let done = std::mem::take(&mut *self.pool.done.lock());
             let any_done = !done.is_empty();
-            for (token, wake) in done {
-                if token.claim() {
-                    token.deliver(wake);
-                    fire(Fired::Schedule(token.task.clone()));
+            for finished in done {
+                match finished {
+                    Finished::Wake(token, wake) => {
+                        if token.claim() {
+                            token.deliver(wake);
+                            fire(Fired::Schedule(token.task.clone()));
+                        }
+                    }
+                    Finished::Complete(task, ending) => fire(Fired::Complete(task, ending)),
                 }
                 // Schedule first, then stop counting, as for timers.
                 self.pool.pending.fetch_sub(1, Ordering::SeqCst);
@@ -338,7 +346,10 @@ impl Reactor {
             }
             TimerAction::Complete(task) => {
                 let armed = task.timer_armed.swap(false, Ordering::AcqRel);
-                fire(Fired::Complete(task));
+                fire(Fired::Complete(
+                    task,
+                    super::task::Ending::Value(Value::NIL),
+                ));
                 if armed {
                     self.live.fetch_sub(1, Ordering::SeqCst);
                 }
