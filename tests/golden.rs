@@ -15,7 +15,7 @@
 mod common;
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::process::{Command, Stdio};
 
 use common::run_with_timeout;
 
@@ -62,6 +62,8 @@ fn check(program: &Path, mode: Mode, args: &[String]) -> Result<(), Failed> {
     cmd.arg("run")
         .arg(name)
         .args(args)
+        // Not the harness's own stdin: 读取行() must see the end of input, every run.
+        .stdin(Stdio::null())
         .current_dir(dir)
         .env("QI_THREADS", mode.threads)
         .env("NO_COLOR", "1")

@@ -5,8 +5,9 @@
 //! and is renamed over it, so a reader — or a crash halfway — sees the old file or the new
 //! one, never half of either.
 
-use std::io::Write;
+use std::io::{ErrorKind, Write};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use qi_bytecode::diagnostic::Code;
 use qi_vm::native::{Arity, Capability, Exit, NativeCtx, NativeResult, error_value, string};
@@ -56,6 +57,8 @@ fn on_pool(
     Err(ctx.block(BlockOp::Io(Box::new(move || {
         match work(Path::new(&path)) {
             Ok(v) => Wake::Value(v),
+            // An empty path would vanish from the message: show it quoted.
+            Err(e) if path.is_empty() => Wake::Throw(io_error("\"\"", &e)),
             Err(e) => Wake::Throw(io_error(&path, &e)),
         }
     }))))
@@ -79,6 +82,11 @@ fn write_file(ctx: &mut NativeCtx<'_>, args: &[Value]) -> NativeResult {
     })
 }
 
+/// Numbers the temporary files of one process's writes: the clock alone can give two
+/// writes started at once the same name, and one would then rename the other's half
+/// written text into place.
+static WRITES: AtomicU64 = AtomicU64::new(0);
+
 /// Writes `bytes` to a temporary file beside `path`, syncs it, and renames it over
 /// `path`.
 fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
@@ -86,16 +94,22 @@ fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
         Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
         _ => PathBuf::from("."),
     };
-    let name = path
-        .file_name()
-        .ok_or_else(|| std::io::Error::from(std::io::ErrorKind::InvalidInput))?;
+    let Some(name) = path.file_name() else {
+        // "", "/", ".", "d/..": a path without a file name is not a file. Report what it
+        // is: a directory (E8099 是一个目录), or not there at all (E8001).
+        return Err(match std::fs::metadata(path) {
+            Ok(_) => ErrorKind::IsADirectory.into(),
+            Err(e) => e,
+        });
+    };
     let tmp = dir.join(format!(
-        ".{}.写入中.{}.{}",
+        ".{}.写入中.{}.{}.{}",
         name.to_string_lossy(),
         std::process::id(),
         std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| d.as_nanos())
+            .map_or(0, |d| d.as_nanos()),
+        WRITES.fetch_add(1, Ordering::Relaxed)
     ));
     let result = (|| {
         let mut f = std::fs::File::create(&tmp)?;
@@ -149,11 +163,26 @@ fn list_dir(ctx: &mut NativeCtx<'_>, args: &[Value]) -> NativeResult {
     })
 }
 
-/// Creates the directory and any missing parents.
+/// `创建目录(路径)`: creates the directory, making any missing parents first (as
+/// `mkdir -p`). The directory itself must be new: an existing one is E8003, so a program
+/// can claim a name with it the way `mkdtemp` does. An empty path is E8001.
 fn create_dir(ctx: &mut NativeCtx<'_>, args: &[Value]) -> NativeResult {
     let path = path_arg(args)?;
     on_pool(ctx, path, |p| {
-        std::fs::create_dir_all(p).map(|_| Value::NIL)
+        match std::fs::create_dir(p) {
+            Err(e) if e.kind() == ErrorKind::NotFound => {
+                match p.parent().filter(|d| !d.as_os_str().is_empty()) {
+                    // `create_dir_all` accepts parents another task makes meanwhile.
+                    Some(parent) => {
+                        std::fs::create_dir_all(parent)?;
+                        std::fs::create_dir(p)
+                    }
+                    None => Err(e),
+                }
+            }
+            made => made,
+        }
+        .map(|_| Value::NIL)
     })
 }
 

@@ -49,13 +49,14 @@ pub fn socket<'a>(ctx: &NativeCtx<'_>, v: &'a Value) -> Result<&'a SocketObj, Ex
         return Err(error(Code::E3001, "：需要连接或监听器"));
     };
     if sock.token.get().is_none()
+        && let Some(fd) = sock.fd()
         && let Some(arc) = v.to_arc::<SocketObj>()
     {
         let token = ctx
             .cx
             .sched
             .reactor
-            .register(sock.fd(), Arc::downgrade(&arc))
+            .register(fd, Arc::downgrade(&arc))
             .map_err(|e| Exit::Throw(io_error(&sock.peer, &e)))?;
         let _ = sock.token.set(token);
     }
@@ -94,7 +95,7 @@ fn listen(ctx: &mut NativeCtx<'_>, args: &[Value]) -> NativeResult {
         .local_addr()
         .map_or_else(|_| addr.to_string(), |a| a.to_string());
     let v = Value::new(SocketObj::new(
-        SocketKind::Listener(listener),
+        SocketKind::listener(listener),
         Role::Listener,
         local,
         String::new(),
@@ -107,7 +108,7 @@ fn listen(ctx: &mut NativeCtx<'_>, args: &[Value]) -> NativeResult {
 fn accept(ctx: &mut NativeCtx<'_>, args: &[Value]) -> NativeResult {
     let sock = socket(ctx, &args[0])?;
     let SocketKind::Listener(listener) = &sock.kind else {
-        return Err(error(Code::E3008, "：只有监听器能「接受」"));
+        return Err(no_method("监听器", "接受"));
     };
     let epoch = {
         let st = sock.state.lock();
@@ -117,7 +118,11 @@ fn accept(ctx: &mut NativeCtx<'_>, args: &[Value]) -> NativeResult {
         st.read_epoch
     };
     loop {
-        match listener.accept() {
+        // The lock is held only for the non-blocking call; `None`: closed meanwhile.
+        let Some(accepted) = listener.lock().as_ref().map(|l| l.accept()) else {
+            return Ok(Value::NIL);
+        };
+        match accepted {
             Ok((stream, peer)) => {
                 let local = stream
                     .local_addr()
@@ -144,6 +149,20 @@ fn accept(ctx: &mut NativeCtx<'_>, args: &[Value]) -> NativeResult {
             Err(e) => return Err(Exit::Throw(io_error(&sock.local, &e))),
         }
     }
+}
+
+/// E3008 for a method only the other kind of socket has (`owner`: 监听器 or 连接).
+fn no_method(owner: &str, method: &str) -> Exit {
+    error(Code::E3008, format!("：只有{owner}能「{method}」"))
+}
+
+/// The socket behind a connection value: reading, writing and 对端地址 on a listener are
+/// E3008 at once (a listener has no data and no peer; waiting for some would hang).
+fn connection<'a>(ctx: &NativeCtx<'_>, v: &'a Value, method: &str) -> Result<&'a SocketObj, Exit> {
+    if v.as_obj::<SocketObj>().is_some_and(SocketObj::is_listener) {
+        return Err(no_method("连接", method));
+    }
+    socket(ctx, v)
 }
 
 /// `连接到(地址)`: resolving and connecting run on the blocking pool.
@@ -199,9 +218,8 @@ fn local_address(_: &mut NativeCtx<'_>, args: &[Value]) -> NativeResult {
     Ok(string(sock.map_or_else(String::new, |s| s.local.clone())))
 }
 
-fn peer_address(_: &mut NativeCtx<'_>, args: &[Value]) -> NativeResult {
-    let sock = args[0].as_obj::<SocketObj>();
-    Ok(string(sock.map_or_else(String::new, |s| s.peer.clone())))
+fn peer_address(ctx: &mut NativeCtx<'_>, args: &[Value]) -> NativeResult {
+    Ok(string(connection(ctx, &args[0], "对端地址")?.peer.as_str()))
 }
 
 fn broken(sock: &SocketObj, e: &std::io::Error) -> Exit {
@@ -244,7 +262,7 @@ fn read(ctx: &mut NativeCtx<'_>, args: &[Value]) -> NativeResult {
     if max <= 0 {
         return Err(error(Code::E7008, format!("：最多字节应当是正数（{max}）")));
     }
-    let sock = socket(ctx, &args[0])?;
+    let sock = connection(ctx, &args[0], "读取")?;
     let mut st = sock.state.lock();
     loop {
         if st.closed {
@@ -282,7 +300,7 @@ fn read(ctx: &mut NativeCtx<'_>, args: &[Value]) -> NativeResult {
 
 /// `连接.读取行()`: the next line without its ending, 空 at the end.
 fn read_line(ctx: &mut NativeCtx<'_>, args: &[Value]) -> NativeResult {
-    let sock = socket(ctx, &args[0])?;
+    let sock = connection(ctx, &args[0], "读取行")?;
     let mut st = sock.state.lock();
     let mut searched = 0;
     loop {
@@ -325,6 +343,7 @@ fn read_line(ctx: &mut NativeCtx<'_>, args: &[Value]) -> NativeResult {
 /// `连接.写入(文本)`: returns once the kernel has all of it (a slow reader makes this task
 /// wait, not the process).
 fn write(ctx: &mut NativeCtx<'_>, args: &[Value]) -> NativeResult {
+    connection(ctx, &args[0], "写入")?;
     let text = args::str(args, 1, "文本")?.as_bytes().to_vec();
     write_bytes(ctx, &args[0], &text)
 }
@@ -355,7 +374,8 @@ pub fn write_bytes(ctx: &mut NativeCtx<'_>, conn: &Value, bytes: &[u8]) -> Nativ
     Err(ctx.block(BlockOp::SocketDrain(conn.clone())))
 }
 
-/// `关闭()`: waiters wake to find it closed; the reactor forgets it.
+/// `关闭()`: waiters wake to find it closed; the reactor forgets it, and a listener's
+/// port is released at once (connecting to it is refused; it can be listened on again).
 fn close(ctx: &mut NativeCtx<'_>, args: &[Value]) -> NativeResult {
     let Some(sock) = args[0].as_obj::<SocketObj>() else {
         return Ok(Value::NIL);
@@ -363,8 +383,11 @@ fn close(ctx: &mut NativeCtx<'_>, args: &[Value]) -> NativeResult {
     for (token, wake) in sock.close() {
         ctx.cx.sched.wake(&token, wake, Some(ctx.cx.local));
     }
-    if let Some(token) = sock.token.get() {
-        ctx.cx.sched.reactor.deregister(sock.fd(), *token);
-    }
+    let reactor = &ctx.cx.sched.reactor;
+    sock.release(|fd| {
+        if let Some(token) = sock.token.get() {
+            reactor.deregister(fd, *token);
+        }
+    });
     Ok(Value::NIL)
 }

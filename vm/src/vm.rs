@@ -168,6 +168,24 @@ impl Shared {
         }
     }
 
+    /// Writes out what 打印 has buffered, if anything. Workers call this before they
+    /// park, so the output of a program that then waits — a server between requests —
+    /// shows now instead of when 64 KiB have gathered, and killing it loses nothing. A
+    /// program that prints without pause never parks, so it keeps the big buffer.
+    pub fn flush_idle(&self) {
+        // Busy: the writer holds it, and flushes when its own worker goes idle.
+        let Some(mut out) = self.output.try_lock() else {
+            return;
+        };
+        if let Output::Stdout { buf, .. } = &mut *out
+            && !buf.is_empty()
+        {
+            let _ = std::io::stdout().write_all(buf);
+            let _ = std::io::stdout().flush();
+            buf.clear();
+        }
+    }
+
     /// The next 64 random bits (SplitMix64: small, fast, and good enough for a scripting
     /// language's `随机数`; not for cryptography).
     pub fn random_u64(&self) -> u64 {

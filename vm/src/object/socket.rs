@@ -19,8 +19,19 @@ use parking_lot::Mutex;
 use crate::sched::wait::{WaitToken, Wake};
 
 pub enum SocketKind {
-    Listener(mio::net::TcpListener),
+    /// `None` once closed: 关闭 drops the listener, releasing its descriptor at once, so
+    /// the port refuses connections and can be listened on again while the value lives.
+    /// The lock is held across each `accept`, so closing never races a descriptor in use.
+    Listener(Mutex<Option<mio::net::TcpListener>>),
+    /// A connection keeps its descriptor until the value goes: 关闭 shuts it down (the
+    /// peer sees the end), so the stream needs no lock of its own to stay valid.
     Stream(mio::net::TcpStream),
+}
+
+impl SocketKind {
+    pub fn listener(l: mio::net::TcpListener) -> SocketKind {
+        SocketKind::Listener(Mutex::new(Some(l)))
+    }
 }
 
 /// How the socket prints: `<监听器 …>`, `<连接 …>`, `<服务 …>`.
@@ -88,12 +99,32 @@ impl SocketObj {
         *self.role.lock() = role;
     }
 
-    /// The raw descriptor, for the reactor's registration.
-    pub fn fd(&self) -> std::os::fd::RawFd {
+    /// The raw descriptor, for the reactor's registration; `None` for a closed listener.
+    pub fn fd(&self) -> Option<std::os::fd::RawFd> {
         use std::os::fd::AsRawFd;
         match &self.kind {
-            SocketKind::Listener(l) => l.as_raw_fd(),
-            SocketKind::Stream(s) => s.as_raw_fd(),
+            SocketKind::Listener(l) => l.lock().as_ref().map(AsRawFd::as_raw_fd),
+            SocketKind::Stream(s) => Some(s.as_raw_fd()),
+        }
+    }
+
+    pub fn is_listener(&self) -> bool {
+        matches!(self.kind, SocketKind::Listener(_))
+    }
+
+    /// Forgets a closed socket: `deregister` takes it out of the reactor's poll, then a
+    /// listener's descriptor is released. Both happen under the listener's lock, so two
+    /// racing 关闭 cannot deregister a descriptor number that was closed and reused.
+    pub fn release(&self, deregister: impl FnOnce(std::os::fd::RawFd)) {
+        use std::os::fd::AsRawFd;
+        match &self.kind {
+            SocketKind::Listener(l) => {
+                let mut l = l.lock();
+                if let Some(listener) = l.take() {
+                    deregister(listener.as_raw_fd());
+                }
+            }
+            SocketKind::Stream(s) => deregister(s.as_raw_fd()),
         }
     }
 
@@ -195,7 +226,8 @@ impl SocketObj {
         woken
     }
 
-    /// Closes the socket: waiters are woken to find it closed.
+    /// Closes the socket: waiters are woken to find it closed. The caller then
+    /// [`release`](SocketObj::release)s it.
     pub fn close(&self) -> Vec<(Arc<WaitToken>, Wake)> {
         let mut st = self.state.lock();
         if st.closed {

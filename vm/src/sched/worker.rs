@@ -133,6 +133,7 @@ pub fn run(shared: &Shared, sched: &Scheduler, local: &Local) {
         match local.next(sched) {
             Some(task) => run_task(shared, sched, local, task),
             None => {
+                shared.flush_idle();
                 if !sched.park(local) {
                     return;
                 }
