@@ -26,6 +26,7 @@ mod vm;
 pub use args::{IntoArgs, arg};
 pub use error::Error;
 pub use qi_vm::Value;
+pub use qi_vm::gc::{GcMode, GcStats};
 pub use qi_vm::heap::CountingAllocator;
 pub use qi_vm::value::convert::{ConvertError, FromValue};
 pub use task::TaskHandle;

@@ -170,6 +170,12 @@ impl Builder {
         self
     }
 
+    /// When the cycle collector runs (default: `QI_GC`, else automatically).
+    pub fn gc(mut self, mode: qi_vm::gc::GcMode) -> Self {
+        self.inner.config().gc = mode;
+        self
+    }
+
     /// Refuses to start a task when this many are alive: E9003.
     pub fn max_tasks(mut self, tasks: usize) -> Self {
         self.inner.config().limits.tasks = Some(tasks);
@@ -388,6 +394,21 @@ impl Vm {
             .meter
             .steps
             .load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// The cycle collector's counters since the VM started.
+    pub fn gc_stats(&self) -> qi_vm::gc::GcStats {
+        self.runtime.shared().gc.stats()
+    }
+
+    /// Runs the cycle collector now (it also runs by itself, see `QI_GC`); how many
+    /// objects it freed. Call it from outside the VM (not from a host function).
+    pub fn collect_garbage(&self) -> usize {
+        self.runtime
+            .shared()
+            .gc
+            .collect(&self.runtime.scheduler().safepoint)
+            .map_or(0, |c| c.freed)
     }
 
     /// The limits in force.

@@ -3,10 +3,12 @@
 //! in stderr in order, each as a substring) is run with `qi run`, from its own directory.
 //! A `.qi` with neither file is a helper module for imports.
 //!
-//! Each program runs in three ways, and all must give the expected output:
+//! Each program runs in four ways, and all must give the expected output:
 //! - one worker (deterministic scheduling: the expected output is written for this);
 //! - one worker with a step budget of 7, so tasks are preempted at many more points: a
 //!   program whose output changes depends on preemption points;
+//! - one worker with `QI_GC=stress`: the cycle collector runs at every safepoint that has
+//!   suspects, so an object it frees while still in use shows up as a wrong result;
 //! - four workers. A program whose output order depends on scheduling says so with a
 //!   comment line `// 顺序依赖` (skipped here) or `// 排序比较` (stdout compared after
 //!   sorting its lines). A line `// 参数：甲 乙` passes 甲 and 乙 to the program (servers in
@@ -46,6 +48,8 @@ struct Mode {
     budget: Option<&'static str>,
     /// Compare stdout with its lines sorted.
     sorted: bool,
+    /// `QI_GC=stress`: the cycle collector runs at every safepoint that has suspects.
+    gc_stress: bool,
 }
 
 fn sorted_lines(s: &str) -> String {
@@ -70,6 +74,9 @@ fn check(program: &Path, mode: Mode, args: &[String]) -> Result<(), Failed> {
         .env("QI_SEED", "42");
     if let Some(b) = mode.budget {
         cmd.env("QI_BUDGET", b);
+    }
+    if mode.gc_stress {
+        cmd.env("QI_GC", "stress");
     }
     let output = run_with_timeout(&mut cmd)?;
     let stdout = String::from_utf8_lossy(&output.stdout);
@@ -130,6 +137,7 @@ fn main() {
         threads: "1",
         budget: None,
         sorted: false,
+        gc_stress: false,
     };
     let mut trials = Vec::new();
     for p in programs {
@@ -154,12 +162,20 @@ fn main() {
             threads: "4",
             budget: None,
             sorted: sort,
+            gc_stress: false,
         };
-        let (a, b, c) = (p.clone(), p.clone(), p);
-        let (args_a, args_b, args_c) = (args.clone(), args.clone(), args);
+        let stress = Mode {
+            gc_stress: true,
+            ..one
+        };
+        let (a, b, c, d) = (p.clone(), p.clone(), p.clone(), p);
+        let (args_a, args_b, args_c, args_d) = (args.clone(), args.clone(), args.clone(), args);
         trials.push(Trial::test(name.clone(), move || check(&a, one, &args_a)));
         trials.push(Trial::test(format!("{name} [小预算]"), move || {
             check(&b, small_budget, &args_b)
+        }));
+        trials.push(Trial::test(format!("{name} [回收压力]"), move || {
+            check(&d, stress, &args_d)
         }));
         if !order_dependent {
             trials.push(Trial::test(format!("{name} [4线程]"), move || {

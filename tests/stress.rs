@@ -11,12 +11,24 @@ const EXPECTED: &str = "计数 10000\n原子 真\n收到 10000\n合计 真\n";
 
 #[test]
 fn ten_thousand_tasks_on_eight_workers_twenty_times() {
+    hammer("auto", RUNS);
+}
+
+/// The same with the cycle collector stopping the world at every safepoint that has
+/// suspects: it must never free what a task still uses.
+#[test]
+fn the_same_with_the_cycle_collector_at_every_safepoint() {
+    hammer("stress", RUNS);
+}
+
+fn hammer(gc: &str, runs: usize) {
     let program = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/stress/混合压力.qi");
-    for run in 0..RUNS {
+    for run in 0..runs {
         let output = common::run_with_timeout(
             Command::new(env!("CARGO_BIN_EXE_qi"))
                 .args(["run", program])
                 .env("QI_THREADS", "8")
+                .env("QI_GC", gc)
                 .env("NO_COLOR", "1"),
         )
         .unwrap_or_else(|e| panic!("第 {run} 次运行：{e}"));

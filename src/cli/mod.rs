@@ -62,6 +62,8 @@ struct Script<'a> {
     threads: Option<usize>,
     /// `--任务快照[=毫秒]`
     snapshot: Option<u64>,
+    /// `--gc-统计`: print the cycle collector's counters on exit.
+    gc_stats: bool,
 }
 
 fn parse_script<'a>(args: &'a [String], command: &str) -> Result<Script<'a>, String> {
@@ -70,6 +72,7 @@ fn parse_script<'a>(args: &'a [String], command: &str) -> Result<Script<'a>, Str
     let mut bytecode = false;
     let mut threads = None;
     let mut snapshot = None;
+    let mut gc_stats = false;
     let mut i = 0;
     while i < args.len() {
         let a = &args[i];
@@ -77,6 +80,8 @@ fn parse_script<'a>(args: &'a [String], command: &str) -> Result<Script<'a>, Str
             rest.push(a.clone());
         } else if a == "--字节码" || a == "--bytecode" {
             bytecode = true;
+        } else if a == "--gc-统计" || a == "--gc-stats" {
+            gc_stats = true;
         } else if a == "--线程" || a == "--threads" {
             i += 1;
             let n = args.get(i).and_then(|n| n.parse::<usize>().ok());
@@ -112,6 +117,7 @@ fn parse_script<'a>(args: &'a [String], command: &str) -> Result<Script<'a>, Str
             bytecode,
             threads,
             snapshot,
+            gc_stats,
         }),
         None => Err(format!("缺少要{command}的文件，例如：qi {command} 程序.qi")),
     }
@@ -162,6 +168,9 @@ fn run(args: &[String]) -> i32 {
     let ending = qi_vm::program::run_main(&vm, &loaded.module);
     vm.flush_out();
     print_diagnostics(&ending.diagnostics);
+    if script.gc_stats {
+        eprint!("{}", vm.gc.report());
+    }
     ending.exit_code()
 }
 

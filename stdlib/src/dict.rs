@@ -30,8 +30,9 @@ fn is_empty(_: &mut NativeCtx<'_>, args: &[Value]) -> NativeResult {
     Ok(Value::bool(args::dict(args, 0)?.is_empty()))
 }
 
-fn insert(_: &mut NativeCtx<'_>, args: &[Value]) -> NativeResult {
+fn insert(ctx: &mut NativeCtx<'_>, args: &[Value]) -> NativeResult {
     let d = args::dict(args, 0)?;
+    ctx.stored(&args[0], &args[2]);
     let key = dict_key(&args[1])?;
     let mut inner = d.inner.lock();
     let old = match inner.map.get_mut(&key) {

@@ -42,8 +42,10 @@ fn is_empty(_: &mut NativeCtx<'_>, args: &[Value]) -> NativeResult {
     Ok(Value::bool(args::list(args, 0)?.is_empty()))
 }
 
-fn push(_: &mut NativeCtx<'_>, args: &[Value]) -> NativeResult {
-    args::list(args, 0)?.items.lock().push(args[1].clone());
+fn push(ctx: &mut NativeCtx<'_>, args: &[Value]) -> NativeResult {
+    let list = args::list(args, 0)?;
+    ctx.stored(&args[0], &args[1]);
+    list.items.lock().push(args[1].clone());
     Ok(Value::NIL)
 }
 
@@ -60,7 +62,8 @@ fn index_error(i: i64, len: usize) -> Exit {
 }
 
 /// `插入(i, x)`: `i` may equal the length (append); negative counts from the end.
-fn insert(_: &mut NativeCtx<'_>, args: &[Value]) -> NativeResult {
+fn insert(ctx: &mut NativeCtx<'_>, args: &[Value]) -> NativeResult {
+    ctx.stored(&args[0], &args[2]);
     let list = args::list(args, 0)?;
     let i = args::int(args, 1, "位置")?;
     let mut items = list.items.lock();

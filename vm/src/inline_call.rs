@@ -75,9 +75,13 @@ impl Runtime {
             task: &ctx.task,
             steps: std::cell::Cell::new(0),
         };
+        let entered = sched.safepoint.enter_host();
         let stop = interp::run(&cx, &mut fiber, sched.budget);
         let over = crate::sched::driver::over_limit(&cx);
         self.hand_over_queued(&ctx.local);
+        if entered {
+            sched.safepoint.leave_host();
+        }
         if let Some(e) = over {
             // Uncatchable: the fiber is dropped without running 捕获 or 最终.
             return crate::runtime::exit_outcome(crate::native::Exit::Throw(e));

@@ -13,6 +13,7 @@
 
 pub mod entries;
 pub mod fiber;
+pub mod gc;
 pub mod heap;
 pub mod host;
 pub mod inline_call;

@@ -119,6 +119,11 @@ impl NativeCtx<'_> {
         }
     }
 
+    /// `value` is being stored into `container`: the cycle collector's write barrier.
+    pub fn stored(&self, container: &Value, value: &Value) {
+        self.shared.gc.stored(self.cx.local.index, container, value);
+    }
+
     /// Makes the task wait; `op` decides for what.
     pub fn block(&self, op: crate::sched::block::BlockOp) -> Exit {
         Exit::Block(Box::new(op))

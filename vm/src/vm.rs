@@ -39,6 +39,8 @@ pub struct Config {
     pub args: Vec<String>,
     /// What one host request may use (QI-LANGUAGE.md §9: E9001–E9003, uncatchable).
     pub limits: Limits,
+    /// When the cycle collector runs (`QI_GC`).
+    pub gc: crate::gc::GcMode,
 }
 
 /// Limits on what a script may use, counted from the start of each host request
@@ -93,6 +95,7 @@ impl Default for Config {
             capabilities: Capabilities::ALL,
             args: Vec::new(),
             limits: Limits::default(),
+            gc: crate::gc::GcMode::from_env(),
         }
     }
 }
@@ -111,6 +114,8 @@ pub struct Shared {
     pub host_fns: Vec<crate::host::HostFn>,
     /// Steps and heap used since the host's current request began.
     pub meter: crate::heap::Meter,
+    /// The cycle collector: suspects, policy, counters.
+    pub gc: crate::gc::Gc,
     /// Where host futures run; `None`: on [`Shared::executor`].
     pub spawner: Option<Arc<crate::host::Spawner>>,
     executor: std::sync::OnceLock<Arc<crate::host::Executor>>,
@@ -377,6 +382,7 @@ impl VmBuilder {
             builtins: self.builtins,
             host_fns: self.host_fns,
             meter: Default::default(),
+            gc: crate::gc::Gc::new(self.config.gc),
             spawner: self.spawner,
             executor: std::sync::OnceLock::new(),
             methods: self.methods,

@@ -190,6 +190,14 @@ impl RegStack {
         (base, next as u32)
     }
 
+    /// Every register of every segment (the cycle collector counts what they hold; a
+    /// register above the top frame is 空, popped frames clear theirs).
+    pub fn values(&self) -> impl Iterator<Item = &Value> {
+        self.first
+            .iter()
+            .chain(self.more.iter().flat_map(|s| s.iter()))
+    }
+
     /// Total registers allocated (for size tests and the task snapshot).
     pub fn capacity(&self) -> usize {
         self.first.len() + self.more.iter().map(|s| s.len()).sum::<usize>()

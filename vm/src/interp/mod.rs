@@ -76,6 +76,10 @@ pub fn throw(cx: &Cx<'_>, fiber: &mut Fiber, exit: crate::native::Exit) -> Resul
     unwind::throw(cx.shared, fiber, exit)
 }
 
+/// A register number no frame has: a value woken into it is dropped (`Frame::set_reg`
+/// ignores registers past the frame's count).
+const NO_RESULT: u16 = u16::MAX;
+
 fn resume_at(dest: u16) -> crate::sched::task::Resume {
     crate::sched::task::Resume {
         dest,
@@ -200,7 +204,13 @@ fn run_steps(cx: &Cx<'_>, fiber: &mut Fiber, budget: &mut u32) -> Outcome {
                 }
                 Op::SetUpval => {
                     let v = cur.r(ins.a).clone();
-                    cur.closure().upvalues[ins.b as usize].set(v);
+                    let cell = &cur.closure().upvalues[ins.b as usize];
+                    if crate::gc::trace::is_traced(v.tag()) {
+                        shared
+                            .gc
+                            .suspect(cx.local.index, &Value::object(cell.clone()));
+                    }
+                    cell.set(v);
                 }
                 Op::NewCell => {
                     let v = cur.r_mut(ins.a).take();
@@ -215,6 +225,7 @@ fn run_steps(cx: &Cx<'_>, fiber: &mut Fiber, budget: &mut u32) -> Outcome {
                 }
                 Op::SetCell => {
                     let v = cur.r(ins.b).clone();
+                    shared.gc.stored(cx.local.index, cur.r(ins.a), &v);
                     match cur.r(ins.a).as_obj::<CellObj>() {
                         Some(c) => c.set(v),
                         None => cur.set(ins.a, v),
@@ -468,6 +479,7 @@ fn run_steps(cx: &Cx<'_>, fiber: &mut Fiber, budget: &mut u32) -> Outcome {
                 }
                 Op::SetIndex => {
                     let v = cur.r(ins.c).clone();
+                    shared.gc.stored(cx.local.index, cur.r(ins.a), &v);
                     check!(member::set_index(cur.r(ins.a), cur.r(ins.b), v));
                 }
                 Op::GetField => {
@@ -478,6 +490,7 @@ fn run_steps(cx: &Cx<'_>, fiber: &mut Fiber, budget: &mut u32) -> Outcome {
                 Op::SetField => {
                     let sym = cur.info().syms[ins.c as usize];
                     let v = cur.r(ins.b).clone();
+                    shared.gc.stored(cx.local.index, cur.r(ins.a), &v);
                     check!(member::set_field(cur.r(ins.a), sym, v));
                 }
                 Op::GetPath => {
@@ -641,6 +654,12 @@ fn run_steps(cx: &Cx<'_>, fiber: &mut Fiber, budget: &mut u32) -> Outcome {
                 }
                 Op::SetDeref => {
                     let v = cur.r(ins.b).clone();
+                    if crate::gc::trace::is_traced(v.tag())
+                        && let Some(r) = cur.r(ins.a).as_obj::<crate::object::RefObj>()
+                        && let crate::object::RefTarget::Cell(c) = &r.target
+                    {
+                        shared.gc.suspect(cx.local.index, &Value::object(c.clone()));
+                    }
                     check!(misc::set_deref(cur.r(ins.a), v));
                 }
                 Op::NewCoroutine => {
@@ -702,7 +721,9 @@ fn run_steps(cx: &Cx<'_>, fiber: &mut Fiber, budget: &mut u32) -> Outcome {
                         save_pc(fiber, cur);
                         return Outcome::Block {
                             op: crate::sched::block::BlockOp::Send { channel, value },
-                            resume: resume_at(ins.a),
+                            // A send is a statement: what wakes it goes nowhere (not into
+                            // the channel's register, which may be a variable).
+                            resume: resume_at(NO_RESULT),
                         };
                     }
                 }

@@ -294,6 +294,7 @@ pub fn try_recv(cx: &Cx<'_>, channel: &Value) -> RecvNow {
 
 /// A send that does not wait. `Some(value)` hands the value back when the task must wait.
 pub fn try_send(cx: &Cx<'_>, channel: &Value, value: Value) -> Result<Option<Value>, Exit> {
+    cx.shared.gc.stored(cx.local.index, channel, &value);
     let Some(ch) = channel.as_obj::<ChannelObj>() else {
         return Ok(None);
     };

@@ -60,14 +60,23 @@ pub fn drive(
     {
         pending = apply_wake(&cx, exec, wake, resume);
     }
+    // One budget per turn, however many fibers it runs: a task that switches to a
+    // coroutine and back in a loop yields like any other.
+    let mut left = sched.budget.max(1);
     loop {
         let outcome = match pending.take() {
             Some(o) => o,
             None => {
+                if left == 0 {
+                    return Step::Yielded;
+                }
                 let Some(fiber) = exec.top() else {
                     return Step::Finished(Ending::Value(Value::NIL));
                 };
-                let outcome = interp::run(&cx, fiber, sched.budget);
+                let before = cx.steps.get();
+                let outcome = interp::run(&cx, fiber, left);
+                let used = cx.steps.get().saturating_sub(before);
+                left = left.saturating_sub(used.min(u64::from(u32::MAX)) as u32);
                 if let Some(e) = over_limit(&cx) {
                     // Thrown where the task stands; the limit errors are uncatchable, so
                     // this unwinds every fiber of the task without running 捕获 or 最终.

@@ -117,6 +117,8 @@ pub struct Scheduler {
     pub orphans: Mutex<Vec<Arc<Task>>>,
     /// Numbered tasks not finished yet (the task limit, E9003).
     live_tasks: AtomicUsize,
+    /// Where the cycle collector stops the workers.
+    pub safepoint: crate::gc::safepoint::Safepoint,
     /// Hosted only: wakers of host futures awaiting a task, woken when the VM runs out of
     /// work so they can see a deadlock.
     quiet_wakers: Mutex<Vec<std::task::Waker>>,
@@ -145,6 +147,7 @@ impl Scheduler {
             hosted: false,
             orphans: Mutex::new(Vec::new()),
             live_tasks: AtomicUsize::new(0),
+            safepoint: crate::gc::safepoint::Safepoint::new(workers.max(1)),
             quiet_wakers: Mutex::new(Vec::new()),
         }
     }

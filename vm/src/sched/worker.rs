@@ -9,6 +9,7 @@ use super::driver::{self, Step};
 use super::task::{Status, Task};
 use super::wait::WaitToken;
 use super::{End, INJECTOR_INTERVAL, LIFO_LIMIT, Scheduler};
+use crate::value::Value;
 use crate::vm::Shared;
 
 /// A worker's own queues. Only its thread touches them (stealers aside).
@@ -144,9 +145,15 @@ pub fn run(shared: &Shared, sched: &Scheduler, local: &Local) {
 
 /// One turn of one task, and the heap it left allocated handed to the meter.
 fn run_task(shared: &Shared, sched: &Scheduler, local: &Local, task: Arc<Task>) {
+    sched.safepoint.enter(local.index);
     run_turn(shared, sched, local, task);
     if shared.config.limits.heap_bytes.is_some() {
         local.sync_heap(&shared.meter);
+    }
+    sched.safepoint.leave(local.index);
+    // Between turns: the one place a collection may start.
+    if shared.gc.due() {
+        shared.gc.collect_due(&sched.safepoint);
     }
 }
 
@@ -157,6 +164,12 @@ fn run_turn(shared: &Shared, sched: &Scheduler, local: &Local, task: Arc<Task>) 
         match step {
             Step::Finished(ending) => {
                 drop(exec);
+                // The ending is stored in the task: a result that holds the task's own
+                // handle closes a cycle.
+                let (super::task::Ending::Value(v) | super::task::Ending::Error(v, _)) = &ending;
+                shared
+                    .gc
+                    .stored(local.index, &Value::object(task.clone()), v);
                 sched.complete(&task, ending, Some(local));
                 sched.deactivate();
                 return;

@@ -129,6 +129,49 @@ macro_rules! heap_types {
             }
         }
 
+        /// A weak pointer (`Weak::into_raw`) to the object behind a heap value.
+        ///
+        /// # Safety
+        /// `tag` and `payload` must come from a live `Value`.
+        unsafe fn weak_new(tag: Tag, payload: u64) -> *const () {
+            match tag {
+                // SAFETY: as for `retain`; the `ManuallyDrop` leaves the value's count alone.
+                $(Tag::$tag => unsafe {
+                    let arc = std::mem::ManuallyDrop::new(Arc::from_raw(payload as *const $ty));
+                    std::sync::Weak::into_raw(Arc::downgrade(&arc)) as *const ()
+                },)*
+                _ => std::ptr::null(),
+            }
+        }
+
+        /// The object behind a weak pointer, as a new strong payload, if it is alive.
+        ///
+        /// # Safety
+        /// `ptr` must come from `weak_new` with the same `tag` and not be released yet.
+        unsafe fn weak_upgrade(tag: Tag, ptr: *const ()) -> Option<u64> {
+            match tag {
+                // SAFETY: `ptr` is a live weak pointer of this type; `ManuallyDrop` keeps
+                // its weak count, which `weak_release` gives up later.
+                $(Tag::$tag => unsafe {
+                    let weak = std::mem::ManuallyDrop::new(std::sync::Weak::from_raw(ptr as *const $ty));
+                    weak.upgrade().map(|a| Arc::into_raw(a) as u64)
+                },)*
+                _ => None,
+            }
+        }
+
+        /// Gives up a weak pointer.
+        ///
+        /// # Safety
+        /// `ptr` must come from `weak_new` with the same `tag`, released once.
+        unsafe fn weak_release(tag: Tag, ptr: *const ()) {
+            match tag {
+                // SAFETY: by the contract above.
+                $(Tag::$tag => unsafe { drop(std::sync::Weak::from_raw(ptr as *const $ty)) },)*
+                _ => {}
+            }
+        }
+
         /// Decrements the count of the object behind a heap value, freeing it at zero.
         /// Kept out of line so that dropping an immediate value stays one compare.
         ///
@@ -230,6 +273,9 @@ impl Value {
     }
 
     pub fn new<T: HeapObject>(obj: T) -> Value {
+        if crate::gc::trace::is_traced(T::TAG) {
+            crate::gc::made_container();
+        }
         Value::object(Arc::new(obj))
     }
 
@@ -384,6 +430,53 @@ impl Drop for Value {
             // SAFETY: `self` owns one count of its object and gives it up here.
             unsafe { release(self.tag, self.payload) };
         }
+    }
+}
+
+/// A weak reference to a heap object: it does not keep the object's contents alive (the
+/// cycle collector remembers suspects this way, so remembering one never delays a free).
+pub struct WeakValue {
+    tag: Tag,
+    ptr: *const (),
+}
+
+// SAFETY: a `Weak<T>` of a `Send + Sync` type (every heap object type is) is `Send + Sync`.
+unsafe impl Send for WeakValue {}
+// SAFETY: as above.
+unsafe impl Sync for WeakValue {}
+
+impl WeakValue {
+    /// `None` for an immediate value.
+    pub fn new(v: &Value) -> Option<WeakValue> {
+        if !v.tag.is_heap() {
+            return None;
+        }
+        // SAFETY: `v` is a live heap value.
+        let ptr = unsafe { weak_new(v.tag, v.payload) };
+        (!ptr.is_null()).then_some(WeakValue { tag: v.tag, ptr })
+    }
+
+    /// The object, if something still holds it.
+    pub fn upgrade(&self) -> Option<Value> {
+        // SAFETY: `ptr` came from `weak_new` with this tag and is released only in Drop.
+        let payload = unsafe { weak_upgrade(self.tag, self.ptr) }?;
+        Some(Value {
+            tag: self.tag,
+            spare: 0,
+            payload,
+        })
+    }
+
+    /// The object's address (the same as its values' payload), for identity.
+    pub fn addr(&self) -> u64 {
+        self.ptr as u64
+    }
+}
+
+impl Drop for WeakValue {
+    fn drop(&mut self) {
+        // SAFETY: `ptr` came from `weak_new` with this tag; this is its one release.
+        unsafe { weak_release(self.tag, self.ptr) }
     }
 }
 
