@@ -407,7 +407,7 @@ impl Vm {
         self.runtime
             .shared()
             .gc
-            .collect(&self.runtime.scheduler().safepoint)
+            .collect(self.runtime.scheduler())
             .map_or(0, |c| c.freed)
     }
 

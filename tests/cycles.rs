@@ -48,8 +48,7 @@ fn run(source: &str, rounds: usize) -> (isize, qi_vm::gc::GcStats) {
     assert_eq!(ending.exit_code(), 0);
     // Garbage made since the last automatic collection is still waiting for the next:
     // collect it, as a long-running program eventually would.
-    let sched = qi_vm::sched::Scheduler::new(1, 1000);
-    shared.gc.collect(&sched.safepoint);
+    shared.gc.collect_alone();
     (LIVE.load(Ordering::SeqCst) - before, shared.gc.stats())
 }
 

@@ -128,11 +128,11 @@ fn elapsed(ctx: &mut NativeCtx<'_>, _: &[Value]) -> NativeResult {
 /// tests; the collector runs by itself). 0 when called from a host thread or while
 /// another collection is on.
 fn collect_garbage(ctx: &mut NativeCtx<'_>, _: &[Value]) -> NativeResult {
-    let sched = ctx.cx.sched;
-    let done = ctx
-        .shared
-        .gc
-        .collect_from_turn(&sched.safepoint, ctx.cx.local.index);
+    // A host thread running Qi inline is not a worker: it cannot step out of the VM.
+    if ctx.cx.local.index >= ctx.cx.sched.workers {
+        return Ok(Value::int(0));
+    }
+    let done = ctx.shared.gc.collect_from_turn(ctx.cx.sched);
     Ok(Value::int(done.map_or(0, |d| d.freed as i64)))
 }
 

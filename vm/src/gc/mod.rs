@@ -14,7 +14,7 @@
 //!   the live part of the last collection's graph (so the work spent re-examining live
 //!   objects stays proportional to the stores that caused it), or after a volume of new
 //!   containers. `QI_GC=off` turns it
-//!   all off; `QI_GC=stress` collects at every safepoint that has suspects (for tests).
+//!   all off; `manual` records suspects but collects only when asked; `QI_GC=stress` collects at every safepoint that has suspects (for tests).
 //! - **Collection.** With the world stopped ([`safepoint`]), trial deletion
 //!   ([`collect`]) over what the suspects reach: anything held from outside that graph is
 //!   alive with all it reaches; the rest is cut and freed by counting. A cycle found
@@ -34,6 +34,7 @@ use std::time::{Duration, Instant};
 
 use parking_lot::Mutex;
 
+use crate::sched::Scheduler;
 use crate::value::{Value, WeakValue};
 
 /// When to collect (`QI_GC`).
@@ -41,6 +42,9 @@ use crate::value::{Value, WeakValue};
 pub enum GcMode {
     Off,
     Auto,
+    /// Record suspects but collect only when asked (`Vm::collect_garbage`, `__回收()`):
+    /// for hosts that pick their own moments, and for measuring pauses.
+    Manual,
     /// Collect at every safepoint that has suspects.
     Stress,
 }
@@ -50,6 +54,7 @@ impl GcMode {
     pub fn from_env() -> GcMode {
         match std::env::var("QI_GC").as_deref().map(str::trim) {
             Ok("off" | "关") => GcMode::Off,
+            Ok("manual" | "手动") => GcMode::Manual,
             Ok("stress" | "压力") => GcMode::Stress,
             _ => GcMode::Auto,
         }
@@ -93,9 +98,15 @@ pub struct Gc {
     stats: Mutex<GcStats>,
 }
 
+/// Bumped by every collection in the process. While a suspect's weak reference sits in
+/// a list, its address cannot be reused, so (epoch, address) names one object: the
+/// thread's last suspect can be skipped within an epoch, and never across one.
+static EPOCH: AtomicU64 = AtomicU64::new(1);
+
 thread_local! {
-    /// The last object this thread recorded: a loop storing into one list records it once.
-    static LAST: Cell<u64> = const { Cell::new(0) };
+    /// The last object this thread recorded, with the epoch it was recorded in: a loop
+    /// storing into one list records it once per collection.
+    static LAST: Cell<(u64, u64)> = const { Cell::new((0, 0)) };
     /// Containers this thread made and has not yet added to a VM's count.
     static MADE: Cell<u64> = const { Cell::new(0) };
 }
@@ -135,7 +146,8 @@ impl Gc {
         if self.mode == GcMode::Off || !trace::is_traced(v.tag()) {
             return;
         }
-        if LAST.with(|l| l.replace(v.payload())) == v.payload() {
+        let key = (EPOCH.load(Ordering::Acquire), v.payload());
+        if LAST.with(|l| l.replace(key)) == key {
             return;
         }
         let Some(weak) = WeakValue::new(v) else {
@@ -149,7 +161,7 @@ impl Gc {
     pub fn due(&self) -> bool {
         let suspects = self.suspects.load(Ordering::Relaxed);
         match self.mode {
-            GcMode::Off => false,
+            GcMode::Off | GcMode::Manual => false,
             GcMode::Stress => suspects > 0,
             GcMode::Auto => suspects >= self.threshold.load(Ordering::Relaxed) || self.volume_due(),
         }
@@ -158,30 +170,38 @@ impl Gc {
     /// Enough new containers since the last collection, with suspects or live cycles to
     /// look at (cycles can die with no store at all).
     fn volume_due(&self) -> bool {
-        let made = MADE.with(|m| m.replace(0));
+        // Added to the shared count in batches: this runs after every turn.
+        let made = MADE.with(Cell::get);
+        if made < 1024 {
+            return false;
+        }
+        MADE.with(|m| m.set(0));
         let allocated = self.allocated.fetch_add(made, Ordering::Relaxed) + made;
         allocated >= ALLOCATION_VOLUME
             && (self.suspects.load(Ordering::Relaxed) > 0 || !self.cycles.lock().is_empty())
     }
 
-    /// Collects because it is due (see [`Gc::due`]). The caller must be between turns;
-    /// `stop_the_world` stops the rest.
-    pub fn collect_due(&self, safepoint: &safepoint::Safepoint) -> Option<collect::Collected> {
-        safepoint.stop_the_world(|| self.collect_stopped(false))
+    /// Collects because it is due (see [`Gc::due`]), from a worker between turns.
+    pub fn collect_due(&self, sched: &Scheduler) -> Option<collect::Collected> {
+        sched.stop_the_world(true, || self.collect_stopped(false))
     }
 
-    /// A full collection: new suspects and every live cycle found before.
-    pub fn collect(&self, safepoint: &safepoint::Safepoint) -> Option<collect::Collected> {
-        safepoint.stop_the_world(|| self.collect_stopped(true))
+    /// A full collection (new suspects and every live cycle found before), from a thread
+    /// that is not running Qi code (a host thread).
+    pub fn collect(&self, sched: &Scheduler) -> Option<collect::Collected> {
+        sched.stop_the_world(false, || self.collect_stopped(true))
     }
 
-    /// Collects once from inside worker `worker`'s turn (`__回收()`).
-    pub fn collect_from_turn(
-        &self,
-        safepoint: &safepoint::Safepoint,
-        worker: usize,
-    ) -> Option<collect::Collected> {
-        safepoint.stop_the_world_from_turn(worker, || self.collect_stopped(true))
+    /// A full collection when no scheduler runs at all (after a program ended).
+    pub fn collect_alone(&self) -> collect::Collected {
+        self.collect_stopped(true)
+    }
+
+    /// A full collection from inside a worker's turn (`__回收()`). The worker's own task
+    /// is not traced while it runs (an unfinished task is a root), so the rest of the
+    /// world stopping around it is enough.
+    pub fn collect_from_turn(&self, sched: &Scheduler) -> Option<collect::Collected> {
+        sched.stop_the_world(true, || self.collect_stopped(true))
     }
 
     fn collect_stopped(&self, full: bool) -> collect::Collected {
@@ -203,7 +223,8 @@ impl Gc {
                 self.since_full.store(0, Ordering::Relaxed);
             }
             drop(cycles);
-            LAST.with(|l| l.set(0));
+            // The suspects' weak references go away below: addresses may be reused.
+            EPOCH.fetch_add(1, Ordering::AcqRel);
             self.allocated.store(0, Ordering::Relaxed);
             let mut done = collect::collect(suspects);
             // Live cycles found now join those not examined this time.

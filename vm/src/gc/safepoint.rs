@@ -1,13 +1,17 @@
 //! Stopping the world for a collection.
 //!
 //! A collection must not run while any thread changes the object graph: the workers
-//! between instructions, and host threads running a call inline. Each worker raises its
-//! own flag for the length of a turn (its own cache line, so the common path is one store
-//! and one load that no other core touches); host threads count in a shared counter,
-//! which is rare. The collector sets `stop`, then waits until every flag is down; a
-//! worker that sees `stop` when starting a turn lowers its flag and waits for the
-//! collection to end. Both sides use sequentially consistent operations on their own
-//! flag and on `stop`, so one of them always sees the other (as in Dekker's algorithm).
+//! between instructions, and host threads running a call inline. The collector sets
+//! `stop` and waits until every worker is either idle (parked with nothing to run) or has
+//! acknowledged at the start of a turn, and no host thread is inside. A worker checks
+//! `stop` at the start of every turn — a plain load on x86, which is what keeps the
+//! common path free — and waits at the barrier while it is set.
+//!
+//! The one race is a worker leaving idle just as the collector counts it idle. Both sides
+//! use sequentially consistent operations there (the worker lowers the idle count, then
+//! reads `stop`; the collector sets `stop`, then reads the idle count), so in their single
+//! total order one of them sees the other, as in Dekker's algorithm: either the
+//! collector does not count the worker idle, or the worker sees `stop` and waits.
 //!
 //! Collections happen only where a worker stands between turns — a budget check, a
 //! suspension, the end of a task — which is also where the JIT tier will leave native
@@ -19,14 +23,12 @@ use std::time::Duration;
 
 use parking_lot::{Condvar, Mutex};
 
-/// A flag alone on its cache line.
-#[repr(align(128))]
-#[derive(Default)]
-struct Padded(AtomicBool);
-
 pub struct Safepoint {
+    workers: usize,
     stop: AtomicBool,
-    busy: Box<[Padded]>,
+    /// Workers waiting at the barrier.
+    acked: AtomicUsize,
+    /// Host threads running Qi code inline.
     hosts: AtomicUsize,
     lock: Mutex<()>,
     resumed: Condvar,
@@ -41,38 +43,30 @@ thread_local! {
 impl Safepoint {
     pub fn new(workers: usize) -> Safepoint {
         Safepoint {
+            workers: workers.max(1),
             stop: AtomicBool::new(false),
-            busy: (0..workers.max(1)).map(|_| Padded::default()).collect(),
+            acked: AtomicUsize::new(0),
             hosts: AtomicUsize::new(0),
             lock: Mutex::new(()),
             resumed: Condvar::new(),
         }
     }
 
-    /// Worker `i` starts a turn (waiting first if a collection is on).
+    /// A worker starts a turn (waiting first if a collection is on).
     #[inline]
-    pub fn enter(&self, i: usize) {
-        let Some(flag) = self.busy.get(i) else {
-            return;
-        };
-        loop {
-            flag.0.store(true, Ordering::SeqCst);
-            if !self.stop.load(Ordering::SeqCst) {
-                INSIDE.with(|c| c.set(true));
-                return;
-            }
-            flag.0.store(false, Ordering::SeqCst);
+    pub fn enter(&self) {
+        if self.stop.load(Ordering::SeqCst) {
+            self.acked.fetch_add(1, Ordering::SeqCst);
             self.wait_while_stopped();
+            self.acked.fetch_sub(1, Ordering::SeqCst);
         }
+        INSIDE.with(|c| c.set(true));
     }
 
-    /// Worker `i` ends its turn.
+    /// A worker ends its turn.
     #[inline]
-    pub fn leave(&self, i: usize) {
-        if let Some(flag) = self.busy.get(i) {
-            INSIDE.with(|c| c.set(false));
-            flag.0.store(false, Ordering::SeqCst);
-        }
+    pub fn leave(&self) {
+        INSIDE.with(|c| c.set(false));
     }
 
     /// A host thread starts running Qi code inline. `false`: it was inside already, and
@@ -104,29 +98,23 @@ impl Safepoint {
         }
     }
 
-    /// From inside worker `i`'s turn (a native): steps out of the turn, stops the world,
-    /// runs `f`, and steps back in. The worker's own task is not traced while it runs
-    /// (an unfinished task is a root), so stepping out is safe. `None` when `i` is not a
-    /// worker (a host thread running Qi inline) or another collection is on.
-    pub fn stop_the_world_from_turn<R>(&self, i: usize, f: impl FnOnce() -> R) -> Option<R> {
-        if i >= self.busy.len() {
-            return None;
-        }
-        self.leave(i);
-        let r = self.stop_the_world(f);
-        self.enter(i);
-        r
-    }
-
-    /// Stops every mutator, runs `f`, and lets them go on. `None` if another thread is
-    /// collecting already (it will have done the work). Call only between turns.
-    pub fn stop_the_world<R>(&self, f: impl FnOnce() -> R) -> Option<R> {
+    /// Stops every mutator, runs `f`, and lets them go on. `idle` is the scheduler's
+    /// count of parked workers; `caller_is_worker` when the caller is a worker between
+    /// turns (or inside one, in a native that steps out). `None` if another thread is
+    /// collecting already.
+    pub fn stop_the_world<R>(
+        &self,
+        idle: &AtomicUsize,
+        caller_is_worker: bool,
+        f: impl FnOnce() -> R,
+    ) -> Option<R> {
         if self.stop.swap(true, Ordering::SeqCst) {
             return None;
         }
+        let me = usize::from(caller_is_worker);
         // Turns are short (one budget), so waiting for the last ones to end is brief.
         let mut spins = 0u32;
-        while self.busy.iter().any(|b| b.0.load(Ordering::SeqCst))
+        while self.acked.load(Ordering::SeqCst) + idle.load(Ordering::SeqCst) + me < self.workers
             || self.hosts.load(Ordering::SeqCst) > 0
         {
             spins += 1;

@@ -169,6 +169,13 @@ impl Scheduler {
         self.next_id.fetch_add(1, Ordering::Relaxed)
     }
 
+    /// Stops every worker and host thread at a safepoint, runs `f`, lets them go on.
+    /// `caller_is_worker`: the caller is one of this scheduler's workers.
+    pub fn stop_the_world<R>(&self, caller_is_worker: bool, f: impl FnOnce() -> R) -> Option<R> {
+        self.safepoint
+            .stop_the_world(&self.idle_count, caller_is_worker, f)
+    }
+
     /// Hosted: wakes `waker` when the VM next runs out of work.
     pub fn wake_when_quiet(&self, waker: &std::task::Waker) {
         self.quiet_wakers.lock().push(waker.clone());

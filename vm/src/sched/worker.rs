@@ -145,15 +145,15 @@ pub fn run(shared: &Shared, sched: &Scheduler, local: &Local) {
 
 /// One turn of one task, and the heap it left allocated handed to the meter.
 fn run_task(shared: &Shared, sched: &Scheduler, local: &Local, task: Arc<Task>) {
-    sched.safepoint.enter(local.index);
+    sched.safepoint.enter();
     run_turn(shared, sched, local, task);
     if shared.config.limits.heap_bytes.is_some() {
         local.sync_heap(&shared.meter);
     }
-    sched.safepoint.leave(local.index);
+    sched.safepoint.leave();
     // Between turns: the one place a collection may start.
     if shared.gc.due() {
-        shared.gc.collect_due(&sched.safepoint);
+        shared.gc.collect_due(sched);
     }
 }
 
