@@ -1,5 +1,6 @@
-//! 气 (Qi) virtual machine: values, heap objects, the interpreter, and (later) tasks and
-//! the scheduler.
+//! 气 (Qi) virtual machine: values, heap objects, the interpreter, tasks and the
+//! scheduler, I/O, the cycle collector, and what hosts need (a long-lived runtime,
+//! inline calls, host functions).
 //!
 //! Layers, bottom up: [`value`] (the 16-byte value and its reference counting),
 //! [`object`] (heap objects), [`ops`] and [`print`] (operators and printed forms),
@@ -8,8 +9,8 @@
 //! standard library registers them through a [`vm::VmBuilder`].
 //!
 //! The VM never recurses on the Rust stack for a Qi call, never panics on user input,
-//! and keeps all of its `unsafe` in `value/mod.rs`, `interp/frame.rs` and
-//! `object/function.rs`.
+//! and keeps all of its `unsafe` in `value/mod.rs`, `heap.rs`, `interp/frame.rs` (with
+//! the frame set-up in `interp/call.rs`) and `object/function.rs`.
 
 pub mod entries;
 pub mod fiber;
