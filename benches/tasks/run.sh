@@ -139,7 +139,7 @@ cpu_field() { grep -m1 "^$1[[:space:]]*:" /proc/cpuinfo 2>/dev/null | sed 's/.*:
 echo "- Machine: $(nproc) CPUs, $(cpu_field 'model name' || true)" \
     "(family $(cpu_field 'cpu family' || true), model $(cpu_field model || true)," \
     "$(cpu_field 'cpu MHz' || true) MHz), $(awk '/MemTotal/ { printf "%.0f GB", $2 / 1048576 }' /proc/meminfo) RAM"
-echo "- OS: $(uname -srm)"
+echo "- OS: $(uname -srm); load average at the start: $(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || echo unknown)"
 if QI_REV="$(cd "$ROOT" && git rev-parse --short HEAD 2>/dev/null)"; then
     (cd "$ROOT" && git diff --quiet HEAD --) || QI_REV="$QI_REV + uncommitted changes"
 else
@@ -338,6 +338,10 @@ if ((${#RSS_TOOL[@]})); then
 fi
 
 # ---------------------------------------------------------------- tables
+
+echo "- Load average at the end of the measurements: $(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || echo unknown)" \
+    "(other processes on the machine make the times, the 2-thread ones most, noisier)"
+echo
 
 cell() { # cell ARRAY-VALUE WORKLOAD COLUMN
     if [[ -n "$1" ]]; then
