@@ -207,6 +207,24 @@ static ANY: std::sync::LazyLock<TypeDesc> = std::sync::LazyLock::new(|| TypeDesc
     kind: TypeKind::Any,
 });
 
+/// The common case of an annotation check, decided by the tag alone without touching
+/// the register: `false` sends the caller to [`check_type`] (a mismatch, a widening, or
+/// a type that needs a closer look).
+#[inline(always)]
+pub fn plainly_ok(v: &Value, desc: &TypeDesc) -> bool {
+    let want = match desc.kind {
+        TypeKind::Any => return true,
+        TypeKind::Int => Tag::Int,
+        TypeKind::Float => Tag::Float,
+        TypeKind::Bool => Tag::Bool,
+        TypeKind::Str => Tag::Str,
+        TypeKind::List => Tag::List,
+        TypeKind::Dict => Tag::Dict,
+        _ => return false,
+    };
+    v.tag() == want
+}
+
 /// Whether `v` satisfies `desc`; an 整数 in a 浮点数 place is widened in place.
 /// `param` names the parameter for the message.
 pub fn check_type(v: &mut Value, desc: &TypeDesc, param: Option<u16>) -> Result<(), Exit> {

@@ -597,6 +597,12 @@ fn run_steps(cx: &Cx<'_>, fiber: &mut Fiber, budget: &mut u32) -> Outcome {
                     fail!(crate::native::Exit::Throw(v));
                 }
                 Op::CheckType => {
+                    if misc::plainly_ok(
+                        cur.r(ins.a),
+                        misc::type_const(&{ cur }, ins.bx() as usize),
+                    ) {
+                        continue;
+                    }
                     let mut v = cur.r_mut(ins.a).take();
                     let checked = misc::check_type(
                         &mut v,
@@ -607,6 +613,10 @@ fn run_steps(cx: &Cx<'_>, fiber: &mut Fiber, budget: &mut u32) -> Outcome {
                     check!(checked);
                 }
                 Op::CheckParam => {
+                    if misc::plainly_ok(cur.r(ins.a), misc::type_const(&{ cur }, ins.b as usize))
+                    {
+                        continue;
+                    }
                     let mut v = cur.r_mut(ins.a).take();
                     let checked = misc::check_type(
                         &mut v,
