@@ -6,6 +6,15 @@ use qi_vm::value::convert::ConvertError;
 /// Arguments for [`Vm::call`](crate::Vm::call): `()`, a tuple of up to six values that
 /// convert into [`Value`], a `Vec<Value>` or a slice. Tuples are passed without a heap
 /// allocation.
+///
+/// ```
+/// let vm = qi::Vm::new()?;
+/// vm.eval("函数 连(a, b, c) { 返回 字符串(a) + b + 字符串(c); }")?;
+/// assert_eq!(vm.call("连", (1, "和", 2.5))?.to_string(), "1和2.5");
+/// let args = vec![qi::Value::from(1), qi::Value::from("和"), qi::Value::from(true)];
+/// assert_eq!(vm.call("连", args)?.to_string(), "1和真");
+/// # Ok::<(), qi::Error>(())
+/// ```
 pub trait IntoArgs {
     /// Calls `f` with the arguments as a slice.
     fn with_args<R>(self, f: impl FnOnce(&[Value]) -> R) -> R;

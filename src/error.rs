@@ -8,6 +8,21 @@ use qi_vm::value::convert::ConvertError;
 /// Why a call into the VM failed.
 #[derive(Debug)]
 #[non_exhaustive]
+/// Why a call into the VM failed. `Display` gives the same Chinese diagnostic the
+/// command line prints.
+///
+/// ```
+/// let vm = qi::Vm::new()?;
+/// match vm.eval("1 / 0") {
+///     Err(qi::Error::Runtime { diagnostic, .. }) => {
+///         assert_eq!(diagnostic.message, "除以零");
+///     }
+///     other => panic!("{other:?}"),
+/// }
+/// let text = vm.eval("变量 = ;").unwrap_err().to_string();
+/// assert!(text.starts_with("错误[E2"));
+/// # Ok::<(), qi::Error>(())
+/// ```
 pub enum Error {
     /// The source did not compile (every error and warning found).
     Compile(Vec<Diagnostic>),
@@ -34,6 +49,13 @@ pub enum Error {
 
 impl Error {
     /// The error code (`E7001`, `E9001` …), where there is one.
+    ///
+    /// ```
+    /// let vm = qi::Vm::new()?;
+    /// let e = vm.eval("抛出 错误(\"E42\", \"自定义\");").unwrap_err();
+    /// assert_eq!(e.code().as_deref(), Some("E42"));
+    /// # Ok::<(), qi::Error>(())
+    /// ```
     pub fn code(&self) -> Option<String> {
         match self {
             Error::Compile(ds) => ds.iter().find(|d| !d.is_warning()).map(code_of),
@@ -45,6 +67,12 @@ impl Error {
     }
 
     /// Whether this is a limit error (E9001–E9003).
+    ///
+    /// ```
+    /// let vm = qi::Vm::builder().max_steps(1000).build()?;
+    /// assert!(vm.eval("循环 {}").unwrap_err().is_limit());
+    /// # Ok::<(), qi::Error>(())
+    /// ```
     pub fn is_limit(&self) -> bool {
         matches!(self, Error::Limit(_))
     }
