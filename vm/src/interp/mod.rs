@@ -597,10 +597,8 @@ fn run_steps(cx: &Cx<'_>, fiber: &mut Fiber, budget: &mut u32) -> Outcome {
                     fail!(crate::native::Exit::Throw(v));
                 }
                 Op::CheckType => {
-                    if misc::plainly_ok(
-                        cur.r(ins.a),
-                        misc::type_const(&{ cur }, ins.bx() as usize),
-                    ) {
+                    if misc::plainly_ok(cur.r(ins.a), misc::type_const(&{ cur }, ins.bx() as usize))
+                    {
                         continue;
                     }
                     let mut v = cur.r_mut(ins.a).take();
@@ -613,8 +611,7 @@ fn run_steps(cx: &Cx<'_>, fiber: &mut Fiber, budget: &mut u32) -> Outcome {
                     check!(checked);
                 }
                 Op::CheckParam => {
-                    if misc::plainly_ok(cur.r(ins.a), misc::type_const(&{ cur }, ins.b as usize))
-                    {
+                    if misc::plainly_ok(cur.r(ins.a), misc::type_const(&{ cur }, ins.b as usize)) {
                         continue;
                     }
                     let mut v = cur.r_mut(ins.a).take();
