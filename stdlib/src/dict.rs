@@ -96,13 +96,7 @@ fn values(_: &mut NativeCtx<'_>, args: &[Value]) -> NativeResult {
 /// `条目()`: `[[键, 值], …]`.
 fn entries(_: &mut NativeCtx<'_>, args: &[Value]) -> NativeResult {
     let d = args::dict(args, 0)?;
-    let pairs: Vec<(Value, Value)> = d
-        .inner
-        .lock()
-        .map
-        .iter()
-        .map(|(k, v)| (k.value().clone(), v.clone()))
-        .collect();
+    let pairs: Vec<(Value, Value)> = d.entries();
     let items = pairs
         .into_iter()
         .map(|(k, v)| Value::new(ListObj::new(vec![k, v])))

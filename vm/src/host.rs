@@ -84,10 +84,7 @@ pub fn spawn_async(
     callee: &Value,
     args: &[Value],
     detached: bool,
-    site: Option<(
-        Arc<qi_bytecode::source::SourceFile>,
-        qi_bytecode::source::Span,
-    )>,
+    site: Option<crate::sched::task::Site>,
 ) -> Option<Arc<Task>> {
     let n = callee.as_obj::<crate::object::NativeFunction>()?;
     let HostFn::Async(f) = cx.shared.host_fns.get(n.aux as usize)? else {
@@ -107,10 +104,7 @@ fn start_task(
     f: &Arc<AsyncHostFn>,
     args: &[Value],
     detached: bool,
-    site: Option<(
-        Arc<qi_bytecode::source::SourceFile>,
-        qi_bytecode::source::Span,
-    )>,
+    site: Option<crate::sched::task::Site>,
 ) -> Arc<Task> {
     let sched = ctx.cx.sched;
     let task = Arc::new(Task::new(sched.next_id(), None, detached, site));

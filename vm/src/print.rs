@@ -100,13 +100,7 @@ fn scalar_or_push(v: &Value, out: &mut String, work: &mut Vec<Item>, active: &mu
             let Some(d) = v.as_obj::<DictObj>() else {
                 return;
             };
-            let pairs: Vec<(Value, Value)> = d
-                .inner
-                .lock()
-                .map
-                .iter()
-                .map(|(k, v)| (k.value().clone(), v.clone()))
-                .collect();
+            let pairs: Vec<(Value, Value)> = d.entries();
             active.insert(id);
             work.push(Item::Leave(id));
             work.push(Item::Text("}"));

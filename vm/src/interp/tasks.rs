@@ -172,10 +172,7 @@ pub fn spawn_call(
     callee: &Value,
     args: &[Value],
     detached: bool,
-    site: Option<(
-        Arc<qi_bytecode::source::SourceFile>,
-        qi_bytecode::source::Span,
-    )>,
+    site: Option<crate::sched::task::Site>,
 ) -> Result<Value, Exit> {
     if let Some(max) = cx.shared.config.limits.tasks
         && cx.sched.unfinished_tasks() >= max

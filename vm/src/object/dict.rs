@@ -76,6 +76,16 @@ impl DictObj {
         self.inner.lock().map.len()
     }
 
+    /// A snapshot of the key-value pairs, in order (one lock, none held afterwards).
+    pub fn entries(&self) -> Vec<(Value, Value)> {
+        self.inner
+            .lock()
+            .map
+            .iter()
+            .map(|(k, v)| (k.value().clone(), v.clone()))
+            .collect()
+    }
+
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }

@@ -141,6 +141,9 @@ impl TaskExec {
     }
 }
 
+/// A place in the source: where a task was made.
+pub type Site = (Arc<SourceFile>, Span);
+
 pub struct Task {
     /// `#N` in messages; 0 for an unnumbered 未来.
     pub id: u64,
@@ -157,7 +160,7 @@ pub struct Task {
     /// The handle was thrown away when made (启动, `创建 f();`): a failure ends the program.
     pub detached: bool,
     /// Where `创建`/`启动` made it, for stack traces.
-    pub created_at: Option<(Arc<SourceFile>, Span)>,
+    pub created_at: Option<Site>,
     /// A `超时(ms)` future whose timer still counts as pending work.
     pub timer_armed: AtomicBool,
     /// When it finished, as a sequence number across the VM (0: not yet): `全部等待`
@@ -172,12 +175,7 @@ impl std::fmt::Debug for Task {
 }
 
 impl Task {
-    pub fn new(
-        id: u64,
-        root: Option<Fiber>,
-        detached: bool,
-        created_at: Option<(Arc<SourceFile>, Span)>,
-    ) -> Task {
+    pub fn new(id: u64, root: Option<Fiber>, detached: bool, created_at: Option<Site>) -> Task {
         Task {
             id,
             exec: Mutex::new(TaskExec {

@@ -194,13 +194,7 @@ impl<T: FromValue> FromValue for HashMap<String, T> {
     /// A 字典 (整数 and 布尔 keys become their printed form).
     fn from_value(v: Value) -> Result<HashMap<String, T>, ConvertError> {
         let dict = v.as_obj::<DictObj>().ok_or_else(|| mismatch("字典", &v))?;
-        let entries: Vec<(Value, Value)> = dict
-            .inner
-            .lock()
-            .map
-            .iter()
-            .map(|(k, v)| (k.value().clone(), v.clone()))
-            .collect();
+        let entries: Vec<(Value, Value)> = dict.entries();
         entries
             .into_iter()
             .map(|(k, v)| {
