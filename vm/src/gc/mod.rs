@@ -74,7 +74,7 @@ pub struct GcStats {
 }
 
 /// The fewest suspects that start a collection in `auto` mode.
-const MIN_THRESHOLD: usize = 4_096;
+const MIN_THRESHOLD: usize = 1_024;
 /// New containers between collections, at most, while there are suspects.
 const ALLOCATION_VOLUME: u64 = 1_000_000;
 /// Suspect lists, one per worker (and one shared by host threads), so recording one
