@@ -222,17 +222,27 @@ impl Scheduler {
             // Alone in its worker's queue, it runs again right away: waking an idle
             // worker would only have it steal the task and move it to another core at
             // every turn (20% on a single busy task with two workers).
-            Some(l) if !l.has_work() => l.push(task, false),
+            Some(l) if !l.has_work() => {
+                l.push(task, false);
+            }
             _ => self.enqueue(task, local, false),
         }
     }
 
     fn enqueue(&self, task: Arc<Task>, local: Option<&Local>, woken: bool) {
-        match local {
+        let stealable = match local {
             Some(l) => l.push(task, woken && self.workers > 1),
-            None => self.injector.push(task),
+            None => {
+                self.injector.push(task);
+                true
+            }
+        };
+        // A task in the LIFO slot is not stealable and runs on this worker next, as in
+        // Tokio: waking an idle worker for it would only make that worker look, find
+        // nothing, and sleep again — a futex round trip per channel hand-off.
+        if stealable {
+            self.notify();
         }
-        self.notify();
     }
 
     /// Wakes one parked worker if any is parked.

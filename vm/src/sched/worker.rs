@@ -60,13 +60,19 @@ impl Local {
 
     /// Queues a task here; a woken one takes the LIFO slot (its previous occupant goes to
     /// the queue).
-    pub fn push(&self, task: Arc<Task>, lifo: bool) {
+    /// Whether the push put a task where other workers can steal it.
+    pub fn push(&self, task: Arc<Task>, lifo: bool) -> bool {
         if lifo {
-            if let Some(prev) = self.lifo.replace(Some(task)) {
-                self.queue.push(prev);
+            match self.lifo.replace(Some(task)) {
+                Some(prev) => {
+                    self.queue.push(prev);
+                    true
+                }
+                None => false,
             }
         } else {
             self.queue.push(task);
+            true
         }
     }
 
