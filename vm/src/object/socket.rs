@@ -58,6 +58,13 @@ pub struct SocketState {
     pub eof: bool,
     /// A write failed; later writes fail the same way.
     pub broken: Option<ErrorKind>,
+    /// When the readers waiting now give up (E6004), and the timeout in milliseconds
+    /// (for the message). One per socket, re-armed by each read that waits: a server
+    /// connection waiting for its next request moves it forward instead of leaving a
+    /// timer behind per request.
+    pub read_deadline: Option<(std::time::Instant, u64)>,
+    /// This socket's deadline timer is in the reactor's heap.
+    pub deadline_armed: bool,
 }
 
 pub struct SocketObj {

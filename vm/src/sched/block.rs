@@ -202,12 +202,15 @@ pub fn park(
             }
             st.readers.push(token.clone());
             sched.reactor.arm_io(token);
+            st.read_deadline =
+                timeout.map(|ms| (std::time::Instant::now() + Duration::from_millis(ms), ms));
+            let arm =
+                st.read_deadline.is_some() && !std::mem::replace(&mut st.deadline_armed, true);
             drop(st);
-            if let Some(ms) = timeout {
-                let e = error_value(Code::E6004, &format!("：{} 毫秒内没有收到数据", ms));
+            if arm && let (Some(ms), Some(sock)) = (timeout, socket.to_arc::<SocketObj>()) {
                 sched.reactor.add(
                     Duration::from_millis(ms),
-                    TimerAction::Wake(token.clone(), Wake::Throw(e)),
+                    TimerAction::SocketDeadline(Arc::downgrade(&sock)),
                 );
             }
             Parked::Waiting

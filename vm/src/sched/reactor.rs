@@ -29,6 +29,9 @@ pub enum TimerAction {
     Complete(Arc<Task>),
     /// 限时等待's deadline.
     TimeOut(Arc<super::block::Combiner>),
+    /// A socket's read deadline (its readers count as pending work already, so this
+    /// timer does not).
+    SocketDeadline(std::sync::Weak<crate::object::SocketObj>),
 }
 
 /// What the reactor hands the scheduler when a timer fires.
@@ -130,12 +133,16 @@ impl Reactor {
     /// Arms a timer. For a `Wake`, the token remembers it so that firing the token by
     /// other means retires the timer from `live` at once.
     pub fn add(&self, after: Duration, action: TimerAction) {
-        match &action {
-            TimerAction::Wake(token, _) => token.timer_armed.store(true, Ordering::Release),
-            TimerAction::TimeOut(c) => c.timer_armed.store(true, Ordering::Release),
-            TimerAction::Complete(task) => task.timer_armed.store(true, Ordering::Release),
+        let counted = match &action {
+            TimerAction::Wake(token, _) => Some(&token.timer_armed),
+            TimerAction::TimeOut(c) => Some(&c.timer_armed),
+            TimerAction::Complete(task) => Some(&task.timer_armed),
+            TimerAction::SocketDeadline(_) => None,
+        };
+        if let Some(armed) = counted {
+            armed.store(true, Ordering::Release);
+            self.live.fetch_add(1, Ordering::SeqCst);
         }
-        self.live.fetch_add(1, Ordering::SeqCst);
         let deadline = Instant::now() + after;
         let earliest = {
             let mut heap = self.heap.lock();
@@ -359,6 +366,43 @@ impl Reactor {
                 fire(Fired::TimeOut(c));
                 if armed {
                     self.live.fetch_sub(1, Ordering::SeqCst);
+                }
+            }
+            TimerAction::SocketDeadline(socket) => {
+                let Some(sock) = socket.upgrade() else {
+                    return;
+                };
+                let mut st = sock.state.lock();
+                let now = Instant::now();
+                let expired = match st.read_deadline {
+                    // Moved forward by a later read: wait again, until then.
+                    Some((at, _)) if at > now && !st.readers.is_empty() => {
+                        drop(st);
+                        self.add(at - now, TimerAction::SocketDeadline(Arc::downgrade(&sock)));
+                        return;
+                    }
+                    Some((_, ms)) if !st.readers.is_empty() => ms,
+                    // Nobody is waiting with a deadline.
+                    _ => {
+                        st.deadline_armed = false;
+                        return;
+                    }
+                };
+                st.read_deadline = None;
+                st.deadline_armed = false;
+                let readers = std::mem::take(&mut st.readers);
+                drop(st);
+                let e = crate::native::error_value(
+                    qi_bytecode::diagnostic::Code::E6004,
+                    &format!("：{expired} 毫秒内没有收到数据"),
+                );
+                for token in readers {
+                    if token.claim() {
+                        token.deliver(Wake::Throw(e.clone()));
+                        // Schedule first, then stop counting, as for timers.
+                        fire(Fired::Schedule(token.task.clone()));
+                        self.retire(&token);
+                    }
                 }
             }
         }
