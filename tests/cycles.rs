@@ -2,32 +2,10 @@
 //! times, must leave the live heap where it started. A counting allocator tracks live
 //! bytes; without the cycle collector each shape leaks hundreds of megabytes here.
 
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::sync::atomic::{AtomicIsize, Ordering};
+#[path = "common/live_bytes.rs"]
+mod live_bytes;
 
 use qi_bytecode::source::SourceFile;
-
-struct Counting;
-
-static LIVE: AtomicIsize = AtomicIsize::new(0);
-
-// SAFETY: forwards to the system allocator; only adds bookkeeping.
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        LIVE.fetch_add(layout.size() as isize, Ordering::Relaxed);
-        // SAFETY: same contract as ours.
-        unsafe { System.alloc(layout) }
-    }
-
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        LIVE.fetch_sub(layout.size() as isize, Ordering::Relaxed);
-        // SAFETY: same contract as ours.
-        unsafe { System.dealloc(ptr, layout) }
-    }
-}
-
-#[global_allocator]
-static ALLOCATOR: Counting = Counting;
 
 const ROUNDS: usize = 1_000_000;
 
@@ -43,13 +21,13 @@ fn run(source: &str, rounds: usize) -> (isize, qi_vm::gc::GcStats) {
     let loaded =
         qi_vm::loader::load_text(&shared, SourceFile::new("环.qi", src), "环", false, false)
             .expect("compiles");
-    let before = LIVE.load(Ordering::SeqCst);
+    let before = live_bytes::live();
     let ending = qi_vm::program::run_main(&shared, &loaded.module);
     assert_eq!(ending.exit_code(), 0);
     // Garbage made since the last automatic collection is still waiting for the next:
     // collect it, as a long-running program eventually would.
     shared.gc.collect_alone();
-    (LIVE.load(Ordering::SeqCst) - before, shared.gc.stats())
+    (live_bytes::live() - before, shared.gc.stats())
 }
 
 /// Slack for process-wide state outside the VM (see refcount.rs). A leak of one object

@@ -1,34 +1,11 @@
 //! Reference counting, measured: a counting allocator tracks live heap bytes, and Qi
 //! programs that build and drop many objects must leave them where they started.
 
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::sync::atomic::{AtomicIsize, Ordering};
+#[path = "common/live_bytes.rs"]
+mod live_bytes;
 
 use qi_bytecode::source::SourceFile;
 use qi_vm::vm::VmBuilder;
-
-/// Counts live heap bytes (all threads; the tests in this file run one at a time).
-struct Counting;
-
-static LIVE: AtomicIsize = AtomicIsize::new(0);
-
-// SAFETY: forwards to the system allocator; only adds bookkeeping.
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        LIVE.fetch_add(layout.size() as isize, Ordering::Relaxed);
-        // SAFETY: same contract as ours.
-        unsafe { System.alloc(layout) }
-    }
-
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        LIVE.fetch_sub(layout.size() as isize, Ordering::Relaxed);
-        // SAFETY: same contract as ours.
-        unsafe { System.dealloc(ptr, layout) }
-    }
-}
-
-#[global_allocator]
-static ALLOCATOR: Counting = Counting;
 
 /// Live-bytes growth across running `source`. The program runs twice and the second run
 /// is measured, so one-time lazy allocations (thread-locals, interned names) do not count.
@@ -45,10 +22,10 @@ fn growth_of(source: &str) -> isize {
             false,
         )
         .expect("compiles");
-        let before = LIVE.load(Ordering::SeqCst);
+        let before = live_bytes::live();
         let ending = qi_vm::program::run_main(&shared, &loaded.module);
         assert_eq!(ending.exit_code(), 0);
-        LIVE.load(Ordering::SeqCst) - before
+        live_bytes::live() - before
     };
     run();
     run()
