@@ -26,6 +26,10 @@ pub struct TaskHandle {
     task: Arc<Task>,
     wait: Arc<HostWait>,
     runtime: Arc<Runtime>,
+    /// The waker registered to hear of the VM going idle, and the epoch it was
+    /// registered in: registered again only when the executor hands a different waker
+    /// or that registration was used up.
+    quiet: Option<(std::task::Waker, u64)>,
 }
 
 impl TaskHandle {
@@ -35,6 +39,7 @@ impl TaskHandle {
             task,
             wait,
             runtime,
+            quiet: None,
         }
     }
 
@@ -103,13 +108,21 @@ impl TaskHandle {
 impl Future for TaskHandle {
     type Output = Result<Value, Error>;
 
-    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         if self.wait.is_done() {
             return Poll::Ready(self.result());
         }
         self.wait.set_waker(cx.waker());
+        let epoch = self.runtime.scheduler().quiet_epoch();
+        let current = self
+            .quiet
+            .as_ref()
+            .is_some_and(|(w, e)| *e == epoch && w.will_wake(cx.waker()));
+        if !current {
+            let e = self.runtime.scheduler().wake_when_quiet(cx.waker());
+            self.quiet = Some((cx.waker().clone(), e));
+        }
         let sched = self.runtime.scheduler();
-        sched.wake_when_quiet(cx.waker());
         // Checked after registering, so a wake-up in between is not lost.
         if self.wait.is_done() {
             return Poll::Ready(self.result());

@@ -76,9 +76,13 @@ impl Runtime {
             steps: std::cell::Cell::new(0),
         };
         let entered = sched.safepoint.enter_host();
+        // Running here, it may wake a task another host thread is waiting for: it must
+        // count as active, or that thread could see an idle VM and report a deadlock.
+        sched.activate();
         let stop = interp::run(&cx, &mut fiber, sched.budget);
         let over = crate::sched::driver::over_limit(&cx);
         self.hand_over_queued(&ctx.local);
+        sched.deactivate();
         if entered {
             sched.safepoint.leave_host();
         }

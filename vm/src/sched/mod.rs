@@ -122,6 +122,8 @@ pub struct Scheduler {
     /// Hosted only: wakers of host futures awaiting a task, woken when the VM runs out of
     /// work so they can see a deadlock.
     quiet_wakers: Mutex<Vec<std::task::Waker>>,
+    /// Bumped each time `quiet_wakers` is woken and emptied.
+    quiet_epoch: AtomicU64,
 }
 
 impl Scheduler {
@@ -149,6 +151,7 @@ impl Scheduler {
             live_tasks: AtomicUsize::new(0),
             safepoint: crate::gc::safepoint::Safepoint::new(workers.max(1)),
             quiet_wakers: Mutex::new(Vec::new()),
+            quiet_epoch: AtomicU64::new(0),
         }
     }
 
@@ -176,9 +179,17 @@ impl Scheduler {
             .stop_the_world(&self.idle_count, caller_is_worker, f)
     }
 
-    /// Hosted: wakes `waker` when the VM next runs out of work.
-    pub fn wake_when_quiet(&self, waker: &std::task::Waker) {
-        self.quiet_wakers.lock().push(waker.clone());
+    /// Hosted: wakes `waker` when the VM next runs out of work. The epoch it returns
+    /// changes once that has happened (the registration is used up).
+    pub fn wake_when_quiet(&self, waker: &std::task::Waker) -> u64 {
+        let mut wakers = self.quiet_wakers.lock();
+        wakers.push(waker.clone());
+        self.quiet_epoch.load(Ordering::SeqCst)
+    }
+
+    /// See [`Scheduler::wake_when_quiet`].
+    pub fn quiet_epoch(&self) -> u64 {
+        self.quiet_epoch.load(Ordering::SeqCst)
     }
 
     /// Numbered tasks not finished yet.
@@ -279,6 +290,12 @@ impl Scheduler {
     /// Queued plus running tasks (for snapshots).
     pub fn active_count(&self) -> usize {
         self.active.load(Ordering::SeqCst)
+    }
+
+    /// Something outside the queues runs Qi code (a host call running inline): it counts
+    /// as active, so no one takes the VM for idle meanwhile. Paired with `deactivate`.
+    pub fn activate(&self) {
+        self.active.fetch_add(1, Ordering::SeqCst);
     }
 
     /// A running or queued task went away (finished or parked).
@@ -399,7 +416,11 @@ impl Scheduler {
                 break true;
             }
             if self.hosted && self.quiescent() {
-                let wakers = std::mem::take(&mut *self.quiet_wakers.lock());
+                let wakers = {
+                    let mut w = self.quiet_wakers.lock();
+                    self.quiet_epoch.fetch_add(1, Ordering::SeqCst);
+                    std::mem::take(&mut *w)
+                };
                 wakers.into_iter().for_each(std::task::Waker::wake);
             }
             if self.quiescent() && !self.hosted {
