@@ -263,6 +263,15 @@ impl Cursor {
         }
     }
 
+    /// The pc of the next instruction relative to `frame`'s code (the cursor's own
+    /// frame): one subtraction, without going through the closure to the code.
+    #[inline(always)]
+    pub fn pc_in(&self, frame: &Frame) -> u32 {
+        // SAFETY: the cursor was loaded from `frame` and `ip` stays inside that frame's
+        // code (invariant 1), which starts at `frame.code`.
+        (unsafe { self.ip.offset_from(frame.code) }) as u32
+    }
+
     /// The pc of the next instruction, for saving into the frame.
     #[inline]
     pub fn pc(&self) -> u32 {

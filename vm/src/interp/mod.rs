@@ -97,7 +97,7 @@ fn reload(fiber: &Fiber) -> Option<Cursor> {
 #[inline(always)]
 fn save_pc(fiber: &mut Fiber, cur: Cursor) {
     if let Some(f) = fiber.frames.last_mut() {
-        f.pc = cur.pc();
+        f.pc = cur.pc_in(f);
     }
 }
 
