@@ -70,7 +70,66 @@ fn path_arg(args: &[Value]) -> Result<String, Exit> {
 
 fn read_file(ctx: &mut NativeCtx<'_>, args: &[Value]) -> NativeResult {
     let path = path_arg(args)?;
+    ctx.require(Capability::Files)?;
+    if let Some(text) = cached::read(Path::new(&path)) {
+        // A step per 4 KiB copied: a task reading cached files in a loop still yields.
+        ctx.charge((text.len() / 4096).min(u32::MAX as usize) as u32);
+        return Ok(string(text));
+    }
     on_pool(ctx, path, |p| std::fs::read_to_string(p).map(string))
+}
+
+/// Reading a file the page cache already holds, on the worker itself.
+///
+/// Handing a read to the blocking pool costs three thread hand-offs (worker → pool →
+/// reactor → worker), about 40 µs, while copying a cached file costs microseconds per
+/// megabyte. `preadv2` with `RWF_NOWAIT` copies only what is cached and says "would
+/// block" otherwise, so a cached file is read here and anything else still goes to the
+/// pool, where waiting on the disk blocks no worker. Concurrent reads of cached files then
+/// spread over the workers instead of queueing behind the pool.
+#[cfg(target_os = "linux")]
+mod cached {
+    use std::io::IoSliceMut;
+    use std::path::Path;
+
+    use rustix::io::{ReadWriteFlags, preadv2};
+
+    /// Larger files go to the pool even when cached: copying them would hold a worker
+    /// for milliseconds.
+    const MAX: u64 = 8 << 20;
+
+    /// The whole file as text, if every byte of it is in the page cache; `None` to go the
+    /// slow way (not cached, too big, not UTF-8, any error — the pool reports those).
+    pub fn read(path: &Path) -> Option<String> {
+        let file = std::fs::File::open(path).ok()?;
+        let meta = file.metadata().ok()?;
+        if !meta.is_file() || meta.len() > MAX {
+            return None;
+        }
+        let mut buf = vec![0u8; meta.len() as usize + 1];
+        let mut done = 0;
+        loop {
+            let mut slice = [IoSliceMut::new(&mut buf[done..])];
+            match preadv2(&file, &mut slice, done as u64, ReadWriteFlags::NOWAIT) {
+                Ok(0) => break,
+                Ok(n) => done += n,
+                Err(_) => return None,
+            }
+            if done == buf.len() {
+                // Grew since it was measured: let the pool read it whole.
+                return None;
+            }
+        }
+        buf.truncate(done);
+        String::from_utf8(buf).ok()
+    }
+}
+
+#[cfg(not(target_os = "linux"))]
+mod cached {
+    pub fn read(_: &std::path::Path) -> Option<String> {
+        None
+    }
 }
 
 fn write_file(ctx: &mut NativeCtx<'_>, args: &[Value]) -> NativeResult {

@@ -74,6 +74,7 @@ impl Runtime {
             local: &ctx.local,
             task: &ctx.task,
             steps: std::cell::Cell::new(0),
+            charged: std::cell::Cell::new(0),
         };
         let entered = sched.safepoint.enter_host();
         // Running here, it may wake a task another host thread is waiting for: it must

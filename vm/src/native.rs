@@ -119,6 +119,14 @@ impl NativeCtx<'_> {
         }
     }
 
+    /// Charges `steps` for work proportional to the input (a large copy, a long scan), so
+    /// budgets, fairness and the step limit hold: the task yields when its budget is
+    /// used up, right after this call returns.
+    pub fn charge(&self, steps: u32) {
+        let c = &self.cx.charged;
+        c.set(c.get().saturating_add(steps));
+    }
+
     /// `value` is being stored into `container`: the cycle collector's write barrier.
     pub fn stored(&self, container: &Value, value: &Value) {
         self.shared.gc.stored(self.cx.local.index, container, value);

@@ -39,6 +39,9 @@ pub struct Cx<'a> {
     pub task: &'a std::sync::Arc<crate::sched::task::Task>,
     /// Steps taken in this turn so far (calls and loop back-edges), for the step limit.
     pub steps: std::cell::Cell<u64>,
+    /// Steps a native charged for work proportional to its input (DESIGN.md "Natives
+    /// pay for their work"): taken from the budget when it returns.
+    pub charged: std::cell::Cell<u32>,
 }
 
 /// How a call to [`run`] ended. Every variant leaves the fiber's frames consistent, with
@@ -142,6 +145,24 @@ fn run_steps(cx: &Cx<'_>, fiber: &mut Fiber, budget: &mut u32) -> Outcome {
             if *budget == 0 {
                 save_pc(fiber, cur);
                 return Outcome::Yield;
+            }
+        }};
+    }
+
+    // A native that charged steps for its work: take them from the budget, and yield
+    // (the call is complete, so this is an instruction boundary) if that used it up.
+    macro_rules! pay {
+        () => {{
+            let c = cx.charged.replace(0);
+            if c > 0 {
+                let spent = c.min(*budget - 1);
+                *budget -= spent;
+                cx.steps.set(cx.steps.get() + u64::from(c - spent));
+                if *budget == 1 {
+                    *budget = 0;
+                    save_pc(fiber, cur);
+                    return Outcome::Yield;
+                }
             }
         }};
     }
@@ -415,7 +436,7 @@ fn run_steps(cx: &Cx<'_>, fiber: &mut Fiber, budget: &mut u32) -> Outcome {
                             switch_frame!();
                             step!();
                         }
-                        call::Called::Done => {}
+                        call::Called::Done => pay!(),
                     }
                 }
                 Op::CallDecl => {
@@ -431,7 +452,7 @@ fn run_steps(cx: &Cx<'_>, fiber: &mut Fiber, budget: &mut u32) -> Outcome {
                             switch_frame!();
                             step!();
                         }
-                        call::Called::Done => {}
+                        call::Called::Done => pay!(),
                     }
                 }
                 Op::Return | Op::ReturnNil => {

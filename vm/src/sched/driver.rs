@@ -45,6 +45,7 @@ pub fn drive(
         local,
         task,
         steps: std::cell::Cell::new(0),
+        charged: std::cell::Cell::new(0),
     };
     let mut pending: Option<Outcome> = None;
     if !exec.started {
