@@ -415,3 +415,20 @@ fn a_host_function_may_call_back_into_the_vm() -> Result<(), Error> {
     assert_eq!(vm.call("回调", (1,))?.to_string(), "2");
     Ok(())
 }
+
+#[test]
+fn natives_pay_steps_for_large_work() -> Result<(), Error> {
+    // Building 40 MB takes one call, but charges a step per 4 KiB: ten thousand steps.
+    let vm = Vm::builder().threads(1).max_steps(5_000).build()?;
+    let e = vm
+        .eval("变量 大 = \"x\".重复(40000000); 长度(大)")
+        .unwrap_err();
+    assert_eq!(e.code().as_deref(), Some("E9001"), "{e}");
+    let vm = Vm::builder().threads(1).max_steps(50_000).build()?;
+    assert_eq!(
+        vm.eval("变量 大 = \"x\".重复(40000000); 长度(大)")?
+            .to_string(),
+        "40000000"
+    );
+    Ok(())
+}

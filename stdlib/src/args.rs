@@ -62,3 +62,9 @@ pub fn span(start: i64, end: i64, len: usize) -> Result<(usize, usize), Exit> {
     }
     Ok((s as usize, e as usize))
 }
+
+/// The steps a native charges for producing or copying `bytes` bytes: one per 4 KiB, so a
+/// megabyte costs about as much as 256 calls.
+pub fn steps_for_bytes(bytes: usize) -> u32 {
+    (bytes / 4096).min(u32::MAX as usize) as u32
+}

@@ -73,7 +73,7 @@ fn read_file(ctx: &mut NativeCtx<'_>, args: &[Value]) -> NativeResult {
     ctx.require(Capability::Files)?;
     if let Some(text) = cached::read(Path::new(&path)) {
         // A step per 4 KiB copied: a task reading cached files in a loop still yields.
-        ctx.charge((text.len() / 4096).min(u32::MAX as usize) as u32);
+        ctx.charge(crate::args::steps_for_bytes(text.len()));
         return Ok(string(text));
     }
     on_pool(ctx, path, |p| std::fs::read_to_string(p).map(string))

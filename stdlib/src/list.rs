@@ -134,9 +134,14 @@ fn sorted_order(keys: &[Value]) -> Result<Vec<usize>, Exit> {
     Ok(idx)
 }
 
-fn sort(_: &mut NativeCtx<'_>, args: &[Value]) -> NativeResult {
+fn sort(ctx: &mut NativeCtx<'_>, args: &[Value]) -> NativeResult {
     let list = args::list(args, 0)?;
     let items = list.snapshot();
+    // About n·log₂n comparisons, a step per thousand.
+    let n = items.len().max(1);
+    ctx.charge(
+        (n * (usize::BITS - n.leading_zeros()) as usize / 1000).min(u32::MAX as usize) as u32,
+    );
     let idx = sorted_order(&items)?;
     let sorted: Vec<Value> = idx.into_iter().map(|i| items[i].clone()).collect();
     let old = std::mem::replace(&mut *list.items.lock(), sorted);
@@ -165,7 +170,7 @@ fn reverse(_: &mut NativeCtx<'_>, args: &[Value]) -> NativeResult {
 }
 
 /// `连接(分隔符)`: the elements' top-level printed forms, joined.
-fn join(_: &mut NativeCtx<'_>, args: &[Value]) -> NativeResult {
+fn join(ctx: &mut NativeCtx<'_>, args: &[Value]) -> NativeResult {
     let items = args::list(args, 0)?.snapshot();
     let sep = if args.len() > 1 {
         args::str(args, 1, "分隔符")?
@@ -179,6 +184,7 @@ fn join(_: &mut NativeCtx<'_>, args: &[Value]) -> NativeResult {
         }
         display_into(v, &mut out);
     }
+    ctx.charge(crate::args::steps_for_bytes(out.len()));
     Ok(string(out))
 }
 

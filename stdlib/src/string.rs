@@ -119,7 +119,7 @@ fn chars(_: &mut NativeCtx<'_>, args: &[Value]) -> NativeResult {
 
 /// `重复(n)`; a negative count is E7008. Very large results are refused rather than
 /// exhausting memory.
-fn repeat(_: &mut NativeCtx<'_>, args: &[Value]) -> NativeResult {
+fn repeat(ctx: &mut NativeCtx<'_>, args: &[Value]) -> NativeResult {
     let s = text(args)?;
     let n = args::int(args, 1, "次数")?;
     if n < 0 {
@@ -129,6 +129,7 @@ fn repeat(_: &mut NativeCtx<'_>, args: &[Value]) -> NativeResult {
     if total > (1 << 32) {
         return Err(error(Code::E7008, format!("：结果太大（{total} 字节）")));
     }
+    ctx.charge(crate::args::steps_for_bytes(total as usize));
     Ok(string(s.repeat(n as usize)))
 }
 
