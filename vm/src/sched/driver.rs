@@ -61,6 +61,7 @@ pub fn drive(
     {
         pending = apply_wake(&cx, exec, wake, resume);
     }
+    let limited = shared.config.limits.steps.is_some() || shared.config.limits.heap_bytes.is_some();
     // One budget per turn, however many fibers it runs: a task that switches to a
     // coroutine and back in a loop yields like any other.
     let mut left = sched.budget.max(1);
@@ -78,7 +79,7 @@ pub fn drive(
                 let outcome = interp::run(&cx, fiber, left);
                 let used = cx.steps.get().saturating_sub(before);
                 left = left.saturating_sub(used.min(u64::from(u32::MAX)) as u32);
-                if let Some(e) = over_limit(&cx) {
+                if limited && let Some(e) = over_limit(&cx) {
                     // Thrown where the task stands; the limit errors are uncatchable, so
                     // this unwinds every fiber of the task without running 捕获 or 最终.
                     match exec
