@@ -35,8 +35,8 @@ qi run —— 运行一个气程序
   -h, --help, --帮助         显示本帮助
 
 环境变量：QI_THREADS（线程数）、QI_BUDGET（每轮步数，默认 1000）、
-QI_SEED（随机数种子）、QI_GC（环形引用回收：auto 默认、off 关闭、stress 每个
-安全点都回收，用于测试）、NO_COLOR（不用颜色）。
+QI_SEED（随机数种子）、QI_GC（环形引用回收：auto 默认、off 关闭、manual 只在要求时、
+stress 每个安全点都回收，用于测试）、NO_COLOR（不用颜色）。
 
 退出码：0 成功；1 编译错误或未捕获的错误；2 死锁；退出(n) 给出 n。
 ";
