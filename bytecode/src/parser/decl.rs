@@ -127,30 +127,10 @@ impl<'a> Parser<'a> {
             return &[];
         }
         self.bump();
-        let mut params = self.new_vec();
-        while !matches!(self.peek(), TokenKind::RParen | TokenKind::Eof) {
-            let Some(name) = self.expect_ident("参数名") else {
-                if self.skip_in_list(TokenKind::RParen) && self.eat(TokenKind::Comma) {
-                    continue;
-                }
-                break;
-            };
-            let ty = if self.eat(TokenKind::Colon) {
-                Some(self.parse_type_ref())
-            } else {
-                None
-            };
-            params.push(Param { name, ty });
-            if self.eat(TokenKind::Comma) {
-                continue;
-            }
-            if self.at(TokenKind::RParen) {
-                break;
-            }
-            if !self.list_recover(TokenKind::RParen) {
-                break;
-            }
-        }
+        let params = self.named_list(TokenKind::RParen, "参数名", |p, name| Param {
+            name,
+            ty: p.eat(TokenKind::Colon).then(|| p.parse_type_ref()),
+        });
         self.leave();
         self.close_group(TokenKind::RParen, open);
         params.into_bump_slice()
@@ -186,23 +166,10 @@ impl<'a> Parser<'a> {
         let open = self.span();
         let mut fields = self.new_vec();
         if self.open_decl_body() {
-            while !matches!(self.peek(), TokenKind::RBrace | TokenKind::Eof) {
-                let Some(name) = self.expect_ident("字段名") else {
-                    if self.skip_in_list(TokenKind::RBrace) && self.eat(TokenKind::Comma) {
-                        continue;
-                    }
-                    break;
-                };
-                let ty = if self.eat(TokenKind::Colon) {
-                    Some(self.parse_type_ref())
-                } else {
-                    None
-                };
-                fields.push(FieldDecl { name, ty });
-                if !self.list_continues(TokenKind::RBrace) {
-                    break;
-                }
-            }
+            fields = self.named_list(TokenKind::RBrace, "字段名", |p, name| FieldDecl {
+                name,
+                ty: p.eat(TokenKind::Colon).then(|| p.parse_type_ref()),
+            });
             self.leave();
             self.close_group(TokenKind::RBrace, open);
         }
@@ -231,27 +198,18 @@ impl<'a> Parser<'a> {
         let open = self.span();
         let mut variants = self.new_vec();
         if self.open_decl_body() {
-            while !matches!(self.peek(), TokenKind::RBrace | TokenKind::Eof) {
-                let Some(name) = self.expect_ident("变体名") else {
-                    if self.skip_in_list(TokenKind::RBrace) && self.eat(TokenKind::Comma) {
-                        continue;
-                    }
-                    break;
-                };
-                let fields = if self.at(TokenKind::LParen) {
-                    self.parse_payload_types()
+            variants = self.named_list(TokenKind::RBrace, "变体名", |p, name| {
+                let fields = if p.at(TokenKind::LParen) {
+                    p.parse_payload_types()
                 } else {
                     &[]
                 };
-                variants.push(VariantDecl {
+                VariantDecl {
                     name,
                     fields,
-                    span: self.span_from(name.span),
-                });
-                if !self.list_continues(TokenKind::RBrace) {
-                    break;
+                    span: p.span_from(name.span),
                 }
-            }
+            });
             self.leave();
             self.close_group(TokenKind::RBrace, open);
         }
@@ -378,17 +336,5 @@ impl<'a> Parser<'a> {
         }
         self.bump();
         true
-    }
-
-    /// After an item of a comma-separated list closed by `close`: whether another item
-    /// follows (consuming the `,`), with recovery from anything unexpected.
-    fn list_continues(&mut self, close: TokenKind<'a>) -> bool {
-        if self.eat(TokenKind::Comma) {
-            return true;
-        }
-        if self.at(close) {
-            return false;
-        }
-        self.list_recover(close)
     }
 }

@@ -435,30 +435,10 @@ impl<'a> Parser<'a> {
         }
         self.bump();
         let saved = std::mem::replace(&mut self.no_struct, false);
-        let mut fields = self.new_vec();
-        while !matches!(self.peek(), TokenKind::RBrace | TokenKind::Eof) {
-            let Some(name) = self.expect_ident("字段名") else {
-                if self.skip_in_list(TokenKind::RBrace) && self.eat(TokenKind::Comma) {
-                    continue;
-                }
-                break;
-            };
-            let value = if self.eat(TokenKind::Colon) {
-                Some(self.parse_expr_ref())
-            } else {
-                None
-            };
-            fields.push(FieldInit { name, value });
-            if self.eat(TokenKind::Comma) {
-                continue;
-            }
-            if self.at(TokenKind::RBrace) {
-                break;
-            }
-            if !self.list_recover(TokenKind::RBrace) {
-                break;
-            }
-        }
+        let fields = self.named_list(TokenKind::RBrace, "字段名", |p, name| FieldInit {
+            name,
+            value: p.eat(TokenKind::Colon).then(|| p.parse_expr_ref()),
+        });
         self.no_struct = saved;
         self.leave();
         self.close_group(TokenKind::RBrace, open);

@@ -464,6 +464,44 @@ impl<'a> Parser<'a> {
         self.skip_in_list(close) && self.eat(TokenKind::Comma)
     }
 
+    /// After an item of a comma-separated list closed by `close`: whether another item
+    /// follows (consuming the `,`), with recovery from anything unexpected.
+    fn list_continues(&mut self, close: TokenKind<'a>) -> bool {
+        if self.eat(TokenKind::Comma) {
+            return true;
+        }
+        if self.at(close) {
+            return false;
+        }
+        self.list_recover(close)
+    }
+
+    /// The items of a comma-separated list up to `close` (left for the caller), each a
+    /// name (`what` in the message when it is missing) followed by whatever `rest`
+    /// parses: parameters, struct fields, field patterns, struct literal fields, enum
+    /// variants. An item without a name is skipped to the next `,`.
+    fn named_list<T>(
+        &mut self,
+        close: TokenKind<'a>,
+        what: &str,
+        mut rest: impl FnMut(&mut Self, crate::ast::Ident<'a>) -> T,
+    ) -> bumpalo::collections::Vec<'a, T> {
+        let mut items = self.new_vec();
+        while !(self.at(close) || self.at_eof()) {
+            let Some(name) = self.expect_ident(what) else {
+                if self.skip_in_list(close) && self.eat(TokenKind::Comma) {
+                    continue;
+                }
+                break;
+            };
+            items.push(rest(self, name));
+            if !self.list_continues(close) {
+                break;
+            }
+        }
+        items
+    }
+
     /// Consumes the closer of a bracketed group opened at `open`. If it is not there:
     /// E2001 (with a hint saying where the group opened), then skips to the closer if it
     /// comes before the end of the statement, and consumes it.

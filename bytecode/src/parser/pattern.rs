@@ -273,30 +273,10 @@ impl<'a> Parser<'a> {
             return &[];
         }
         self.bump();
-        let mut fields = self.new_vec();
-        while !matches!(self.peek(), TokenKind::RBrace | TokenKind::Eof) {
-            let Some(name) = self.expect_ident("字段名") else {
-                if self.skip_in_list(TokenKind::RBrace) && self.eat(TokenKind::Comma) {
-                    continue;
-                }
-                break;
-            };
-            let pattern = if self.eat(TokenKind::Colon) {
-                Some(self.parse_pattern_ref())
-            } else {
-                None
-            };
-            fields.push(FieldPattern { name, pattern });
-            if self.eat(TokenKind::Comma) {
-                continue;
-            }
-            if self.at(TokenKind::RBrace) {
-                break;
-            }
-            if !self.list_recover(TokenKind::RBrace) {
-                break;
-            }
-        }
+        let fields = self.named_list(TokenKind::RBrace, "字段名", |p, name| FieldPattern {
+            name,
+            pattern: p.eat(TokenKind::Colon).then(|| p.parse_pattern_ref()),
+        });
         self.leave();
         self.close_group(TokenKind::RBrace, open);
         fields.into_bump_slice()
