@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use qi_bytecode::diagnostic::Code;
 use qi_vm::native::{Arity, Capability, Exit, NativeCtx, NativeResult, error, error_value, string};
-use qi_vm::object::{Role, SocketKind, SocketObj};
+use qi_vm::object::{Role, SocketKind, SocketObj, SocketState};
 use qi_vm::sched::block::BlockOp;
 use qi_vm::sched::wait::Wake;
 use qi_vm::value::{Tag, Value};
@@ -275,25 +275,8 @@ fn read(ctx: &mut NativeCtx<'_>, args: &[Value]) -> NativeResult {
             st.inbuf.drain(..n);
             return Ok(string(text));
         }
-        if st.eof {
-            if st.inbuf.is_empty() {
-                return Ok(Value::NIL);
-            }
-            // The peer left half a character: give what there is.
-            let text = String::from_utf8_lossy(&st.inbuf).into_owned();
-            st.inbuf.clear();
-            return Ok(string(text));
-        }
-        match sock.fill(&mut st) {
-            Ok(true) => {}
-            Ok(false) => {
-                return Err(ctx.block(BlockOp::SocketRead {
-                    socket: args[0].clone(),
-                    epoch,
-                    timeout: None,
-                }));
-            }
-            Err(e) => return Err(broken(sock, &e)),
+        if let Some(done) = rest_or_refill(ctx, sock, &mut st, &args[0], epoch) {
+            return done;
         }
     }
 }
@@ -318,25 +301,39 @@ fn read_line(ctx: &mut NativeCtx<'_>, args: &[Value]) -> NativeResult {
             return Ok(string(String::from_utf8_lossy(&line).into_owned()));
         }
         searched = st.inbuf.len();
-        if st.eof {
-            if st.inbuf.is_empty() {
-                return Ok(Value::NIL);
-            }
-            let text = String::from_utf8_lossy(&st.inbuf).into_owned();
-            st.inbuf.clear();
-            return Ok(string(text));
+        if let Some(done) = rest_or_refill(ctx, sock, &mut st, &args[0], epoch) {
+            return done;
         }
-        match sock.fill(&mut st) {
-            Ok(true) => {}
-            Ok(false) => {
-                return Err(ctx.block(BlockOp::SocketRead {
-                    socket: args[0].clone(),
-                    epoch,
-                    timeout: None,
-                }));
-            }
-            Err(e) => return Err(broken(sock, &e)),
+    }
+}
+
+/// What `读取` and `读取行` do when the buffer holds nothing they can give yet: at the end
+/// of the stream, whatever is left (half a character, a last line without its ending), or
+/// 空; otherwise read more from the socket (`None`: look at the buffer again) or wait for
+/// it to become readable.
+fn rest_or_refill(
+    ctx: &mut NativeCtx<'_>,
+    sock: &SocketObj,
+    st: &mut SocketState,
+    socket: &Value,
+    epoch: u64,
+) -> Option<NativeResult> {
+    if st.eof {
+        if st.inbuf.is_empty() {
+            return Some(Ok(Value::NIL));
         }
+        let text = String::from_utf8_lossy(&st.inbuf).into_owned();
+        st.inbuf.clear();
+        return Some(Ok(string(text)));
+    }
+    match sock.fill(st) {
+        Ok(true) => None,
+        Ok(false) => Some(Err(ctx.block(BlockOp::SocketRead {
+            socket: socket.clone(),
+            epoch,
+            timeout: None,
+        }))),
+        Err(e) => Some(Err(broken(sock, &e))),
     }
 }
 
