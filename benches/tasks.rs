@@ -15,48 +15,13 @@
 //!
 //! Whole-process comparisons with Go, Lua, Python and Node are in `benches/tasks/run.sh`.
 
-use std::sync::Arc;
+mod common;
+
 use std::time::Duration;
 
+use common::{load, run, vm};
 use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_main};
-use qi_bytecode::source::SourceFile;
-use qi_vm::loader::{Loaded, load_text};
-use qi_vm::program::run_main;
 use qi_vm::vm::Shared;
-
-/// The VM every benchmark shares: standard library installed, output discarded, one worker.
-fn vm() -> Arc<Shared> {
-    let mut builder = qi_stdlib::builder();
-    builder.output(Box::new(std::io::sink()));
-    builder.config().workers = 1;
-    match builder.build() {
-        Ok(shared) => shared,
-        Err(diags) => panic!("标准库编译失败：{}", diags[0]),
-    }
-}
-
-/// Compiles (and links) `src` as a module of its own.
-fn load(shared: &Shared, src: &str) -> Loaded {
-    match load_text(
-        shared,
-        SourceFile::new("bench.qi", src),
-        "bench",
-        false,
-        false,
-    ) {
-        Ok(loaded) => loaded,
-        Err(diags) => panic!("基准程序编译失败：{}", diags[0]),
-    }
-}
-
-/// Runs a loaded program and insists that it finished normally.
-fn run(shared: &Shared, loaded: &Loaded, name: &str) {
-    let code = run_main(shared, &loaded.module).exit_code();
-    assert!(
-        code == 0,
-        "基准程序「{name}」以退出码 {code} 结束；把它存成文件，用 qi run 运行，可以看到错误"
-    );
-}
 
 /// A benchmark: its name, the number of operations one run does, and the Qi program.
 struct Bench {
@@ -252,7 +217,7 @@ fn bench_group(c: &mut Criterion, shared: &Shared, group_name: &str, benches: &[
 }
 
 fn bench_tasks(c: &mut Criterion) {
-    let shared = vm();
+    let shared = vm(Some(1));
     bench_group(c, &shared, "启动", SPAWN);
     bench_group(c, &shared, "切换", SWITCH);
     bench_group(c, &shared, "通道", CHANNEL);

@@ -12,50 +12,16 @@
 //! The last group isolates compile time: lexing, parsing and compiling (with
 //! verification) a generated 1,000-line program, without running it.
 
+mod common;
+
 use std::fmt::Write;
 use std::hint::black_box;
-use std::sync::Arc;
 use std::time::Duration;
 
+use common::{load, run, vm};
 use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_main};
 use qi_bytecode::source::SourceFile;
-use qi_vm::loader::{Loaded, compile_source, load_text};
-use qi_vm::program::run_main;
-use qi_vm::vm::Shared;
-
-/// The VM every benchmark shares: standard library installed, output discarded.
-fn vm() -> Arc<Shared> {
-    let mut builder = qi_stdlib::builder();
-    builder.output(Box::new(std::io::sink()));
-    match builder.build() {
-        Ok(shared) => shared,
-        Err(diags) => panic!("标准库编译失败：{}", diags[0]),
-    }
-}
-
-/// Compiles (and links) `src` as a module of its own.
-fn load(shared: &Shared, src: &str) -> Loaded {
-    match load_text(
-        shared,
-        SourceFile::new("bench.qi", src),
-        "bench",
-        false,
-        false,
-    ) {
-        Ok(loaded) => loaded,
-        Err(diags) => panic!("基准程序编译失败：{}", diags[0]),
-    }
-}
-
-/// Runs a loaded program and insists that it finished normally. (Only the exit code is
-/// looked at, so that this works whatever else `Ending` carries.)
-fn run(shared: &Shared, loaded: &Loaded, name: &str) {
-    let code = run_main(shared, &loaded.module).exit_code();
-    assert!(
-        code == 0,
-        "基准程序「{name}」以退出码 {code} 结束；把它存成文件，用 qi run 运行，可以看到错误"
-    );
-}
+use qi_vm::loader::compile_source;
 
 /// (benchmark name, Qi program). Every program computes a value from its work and prints
 /// it, so nothing it does is dead.
@@ -226,7 +192,7 @@ const PROGRAMS: &[(&str, &str)] = &[
 ];
 
 fn bench_run(c: &mut Criterion) {
-    let shared = vm();
+    let shared = vm(None);
     let mut group = c.benchmark_group("运行");
     for (name, src) in PROGRAMS {
         // Fail early and clearly if a program does not compile or run.
@@ -330,7 +296,7 @@ fn program(lines: usize) -> (String, usize) {
 }
 
 fn bench_compile(c: &mut Criterion) {
-    let shared = vm();
+    let shared = vm(None);
     let (text, lines) = program(1_000);
     let file = SourceFile::new("编译.qi", text);
     // The benchmark is only meaningful if the program is valid.
