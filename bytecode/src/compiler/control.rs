@@ -115,15 +115,8 @@ impl<'a> Compiler<'a, '_> {
             Some(e) => {
                 let end = self.f().jump(Op::Jmp, 0, span);
                 self.patch_all_here(false_jumps);
-                match &e.kind {
-                    ExprKind::If {
-                        cond,
-                        then,
-                        otherwise,
-                    } => self.if_stmt(cond, then, *otherwise, e.span),
-                    ExprKind::Block(b) => self.block_discard(b),
-                    _ => self.expr_stmt(e),
-                }
+                // `否则 如果 …` and `否则 { … }` are statements like any other.
+                self.expr_stmt(e);
                 self.f().patch_to_here(end);
             }
             None => self.patch_all_here(false_jumps),

@@ -289,45 +289,20 @@ impl<'a> Compiler<'a, '_> {
             ExprKind::Index { object, index } => {
                 let obj = self.expr_reg(object);
                 let idx = self.expr_reg(index);
-                let val = match bin {
-                    None => self.expr_reg(value),
-                    Some(bop) => {
-                        let cur = self.f().alloc();
-                        self.f().op(Op::GetIndex, cur, obj, idx, target.span);
-                        let rhs = self.expr_reg(value);
-                        self.f().op(bop, cur, cur, rhs, span);
-                        cur
-                    }
-                };
+                let read = (Op::GetIndex, obj, idx);
+                let val = self.assigned_value(value, bin, read, target.span, span);
                 self.f().op(Op::SetIndex, obj, idx, val, target.span);
             }
             ExprKind::Field { object, name } => {
                 let obj = self.expr_reg(object);
                 let k = self.f().name_const(name.name);
-                let val = match bin {
-                    None => self.expr_reg(value),
-                    Some(bop) => {
-                        let cur = self.f().alloc();
-                        self.f().op(Op::GetField, cur, obj, k, target.span);
-                        let rhs = self.expr_reg(value);
-                        self.f().op(bop, cur, cur, rhs, span);
-                        cur
-                    }
-                };
+                let val =
+                    self.assigned_value(value, bin, (Op::GetField, obj, k), target.span, span);
                 self.f().op(Op::SetField, obj, val, k, target.span);
             }
             ExprKind::Deref(r) => {
                 let rr = self.expr_reg(r);
-                let val = match bin {
-                    None => self.expr_reg(value),
-                    Some(bop) => {
-                        let cur = self.f().alloc();
-                        self.f().op(Op::Deref, cur, rr, 0, target.span);
-                        let rhs = self.expr_reg(value);
-                        self.f().op(bop, cur, cur, rhs, span);
-                        cur
-                    }
-                };
+                let val = self.assigned_value(value, bin, (Op::Deref, rr, 0), target.span, span);
                 self.f().op(Op::SetDeref, rr, val, 0, target.span);
             }
             _ => {
@@ -339,6 +314,27 @@ impl<'a> Compiler<'a, '_> {
             }
         }
         self.f().free_to(mark);
+    }
+
+    /// The register holding what an assignment to `a[i]`, `p.x` or `解引用 r` stores:
+    /// `value` itself, or for a compound operator `bin` the target's current value —
+    /// read with `read` (an op and its B and C operands) — combined with `value`.
+    fn assigned_value(
+        &mut self,
+        value: &'a Expr<'a>,
+        bin: Option<Op>,
+        (get, b, c): (Op, u16, u16),
+        target: Span,
+        span: Span,
+    ) -> u16 {
+        let Some(bop) = bin else {
+            return self.expr_reg(value);
+        };
+        let cur = self.f().alloc();
+        self.f().op(get, cur, b, c, target);
+        let rhs = self.expr_reg(value);
+        self.f().op(bop, cur, cur, rhs, span);
+        cur
     }
 
     fn local_is_plain_untyped(&self, name: &str) -> bool {
