@@ -144,16 +144,7 @@ impl<'a> Compiler<'a, '_> {
                 return;
             };
             let r = self.f().alloc();
-            match decl.value {
-                Some(v) => self.expr(v, r),
-                None => {
-                    self.f().op(Op::LoadNil, r, 0, 0, span);
-                }
-            }
-            if let (Some(ty), Some(_)) = (&ty, decl.value) {
-                let k = self.f().constant(Constant::Type(ty.clone()));
-                self.f().op_bx(Op::CheckType, r, k, value_span);
-            }
+            self.initial_value(decl, ty.as_ref(), r, span, value_span);
             self.f().op_bx(Op::DefGlobal, r, var.slot, span);
             self.f().free_to(r);
             self.toplevel_vars.insert(
@@ -184,16 +175,7 @@ impl<'a> Compiler<'a, '_> {
             self.f().free_to(tmp);
             return;
         }
-        match decl.value {
-            Some(v) => self.expr(v, reg),
-            None => {
-                self.f().op(Op::LoadNil, reg, 0, 0, span);
-            }
-        }
-        if let (Some(ty), Some(_)) = (&ty, decl.value) {
-            let k = self.f().constant(Constant::Type(ty.clone()));
-            self.f().op_bx(Op::CheckType, reg, k, value_span);
-        }
+        self.initial_value(decl, ty.as_ref(), reg, span, value_span);
         if captured {
             self.f().op(Op::NewCell, reg, 0, 0, span);
         }
@@ -314,6 +296,28 @@ impl<'a> Compiler<'a, '_> {
             }
         }
         self.f().free_to(mark);
+    }
+
+    /// A declaration's initial value into `r` (空 without one), checked against its
+    /// annotation.
+    fn initial_value(
+        &mut self,
+        decl: &'a LetDecl<'a>,
+        ty: Option<&crate::proto::TypeDesc>,
+        r: u16,
+        span: Span,
+        value_span: Span,
+    ) {
+        match decl.value {
+            Some(v) => self.expr(v, r),
+            None => {
+                self.f().op(Op::LoadNil, r, 0, 0, span);
+            }
+        }
+        if let (Some(ty), Some(_)) = (ty, decl.value) {
+            let k = self.f().constant(Constant::Type(ty.clone()));
+            self.f().op_bx(Op::CheckType, r, k, value_span);
+        }
     }
 
     /// The register holding what an assignment to `a[i]`, `p.x` or `解引用 r` stores:
