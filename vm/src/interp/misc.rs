@@ -212,17 +212,32 @@ static ANY: std::sync::LazyLock<TypeDesc> = std::sync::LazyLock::new(|| TypeDesc
 /// a type that needs a closer look).
 #[inline(always)]
 pub fn plainly_ok(v: &Value, desc: &TypeDesc) -> bool {
-    let want = match desc.kind {
-        TypeKind::Any => return true,
+    match desc.kind {
+        TypeKind::Any => true,
+        ref kind => one_tag(kind).is_some_and(|t| v.tag() == t),
+    }
+}
+
+/// The tag of the values a type admits, for the types that are exactly one tag.
+#[inline(always)]
+fn one_tag(kind: &TypeKind) -> Option<Tag> {
+    Some(match kind {
         TypeKind::Int => Tag::Int,
         TypeKind::Float => Tag::Float,
         TypeKind::Bool => Tag::Bool,
         TypeKind::Str => Tag::Str,
+        TypeKind::Nil => Tag::Nil,
         TypeKind::List => Tag::List,
         TypeKind::Dict => Tag::Dict,
-        _ => return false,
-    };
-    v.tag() == want
+        TypeKind::Range => Tag::Range,
+        TypeKind::Ref => Tag::Ref,
+        TypeKind::Error => Tag::Error,
+        TypeKind::Module => Tag::Module,
+        TypeKind::Task => Tag::Task,
+        TypeKind::Channel => Tag::Channel,
+        TypeKind::Coroutine => Tag::Coroutine,
+        _ => return None,
+    })
 }
 
 /// Whether `v` satisfies `desc`; an 整数 in a 浮点数 place is widened in place.
@@ -230,26 +245,13 @@ pub fn plainly_ok(v: &Value, desc: &TypeDesc) -> bool {
 pub fn check_type(v: &mut Value, desc: &TypeDesc, param: Option<u16>) -> Result<(), Exit> {
     let ok = match &desc.kind {
         TypeKind::Any => true,
-        TypeKind::Int => v.tag() == Tag::Int,
         TypeKind::Float => {
             if let Some(n) = v.as_int() {
                 *v = Value::float(n as f64);
             }
             v.tag() == Tag::Float
         }
-        TypeKind::Bool => v.tag() == Tag::Bool,
-        TypeKind::Str => v.tag() == Tag::Str,
-        TypeKind::Nil => v.tag() == Tag::Nil,
-        TypeKind::List => v.tag() == Tag::List,
-        TypeKind::Dict => v.tag() == Tag::Dict,
         TypeKind::Function => matches!(v.tag(), Tag::Function | Tag::Native | Tag::BoundMethod),
-        TypeKind::Range => v.tag() == Tag::Range,
-        TypeKind::Ref => v.tag() == Tag::Ref,
-        TypeKind::Error => v.tag() == Tag::Error,
-        TypeKind::Module => v.tag() == Tag::Module,
-        TypeKind::Task => v.tag() == Tag::Task,
-        TypeKind::Channel => v.tag() == Tag::Channel,
-        TypeKind::Coroutine => v.tag() == Tag::Coroutine,
         TypeKind::Named(name) => match v.tag() {
             Tag::Instance => v.as_obj::<Instance>().is_some_and(|i| *i.ty.name == **name),
             Tag::Variant => v
@@ -258,6 +260,7 @@ pub fn check_type(v: &mut Value, desc: &TypeDesc, param: Option<u16>) -> Result<
             // Built-in types named in annotations: 互斥锁, 请求, 监听器 …
             _ => type_name(v) == **name,
         },
+        kind => one_tag(kind).is_some_and(|t| v.tag() == t),
     };
     if ok {
         return Ok(());
