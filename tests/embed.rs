@@ -332,8 +332,9 @@ fn the_task_limit_refuses_new_tasks() -> Result<(), Error> {
 }
 
 #[test]
-fn a_heap_limit_without_the_counting_allocator_is_refused_not_ignored() {
-    // This test binary has the allocator, so the builder accepts the limit.
+fn a_heap_limit_is_accepted_when_the_counting_allocator_is_installed() {
+    // The refusal without the allocator is shown by the doctest of `max_heap_bytes`,
+    // which runs without it.
     assert!(Vm::builder().max_heap_bytes(1 << 20).build().is_ok());
 }
 

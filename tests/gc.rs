@@ -59,7 +59,7 @@ fn a_hundred_thousand_requests_keep_memory_flat() -> Result<(), Error> {
 }
 
 #[test]
-fn without_the_collector_the_same_loop_leaks() -> Result<(), Error> {
+fn with_the_collector_off_nothing_is_collected_and_the_garbage_is_real() -> Result<(), Error> {
     let _one = ONE_AT_A_TIME.lock();
     let vm = Vm::builder().threads(1).gc(qi::GcMode::Off).build()?;
     vm.eval(SERVER)?;
