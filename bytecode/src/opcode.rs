@@ -2,7 +2,7 @@
 //!
 //! ```text
 //!  byte 0   1       2..4    4..6    6..8
-//!       op  (zero)  A: u16  B: u16  C: u16
+//!       op  hint    A: u16  B: u16  C: u16
 //! ```
 //!
 //! `R[n]` is register `n` of the current frame, `K[n]` constant `n` of the current function,
@@ -20,7 +20,12 @@
 #[repr(C, align(8))]
 pub struct Instr {
     pub op: Op,
-    pub spare: u8,
+    /// A summary of an operand that the interpreter would otherwise fetch from the
+    /// constants: for `CheckType` and `CheckParam`, the [`TypeKind::hint`] of the checked
+    /// type (the verifier checks it agrees). Zero elsewhere.
+    ///
+    /// [`TypeKind::hint`]: crate::proto::TypeKind::hint
+    pub hint: u8,
     pub a: u16,
     pub b: u16,
     pub c: u16,
@@ -32,7 +37,7 @@ impl Instr {
     pub const fn new(op: Op, a: u16, b: u16, c: u16) -> Instr {
         Instr {
             op,
-            spare: 0,
+            hint: 0,
             a,
             b,
             c,

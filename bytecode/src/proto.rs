@@ -94,6 +94,37 @@ pub enum TypeKind {
     Named(Arc<str>),
 }
 
+/// The kinds an instruction's hint can name: hint `n` is `HINTED[n - 1]`.
+pub static HINTED: [TypeKind; 16] = [
+    TypeKind::Any,
+    TypeKind::Int,
+    TypeKind::Float,
+    TypeKind::Bool,
+    TypeKind::Str,
+    TypeKind::Nil,
+    TypeKind::List,
+    TypeKind::Dict,
+    TypeKind::Function,
+    TypeKind::Coroutine,
+    TypeKind::Task,
+    TypeKind::Channel,
+    TypeKind::Ref,
+    TypeKind::Error,
+    TypeKind::Range,
+    TypeKind::Module,
+];
+
+impl TypeKind {
+    /// One byte that says which kind this is, for an instruction's hint: its place in
+    /// [`HINTED`] plus one, or zero for a named type.
+    pub fn hint(&self) -> u8 {
+        HINTED
+            .iter()
+            .position(|k| k == self)
+            .map_or(0, |i| i as u8 + 1)
+    }
+}
+
 /// How a closure's upvalue `n` is found when the closure is made.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Capture {

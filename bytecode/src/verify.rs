@@ -106,8 +106,10 @@ impl Ctx {
             Constant::Name(_) => Ok(()),
             _ => Err("常量不是名字"),
         };
-        let type_const = |k: usize| match konst(k)? {
-            Constant::Type(_) => Ok(()),
+        // The interpreter trusts a check's hint without looking at the constant.
+        let type_const = |k: usize, hint: u8| match konst(k)? {
+            Constant::Type(t) if hint == 0 || hint == t.kind.hint() => Ok(()),
+            Constant::Type(_) => Err("类型检查的提示与类型不符"),
             _ => Err("常量不是类型"),
         };
         let target = |offset: i32| {
@@ -287,11 +289,11 @@ impl Ctx {
             }
             Op::CheckType => {
                 reg(i.a)?;
-                type_const(i.bx() as usize)
+                type_const(i.bx() as usize, i.hint)
             }
             Op::CheckParam => {
                 reg(i.a)?;
-                type_const(i.b as usize)
+                type_const(i.b as usize, i.hint)
             }
             Op::InRange => {
                 reg(i.a)?;
@@ -336,5 +338,70 @@ fn target_of(pc: usize, offset: i32, len: usize) -> Result<(), &'static str> {
         Ok(())
     } else {
         Err("跳转越界")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use super::*;
+    use crate::compiler::{CompileOptions, compile};
+    use crate::proto::{Decl, TypeKind};
+    use crate::source::SourceFile;
+
+    fn compiled(src: &str) -> ModuleProto {
+        let file = SourceFile::new("t.qi", src);
+        let arena = bumpalo::Bump::new();
+        let parsed = crate::parser::parse(&arena, &file);
+        let options = CompileOptions {
+            is_builtin: &|_| false,
+            repl: false,
+            hidden: false,
+            module_name: "主程序",
+            outer: None,
+        };
+        match compile(&parsed.program, &file, &options) {
+            Ok(c) => c.module,
+            Err(e) => panic!("{e:?}"),
+        }
+    }
+
+    fn first_function(m: &mut ModuleProto) -> &mut FunctionProto {
+        match m.decls.first_mut() {
+            Some(Decl::Function { proto, .. }) => Arc::get_mut(proto).expect("sole owner"),
+            _ => panic!("no function"),
+        }
+    }
+
+    #[test]
+    fn annotation_checks_carry_the_hint_of_their_type_and_a_wrong_one_is_rejected() {
+        let mut m = compiled("函数 f(n: 整数): 字符串 { 返回 \"\" + n; }");
+        let f = first_function(&mut m);
+        let hints: Vec<(Op, u8)> = f
+            .code
+            .iter()
+            .filter(|i| matches!(i.op, Op::CheckParam | Op::CheckType))
+            .map(|i| (i.op, i.hint))
+            .collect();
+        assert!(hints.contains(&(Op::CheckParam, TypeKind::Int.hint())));
+        assert!(hints.contains(&(Op::CheckType, TypeKind::Str.hint())));
+        assert!(verify_module(&m).is_ok());
+
+        // The interpreter would let an 整数 through a 字符串 check on this hint alone.
+        let f = first_function(&mut m);
+        let Some(check) = f.code.iter_mut().find(|i| i.op == Op::CheckType) else {
+            panic!("no CheckType");
+        };
+        check.hint = TypeKind::Int.hint();
+        assert!(verify_module(&m).is_err());
+    }
+
+    #[test]
+    fn hints_number_every_unnamed_kind_and_only_those() {
+        assert_eq!(TypeKind::Named("点".into()).hint(), 0);
+        for (i, k) in crate::proto::HINTED.iter().enumerate() {
+            assert_eq!(k.hint() as usize, i + 1);
+        }
     }
 }

@@ -121,7 +121,8 @@ impl<'a> FunctionBuilder<'a> {
         }
     }
 
-    pub fn finish(self, file: &Arc<SourceFile>, hidden: bool) -> FunctionProto {
+    pub fn finish(mut self, file: &Arc<SourceFile>, hidden: bool) -> FunctionProto {
+        self.fill_hints();
         FunctionProto {
             name: self.name,
             kind: self.kind,
@@ -138,6 +139,20 @@ impl<'a> FunctionBuilder<'a> {
             captures: self.upvalues.iter().map(|u| u.capture).collect(),
             arg_spans: self.arg_spans,
             hidden,
+        }
+    }
+
+    /// Gives each annotation check the hint of its type (see [`Instr::hint`]).
+    fn fill_hints(&mut self) {
+        for ins in &mut self.code {
+            let k = match ins.op {
+                Op::CheckType => ins.bx() as usize,
+                Op::CheckParam => ins.b as usize,
+                _ => continue,
+            };
+            if let Some(Constant::Type(t)) = self.consts.get(k) {
+                ins.hint = t.kind.hint();
+            }
         }
     }
 

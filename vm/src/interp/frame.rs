@@ -291,6 +291,13 @@ impl Cursor {
         }
     }
 
+    /// Steps back onto the instruction just fetched (the fast loop hands it on).
+    #[inline(always)]
+    pub fn unfetch(&mut self) {
+        // SAFETY: called only after a fetch, so `ip - 1` is inside the code.
+        self.ip = unsafe { self.ip.sub(1) };
+    }
+
     /// The instruction just fetched (the one running, or the one that failed).
     #[inline]
     pub fn prev(&self) -> Instr {

@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use qi_bytecode::diagnostic::Code;
 use qi_bytecode::opcode::{Instr, Op};
-use qi_bytecode::proto::{Capture, Constant, PatternLiteral, TypeDesc, TypeKind};
+use qi_bytecode::proto::{Capture, Constant, HINTED, PatternLiteral, TypeDesc, TypeKind};
 
 use super::frame::Cursor;
 use crate::native::{Exit, error};
@@ -218,9 +218,32 @@ pub fn plainly_ok(v: &Value, desc: &TypeDesc) -> bool {
     }
 }
 
+/// Whether `v` passes a check whose instruction hint is `hint` (see
+/// `qi_bytecode::opcode::Instr::hint`), by its tag alone: one table lookup. `false`
+/// sends the caller to the full check, as for [`plainly_ok`].
+#[inline(always)]
+pub fn passes_by_hint(v: &Value, hint: u8) -> bool {
+    HINT_TAGS[hint as usize] == v.tag() as u32
+}
+
+/// For each hint, the one tag its type admits; `NO_TAG` where there is no such tag
+/// (no hint, 任意, 函数).
+static HINT_TAGS: [u32; 256] = {
+    const NO_TAG: u32 = u32::MAX;
+    let mut tags = [NO_TAG; 256];
+    let mut i = 0;
+    while i < HINTED.len() {
+        if let Some(tag) = one_tag(&HINTED[i]) {
+            tags[i + 1] = tag as u32;
+        }
+        i += 1;
+    }
+    tags
+};
+
 /// The tag of the values a type admits, for the types that are exactly one tag.
 #[inline(always)]
-fn one_tag(kind: &TypeKind) -> Option<Tag> {
+const fn one_tag(kind: &TypeKind) -> Option<Tag> {
     Some(match kind {
         TypeKind::Int => Tag::Int,
         TypeKind::Float => Tag::Float,

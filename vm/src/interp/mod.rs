@@ -9,6 +9,7 @@
 pub mod frame;
 
 mod call;
+mod fast;
 mod member;
 mod misc;
 pub mod tasks;
@@ -183,6 +184,10 @@ fn run_steps(cx: &Cx<'_>, fiber: &mut Fiber, budget: &mut u32) -> Outcome {
                         Err(exit) => fail!(exit),
                     }
                 };
+            }
+            if let fast::Stop::Yield = fast::run(shared, fiber, &mut cur, budget) {
+                save_pc(fiber, cur);
+                return Outcome::Yield;
             }
             let ins = cur.fetch();
             match ins.op {

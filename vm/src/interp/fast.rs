@@ -1,0 +1,325 @@
+//! The interpreter's fast path: a small loop over the instructions whose common case
+//! needs no call — integer and float arithmetic, tests and jumps, moves, annotation
+//! checks that pass, and calls and returns between Qi functions.
+//!
+//! It exists for the machine code it lets the compiler produce. In the full loop the
+//! cursor lives on the stack, because dozens of arms call out and the register allocator
+//! gives up on it; here the few calls left are on rare paths, so the next instruction and
+//! the register base stay in machine registers and a dispatch is a handful of
+//! instructions (`benches/compare`: loop and fib).
+//!
+//! The fast loop never decides anything the full loop would decide differently: on any
+//! instruction or case it does not handle — a string `+`, an overflow, a failing check, a
+//! native callee — it stops with the cursor *at* that instruction, which the full loop then
+//! runs as if the fast loop did not exist. So every error, and every exit from the
+//! interpreter, still happens in one place, at an instruction boundary.
+
+use qi_bytecode::opcode::Op;
+
+use super::call;
+use super::frame::{Cursor, FrameKind};
+use super::misc;
+use crate::fiber::Fiber;
+use crate::object::Closure;
+use crate::value::{Tag, Value};
+use crate::vm::Shared;
+
+/// Why the fast loop stopped.
+pub(super) enum Stop {
+    /// The instruction at the cursor is not a fast case: the full loop runs it.
+    Slow,
+    /// The step budget ran out at a call or back-edge; the cursor is where to go on, and
+    /// the top frame's pc is not saved yet.
+    Yield,
+}
+
+/// Runs instructions from `cur` while they are fast cases, spending `budget`.
+#[inline(never)]
+pub(super) fn run(shared: &Shared, fiber: &mut Fiber, cur: &mut Cursor, budget: &mut u32) -> Stop {
+    // Local copies, so they live in machine registers; written back on the way out.
+    let mut c = *cur;
+    let mut left = *budget;
+    let stop = 'run: loop {
+        // Leaves the loop with the cursor back on the instruction just fetched.
+        macro_rules! slow {
+            () => {{
+                c.unfetch();
+                break 'run Stop::Slow;
+            }};
+        }
+        macro_rules! step {
+            () => {{
+                left -= 1;
+                if left == 0 {
+                    break 'run Stop::Yield;
+                }
+            }};
+        }
+        let ins = c.fetch();
+        // One arm per operation, so that each is one jump from the dispatch.
+        macro_rules! arith {
+            ($checked:ident, $float:tt) => {{
+                let (x, y) = (c.r(ins.b), c.r(ins.c));
+                let v = if x.tag() == Tag::Int && y.tag() == Tag::Int {
+                    match x.int_unchecked().$checked(y.int_unchecked()) {
+                        Some(n) => Value::int(n),
+                        None => slow!(),
+                    }
+                } else if x.tag() == Tag::Float && y.tag() == Tag::Float {
+                    Value::float(x.float_unchecked() $float y.float_unchecked())
+                } else {
+                    slow!()
+                };
+                c.set(ins.a, v);
+            }};
+        }
+        macro_rules! arith_imm {
+            ($checked:ident) => {{
+                let x = c.r(ins.b);
+                if x.tag() != Tag::Int {
+                    slow!();
+                }
+                match x.int_unchecked().$checked(ins.c as i16 as i64) {
+                    Some(n) => c.set(ins.a, Value::int(n)),
+                    None => slow!(),
+                }
+            }};
+        }
+        // A test of `R[A]` against `$y` (an integer comparison; anything else is slow).
+        macro_rules! test {
+            ($y:expr, $cmp:tt) => {{
+                let (x, y) = (c.r(ins.a), $y);
+                if x.tag() != Tag::Int || y.tag() != Tag::Int {
+                    slow!();
+                }
+                let t = x.int_unchecked() $cmp y.int_unchecked();
+                test_jump(&mut c, t);
+            }};
+        }
+        match ins.op {
+            Op::Nop => {}
+            Op::LoadNil => c.set(ins.a, Value::NIL),
+            Op::LoadBool => c.set(ins.a, Value::bool(ins.b != 0)),
+            Op::LoadInt => c.set(ins.a, Value::int(ins.sbx() as i64)),
+            Op::LoadConst => {
+                let v = c.info().consts[ins.bx() as usize].clone();
+                c.set(ins.a, v);
+            }
+            Op::Move => {
+                let v = c.r(ins.b).clone();
+                c.set(ins.a, v);
+            }
+            Op::Add => arith!(checked_add, +),
+            Op::Sub => arith!(checked_sub, -),
+            Op::Mul => arith!(checked_mul, *),
+            Op::AddI => arith_imm!(checked_add),
+            Op::SubI => arith_imm!(checked_sub),
+            Op::Jmp => c.jump(ins.sbx()),
+            Op::Loop => {
+                c.jump(ins.sbx());
+                step!();
+            }
+            Op::JmpIf | Op::JmpIfNot => {
+                let Some(b) = c.r(ins.a).as_bool() else {
+                    slow!();
+                };
+                if b == (ins.op == Op::JmpIf) {
+                    c.jump(ins.sbx());
+                }
+            }
+            Op::TestLt => test!(c.r(ins.b), <),
+            Op::TestLe => test!(c.r(ins.b), <=),
+            Op::TestGt => test!(c.r(ins.b), >),
+            Op::TestGe => test!(c.r(ins.b), >=),
+            Op::TestEq => test!(c.r(ins.b), ==),
+            Op::TestNe => test!(c.r(ins.b), !=),
+            Op::TestLtK => test!(&c.info().consts[ins.b as usize], <),
+            Op::TestLeK => test!(&c.info().consts[ins.b as usize], <=),
+            Op::TestGtK => test!(&c.info().consts[ins.b as usize], >),
+            Op::TestGeK => test!(&c.info().consts[ins.b as usize], >=),
+            Op::TestEqK => test!(&c.info().consts[ins.b as usize], ==),
+            Op::TestNeK => test!(&c.info().consts[ins.b as usize], !=),
+            Op::ForLoop => {
+                let i = c.r(ins.a).int_unchecked();
+                let limit = c.r(ins.a + 1).int_unchecked();
+                if i < limit {
+                    c.set(ins.a, Value::int(i + 1));
+                    c.jump(ins.sbx());
+                    step!();
+                }
+            }
+            Op::CheckType | Op::CheckParam => {
+                if !misc::passes_by_hint(c.r(ins.a), ins.hint) {
+                    slow!();
+                }
+            }
+            Op::CallDecl => {
+                let decl = c.info().module().decls.get(ins.c as usize);
+                let Some(callee) = decl.and_then(|v| v.as_obj::<Closure>()) else {
+                    slow!();
+                };
+                // The module's declarations keep the callee alive (frame invariant 3).
+                let callee: *const Closure = callee;
+                // SAFETY: as above.
+                if !enter_plain(shared, fiber, &mut c, unsafe { &*callee }, ins.a, ins.b) {
+                    slow!();
+                }
+                step!();
+            }
+            Op::Call => {
+                let Some(callee) = c.r(ins.a).as_obj::<Closure>() else {
+                    slow!();
+                };
+                let proto = &callee.info.proto;
+                if proto.is_async || proto.uses_self {
+                    slow!();
+                }
+                // `R[A]` holds the closure and is not touched until the call returns
+                // (frame invariant 3).
+                let callee: *const Closure = callee;
+                // SAFETY: as above.
+                if !enter_plain(shared, fiber, &mut c, unsafe { &*callee }, ins.a, ins.b) {
+                    slow!();
+                }
+                step!();
+            }
+            Op::Return | Op::ReturnNil => {
+                // Only a return to a Qi caller with no 尝试 of the callee still open; an
+                // entry or module frame's return ends the run or finishes a module, which
+                // the full loop does.
+                let depth = fiber.frames.len();
+                let Some(top) = fiber.frames.last() else {
+                    slow!();
+                };
+                let open_handler = fiber
+                    .handlers
+                    .last()
+                    .is_some_and(|h| h.frame as usize + 1 >= depth);
+                if depth < 2 || top.kind != FrameKind::Call || open_handler {
+                    slow!();
+                }
+                let v = if ins.op == Op::Return {
+                    c.r_mut(ins.a).take()
+                } else {
+                    Value::NIL
+                };
+                let ret = top.ret;
+                top.clear_registers();
+                fiber.frames.pop();
+                // SAFETY: `ret` is the caller's `R[A]`, live while the caller is.
+                unsafe { *ret = v };
+                // SAFETY: `depth >= 2`, so the caller is now the top frame, and it
+                // satisfies the frame invariants.
+                c = unsafe { Cursor::load(&fiber.frames[depth - 2]) };
+            }
+            // Everything else, and the cases above that are not fast, the full loop runs.
+            Op::GetGlobal
+            | Op::SetGlobal
+            | Op::GetDecl
+            | Op::GetBuiltin
+            | Op::GetUpval
+            | Op::SetUpval
+            | Op::NewCell
+            | Op::GetCell
+            | Op::SetCell
+            | Op::Closure
+            | Op::Div
+            | Op::Rem
+            | Op::Neg
+            | Op::Not
+            | Op::Eq
+            | Op::Ne
+            | Op::Lt
+            | Op::Le
+            | Op::Gt
+            | Op::Ge
+            | Op::Invoke
+            | Op::NewList
+            | Op::NewDict
+            | Op::NewStruct
+            | Op::NewVariant
+            | Op::Range
+            | Op::RangeIncl
+            | Op::GetIndex
+            | Op::SetIndex
+            | Op::GetField
+            | Op::SetField
+            | Op::GetPath
+            | Op::IterInit
+            | Op::IterNext
+            | Op::ForPrep
+            | Op::ForPrepIncl
+            | Op::PushHandler
+            | Op::PopHandler
+            | Op::Throw
+            | Op::IsVariant
+            | Op::IsInstance
+            | Op::GetPayload
+            | Op::InRange
+            | Op::MatchEq
+            | Op::MatchFail
+            | Op::RefCell
+            | Op::RefUpval
+            | Op::RefGlobal
+            | Op::RefGlobalRo
+            | Op::Deref
+            | Op::SetDeref
+            | Op::Import
+            | Op::DefGlobal
+            | Op::NewCoroutine
+            | Op::Spawn
+            | Op::Resume
+            | Op::Suspend
+            | Op::Await
+            | Op::Recv
+            | Op::Send
+            | Op::Select => slow!(),
+        }
+    };
+    *cur = c;
+    *budget = left;
+    stop
+}
+
+/// Pushes a frame for a call of `callee` at `R[a]` with `argc` arguments and moves the
+/// cursor into it; `false` (having changed nothing) when the call is not a plain one the
+/// fast loop can make: wrong arity, too deep, or out of preallocated frames.
+#[inline(always)]
+fn enter_plain(
+    shared: &Shared,
+    fiber: &mut Fiber,
+    c: &mut Cursor,
+    callee: &Closure,
+    a: u16,
+    argc: u16,
+) -> bool {
+    if callee.info.arity != argc || fiber.frames.len() == fiber.frames.capacity() {
+        return false;
+    }
+    let Some(caller) = fiber.frames.last_mut() else {
+        return false;
+    };
+    caller.pc = c.pc_in(caller);
+    if call::enter(shared, fiber, callee, c.ptr(a + 1), argc as usize, c.ptr(a)).is_err() {
+        return false;
+    }
+    // SAFETY: `enter` pushed the frame, which satisfies the frame invariants.
+    *c = unsafe { Cursor::load(&fiber.frames[fiber.frames.len() - 1]) };
+    true
+}
+
+/// A test's outcome: on `true` skip the `Jmp` that follows, on `false` take it.
+///
+/// It must compile to a branch: as a conditional move, the address of the next
+/// instruction would wait for the comparison, and the processor could not run ahead
+/// (that made the 30M-iteration loop 40% slower). Marking one side cold is what keeps
+/// LLVM from turning it into a select; which side does not matter to the processor.
+#[inline(always)]
+fn test_jump(c: &mut Cursor, t: bool) {
+    let jump = c.peek();
+    c.skip();
+    if !t {
+        std::hint::cold_path();
+        c.jump(jump.sbx());
+    }
+}
