@@ -180,7 +180,7 @@ impl<'a> Compiler<'a, '_> {
     }
 
     /// Whether `name` resolves to a top-level function (not shadowed by a local).
-    fn lookup_is_function(&mut self, name: &str) -> bool {
+    pub(super) fn lookup_is_function(&mut self, name: &str) -> bool {
         self.functions.contains_key(name)
             && matches!(self.lookup(name), Some(super::names::NameRef::Decl(_)))
     }

@@ -304,15 +304,27 @@ impl<'a> Compiler<'a, '_> {
         self.f().tries = saved;
     }
 
+    /// Whether returning `value` cannot fail the declared return type's check (also when
+    /// there is none).
+    pub fn return_checked(&mut self, value: Option<&Expr<'_>>) -> bool {
+        let Some(want) = self.fref().return_type.as_ref().map(|t| t.kind.clone()) else {
+            return true;
+        };
+        value
+            .and_then(|v| self.static_kind(v))
+            .is_some_and(|k| k == want)
+    }
+
     pub fn return_stmt(&mut self, value: Option<&'a Expr<'a>>, span: Span) {
         if let (Some(ty), Some(v)) = (self.fref().return_type.clone(), value) {
             self.check_literal_type(&ty, v);
         }
         let mark = self.fref().free_reg;
-        // `返回 局部变量;` with nothing to unwind and no type to check: return it in place.
+        let checked = self.return_checked(value);
+        // `返回 局部变量;` with nothing to unwind and nothing to check: return it in place.
         if let Some(v) = value
             && self.fref().tries.is_empty()
-            && self.fref().return_type.is_none()
+            && checked
             && !self.fref().wraps_future
             && let ExprKind::Name(id) = &v.kind
             && let Some(reg) = self.local_reg(id.name)
@@ -329,7 +341,7 @@ impl<'a> Compiler<'a, '_> {
         }
         self.unwind_tries(0, span);
         let at = value.map_or(span, |v| v.span);
-        self.emit_return(r, at);
+        self.emit_return(r, at, checked);
         self.f().free_to(mark);
     }
 

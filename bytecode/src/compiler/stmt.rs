@@ -480,9 +480,10 @@ impl<'a> Compiler<'a, '_> {
         }
         match body.tail {
             Some(tail) => {
+                let checked = self.return_checked(Some(tail));
                 let r = self.f().alloc();
                 self.expr(tail, r);
-                self.emit_return(r, tail.span);
+                self.emit_return(r, tail.span, checked);
             }
             None => {
                 let end = Span::new(body.span.end.saturating_sub(1), body.span.end);
@@ -500,9 +501,12 @@ impl<'a> Compiler<'a, '_> {
         self.f().end_scope();
     }
 
-    /// `return R[r]`, checking the declared return type.
-    pub fn emit_return(&mut self, r: u16, span: Span) {
-        if let Some(ty) = self.fref().return_type.clone() {
+    /// `return R[r]`, checking the declared return type unless `checked` (the value is
+    /// known to be of that type).
+    pub fn emit_return(&mut self, r: u16, span: Span, checked: bool) {
+        if let Some(ty) = self.fref().return_type.clone()
+            && !checked
+        {
             let k = self.f().constant(Constant::Type(ty));
             self.f().op_bx(Op::CheckType, r, k, span);
         }

@@ -140,6 +140,70 @@ impl<'a> Compiler<'a, '_> {
         d
     }
 
+    /// The kind `e` is sure to have if it evaluates without throwing, where the compiler
+    /// can tell: literals, annotated locals that only checked stores can change (not
+    /// cells, which closures and references reach), arithmetic and comparisons of those,
+    /// and calls of this file's non-async functions with a declared result. An annotation
+    /// check of such a value against the same kind cannot fail, and is left out.
+    pub fn static_kind(&mut self, e: &Expr<'_>) -> Option<TypeKind> {
+        let kind = match &e.kind {
+            ExprKind::Int(_) => TypeKind::Int,
+            ExprKind::Float(_) => TypeKind::Float,
+            ExprKind::Str(_) => TypeKind::Str,
+            ExprKind::Bool(_) => TypeKind::Bool,
+            ExprKind::Nil => TypeKind::Nil,
+            ExprKind::Name(id) => match self.lookup(id.name)? {
+                super::names::NameRef::Local {
+                    cell: false,
+                    ty: Some(ty),
+                    ..
+                } => ty.kind,
+                _ => return None,
+            },
+            ExprKind::Unary {
+                op: UnaryOp::Neg,
+                operand,
+            } => match self.static_kind(operand)? {
+                k @ (TypeKind::Int | TypeKind::Float) => k,
+                _ => return None,
+            },
+            ExprKind::Binary { op, lhs, rhs } => {
+                let (l, r) = (self.static_kind(lhs)?, self.static_kind(rhs)?);
+                match op {
+                    BinaryOp::Add
+                    | BinaryOp::Sub
+                    | BinaryOp::Mul
+                    | BinaryOp::Div
+                    | BinaryOp::Rem
+                        if l == r && matches!(l, TypeKind::Int | TypeKind::Float) =>
+                    {
+                        l
+                    }
+                    BinaryOp::Eq
+                    | BinaryOp::Ne
+                    | BinaryOp::Lt
+                    | BinaryOp::Le
+                    | BinaryOp::Gt
+                    | BinaryOp::Ge => TypeKind::Bool,
+                    _ => return None,
+                }
+            }
+            ExprKind::Call { callee, .. } => {
+                let ExprKind::Name(id) = &callee.kind else {
+                    return None;
+                };
+                if !self.lookup_is_function(id.name) || self.async_functions.contains(id.name) {
+                    return None;
+                }
+                let ret = self.function_decls.get(id.name).and_then(|d| d.ret)?;
+                self.type_desc_quiet(ret).kind
+            }
+            _ => return None,
+        };
+        // A named type is compared by name at run time; leave those checks alone.
+        (kind.hint() != 0).then_some(kind)
+    }
+
     /// E3001 at compile time when `value` is a literal that cannot satisfy `ty`.
     pub fn check_literal_type(&mut self, ty: &TypeDesc, value: &Expr<'_>) {
         let Some(kind) = LiteralKind::of(value) else {
