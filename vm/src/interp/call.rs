@@ -27,7 +27,7 @@ pub enum Called {
 /// Pushes a frame for `closure` whose arguments are the `nargs` registers at `args`
 /// (`args` is where the frame wants to start). Checks depth (E7006).
 #[inline(always)]
-pub(super) fn enter(
+fn enter(
     shared: &Shared,
     fiber: &mut Fiber,
     closure: &Closure,

@@ -16,8 +16,7 @@
 
 use qi_bytecode::opcode::Op;
 
-use super::call;
-use super::frame::{Cursor, FrameKind};
+use super::frame::{Cursor, Frame, FrameKind};
 use super::misc;
 use crate::fiber::Fiber;
 use crate::object::Closure;
@@ -39,6 +38,15 @@ pub(super) fn run(shared: &Shared, fiber: &mut Fiber, cur: &mut Cursor, budget: 
     // Local copies, so they live in machine registers; written back on the way out.
     let mut c = *cur;
     let mut left = *budget;
+    // How deep a call may go here: past the depth limit is an error, and past the frames
+    // already allocated is a reallocation, both for the full loop.
+    let frame_limit = shared.config.max_frames.min(fiber.frames.capacity());
+    // The end of the register segment the top frame is in: a callee whose registers do
+    // not fit below it goes to the next segment, which the full loop arranges.
+    let mut seg_end = fiber
+        .frames
+        .last()
+        .map_or(std::ptr::null(), |f| fiber.stack.end_of(f.seg));
     let stop = 'run: loop {
         // Leaves the loop with the cursor back on the instruction just fetched.
         macro_rules! slow {
@@ -161,7 +169,8 @@ pub(super) fn run(shared: &Shared, fiber: &mut Fiber, cur: &mut Cursor, budget: 
                 // The module's declarations keep the callee alive (frame invariant 3).
                 let callee: *const Closure = callee;
                 // SAFETY: as above.
-                if !enter_plain(shared, fiber, &mut c, unsafe { &*callee }, ins.a, ins.b) {
+                let callee = unsafe { &*callee };
+                if !enter_plain(fiber, &mut c, (frame_limit, seg_end), callee, ins.a, ins.b) {
                     slow!();
                 }
                 step!();
@@ -178,7 +187,8 @@ pub(super) fn run(shared: &Shared, fiber: &mut Fiber, cur: &mut Cursor, budget: 
                 // (frame invariant 3).
                 let callee: *const Closure = callee;
                 // SAFETY: as above.
-                if !enter_plain(shared, fiber, &mut c, unsafe { &*callee }, ins.a, ins.b) {
+                let callee = unsafe { &*callee };
+                if !enter_plain(fiber, &mut c, (frame_limit, seg_end), callee, ins.a, ins.b) {
                     slow!();
                 }
                 step!();
@@ -203,14 +213,18 @@ pub(super) fn run(shared: &Shared, fiber: &mut Fiber, cur: &mut Cursor, budget: 
                 } else {
                     Value::NIL
                 };
-                let ret = top.ret;
+                let (ret, seg) = (top.ret, top.seg);
                 top.clear_registers();
                 fiber.frames.pop();
                 // SAFETY: `ret` is the caller's `R[A]`, live while the caller is.
                 unsafe { *ret = v };
+                let caller = &fiber.frames[depth - 2];
+                if caller.seg != seg {
+                    seg_end = fiber.stack.end_of(caller.seg);
+                }
                 // SAFETY: `depth >= 2`, so the caller is now the top frame, and it
                 // satisfies the frame invariants.
-                c = unsafe { Cursor::load(&fiber.frames[depth - 2]) };
+                c = unsafe { Cursor::load(caller) };
             }
             // Everything else, and the cases above that are not fast, the full loop runs.
             Op::GetGlobal
@@ -283,28 +297,38 @@ pub(super) fn run(shared: &Shared, fiber: &mut Fiber, cur: &mut Cursor, budget: 
 
 /// Pushes a frame for a call of `callee` at `R[a]` with `argc` arguments and moves the
 /// cursor into it; `false` (having changed nothing) when the call is not a plain one the
-/// fast loop can make: wrong arity, too deep, or out of preallocated frames.
+/// fast loop can make: wrong arity, too deep (`limits.0` frames), or registers past the
+/// end of the segment (`limits.1`).
 #[inline(always)]
 fn enter_plain(
-    shared: &Shared,
     fiber: &mut Fiber,
     c: &mut Cursor,
+    limits: (usize, *const Value),
     callee: &Closure,
     a: u16,
     argc: u16,
 ) -> bool {
-    if callee.info.arity != argc || fiber.frames.len() == fiber.frames.capacity() {
+    let (frame_limit, seg_end) = limits;
+    let info = &*callee.info;
+    if info.arity != argc || fiber.frames.len() >= frame_limit {
+        return false;
+    }
+    // The callee's registers start at its first argument (frame invariant 2 holds when
+    // they end within the segment).
+    let base = c.ptr(a + 1);
+    if base.wrapping_add(info.num_regs as usize).cast_const() > seg_end {
         return false;
     }
     let Some(caller) = fiber.frames.last_mut() else {
         return false;
     };
     caller.pc = c.pc_in(caller);
-    if call::enter(shared, fiber, callee, c.ptr(a + 1), argc as usize, c.ptr(a)).is_err() {
-        return false;
-    }
-    // SAFETY: `enter` pushed the frame, which satisfies the frame invariants.
-    *c = unsafe { Cursor::load(&fiber.frames[fiber.frames.len() - 1]) };
+    let seg = caller.seg;
+    // The caller's `R[A]` or the module's declarations keep the closure alive (frame
+    // invariant 3).
+    let frame = Frame::new(callee, base, c.ptr(a), seg, FrameKind::Call);
+    fiber.frames.push(frame);
+    *c = Cursor::start(callee, base);
     true
 }
 

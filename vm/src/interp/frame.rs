@@ -151,6 +151,12 @@ impl RegStack {
         }
     }
 
+    /// One past the last register of segment `s` (null if there is no such segment).
+    pub fn end_of(&self, s: u32) -> *const Value {
+        self.segment(s as usize)
+            .map_or(std::ptr::null(), |seg| seg.as_ptr_range().end)
+    }
+
     /// The first register of segment 0.
     pub fn bottom(&mut self) -> *mut Value {
         self.first.as_mut_ptr()
@@ -260,6 +266,17 @@ impl Cursor {
             ip: unsafe { frame.code.add(frame.pc as usize) },
             regs: frame.base,
             closure: frame.closure,
+        }
+    }
+
+    /// The cursor of a frame for `closure` just pushed at `base`, at its first instruction
+    /// (what [`Cursor::load`] would give, without reading the frame back).
+    #[inline(always)]
+    pub fn start(closure: &Closure, base: *mut Value) -> Cursor {
+        Cursor {
+            ip: closure.info.code,
+            regs: base,
+            closure,
         }
     }
 
