@@ -101,9 +101,11 @@ pub fn children(v: &Value, out: &mut Vec<Value>) -> Option<()> {
             _ => {}
         },
         Tag::Coroutine => {
-            if let Some(f) = &v.as_obj::<CoroutineObj>()?.state.lock().fiber {
-                fiber_children(f, out);
-            }
+            v.as_obj::<CoroutineObj>()?.with_parked(|f| {
+                if let Some(f) = f {
+                    fiber_children(f, out);
+                }
+            });
         }
         Tag::Channel => {
             let ch = v.as_obj::<ChannelObj>()?;
@@ -167,7 +169,7 @@ fn task_children(t: &Task, out: &mut Vec<Value>) -> Option<()> {
     }
     for r in &exec.chain {
         fiber_children(&r.fiber, out);
-        push(&r.coroutine, out);
+        out.push(Value::object(r.coroutine.clone()));
     }
     if let Some(v) = &exec.then {
         push(v, out);
@@ -215,7 +217,7 @@ pub fn cut(v: &Value, out: &mut Vec<Value>) {
         }
         Tag::Coroutine => {
             if let Some(co) = v.as_obj::<CoroutineObj>() {
-                let fiber = co.state.lock().fiber.take();
+                let fiber = co.with_parked(Option::take);
                 // Dropped without running pending 最终 blocks (QI-LANGUAGE.md §9).
                 drop(fiber);
             }
@@ -240,7 +242,7 @@ pub fn cut(v: &Value, out: &mut Vec<Value>) {
                 drop(exec);
                 drop(root);
                 for r in chain {
-                    out.push(r.coroutine);
+                    out.push(Value::object(r.coroutine));
                 }
                 out.extend(then);
             }

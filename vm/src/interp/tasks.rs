@@ -21,6 +21,29 @@ use crate::sched::block::SelectArm;
 use crate::sched::task::{Ending, Task};
 use crate::value::{Tag, Value};
 
+/// `c.恢复(值)` on a coroutine: the same as the built-in method, without looking it up
+/// and calling it as a native. `Some((coroutine, value))` when `Invoke A B C` is that call.
+#[inline]
+pub fn resume_method(cur: &Cursor, a: u16, argc: u16, name_index: u16) -> Option<(Value, Value)> {
+    static RESUME: std::sync::LazyLock<crate::symbol::Symbol> =
+        std::sync::LazyLock::new(|| crate::symbol::Symbol::intern("恢复"));
+    let receiver = cur.r(a);
+    if receiver.tag() != Tag::Coroutine
+        || argc > 1
+        || cur.info().syms[name_index as usize] != *RESUME
+    {
+        return None;
+    }
+    let value = if argc == 1 {
+        cur.r(a + 1).clone()
+    } else {
+        Value::NIL
+    };
+    // Typed, so the count change is inlined (a `Value` clone goes through the tag).
+    let co = receiver.to_arc::<CoroutineObj>()?;
+    Some((Value::object(co), value))
+}
+
 /// What a coroutine or task will run: a Qi closure and its arguments (a bound method's
 /// receiver first).
 fn callable(callee: &Value, args: &[Value]) -> Result<(Value, Vec<Value>), Exit> {

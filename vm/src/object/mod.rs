@@ -23,7 +23,7 @@ mod sync;
 
 pub use cell::CellObj;
 pub use channel::{ChanInner, ChannelObj, Received, RecvWaiter, SendWaiter, Sent, Woken};
-pub use coroutine::{CoState, CoStatus, CoroutineObj};
+pub use coroutine::{CoStatus, CoroutineObj};
 pub use dict::{DictKey, DictObj, Map as DictMap};
 pub use error::{ErrorObj, ThrowSite};
 pub use function::{BoundMethod, Closure, FunctionInfo, NativeFn, NativeFunction};

@@ -150,12 +150,7 @@ pub fn drive(
                     return Step::Yielded;
                 }
                 Some(r) => {
-                    if let Some(co) = r.coroutine.as_obj::<CoroutineObj>() {
-                        let mut st = co.state.lock();
-                        st.status = CoStatus::Suspended;
-                        st.resume_dest = dest;
-                        st.fiber = Some(r.fiber);
-                    }
+                    r.coroutine.suspend(r.fiber, dest);
                     if let Some(top) = exec.top() {
                         top.set_top_reg(r.resumer.dest, value);
                         if r.resumer.for_loop {
@@ -193,11 +188,7 @@ fn deliver_cancel(cx: &Cx<'_>, exec: &mut TaskExec) -> Option<Outcome> {
 }
 
 fn finish_coroutine(r: &Resumed) {
-    if let Some(co) = r.coroutine.as_obj::<CoroutineObj>() {
-        let mut st = co.state.lock();
-        st.status = CoStatus::Done;
-        st.fiber = None;
-    }
+    r.coroutine.finish();
 }
 
 fn exit_outcome(e: Exit) -> Outcome {
@@ -225,42 +216,40 @@ fn resume_coroutine(
     value: Value,
     resume: Resume,
 ) -> Option<Outcome> {
-    let problem = match co.as_obj::<CoroutineObj>() {
-        None => Some(error_value(
+    let taken = match co.into_arc::<CoroutineObj>() {
+        Err(other) => Err(error_value(
             Code::E3009,
             &format!(
                 "：「恢复」需要协程，这里是「{}」",
-                crate::print::type_name(&co)
+                crate::print::type_name(&other)
             ),
         )),
-        Some(c) => {
-            let mut st = c.state.lock();
-            match st.status {
-                CoStatus::New | CoStatus::Suspended => match st.fiber.take() {
-                    Some(mut fiber) => {
-                        // The first resume's value is ignored (QI-LANGUAGE.md §9).
-                        if st.status == CoStatus::Suspended {
-                            fiber.set_top_reg(st.resume_dest, value);
-                        }
-                        st.status = CoStatus::Running;
-                        drop(st);
-                        exec.chain.push(Resumed {
-                            fiber,
-                            coroutine: co.clone(),
-                            resumer: resume,
-                        });
-                        None
-                    }
-                    None => Some(error_value(Code::E6001, "")),
-                },
-                CoStatus::Running => Some(error_value(Code::E6002, "")),
-                CoStatus::Done => Some(error_value(Code::E6001, "")),
+        Ok(c) => match c.start() {
+            Ok((mut fiber, dest)) => {
+                if let Some(dest) = dest {
+                    fiber.set_top_reg(dest, value);
+                }
+                Ok((fiber, c))
             }
-        }
+            Err(CoStatus::Running) => Err(error_value(Code::E6002, "")),
+            Err(_) => Err(error_value(Code::E6001, "")),
+        },
     };
-    let e = problem?;
-    let top = exec.top()?;
-    throw_into(cx, top, e)
+    match taken {
+        Ok((fiber, coroutine)) => {
+            // The chain holds the coroutine object from here on, to hand the fiber back.
+            exec.chain.push(Resumed {
+                fiber,
+                coroutine,
+                resumer: resume,
+            });
+            None
+        }
+        Err(e) => {
+            let top = exec.top()?;
+            throw_into(cx, top, e)
+        }
+    }
 }
 
 /// Puts the value a parked task was woken with where its suspension point wants it.

@@ -107,8 +107,9 @@ pub struct Resume {
 /// A coroutine being resumed by this task, above the task's root fiber.
 pub struct Resumed {
     pub fiber: Box<Fiber>,
-    /// The coroutine object, to hand the fiber back when it suspends.
-    pub coroutine: Value,
+    /// The coroutine object, to hand the fiber back when it suspends (typed, so that
+    /// taking and dropping it are an inlined count change).
+    pub coroutine: Arc<crate::object::CoroutineObj>,
     /// Where the resumer (the fiber below) wants the yielded or returned value.
     pub resumer: Resume,
 }

@@ -358,6 +358,19 @@ impl Value {
         }
     }
 
+    /// The value's `Arc` itself if it is a heap object of type `T` (its count moves over,
+    /// unchanged); otherwise the value back.
+    pub fn into_arc<T: HeapObject>(self) -> Result<Arc<T>, Value> {
+        if self.tag() != T::TAG {
+            return Err(self);
+        }
+        let ptr = self.payload as *const T;
+        std::mem::forget(self);
+        // SAFETY: the tag names `T`, so the payload came from `Arc::<T>::into_raw`, and the
+        // forgotten value's one count is the one the new `Arc` owns.
+        Ok(unsafe { Arc::from_raw(ptr) })
+    }
+
     /// Whether two values are the same object (or the same immediate bits).
     pub fn same(&self, other: &Value) -> bool {
         self.tag() == other.tag() && self.payload == other.payload
