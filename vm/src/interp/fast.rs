@@ -16,12 +16,15 @@
 
 use qi_bytecode::opcode::Op;
 
+use super::Cx;
 use super::frame::{Cursor, Frame, FrameKind};
 use super::misc;
+use super::tasks::{self, RecvNow};
 use crate::fiber::Fiber;
 use crate::object::Closure;
+use crate::sched::block::BlockOp;
+use crate::sched::task::Resume;
 use crate::value::{Tag, Value};
-use crate::vm::Shared;
 
 /// Why the fast loop stopped.
 pub(super) enum Stop {
@@ -30,17 +33,20 @@ pub(super) enum Stop {
     /// The step budget ran out at a call or back-edge; the cursor is where to go on, and
     /// the top frame's pc is not saved yet.
     Yield,
+    /// A channel operation must wait: the cursor is past it, as the full loop leaves it
+    /// when it blocks, and the pc is not saved yet.
+    Block(BlockOp, Resume),
 }
 
 /// Runs instructions from `cur` while they are fast cases, spending `budget`.
 #[inline(never)]
-pub(super) fn run(shared: &Shared, fiber: &mut Fiber, cur: &mut Cursor, budget: &mut u32) -> Stop {
+pub(super) fn run(cx: &Cx<'_>, fiber: &mut Fiber, cur: &mut Cursor, budget: &mut u32) -> Stop {
     // Local copies, so they live in machine registers; written back on the way out.
     let mut c = *cur;
     let mut left = *budget;
     // How deep a call may go here: past the depth limit is an error, and past the frames
     // already allocated is a reallocation, both for the full loop.
-    let frame_limit = shared.config.max_frames.min(fiber.frames.capacity());
+    let frame_limit = cx.shared.config.max_frames.min(fiber.frames.capacity());
     // The end of the register segment the top frame is in: a callee whose registers do
     // not fit below it goes to the next segment, which the full loop arranges.
     let mut seg_end = fiber
@@ -193,6 +199,62 @@ pub(super) fn run(shared: &Shared, fiber: &mut Fiber, cur: &mut Cursor, budget: 
                 }
                 step!();
             }
+            // Channel operations, as the full loop does them (a send to a closed channel
+            // goes there to fail; a failed attempt changes nothing).
+            Op::Recv => {
+                let ch = c.r(ins.b);
+                if ch.tag() != Tag::Channel {
+                    slow!();
+                }
+                match tasks::try_recv(cx, ch) {
+                    RecvNow::Value(v) => c.set(ins.a, v),
+                    RecvNow::Closed => c.set(ins.a, Value::NIL),
+                    RecvNow::Wait => {
+                        let op = BlockOp::Recv {
+                            channel: c.r(ins.b).clone(),
+                            for_loop: false,
+                        };
+                        break 'run Stop::Block(op, resume_at(ins.a, false));
+                    }
+                }
+            }
+            Op::Send => {
+                let ch = c.r(ins.a);
+                if ch.tag() != Tag::Channel {
+                    slow!();
+                }
+                let value = c.r(ins.b).clone();
+                match tasks::try_send(cx, ch, value) {
+                    Ok(None) => {}
+                    Ok(Some(value)) => {
+                        let channel = c.r(ins.a).clone();
+                        let op = BlockOp::Send { channel, value };
+                        break 'run Stop::Block(op, resume_at(super::NO_RESULT, false));
+                    }
+                    Err(_) => slow!(),
+                }
+            }
+            Op::IterNext if c.r(ins.a).tag() == Tag::Channel => {
+                match tasks::try_recv(cx, c.r(ins.a)) {
+                    RecvNow::Value(v) => {
+                        c.skip();
+                        c.set(ins.b, v);
+                    }
+                    RecvNow::Closed => {
+                        let jump = c.peek();
+                        c.skip();
+                        c.jump(jump.sbx());
+                    }
+                    RecvNow::Wait => {
+                        // The saved pc stays on the loop's exit jump, as in the full loop.
+                        let op = BlockOp::Recv {
+                            channel: c.r(ins.a).clone(),
+                            for_loop: true,
+                        };
+                        break 'run Stop::Block(op, resume_at(ins.b, true));
+                    }
+                }
+            }
             Op::Return | Op::ReturnNil => {
                 // Only a return to a Qi caller with no 尝试 of the callee still open; an
                 // entry or module frame's return ends the run or finishes a module, which
@@ -285,8 +347,6 @@ pub(super) fn run(shared: &Shared, fiber: &mut Fiber, cur: &mut Cursor, budget: 
             | Op::Resume
             | Op::Suspend
             | Op::Await
-            | Op::Recv
-            | Op::Send
             | Op::Select => slow!(),
         }
     };
@@ -330,6 +390,10 @@ fn enter_plain(
     fiber.frames.push(frame);
     *c = Cursor::start(callee, base);
     true
+}
+
+fn resume_at(dest: u16, for_loop: bool) -> Resume {
+    Resume { dest, for_loop }
 }
 
 /// A test's outcome: on `true` skip the `Jmp` that follows, on `false` take it.

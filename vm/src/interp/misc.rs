@@ -171,17 +171,17 @@ pub fn iter_init(v: &Value) -> Result<Value, Exit> {
 pub enum Next {
     Item(Value),
     Done,
-    /// The loop is over a coroutine: resume it.
-    Resume(Value),
-    /// The loop is over a channel: receive from it.
-    Recv(Value),
+    /// The loop is over a coroutine (the iterated register): resume it.
+    Resume,
+    /// The loop is over a channel (the iterated register): receive from it.
+    Recv,
 }
 
 /// `IterNext`: the next item, or how to get it.
 pub fn iter_next(it: &Value) -> Result<Next, Exit> {
     match it.tag() {
-        Tag::Coroutine => return Ok(Next::Resume(it.clone())),
-        Tag::Channel => return Ok(Next::Recv(it.clone())),
+        Tag::Coroutine => return Ok(Next::Resume),
+        Tag::Channel => return Ok(Next::Recv),
         _ => {}
     }
     let Some(it) = it.as_obj::<IterObj>() else {

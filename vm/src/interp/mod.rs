@@ -185,9 +185,16 @@ fn run_steps(cx: &Cx<'_>, fiber: &mut Fiber, budget: &mut u32) -> Outcome {
                     }
                 };
             }
-            if let fast::Stop::Yield = fast::run(shared, fiber, &mut cur, budget) {
-                save_pc(fiber, cur);
-                return Outcome::Yield;
+            match fast::run(cx, fiber, &mut cur, budget) {
+                fast::Stop::Slow => {}
+                fast::Stop::Yield => {
+                    save_pc(fiber, cur);
+                    return Outcome::Yield;
+                }
+                fast::Stop::Block(op, resume) => {
+                    save_pc(fiber, cur);
+                    return Outcome::Block { op, resume };
+                }
             }
             let ins = cur.fetch();
             match ins.op {
@@ -225,8 +232,9 @@ fn run_steps(cx: &Cx<'_>, fiber: &mut Fiber, budget: &mut u32) -> Outcome {
                     cur.set(ins.a, v);
                 }
                 Op::GetUpval => {
-                    let v = cur.closure().upvalues[ins.b as usize].get();
-                    cur.set(ins.a, v);
+                    // A copy of the cursor lends the closure while `cur` lends the register.
+                    let here = cur;
+                    here.closure().upvalues[ins.b as usize].load_into(cur.r_mut(ins.a));
                 }
                 Op::SetUpval => {
                     let v = cur.r(ins.a).clone();
@@ -548,10 +556,10 @@ fn run_steps(cx: &Cx<'_>, fiber: &mut Fiber, budget: &mut u32) -> Outcome {
                     }
                     // A coroutine or a channel: the loop variable arrives from outside, and the
                     // saved pc stays on the loop's exit jump.
-                    misc::Next::Resume(co) => {
+                    misc::Next::Resume => {
                         save_pc(fiber, cur);
                         return Outcome::Resume {
-                            co,
+                            co: cur.r(ins.a).clone(),
                             value: Value::NIL,
                             resume: crate::sched::task::Resume {
                                 dest: ins.b,
@@ -559,7 +567,8 @@ fn run_steps(cx: &Cx<'_>, fiber: &mut Fiber, budget: &mut u32) -> Outcome {
                             },
                         };
                     }
-                    misc::Next::Recv(channel) => match tasks::try_recv(cx, &channel) {
+                    // The channel is only cloned if the task must wait on it.
+                    misc::Next::Recv => match tasks::try_recv(cx, cur.r(ins.a)) {
                         tasks::RecvNow::Value(v) => {
                             cur.skip();
                             cur.set(ins.b, v);
@@ -573,7 +582,7 @@ fn run_steps(cx: &Cx<'_>, fiber: &mut Fiber, budget: &mut u32) -> Outcome {
                             save_pc(fiber, cur);
                             return Outcome::Block {
                                 op: crate::sched::block::BlockOp::Recv {
-                                    channel,
+                                    channel: cur.r(ins.a).clone(),
                                     for_loop: true,
                                 },
                                 resume: crate::sched::task::Resume {
@@ -736,16 +745,16 @@ fn run_steps(cx: &Cx<'_>, fiber: &mut Fiber, budget: &mut u32) -> Outcome {
                     }
                 },
                 Op::Recv => {
-                    let channel = cur.r(ins.b).clone();
-                    check!(tasks::check_channel(&channel));
-                    match tasks::try_recv(cx, &channel) {
+                    // The channel is only cloned if the task must wait on it.
+                    check!(tasks::check_channel(cur.r(ins.b)));
+                    match tasks::try_recv(cx, cur.r(ins.b)) {
                         tasks::RecvNow::Value(v) => cur.set(ins.a, v),
                         tasks::RecvNow::Closed => cur.set(ins.a, Value::NIL),
                         tasks::RecvNow::Wait => {
                             save_pc(fiber, cur);
                             return Outcome::Block {
                                 op: crate::sched::block::BlockOp::Recv {
-                                    channel,
+                                    channel: cur.r(ins.b).clone(),
                                     for_loop: false,
                                 },
                                 resume: resume_at(ins.a),
@@ -754,11 +763,12 @@ fn run_steps(cx: &Cx<'_>, fiber: &mut Fiber, budget: &mut u32) -> Outcome {
                     }
                 }
                 Op::Send => {
-                    let channel = cur.r(ins.a).clone();
-                    check!(tasks::check_channel(&channel));
+                    // The channel is only cloned if the task must wait on it.
+                    check!(tasks::check_channel(cur.r(ins.a)));
                     let value = cur.r(ins.b).clone();
-                    if let Some(value) = check!(tasks::try_send(cx, &channel, value)) {
+                    if let Some(value) = check!(tasks::try_send(cx, cur.r(ins.a), value)) {
                         save_pc(fiber, cur);
+                        let channel = cur.r(ins.a).clone();
                         return Outcome::Block {
                             op: crate::sched::block::BlockOp::Send { channel, value },
                             // A send is a statement: what wakes it goes nowhere (not into

@@ -21,6 +21,20 @@ impl CellObj {
         self.value.lock().clone()
     }
 
+    /// Copies the value into `dst`, which often holds it already — a loop reading a
+    /// captured variable into the same register — and then costs no count changes.
+    #[inline]
+    pub fn load_into(&self, dst: &mut Value) {
+        let v = {
+            let cur = self.value.lock();
+            if dst.same(&cur) {
+                return;
+            }
+            cur.clone()
+        };
+        *dst = v;
+    }
+
     /// Replaces the value; the old one is dropped after the lock is released.
     #[inline]
     pub fn set(&self, v: Value) {
