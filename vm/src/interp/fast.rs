@@ -1,6 +1,7 @@
 //! The interpreter's fast path: a small loop over the instructions whose common case
 //! needs no call — integer and float arithmetic, tests and jumps, moves, annotation
-//! checks that pass, and calls and returns between Qi functions.
+//! checks that pass, and calls and returns between Qi functions — and over channel sends
+//! and receives, which need one.
 //!
 //! It exists for the machine code it lets the compiler produce. In the full loop the
 //! cursor lives on the stack, because dozens of arms call out and the register allocator
@@ -11,8 +12,10 @@
 //! The fast loop never decides anything the full loop would decide differently: on any
 //! instruction or case it does not handle — a string `+`, an overflow, a failing check, a
 //! native callee — it stops with the cursor *at* that instruction, which the full loop then
-//! runs as if the fast loop did not exist. So every error, and every exit from the
-//! interpreter, still happens in one place, at an instruction boundary.
+//! runs as if the fast loop did not exist. So every error is raised in one place. The
+//! interpreter is left only through the full loop too: a budget's end or a channel
+//! operation that must wait stops the fast loop at an instruction boundary, and the full
+//! loop saves the pc and returns.
 
 use qi_bytecode::opcode::Op;
 

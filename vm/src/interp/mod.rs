@@ -5,6 +5,9 @@
 //! round the same loop — nothing here recurses on the Rust stack for a Qi call. Every
 //! exit from the loop happens at an instruction boundary with the frame's pc saved: the
 //! start of a function, a loop header, or the instruction that failed.
+//!
+//! Each time round, the loop first lets `fast::run` take the instructions it can (see
+//! `fast.rs`); what it hands back, the big `match` below runs.
 
 pub mod frame;
 
