@@ -178,16 +178,21 @@ pub enum Next {
 }
 
 /// `IterNext`: the next item, or how to get it.
-pub fn iter_next(it: &Value) -> Result<Next, Exit> {
+pub fn iter_next(it: &mut Value) -> Result<Next, Exit> {
     match it.tag() {
         Tag::Coroutine => return Ok(Next::Resume),
         Tag::Channel => return Ok(Next::Recv),
         _ => {}
     }
-    let Some(it) = it.as_obj::<IterObj>() else {
-        return Ok(Next::Done);
+    // The loop's register is normally the iterator's only holder: then no lock is needed.
+    let step = match it.unique_mut::<IterObj>() {
+        Some(it) => it.state.get_mut().step(),
+        None => match it.as_obj::<IterObj>() {
+            Some(it) => it.state.lock().step(),
+            None => return Ok(Next::Done),
+        },
     };
-    match it.state.lock().step() {
+    match step {
         Step::Item(v) => Ok(Next::Item(v)),
         Step::Done => Ok(Next::Done),
         Step::DictChanged => Err(error(Code::E7010, "")),

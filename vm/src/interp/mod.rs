@@ -547,7 +547,7 @@ fn run_steps(cx: &Cx<'_>, fiber: &mut Fiber, budget: &mut u32) -> Outcome {
                     let it = check!(misc::iter_init(cur.r(ins.b)));
                     cur.set(ins.a, it);
                 }
-                Op::IterNext => match check!(misc::iter_next(cur.r(ins.a))) {
+                Op::IterNext => match check!(misc::iter_next(cur.r_mut(ins.a))) {
                     misc::Next::Item(v) => {
                         cur.skip();
                         cur.set(ins.b, v);

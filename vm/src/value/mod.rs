@@ -358,6 +358,22 @@ impl Value {
         }
     }
 
+    /// The heap object, for changing in place without its lock, if the value is one of
+    /// type `T` and its only holder: no other value and no weak reference shares it.
+    pub fn unique_mut<T: HeapObject>(&mut self) -> Option<&mut T> {
+        if self.tag() != T::TAG {
+            return None;
+        }
+        // SAFETY: the tag names `T`, so the payload came from `Arc::<T>::into_raw`; the
+        // `ManuallyDrop` leaves the value's count alone.
+        let mut arc =
+            std::mem::ManuallyDrop::new(unsafe { Arc::from_raw(self.payload as *const T) });
+        let obj: *mut T = Arc::get_mut(&mut arc)?;
+        // SAFETY: `get_mut` found no other `Arc` or `Weak`, and `&mut self` keeps this one
+        // alive and unshared while the borrow lasts.
+        Some(unsafe { &mut *obj })
+    }
+
     /// The value's `Arc` itself if it is a heap object of type `T` (its count moves over,
     /// unchanged); otherwise the value back.
     pub fn into_arc<T: HeapObject>(self) -> Result<Arc<T>, Value> {
