@@ -237,12 +237,13 @@ pub fn spawn_call(
     let fiber = fiber_for(closure, args)?;
     let task = Arc::new(Task::new(cx.sched.next_id(), Some(fiber), detached, site));
     cx.sched.register(&task);
+    if detached {
+        // 启动: nobody keeps a handle, so the queue gets the only one.
+        cx.sched.schedule(task, Some(cx.local), false);
+        return Ok(Value::NIL);
+    }
     cx.sched.schedule(task.clone(), Some(cx.local), false);
-    Ok(if detached {
-        Value::NIL
-    } else {
-        Value::object(task)
-    })
+    Ok(Value::object(task))
 }
 
 /// What `等待` found.

@@ -405,7 +405,7 @@ impl Combiner {
                 .iter()
                 .enumerate()
                 .filter(|(_, p)| matches!(p.state.lock().ending, Some(Ending::Error(..))))
-                .min_by_key(|(_, p)| p.finished_seq.load(std::sync::atomic::Ordering::SeqCst));
+                .min_by_key(|(_, p)| p.finished_seq.load(std::sync::atomic::Ordering::Acquire));
             if let Some((i, part)) = first_failure {
                 let ending = {
                     let mut st = part.state.lock();

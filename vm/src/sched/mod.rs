@@ -460,9 +460,10 @@ impl Scheduler {
                 Status::Done
             });
             st.ending = Some(ending.clone());
+            // Read by 全部等待 after it saw the ending under this lock (acquire there).
             task.finished_seq.store(
-                self.finish_seq.fetch_add(1, Ordering::SeqCst) + 1,
-                Ordering::SeqCst,
+                self.finish_seq.fetch_add(1, Ordering::Relaxed) + 1,
+                Ordering::Release,
             );
             if !st.awaiters.is_empty() {
                 st.observed = true;

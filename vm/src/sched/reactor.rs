@@ -181,7 +181,8 @@ impl Reactor {
 
     /// Stops counting a timer whose `armed` flag is still set.
     pub fn retire_flag(&self, armed: &AtomicBool) {
-        if armed.swap(false, Ordering::AcqRel) {
+        // Most tasks never armed a timer: a load spares them the read-modify-write.
+        if armed.load(Ordering::Acquire) && armed.swap(false, Ordering::AcqRel) {
             self.live.fetch_sub(1, Ordering::SeqCst);
         }
     }
