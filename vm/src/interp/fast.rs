@@ -1,7 +1,8 @@
 //! The interpreter's fast path: a small loop over the instructions whose common case
 //! needs no call — integer and float arithmetic, tests and jumps, moves, annotation
-//! checks that pass, and calls and returns between Qi functions — and over channel sends
-//! and receives, which need one.
+//! checks that pass, and calls and returns between Qi functions — and over the common
+//! instructions that need one: method calls, indexing and fields, channel sends and
+//! receives. Those calls take the cursor by value, so its copy here stays in registers.
 //!
 //! It exists for the machine code it lets the compiler produce. In the full loop the
 //! cursor lives on the stack, because dozens of arms call out and the register allocator
@@ -19,11 +20,12 @@
 
 use qi_bytecode::opcode::Op;
 
-use super::Cx;
 use super::frame::{Cursor, Frame, FrameKind};
-use super::misc;
 use super::tasks::{self, RecvNow};
+use super::{Cx, call};
+use super::{member, misc};
 use crate::fiber::Fiber;
+use crate::native::Exit;
 use crate::object::Closure;
 use crate::sched::block::BlockOp;
 use crate::sched::task::Resume;
@@ -39,6 +41,9 @@ pub(super) enum Stop {
     /// A channel operation must wait: the cursor is past it, as the full loop leaves it
     /// when it blocks, and the pc is not saved yet.
     Block(BlockOp, Resume),
+    /// A method call failed (or a native asked to wait): the cursor is past it, as the
+    /// full loop's own failures leave it.
+    Fail(Exit),
 }
 
 /// Runs instructions from `cur` while they are fast cases, spending `budget`.
@@ -49,7 +54,7 @@ pub(super) fn run(cx: &Cx<'_>, fiber: &mut Fiber, cur: &mut Cursor, budget: &mut
     let mut left = *budget;
     // How deep a call may go here: past the depth limit is an error, and past the frames
     // already allocated is a reallocation, both for the full loop.
-    let frame_limit = cx.shared.config.max_frames.min(fiber.frames.capacity());
+    let mut frame_limit = cx.shared.config.max_frames.min(fiber.frames.capacity());
     // The end of the register segment the top frame is in: a callee whose registers do
     // not fit below it goes to the next segment, which the full loop arranges.
     let mut seg_end = fiber
@@ -258,6 +263,46 @@ pub(super) fn run(cx: &Cx<'_>, fiber: &mut Fiber, cur: &mut Cursor, budget: &mut
                     }
                 }
             }
+            Op::GetIndex | Op::SetIndex | Op::GetField | Op::SetField | Op::GetPath => {
+                if let Err(exit) = member::access(cx, c, ins) {
+                    break 'run Stop::Fail(exit);
+                }
+            }
+            // Method calls, as the full loop makes them (its `恢复` shortcut aside).
+            Op::Invoke => {
+                if c.r(ins.a).tag() == Tag::Coroutine {
+                    slow!();
+                }
+                if let Some(caller) = fiber.frames.last_mut() {
+                    caller.pc = c.pc_in(caller);
+                }
+                match call::invoke(cx, fiber, c, ins.a, ins.b, ins.c) {
+                    Ok(call::Called::Done) => {
+                        // A native that charged steps for its work pays them here.
+                        let charged = cx.charged.replace(0);
+                        if charged > 0 {
+                            let spent = charged.min(left - 1);
+                            left -= spent;
+                            cx.steps.set(cx.steps.get() + u64::from(charged - spent));
+                            if left == 1 {
+                                left = 0;
+                                break 'run Stop::Yield;
+                            }
+                        }
+                    }
+                    Ok(call::Called::Entered) => {
+                        let Some(top) = fiber.frames.last() else {
+                            slow!();
+                        };
+                        // SAFETY: the frame just pushed satisfies the frame invariants.
+                        c = unsafe { Cursor::load(top) };
+                        seg_end = fiber.stack.end_of(top.seg);
+                        frame_limit = cx.shared.config.max_frames.min(fiber.frames.capacity());
+                        step!();
+                    }
+                    Err(exit) => break 'run Stop::Fail(exit),
+                }
+            }
             Op::Return | Op::ReturnNil => {
                 // Only a return to a Qi caller with no 尝试 of the callee still open; an
                 // entry or module frame's return ends the run or finishes a module, which
@@ -312,18 +357,12 @@ pub(super) fn run(cx: &Cx<'_>, fiber: &mut Fiber, cur: &mut Cursor, budget: &mut
             | Op::Le
             | Op::Gt
             | Op::Ge
-            | Op::Invoke
             | Op::NewList
             | Op::NewDict
             | Op::NewStruct
             | Op::NewVariant
             | Op::Range
             | Op::RangeIncl
-            | Op::GetIndex
-            | Op::SetIndex
-            | Op::GetField
-            | Op::SetField
-            | Op::GetPath
             | Op::IterInit
             | Op::IterNext
             | Op::ForPrep

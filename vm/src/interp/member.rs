@@ -3,6 +3,9 @@
 use std::sync::Arc;
 
 use qi_bytecode::diagnostic::Code;
+use qi_bytecode::opcode::{Instr, Op};
+
+use super::frame::Cursor;
 
 use crate::native::{Exit, error, error_with_hint, string};
 use crate::object::*;
@@ -10,6 +13,41 @@ use crate::print::{repr, type_name};
 use crate::symbol::Symbol;
 use crate::value::{Tag, Value};
 use crate::vm::Shared;
+
+/// `GetIndex`, `SetIndex`, `GetField`, `SetField` and `GetPath`, for both interpreter
+/// loops. The cursor comes by value, so the fast loop's copy stays in machine registers.
+pub fn access(cx: &super::Cx<'_>, mut cur: Cursor, ins: Instr) -> Result<(), Exit> {
+    let shared = cx.shared;
+    match ins.op {
+        Op::GetIndex => {
+            let v = get_index(cur.r(ins.b), cur.r(ins.c))?;
+            cur.set(ins.a, v);
+        }
+        Op::SetIndex => {
+            let v = cur.r(ins.c).clone();
+            shared.gc.stored(cx.local.index, cur.r(ins.a), &v);
+            set_index(cur.r(ins.a), cur.r(ins.b), v)?;
+        }
+        Op::GetField => {
+            let sym = cur.info().syms[ins.c as usize];
+            let v = get_field(shared, cur.r(ins.b), sym)?;
+            cur.set(ins.a, v);
+        }
+        Op::SetField => {
+            let sym = cur.info().syms[ins.c as usize];
+            let v = cur.r(ins.b).clone();
+            shared.gc.stored(cx.local.index, cur.r(ins.a), &v);
+            set_field(cur.r(ins.a), sym, v)?;
+        }
+        Op::GetPath => {
+            let sym = cur.info().syms[ins.c as usize];
+            let v = get_path(shared, cur.r(ins.b), sym)?;
+            cur.set(ins.a, v);
+        }
+        _ => {}
+    }
+    Ok(())
+}
 
 /// Resolves a list or string index (negative counts from the end) against `len`.
 pub fn resolve_index(index: i64, len: usize) -> Option<usize> {

@@ -198,6 +198,7 @@ fn run_steps(cx: &Cx<'_>, fiber: &mut Fiber, budget: &mut u32) -> Outcome {
                     save_pc(fiber, cur);
                     return Outcome::Block { op, resume };
                 }
+                fast::Stop::Fail(exit) => fail!(exit),
             }
             let ins = cur.fetch();
             match ins.op {
@@ -517,30 +518,8 @@ fn run_steps(cx: &Cx<'_>, fiber: &mut Fiber, budget: &mut u32) -> Outcome {
                     };
                     cur.set(ins.a, Value::new(r));
                 }
-                Op::GetIndex => {
-                    let v = check!(member::get_index(cur.r(ins.b), cur.r(ins.c)));
-                    cur.set(ins.a, v);
-                }
-                Op::SetIndex => {
-                    let v = cur.r(ins.c).clone();
-                    shared.gc.stored(cx.local.index, cur.r(ins.a), &v);
-                    check!(member::set_index(cur.r(ins.a), cur.r(ins.b), v));
-                }
-                Op::GetField => {
-                    let sym = cur.info().syms[ins.c as usize];
-                    let v = check!(member::get_field(shared, cur.r(ins.b), sym));
-                    cur.set(ins.a, v);
-                }
-                Op::SetField => {
-                    let sym = cur.info().syms[ins.c as usize];
-                    let v = cur.r(ins.b).clone();
-                    shared.gc.stored(cx.local.index, cur.r(ins.a), &v);
-                    check!(member::set_field(cur.r(ins.a), sym, v));
-                }
-                Op::GetPath => {
-                    let sym = cur.info().syms[ins.c as usize];
-                    let v = check!(member::get_path(shared, cur.r(ins.b), sym));
-                    cur.set(ins.a, v);
+                Op::GetIndex | Op::SetIndex | Op::GetField | Op::SetField | Op::GetPath => {
+                    check!(member::access(cx, cur, ins));
                 }
 
                 Op::IterInit => {
