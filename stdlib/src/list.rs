@@ -142,8 +142,16 @@ fn sort(ctx: &mut NativeCtx<'_>, args: &[Value]) -> NativeResult {
     ctx.charge(
         (n * (usize::BITS - n.leading_zeros()) as usize / 1000).min(u32::MAX as usize) as u32,
     );
-    let idx = sorted_order(&items)?;
-    let sorted: Vec<Value> = idx.into_iter().map(|i| items[i].clone()).collect();
+    let sorted: Vec<Value> = if items.iter().all(|v| v.tag() == Tag::Int) {
+        // All 整数, the common case: by the numbers themselves. Equal integers cannot be
+        // told apart, so an unstable sort gives the stable sort's result.
+        let mut items = items;
+        items.sort_unstable_by_key(Value::int_unchecked);
+        items
+    } else {
+        let idx = sorted_order(&items)?;
+        idx.into_iter().map(|i| items[i].clone()).collect()
+    };
     let old = std::mem::replace(&mut *list.items.lock(), sorted);
     drop(old);
     Ok(Value::NIL)

@@ -131,7 +131,20 @@ pub(super) fn run(cx: &Cx<'_>, fiber: &mut Fiber, cur: &mut Cursor, budget: &mut
                 let v = c.r(ins.b).clone();
                 c.set(ins.a, v);
             }
-            Op::Add => arith!(checked_add, +),
+            Op::Add => {
+                let (x, y) = (c.r(ins.b), c.r(ins.c));
+                if x.tag() == Tag::Int && y.tag() == Tag::Int {
+                    match x.int_unchecked().checked_add(y.int_unchecked()) {
+                        Some(n) => c.set(ins.a, Value::int(n)),
+                        None => slow!(),
+                    }
+                } else if x.tag() == Tag::Float && y.tag() == Tag::Float {
+                    let n = x.float_unchecked() + y.float_unchecked();
+                    c.set(ins.a, Value::float(n));
+                } else if let Err(exit) = misc::add_other(c, ins) {
+                    break 'run Stop::Fail(exit);
+                }
+            }
             Op::Sub => arith!(checked_sub, -),
             Op::Mul => arith!(checked_mul, *),
             Op::AddI => arith_imm!(checked_add),

@@ -199,6 +199,22 @@ pub fn iter_next(it: &mut Value) -> Result<Next, Exit> {
     }
 }
 
+/// `Add` of anything but two 整数 or two 浮点数 — string `+`, mixed numbers, or an error —
+/// for both interpreter loops (the cursor by value, so the fast loop's stays in registers).
+pub fn add_other(mut cur: Cursor, ins: Instr) -> Result<(), Exit> {
+    let x = cur.r(ins.b);
+    // `s = s + t` on a string this register alone owns appends in place (string `+`
+    // cannot fail, so taking the value out is safe).
+    let lhs = if ins.a == ins.b && ins.c != ins.a && x.tag() == Tag::Str {
+        cur.r_mut(ins.a).take()
+    } else {
+        x.clone()
+    };
+    let v = crate::ops::add(lhs, cur.r(ins.c))?;
+    cur.set(ins.a, v);
+    Ok(())
+}
+
 pub fn type_const(cur: &Cursor, k: usize) -> &TypeDesc {
     match cur.info().proto.consts.get(k) {
         Some(Constant::Type(t)) => t,

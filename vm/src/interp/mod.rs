@@ -285,15 +285,7 @@ fn run_steps(cx: &Cx<'_>, fiber: &mut Fiber, budget: &mut u32) -> Outcome {
                         let n = x.float_unchecked() + y.float_unchecked();
                         cur.set(ins.a, Value::float(n));
                     } else {
-                        // `s = s + t` on a string this register alone owns appends in place
-                        // (string `+` cannot fail, so taking the value out is safe).
-                        let lhs = if ins.a == ins.b && ins.c != ins.a && x.tag() == Tag::Str {
-                            cur.r_mut(ins.a).take()
-                        } else {
-                            x.clone()
-                        };
-                        let v = check!(ops::add(lhs, cur.r(ins.c)));
-                        cur.set(ins.a, v);
+                        check!(misc::add_other(cur, ins));
                     }
                 }
                 Op::AddI | Op::SubI => {
