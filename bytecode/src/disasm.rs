@@ -97,6 +97,7 @@ fn comment(f: &FunctionProto, pc: usize, i: Instr) -> String {
             format!(" {}", k(i.b as usize))
         }
         Op::AddI | Op::SubI => format!(" {}", i.c as i16),
+        Op::CallDecl if i.hint == 1 => " 参数类型已证明，跳过检查".to_string(),
         _ => String::new(),
     }
 }

@@ -20,9 +20,11 @@
 #[repr(C, align(8))]
 pub struct Instr {
     pub op: Op,
-    /// A summary of an operand that the interpreter would otherwise fetch from the
-    /// constants: for `CheckType` and `CheckParam`, the [`TypeKind::hint`] of the checked
-    /// type (the verifier checks it agrees). Zero elsewhere.
+    /// What the compiler knows that saves the interpreter work: for `CheckType` and
+    /// `CheckParam`, the [`TypeKind::hint`] of the checked type (the verifier checks it
+    /// agrees with the constant); for `CallDecl`, 1 when every argument is proven to have
+    /// its parameter's annotated type, so the callee's leading `CheckParam`s are skipped.
+    /// Zero elsewhere.
     ///
     /// [`TypeKind::hint`]: crate::proto::TypeKind::hint
     pub hint: u8,

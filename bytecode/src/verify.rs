@@ -258,6 +258,7 @@ impl Ctx {
                 regs(i.a, 1 + i.b as usize)?;
                 match i.op {
                     Op::Invoke => name_const(i.c as usize),
+                    Op::CallDecl if i.hint > 1 => Err("调用的提示无效"),
                     Op::CallDecl => decl(i.c as u32),
                     _ => Ok(()),
                 }
@@ -394,6 +395,21 @@ mod tests {
             panic!("no CheckType");
         };
         check.hint = TypeKind::Int.hint();
+        assert!(verify_module(&m).is_err());
+    }
+
+    #[test]
+    fn a_call_with_proven_arguments_is_marked_and_other_marks_are_rejected() {
+        let mut m = compiled("函数 f(n: 整数): 整数 { n } 函数 g(n: 整数): 整数 { f(n + 1) }");
+        let Some(Decl::Function { proto, .. }) = m.decls.get_mut(1) else {
+            panic!("no g");
+        };
+        let g = Arc::get_mut(proto).expect("sole owner");
+        let Some(call) = g.code.iter_mut().find(|i| i.op == Op::CallDecl) else {
+            panic!("no CallDecl");
+        };
+        assert_eq!(call.hint, 1);
+        call.hint = 2;
         assert!(verify_module(&m).is_err());
     }
 

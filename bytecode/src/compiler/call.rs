@@ -92,19 +92,27 @@ impl<'a> Compiler<'a, '_> {
                 if self.lookup_is_function(id.name) && !self.async_functions.contains(id.name) =>
             {
                 let (slot, arity) = self.functions[id.name];
+                // Whether every annotated parameter gets an argument proven to be of its
+                // kind: then the call skips the callee's parameter checks.
+                let mut proven = false;
                 if arity != argc {
                     self.arity_error(span, id.name, arity, args.len());
                 } else if let Some(decl) = self.function_decls.get(id.name).copied() {
+                    proven = true;
                     for (p, a) in decl.params.iter().zip(args) {
                         if let Some(t) = p.ty {
                             let ty = self.type_desc_quiet(t);
                             self.check_literal_type(&ty, a);
+                            proven &= self.static_kind(a).is_some_and(|k| k == ty.kind);
                         }
                     }
                 }
                 let base = self.call_base(dst, 1 + argc as u32);
                 let spans = self.args(base, args);
                 let pc = self.f().op(Op::CallDecl, base, argc, slot as u16, span);
+                if proven {
+                    self.f().code[pc].hint = 1;
+                }
                 self.record_arg_spans(pc, spans);
                 self.move_result(base, dst, span);
             }

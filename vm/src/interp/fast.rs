@@ -18,7 +18,7 @@
 //! operation that must wait stops the fast loop at an instruction boundary, and the full
 //! loop saves the pc and returns.
 
-use qi_bytecode::opcode::Op;
+use qi_bytecode::opcode::{Instr, Op};
 
 use super::frame::{Cursor, Frame, FrameKind};
 use super::tasks::{self, RecvNow};
@@ -197,7 +197,8 @@ pub(super) fn run(cx: &Cx<'_>, fiber: &mut Fiber, cur: &mut Cursor, budget: &mut
                 let callee: *const Closure = callee;
                 // SAFETY: as above.
                 let callee = unsafe { &*callee };
-                if !enter_plain(fiber, &mut c, (frame_limit, seg_end), callee, ins.a, ins.b) {
+                let limits = (frame_limit, seg_end);
+                if !enter_plain(fiber, &mut c, limits, callee, ins, ins.hint == 1) {
                     slow!();
                 }
                 step!();
@@ -215,7 +216,7 @@ pub(super) fn run(cx: &Cx<'_>, fiber: &mut Fiber, cur: &mut Cursor, budget: &mut
                 let callee: *const Closure = callee;
                 // SAFETY: as above.
                 let callee = unsafe { &*callee };
-                if !enter_plain(fiber, &mut c, (frame_limit, seg_end), callee, ins.a, ins.b) {
+                if !enter_plain(fiber, &mut c, (frame_limit, seg_end), callee, ins, false) {
                     slow!();
                 }
                 step!();
@@ -410,19 +411,20 @@ pub(super) fn run(cx: &Cx<'_>, fiber: &mut Fiber, cur: &mut Cursor, budget: &mut
     stop
 }
 
-/// Pushes a frame for a call of `callee` at `R[a]` with `argc` arguments and moves the
-/// cursor into it; `false` (having changed nothing) when the call is not a plain one the
-/// fast loop can make: wrong arity, too deep (`limits.0` frames), or registers past the
-/// end of the segment (`limits.1`).
+/// Pushes a frame for the call `ins` (of `callee`, at `R[A]` with `B` arguments) and
+/// moves the cursor into it, past the parameter checks if `checked`; `false` (having
+/// changed nothing) when the call is not a plain one the fast loop can make: wrong arity,
+/// too deep (`limits.0` frames), or registers past the end of the segment (`limits.1`).
 #[inline(always)]
 fn enter_plain(
     fiber: &mut Fiber,
     c: &mut Cursor,
     limits: (usize, *const Value),
     callee: &Closure,
-    a: u16,
-    argc: u16,
+    ins: Instr,
+    checked: bool,
 ) -> bool {
+    let (a, argc) = (ins.a, ins.b);
     let (frame_limit, seg_end) = limits;
     let info = &*callee.info;
     if info.arity != argc || fiber.frames.len() >= frame_limit {
@@ -443,7 +445,7 @@ fn enter_plain(
     // invariant 3).
     let frame = Frame::new(callee, base, c.ptr(a), seg, FrameKind::Call);
     fiber.frames.push(frame);
-    *c = Cursor::start(callee, base);
+    *c = Cursor::start(callee, base, checked);
     true
 }
 

@@ -270,11 +270,16 @@ impl Cursor {
     }
 
     /// The cursor of a frame for `closure` just pushed at `base`, at its first instruction
-    /// (what [`Cursor::load`] would give, without reading the frame back).
+    /// (what [`Cursor::load`] would give, without reading the frame back), or past its
+    /// parameter checks when `checked` (the caller's arguments are proven to pass them).
     #[inline(always)]
-    pub fn start(closure: &Closure, base: *mut Value) -> Cursor {
+    pub fn start(closure: &Closure, base: *mut Value, checked: bool) -> Cursor {
+        let info = &*closure.info;
+        let skip = if checked { info.checked_entry } else { 0 };
         Cursor {
-            ip: closure.info.code,
+            // SAFETY: `checked_entry` counts leading `CheckParam`s, and code never ends in
+            // one (it ends in a return), so the instruction it points at exists.
+            ip: unsafe { info.code.add(skip as usize) },
             regs: base,
             closure,
         }

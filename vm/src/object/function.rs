@@ -19,6 +19,9 @@ pub struct FunctionInfo {
     pub arity: u16,
     pub num_regs: u16,
     pub uses_self: bool,
+    /// Where a call whose arguments the compiler proved to match the parameters'
+    /// annotations starts: past the leading `CheckParam`s (see `CallDecl`'s hint).
+    pub checked_entry: u16,
     /// Weak: the module owns the function (through its declarations), not the reverse;
     /// the VM keeps every module it loaded alive until it shuts down.
     module: Weak<ModuleObj>,
@@ -44,8 +47,14 @@ impl FunctionInfo {
         syms: Box<[Symbol]>,
         protos: Box<[Arc<FunctionInfo>]>,
     ) -> FunctionInfo {
+        let checked_entry = proto
+            .code
+            .iter()
+            .take_while(|i| i.op == qi_bytecode::opcode::Op::CheckParam)
+            .count() as u16;
         FunctionInfo {
             code: proto.code.as_ptr(),
+            checked_entry,
             arity: proto.arity,
             num_regs: proto.num_regs,
             uses_self: proto.uses_self,
