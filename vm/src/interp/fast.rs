@@ -277,6 +277,21 @@ pub(super) fn run(cx: &Cx<'_>, fiber: &mut Fiber, cur: &mut Cursor, budget: &mut
                     }
                 }
             }
+            // Any other 对于: a list, string, dict or range iterator steps here; a coroutine
+            // is resumed by the full loop (asking changed nothing).
+            Op::IterNext => match misc::iter_next(c.r_mut(ins.a)) {
+                Ok(misc::Next::Item(v)) => {
+                    c.skip();
+                    c.set(ins.b, v);
+                }
+                Ok(misc::Next::Done) => {
+                    let jump = c.peek();
+                    c.skip();
+                    c.jump(jump.sbx());
+                }
+                Ok(misc::Next::Resume | misc::Next::Recv) => slow!(),
+                Err(exit) => break 'run Stop::Fail(exit),
+            },
             Op::GetIndex | Op::SetIndex | Op::GetField | Op::SetField | Op::GetPath => {
                 if let Err(exit) = member::access(cx, c, ins) {
                     break 'run Stop::Fail(exit);
@@ -378,7 +393,6 @@ pub(super) fn run(cx: &Cx<'_>, fiber: &mut Fiber, cur: &mut Cursor, budget: &mut
             | Op::Range
             | Op::RangeIncl
             | Op::IterInit
-            | Op::IterNext
             | Op::ForPrep
             | Op::ForPrepIncl
             | Op::PushHandler
