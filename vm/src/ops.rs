@@ -30,8 +30,20 @@ fn overflow() -> Exit {
     error(Code::E7002, "")
 }
 
-/// `a + b`. `a` is taken by value so a uniquely owned string can grow in place.
+/// `a + b`, where `a` may be given up: a string that `a` alone holds grows in place.
 pub fn add(a: Value, b: &Value) -> Result<Value, Exit> {
+    let mut a = a;
+    if let Some(s) = a.unique_str_mut() {
+        let mut tail = String::new();
+        display_into(b, &mut tail);
+        s.push_str(&tail);
+        return Ok(a);
+    }
+    add_ref(&a, b)
+}
+
+/// `a + b`, leaving both operands alone (no count changes on them).
+pub fn add_ref(a: &Value, b: &Value) -> Result<Value, Exit> {
     match (a.tag(), b.tag()) {
         (Tag::Int, Tag::Int) => a
             .int_unchecked()
@@ -42,20 +54,13 @@ pub fn add(a: Value, b: &Value) -> Result<Value, Exit> {
         (Tag::Int, Tag::Float) => Ok(Value::float(a.int_unchecked() as f64 + b.float_unchecked())),
         (Tag::Float, Tag::Int) => Ok(Value::float(a.float_unchecked() + b.int_unchecked() as f64)),
         (Tag::Str, _) => {
-            let mut a = a;
-            if let Some(s) = a.unique_str_mut() {
-                let mut tail = String::new();
-                display_into(b, &mut tail);
-                s.push_str(&tail);
-                return Ok(a);
-            }
             let mut out = String::from(a.as_obj::<StrObj>().map_or("", |s| s.as_str()));
             display_into(b, &mut out);
             Ok(string(out))
         }
         (_, Tag::Str) => {
             let mut out = String::new();
-            display_into(&a, &mut out);
+            display_into(a, &mut out);
             out.push_str(b.as_obj::<StrObj>().map_or("", |s| s.as_str()));
             Ok(string(out))
         }
@@ -71,7 +76,7 @@ pub fn add(a: Value, b: &Value) -> Result<Value, Exit> {
             );
             Ok(Value::new(ListObj::new(items)))
         }
-        _ => Err(type_error("+", &a, b)),
+        _ => Err(type_error("+", a, b)),
     }
 }
 

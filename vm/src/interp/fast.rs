@@ -124,8 +124,13 @@ pub(super) fn run(cx: &Cx<'_>, fiber: &mut Fiber, cur: &mut Cursor, budget: &mut
             Op::LoadBool => c.set(ins.a, Value::bool(ins.b != 0)),
             Op::LoadInt => c.set(ins.a, Value::int(ins.sbx() as i64)),
             Op::LoadConst => {
-                let v = c.info().consts[ins.bx() as usize].clone();
-                c.set(ins.a, v);
+                // A loop loading a string constant into a register that still holds it
+                // from the last time round costs no count changes.
+                let here = c;
+                let k = &here.info().consts[ins.bx() as usize];
+                if !c.r(ins.a).same(k) {
+                    c.set(ins.a, k.clone());
+                }
             }
             Op::Move => {
                 let v = c.r(ins.b).clone();

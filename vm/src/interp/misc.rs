@@ -205,12 +205,12 @@ pub fn add_other(mut cur: Cursor, ins: Instr) -> Result<(), Exit> {
     let x = cur.r(ins.b);
     // `s = s + t` on a string this register alone owns appends in place (string `+`
     // cannot fail, so taking the value out is safe).
-    let lhs = if ins.a == ins.b && ins.c != ins.a && x.tag() == Tag::Str {
-        cur.r_mut(ins.a).take()
+    let v = if ins.a == ins.b && ins.c != ins.a && x.tag() == Tag::Str {
+        let lhs = cur.r_mut(ins.a).take();
+        crate::ops::add(lhs, cur.r(ins.c))?
     } else {
-        x.clone()
+        crate::ops::add_ref(x, cur.r(ins.c))?
     };
-    let v = crate::ops::add(lhs, cur.r(ins.c))?;
     cur.set(ins.a, v);
     Ok(())
 }

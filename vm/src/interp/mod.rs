@@ -303,12 +303,12 @@ fn run_steps(cx: &Cx<'_>, fiber: &mut Fiber, budget: &mut u32) -> Outcome {
                         }
                     } else {
                         let v = if ins.op == Op::AddI {
-                            let lhs = if ins.a == ins.b && x.tag() == Tag::Str {
-                                cur.r_mut(ins.a).take()
+                            if ins.a == ins.b && x.tag() == Tag::Str {
+                                let lhs = cur.r_mut(ins.a).take();
+                                check!(ops::add(lhs, &Value::int(k)))
                             } else {
-                                x.clone()
-                            };
-                            check!(ops::add(lhs, &Value::int(k)))
+                                check!(ops::add_ref(x, &Value::int(k)))
+                            }
                         } else {
                             check!(ops::arith(ArithOp::Sub, x, &Value::int(k)))
                         };
