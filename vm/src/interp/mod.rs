@@ -710,6 +710,12 @@ fn run_steps(cx: &Cx<'_>, fiber: &mut Fiber, budget: &mut u32) -> Outcome {
                 }
                 Op::Await => match check!(tasks::try_await(cur.r(ins.b))) {
                     tasks::AwaitNow::Value(v) => cur.set(ins.a, v),
+                    tasks::AwaitNow::Failed(e, failed) => {
+                        save_pc(fiber, cur);
+                        let top: &Fiber = fiber;
+                        crate::sched::task::chain_await_error(&e, &failed, cx.task.id, top);
+                        fail!(crate::native::Exit::Throw(e));
+                    }
                     tasks::AwaitNow::Wait(t) => {
                         save_pc(fiber, cur);
                         return Outcome::Block {

@@ -249,6 +249,8 @@ pub fn spawn_call(
 /// What `等待` found.
 pub enum AwaitNow {
     Value(Value),
+    /// The task had already failed with this error: rethrow it (with the await chain).
+    Failed(Value, Arc<Task>),
     Wait(Arc<Task>),
 }
 
@@ -268,7 +270,7 @@ pub fn try_await(v: &Value) -> Result<AwaitNow, Exit> {
             st.observed = true;
             let e = e.clone();
             drop(guard);
-            Err(Exit::Throw(e))
+            Ok(AwaitNow::Failed(e, task))
         }
         None => {
             drop(guard);

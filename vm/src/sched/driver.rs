@@ -283,18 +283,7 @@ fn apply_wake(cx: &Cx<'_>, exec: &mut TaskExec, wake: Wake, resume: Resume) -> O
             None
         }
         Wake::AwaitError(e, failed) => {
-            // QI-LANGUAGE.md §11: after the failed task's frames, where it was made, then
-            // who awaited it and that task's frames.
-            let mut lines: Vec<String> = failed.created_line().into_iter().collect();
-            if let Some((file, span)) = top.current_site() {
-                let (line, col) = file.line_col(span.start);
-                lines.push(format!(
-                    "  由 任务 #{task_id} 等待于 ({}:{line}:{col})",
-                    file.path
-                ));
-            }
-            lines.extend(top.stack_lines());
-            extend_stack(&e, lines);
+            super::task::chain_await_error(&e, &failed, task_id, top);
             throw_into(cx, top, e)
         }
     }

@@ -265,6 +265,23 @@ impl Task {
 }
 
 /// Adds lines to the stack of an error that crosses into another fiber or task.
+/// An error that `failed` ended with, as its awaiter `awaiter` (running `top`, stopped
+/// at the `等待`) rethrows it: QI-LANGUAGE.md §11 — after the failed task's frames, where
+/// it was made, then who awaited it and that task's frames. The same whether the task had
+/// already failed when awaited or failed later.
+pub fn chain_await_error(e: &Value, failed: &Task, awaiter: u64, top: &Fiber) {
+    let mut lines: Vec<String> = failed.created_line().into_iter().collect();
+    if let Some((file, span)) = top.current_site() {
+        let (line, col) = file.line_col(span.start);
+        lines.push(format!(
+            "  由 任务 #{awaiter} 等待于 ({}:{line}:{col})",
+            file.path
+        ));
+    }
+    lines.extend(top.stack_lines());
+    extend_stack(e, lines);
+}
+
 pub fn extend_stack(value: &Value, lines: Vec<String>) {
     if lines.is_empty() {
         return;
