@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use qi_bytecode::diagnostic::Code;
 use qi_vm::native::{Arity, Exit, NativeCtx, NativeResult, error, string};
-use qi_vm::object::{AtomicIntObj, ChannelObj, CoroutineObj, MutexObj, WaitGroupObj};
+use qi_vm::object::{AtomicIntObj, ChannelObj, CoroutineObj, MutexObj, WaitGroupObj, Woken};
 use qi_vm::sched::block::{self, BlockOp, CombineKind, Combiner};
 use qi_vm::sched::reactor::TimerAction;
 use qi_vm::sched::task::Task;
@@ -249,7 +249,7 @@ fn chan(args: &[Value]) -> Result<&ChannelObj, Exit> {
 
 fn close(ctx: &mut NativeCtx<'_>, args: &[Value]) -> NativeResult {
     let ch = chan(args)?;
-    let mut woken = Vec::new();
+    let mut woken = Woken::new();
     {
         let mut inner = ch.inner.lock();
         if inner.closed {

@@ -14,7 +14,7 @@ use super::frame::Cursor;
 use crate::fiber::Fiber;
 use crate::native::{Exit, error};
 use crate::object::{
-    BoundMethod, ChannelObj, Closure, CoroutineObj, NativeFunction, Received, Sent,
+    BoundMethod, ChannelObj, Closure, CoroutineObj, NativeFunction, Received, Sent, Woken,
 };
 use crate::print::type_name;
 use crate::sched::block::SelectArm;
@@ -303,7 +303,7 @@ pub fn try_recv(cx: &Cx<'_>, channel: &Value) -> RecvNow {
     let Some(ch) = channel.as_obj::<ChannelObj>() else {
         return RecvNow::Closed;
     };
-    let mut woken = Vec::new();
+    let mut woken = Woken::new();
     let got = ch.inner.lock().try_recv(&mut woken);
     for t in woken {
         cx.sched.woken(&t, Some(cx.local));
@@ -321,7 +321,7 @@ pub fn try_send(cx: &Cx<'_>, channel: &Value, value: Value) -> Result<Option<Val
     let Some(ch) = channel.as_obj::<ChannelObj>() else {
         return Ok(None);
     };
-    let mut woken = Vec::new();
+    let mut woken = Woken::new();
     let sent = ch.inner.lock().try_send(ch.capacity, value, &mut woken);
     for t in woken {
         cx.sched.woken(&t, Some(cx.local));

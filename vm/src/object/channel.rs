@@ -67,7 +67,10 @@ pub enum Sent {
 }
 
 /// Tokens claimed while holding a channel's lock, to schedule after releasing it.
-pub type Woken = Vec<Arc<WaitToken>>;
+/// The tasks a channel operation woke, to schedule once its lock is released. Inline:
+/// an operation wakes at most one task but for 关闭, and a heap vector per wake-up was a
+/// visible part of a channel hand-off.
+pub type Woken = smallvec::SmallVec<[Arc<WaitToken>; 2]>;
 
 fn recv_wake(w: &RecvWaiter, v: Value) -> Wake {
     match w.case {

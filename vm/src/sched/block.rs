@@ -15,7 +15,7 @@ use super::worker::Local;
 use crate::native::error_value;
 use crate::object::{
     ChannelObj, ErrorObj, ListObj, MutexObj, Received, RecvWaiter, SendWaiter, Sent, SocketObj,
-    WaitGroupObj,
+    WaitGroupObj, Woken,
 };
 use crate::value::Value;
 use crate::vm::Shared;
@@ -111,7 +111,7 @@ pub fn park(
             let Some(ch) = channel.as_obj::<ChannelObj>() else {
                 return Parked::Ready(Wake::Value(Value::NIL));
             };
-            let mut woken = Vec::new();
+            let mut woken = Woken::new();
             let result = {
                 let mut inner = ch.inner.lock();
                 match inner.try_recv(&mut woken) {
@@ -141,7 +141,7 @@ pub fn park(
             let Some(ch) = channel.as_obj::<ChannelObj>() else {
                 return Parked::Ready(Wake::Value(Value::NIL));
             };
-            let mut woken = Vec::new();
+            let mut woken = Woken::new();
             let result = {
                 let mut inner = ch.inner.lock();
                 match inner.try_send(ch.capacity, value, &mut woken) {
@@ -292,7 +292,7 @@ fn park_select(
                 let Some(ch) = channel.as_obj::<ChannelObj>() else {
                     continue;
                 };
-                let mut woken = Vec::new();
+                let mut woken = Woken::new();
                 let mut inner = ch.inner.lock();
                 if inner.recv_ready() {
                     if !token.claim() {
@@ -320,7 +320,7 @@ fn park_select(
                 let Some(ch) = channel.as_obj::<ChannelObj>() else {
                     continue;
                 };
-                let mut woken = Vec::new();
+                let mut woken = Woken::new();
                 let mut inner = ch.inner.lock();
                 if inner.send_ready(ch.capacity) {
                     if !token.claim() {
