@@ -77,6 +77,37 @@ pub(super) fn run(cx: &Cx<'_>, fiber: &mut Fiber, cur: &mut Cursor, budget: &mut
                 }
             }};
         }
+        // What follows a call made through `call.rs`: a native's result is in place (it
+        // may have charged steps for its work), a Qi frame was pushed, or it failed.
+        macro_rules! after_call {
+            ($called:expr) => {{
+                match $called {
+                    Ok(call::Called::Done) => {
+                        let charged = cx.charged.replace(0);
+                        if charged > 0 {
+                            let spent = charged.min(left - 1);
+                            left -= spent;
+                            cx.steps.set(cx.steps.get() + u64::from(charged - spent));
+                            if left == 1 {
+                                left = 0;
+                                break 'run Stop::Yield;
+                            }
+                        }
+                    }
+                    Ok(call::Called::Entered) => {
+                        let Some(top) = fiber.frames.last() else {
+                            slow!();
+                        };
+                        // SAFETY: the frame just pushed satisfies the frame invariants.
+                        c = unsafe { Cursor::load(top) };
+                        seg_end = fiber.stack.end_of(top.seg);
+                        frame_limit = cx.shared.config.max_frames.min(fiber.frames.capacity());
+                        step!();
+                    }
+                    Err(exit) => break 'run Stop::Fail(exit),
+                }
+            }};
+        }
         let ins = c.fetch();
         // One arm per operation, so that each is one jump from the dispatch.
         macro_rules! arith {
@@ -209,22 +240,26 @@ pub(super) fn run(cx: &Cx<'_>, fiber: &mut Fiber, cur: &mut Cursor, budget: &mut
                 step!();
             }
             Op::Call => {
-                let Some(callee) = c.r(ins.a).as_obj::<Closure>() else {
-                    slow!();
-                };
-                let proto = &callee.info.proto;
-                if proto.is_async || proto.uses_self {
-                    slow!();
+                let callee = c.r(ins.a).as_obj::<Closure>();
+                let plain = callee.filter(|f| !f.info.proto.is_async && !f.info.proto.uses_self);
+                if let Some(callee) = plain {
+                    // `R[A]` holds the closure and is not touched until the call returns
+                    // (frame invariant 3).
+                    let callee: *const Closure = callee;
+                    // SAFETY: as above.
+                    let callee = unsafe { &*callee };
+                    if !enter_plain(fiber, &mut c, (frame_limit, seg_end), callee, ins, false) {
+                        slow!();
+                    }
+                    step!();
+                } else {
+                    // A native, a bound method, an 异步 函数: as the full loop calls them.
+                    if let Some(caller) = fiber.frames.last_mut() {
+                        caller.pc = c.pc_in(caller);
+                    }
+                    let called = call::call(cx, fiber, c, ins.a, ins.b, ins.c != 0);
+                    after_call!(called);
                 }
-                // `R[A]` holds the closure and is not touched until the call returns
-                // (frame invariant 3).
-                let callee: *const Closure = callee;
-                // SAFETY: as above.
-                let callee = unsafe { &*callee };
-                if !enter_plain(fiber, &mut c, (frame_limit, seg_end), callee, ins, false) {
-                    slow!();
-                }
-                step!();
             }
             // Channel operations, as the full loop does them (a send to a closed channel
             // goes there to fail; a failed attempt changes nothing).
@@ -310,32 +345,8 @@ pub(super) fn run(cx: &Cx<'_>, fiber: &mut Fiber, cur: &mut Cursor, budget: &mut
                 if let Some(caller) = fiber.frames.last_mut() {
                     caller.pc = c.pc_in(caller);
                 }
-                match call::invoke(cx, fiber, c, ins.a, ins.b, ins.c) {
-                    Ok(call::Called::Done) => {
-                        // A native that charged steps for its work pays them here.
-                        let charged = cx.charged.replace(0);
-                        if charged > 0 {
-                            let spent = charged.min(left - 1);
-                            left -= spent;
-                            cx.steps.set(cx.steps.get() + u64::from(charged - spent));
-                            if left == 1 {
-                                left = 0;
-                                break 'run Stop::Yield;
-                            }
-                        }
-                    }
-                    Ok(call::Called::Entered) => {
-                        let Some(top) = fiber.frames.last() else {
-                            slow!();
-                        };
-                        // SAFETY: the frame just pushed satisfies the frame invariants.
-                        c = unsafe { Cursor::load(top) };
-                        seg_end = fiber.stack.end_of(top.seg);
-                        frame_limit = cx.shared.config.max_frames.min(fiber.frames.capacity());
-                        step!();
-                    }
-                    Err(exit) => break 'run Stop::Fail(exit),
-                }
+                let called = call::invoke(cx, fiber, c, ins.a, ins.b, ins.c);
+                after_call!(called);
             }
             Op::Return | Op::ReturnNil => {
                 // Only a return to a Qi caller with no 尝试 of the callee still open; an
