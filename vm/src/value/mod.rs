@@ -579,6 +579,39 @@ mod tests {
     }
 
     #[test]
+    fn into_arc_moves_the_count_and_gives_other_values_back() {
+        let s = Value::new(StrObj::new("甲"));
+        let t = s.clone();
+        let Ok(arc) = s.into_arc::<StrObj>() else {
+            panic!("a string is a StrObj");
+        };
+        assert_eq!(Arc::strong_count(&arc), 2);
+        drop(arc);
+        assert_eq!(t.ref_count(), 1);
+        let n = Value::int(3);
+        assert!(matches!(n.into_arc::<StrObj>(), Err(v) if v.as_int() == Some(3)));
+        assert!(t.into_arc::<ListObj>().is_err());
+    }
+
+    #[test]
+    fn unique_mut_only_for_the_sole_holder() {
+        let mut l = Value::new(ListObj::new(vec![Value::int(1)]));
+        assert!(l.unique_mut::<ListObj>().is_some());
+        assert!(l.unique_mut::<StrObj>().is_none());
+        let other = l.clone();
+        assert!(l.unique_mut::<ListObj>().is_none());
+        drop(other);
+        // A weak reference (a cycle-collector suspect) shares it too.
+        let weak = WeakValue::new(&l);
+        assert!(l.unique_mut::<ListObj>().is_none());
+        drop(weak);
+        if let Some(list) = l.unique_mut::<ListObj>() {
+            list.items.get_mut().push(Value::int(2));
+        }
+        assert_eq!(l.as_obj::<ListObj>().map(|x| x.items.lock().len()), Some(2));
+    }
+
+    #[test]
     fn unique_strings_can_be_changed_in_place() {
         let mut s = Value::new(StrObj::new("甲"));
         s.unique_str_mut().unwrap().push_str("乙");
