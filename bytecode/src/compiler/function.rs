@@ -24,6 +24,9 @@ pub struct Local<'a> {
     /// The register holds a cell (closures capture it or `取地址` takes it).
     pub cell: bool,
     pub ty: Option<TypeDesc>,
+    /// Declared without a value (`可变 x: 整数;`): it holds 空 until assigned, so its
+    /// annotation proves nothing about it.
+    pub unset: bool,
 }
 
 /// An upvalue of a closure: a cell captured from an enclosing function.

@@ -127,6 +127,7 @@ impl<'a> Compiler<'a, '_> {
             mutable,
             cell,
             ty,
+            unset: false,
         });
     }
 
@@ -181,6 +182,11 @@ impl<'a> Compiler<'a, '_> {
         }
         self.f().free_to(reg + 1);
         self.declare_local(decl.name, reg, decl.mutable, ty);
+        if decl.value.is_none()
+            && let Some(local) = self.f().locals.last_mut()
+        {
+            local.unset = true;
+        }
     }
 
     /// `函数 名() {…}` inside a block: a local closure that can call itself.
@@ -468,6 +474,7 @@ impl<'a> Compiler<'a, '_> {
             mutable: false,
             cell,
             ty: None,
+            unset: false,
         });
     }
 

@@ -142,7 +142,8 @@ impl<'a> Compiler<'a, '_> {
 
     /// The kind `e` is sure to have if it evaluates without throwing, where the compiler
     /// can tell: literals, annotated locals that only checked stores can change (not
-    /// cells, which closures and references reach), arithmetic and comparisons of those,
+    /// cells, which closures and references reach, and not ones declared without a value,
+    /// which hold 空 until assigned), arithmetic and comparisons of those,
     /// and calls of this file's non-async functions with a declared result. An annotation
     /// check of such a value against the same kind cannot fail, and is left out.
     pub fn static_kind(&mut self, e: &Expr<'_>) -> Option<TypeKind> {
@@ -152,14 +153,15 @@ impl<'a> Compiler<'a, '_> {
             ExprKind::Str(_) => TypeKind::Str,
             ExprKind::Bool(_) => TypeKind::Bool,
             ExprKind::Nil => TypeKind::Nil,
-            ExprKind::Name(id) => match self.lookup(id.name)? {
-                super::names::NameRef::Local {
-                    cell: false,
-                    ty: Some(ty),
-                    ..
-                } => ty.kind,
-                _ => return None,
-            },
+            ExprKind::Name(id) => {
+                // A local of this function (an outer one's would be a captured cell).
+                let f = self.fref();
+                let local = &f.locals[f.find_local(id.name)?];
+                if local.cell || local.unset {
+                    return None;
+                }
+                local.ty.as_ref()?.kind.clone()
+            }
             ExprKind::Unary {
                 op: UnaryOp::Neg,
                 operand,
