@@ -11,6 +11,7 @@ use std::sync::{Arc, OnceLock, Weak};
 use bumpalo::Bump;
 use qi_bytecode::compiler::{self, CompileOptions};
 use qi_bytecode::diagnostic::{Code, Diagnostic};
+use qi_bytecode::opcode::Op;
 use qi_bytecode::proto::{Constant, Decl, FunctionProto, ModuleProto};
 use qi_bytecode::source::SourceFile;
 
@@ -209,7 +210,7 @@ impl Loader<'_> {
         if !errors.is_empty() {
             return Err(errors);
         }
-        Ok(link(proto, name, imports.into_boxed_slice()))
+        Ok(link(self.shared, proto, name, imports.into_boxed_slice()))
     }
 
     fn import(
@@ -301,12 +302,17 @@ fn stem(p: &Path) -> String {
 }
 
 /// Turns a compiled module into a live one: functions, types, exports.
-pub fn link(proto: Arc<ModuleProto>, name: Arc<str>, imports: Box<[Value]>) -> Arc<ModuleObj> {
+pub fn link(
+    shared: &Shared,
+    proto: Arc<ModuleProto>,
+    name: Arc<str>,
+    imports: Box<[Value]>,
+) -> Arc<ModuleObj> {
     Arc::new_cyclic(|weak| {
         let parts = ModuleParts {
-            decls: link_decls(&proto, weak),
+            decls: link_decls(shared, &proto, weak),
             main: Value::new(Closure {
-                info: link_function(&proto.main, weak),
+                info: link_function(shared, &proto.main, weak),
                 upvalues: Box::new([]),
             }),
             imports,
@@ -318,12 +324,12 @@ pub fn link(proto: Arc<ModuleProto>, name: Arc<str>, imports: Box<[Value]>) -> A
 
 /// The declaration slots: closures for functions and methods, type values for structs
 /// and enums (with their method tables).
-fn link_decls(proto: &ModuleProto, weak: &Weak<ModuleObj>) -> Box<[Value]> {
+fn link_decls(shared: &Shared, proto: &ModuleProto, weak: &Weak<ModuleObj>) -> Box<[Value]> {
     let mut decls: Vec<Value> = Vec::with_capacity(proto.decls.len());
     for d in &proto.decls {
         decls.push(match d {
             Decl::Function { proto: f, .. } => Value::new(Closure {
-                info: link_function(f, weak),
+                info: link_function(shared, f, weak),
                 upvalues: Box::new([]),
             }),
             Decl::Struct(s) => Value::new(StructType {
@@ -398,8 +404,12 @@ fn exports(proto: &ModuleProto) -> HashMap<Symbol, Export> {
 }
 
 /// Links one function and, recursively, the closures it creates.
-fn link_function(proto: &Arc<FunctionProto>, module: &Weak<ModuleObj>) -> Arc<FunctionInfo> {
-    let consts = proto
+fn link_function(
+    shared: &Shared,
+    proto: &Arc<FunctionProto>,
+    module: &Weak<ModuleObj>,
+) -> Arc<FunctionInfo> {
+    let mut consts: Box<[Value]> = proto
         .consts
         .iter()
         .map(|c| match c {
@@ -409,6 +419,18 @@ fn link_function(proto: &Arc<FunctionProto>, module: &Weak<ModuleObj>) -> Arc<Fu
             _ => Value::NIL,
         })
         .collect();
+    // A `GetBuiltin` of a built-in written in Rust reads it from the constants, resolved
+    // here once: the built-ins are fixed when the VM is built. (Built-ins written in Qi
+    // are left to the lookup: a function holding its own closure would be a cycle.)
+    for ins in proto.code.iter().filter(|i| i.op == Op::GetBuiltin) {
+        let k = ins.bx() as usize;
+        if let (Some(Constant::Name(n)), Some(slot)) = (proto.consts.get(k), consts.get_mut(k))
+            && let Some(v) = shared.builtins.get(&Symbol::intern(n))
+            && v.tag() == crate::value::Tag::Native
+        {
+            *slot = v.clone();
+        }
+    }
     let syms = proto
         .consts
         .iter()
@@ -420,7 +442,7 @@ fn link_function(proto: &Arc<FunctionProto>, module: &Weak<ModuleObj>) -> Arc<Fu
     let protos = proto
         .protos
         .iter()
-        .map(|p| link_function(p, module))
+        .map(|p| link_function(shared, p, module))
         .collect();
     Arc::new(FunctionInfo::new(
         proto.clone(),

@@ -163,6 +163,18 @@ pub(super) fn run(cx: &Cx<'_>, fiber: &mut Fiber, cur: &mut Cursor, budget: &mut
                     c.set(ins.a, k.clone());
                 }
             }
+            // A built-in written in Rust, resolved into the constants when the function
+            // was linked (see `loader::link_function`); anything else is looked up there.
+            Op::GetBuiltin => {
+                let here = c;
+                let k = &here.info().consts[ins.bx() as usize];
+                if k.tag() != Tag::Native {
+                    slow!();
+                }
+                if !c.r(ins.a).same(k) {
+                    c.set(ins.a, k.clone());
+                }
+            }
             Op::Move => {
                 let v = c.r(ins.b).clone();
                 c.set(ins.a, v);
@@ -385,7 +397,6 @@ pub(super) fn run(cx: &Cx<'_>, fiber: &mut Fiber, cur: &mut Cursor, budget: &mut
             Op::GetGlobal
             | Op::SetGlobal
             | Op::GetDecl
-            | Op::GetBuiltin
             | Op::GetUpval
             | Op::SetUpval
             | Op::NewCell
