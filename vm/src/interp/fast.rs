@@ -163,6 +163,17 @@ pub(super) fn run(cx: &Cx<'_>, fiber: &mut Fiber, cur: &mut Cursor, budget: &mut
                     c.set(ins.a, k.clone());
                 }
             }
+            // A module variable whose declaration has run (else E3010, from the full loop).
+            Op::GetGlobal => {
+                let here = c;
+                if !here
+                    .info()
+                    .module()
+                    .load_global_into(ins.bx(), c.r_mut(ins.a))
+                {
+                    slow!();
+                }
+            }
             // A built-in written in Rust, resolved into the constants when the function
             // was linked (see `loader::link_function`); anything else is looked up there.
             Op::GetBuiltin => {
@@ -394,8 +405,7 @@ pub(super) fn run(cx: &Cx<'_>, fiber: &mut Fiber, cur: &mut Cursor, budget: &mut
                 c = unsafe { Cursor::load(caller) };
             }
             // Everything else, and the cases above that are not fast, the full loop runs.
-            Op::GetGlobal
-            | Op::SetGlobal
+            Op::SetGlobal
             | Op::GetDecl
             | Op::GetUpval
             | Op::SetUpval

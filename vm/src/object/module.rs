@@ -91,6 +91,28 @@ impl ModuleObj {
         }
     }
 
+    /// Copies `G[slot]` into `dst`, which often holds it already (a function reading a
+    /// module variable in a loop) and then costs no count changes. `false`, leaving `dst`
+    /// alone, if the variable's declaration has not run yet.
+    #[inline]
+    pub fn load_global_into(&self, slot: u32, dst: &mut Value) -> bool {
+        let Some(g) = self.globals.get(slot as usize) else {
+            return false;
+        };
+        let v = {
+            let cur = g.lock();
+            if cur.tag() == crate::value::Tag::Uninit {
+                return false;
+            }
+            if dst.same(&cur) {
+                return true;
+            }
+            cur.clone()
+        };
+        *dst = v;
+        true
+    }
+
     #[inline]
     pub fn set_global(&self, slot: u32, v: Value) {
         if let Some(g) = self.globals.get(slot as usize) {
