@@ -18,6 +18,7 @@
 //! operation that must wait stops the fast loop at an instruction boundary, and the full
 //! loop saves the pc and returns.
 
+use qi_bytecode::diagnostic::Code;
 use qi_bytecode::opcode::{Instr, Op};
 
 use super::frame::{Cursor, Frame, FrameKind};
@@ -25,7 +26,7 @@ use super::tasks::{self, RecvNow};
 use super::{Cx, call};
 use super::{member, misc};
 use crate::fiber::Fiber;
-use crate::native::Exit;
+use crate::native::{Exit, error};
 use crate::object::Closure;
 use crate::sched::block::BlockOp;
 use crate::sched::task::Resume;
@@ -41,8 +42,8 @@ pub(super) enum Stop {
     /// A channel operation must wait: the cursor is past it, as the full loop leaves it
     /// when it blocks, and the pc is not saved yet.
     Block(BlockOp, Resume),
-    /// A method call failed (or a native asked to wait): the cursor is past it, as the
-    /// full loop's own failures leave it.
+    /// An instruction that calls out failed (or a native asked to wait or to resume a
+    /// coroutine): the cursor is past it, as the full loop's own failures leave it.
     Fail(Exit),
 }
 
@@ -95,8 +96,9 @@ pub(super) fn run(cx: &Cx<'_>, fiber: &mut Fiber, cur: &mut Cursor, budget: &mut
                         }
                     }
                     Ok(call::Called::Entered) => {
+                        // (A call that entered pushed a frame, so there is a top one.)
                         let Some(top) = fiber.frames.last() else {
-                            slow!();
+                            break 'run Stop::Fail(error(Code::E7000, "：内部状态错误"));
                         };
                         // SAFETY: the frame just pushed satisfies the frame invariants.
                         c = unsafe { Cursor::load(top) };
@@ -284,8 +286,7 @@ pub(super) fn run(cx: &Cx<'_>, fiber: &mut Fiber, cur: &mut Cursor, budget: &mut
                     after_call!(called);
                 }
             }
-            // Channel operations, as the full loop does them (a send to a closed channel
-            // goes there to fail; a failed attempt changes nothing).
+            // Channel operations, as the full loop does them.
             Op::Recv => {
                 let ch = c.r(ins.b);
                 if ch.tag() != Tag::Channel {
@@ -316,7 +317,7 @@ pub(super) fn run(cx: &Cx<'_>, fiber: &mut Fiber, cur: &mut Cursor, budget: &mut
                         let op = BlockOp::Send { channel, value };
                         break 'run Stop::Block(op, resume_at(super::NO_RESULT, false));
                     }
-                    Err(_) => slow!(),
+                    Err(exit) => break 'run Stop::Fail(exit),
                 }
             }
             Op::IterNext if c.r(ins.a).tag() == Tag::Channel => {
