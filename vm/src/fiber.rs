@@ -3,6 +3,7 @@
 
 use crate::interp::frame::{Frame, RegStack};
 use crate::value::Value;
+use thin_vec::ThinVec;
 
 /// An active `尝试`: where to go when something is thrown.
 #[derive(Clone, Copy, Debug)]
@@ -18,9 +19,9 @@ pub struct Handler {
 pub struct Fiber {
     pub stack: RegStack,
     pub frames: Vec<Frame>,
-    pub handlers: Vec<Handler>,
+    pub handlers: ThinVec<Handler>,
     /// Values that keep entry frames' closures alive (frame invariant 3).
-    pub keep: Vec<Value>,
+    pub keep: ThinVec<Value>,
 }
 
 impl Fiber {
@@ -31,8 +32,8 @@ impl Fiber {
         Fiber {
             stack: RegStack::new(regs),
             frames: Vec::with_capacity(1),
-            handlers: Vec::new(),
-            keep: Vec::with_capacity(1),
+            handlers: ThinVec::new(),
+            keep: ThinVec::with_capacity(1),
         }
     }
 

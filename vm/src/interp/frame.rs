@@ -24,6 +24,7 @@
 //! 4. Registers above the top frame's are 空: returning clears a frame's registers.
 
 use qi_bytecode::opcode::Instr;
+use thin_vec::ThinVec;
 
 use crate::object::{Closure, FunctionInfo};
 use crate::value::Value;
@@ -128,7 +129,7 @@ pub struct RegStack {
     /// so a parked task's registers are exactly this one allocation.
     first: Box<[Value]>,
     /// Segments 1…, allocated as calls go deeper.
-    more: Vec<Box<[Value]>>,
+    more: ThinVec<Box<[Value]>>,
 }
 
 /// Below this a new segment is not worth allocating: deep recursion would allocate too often.
@@ -139,7 +140,7 @@ impl RegStack {
     pub fn new(first: usize) -> RegStack {
         RegStack {
             first: new_segment(first.max(1)),
-            more: Vec::new(),
+            more: ThinVec::new(),
         }
     }
 

@@ -7,6 +7,7 @@
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
+use thin_vec::ThinVec;
 
 use parking_lot::Mutex;
 use qi_bytecode::source::{SourceFile, Span};
@@ -89,7 +90,7 @@ impl HostWait {
 
 pub struct TaskState {
     pub ending: Option<Ending>,
-    pub awaiters: Vec<Awaiter>,
+    pub awaiters: ThinVec<Awaiter>,
     /// Someone awaited the ending (so an error was delivered, not lost).
     pub observed: bool,
 }
@@ -120,7 +121,7 @@ pub struct TaskExec {
     /// without code.
     pub root: Option<Fiber>,
     /// Coroutines being resumed, innermost last.
-    pub chain: Vec<Resumed>,
+    pub chain: ThinVec<Resumed>,
     /// Set while parked: the token that will wake the task, and where its value goes.
     pub parked: Option<(Arc<WaitToken>, Resume)>,
     /// The task has not run yet (a cancelled one then ends without running).
@@ -181,7 +182,7 @@ impl Task {
             id,
             exec: Mutex::new(TaskExec {
                 root,
-                chain: Vec::new(),
+                chain: ThinVec::new(),
                 parked: None,
                 started: false,
                 then: None,
@@ -190,7 +191,7 @@ impl Task {
             status: AtomicU8::new(Status::Runnable as u8),
             state: Mutex::new(TaskState {
                 ending: None,
-                awaiters: Vec::new(),
+                awaiters: ThinVec::new(),
                 observed: false,
             }),
             cancel: AtomicBool::new(false),
