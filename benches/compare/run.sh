@@ -37,20 +37,11 @@ TARGET_DIR="${CARGO_TARGET_DIR:-target}"
 QI="$TARGET_DIR/release/qi"
 [[ -x "$QI" ]] || die "$QI was not built"
 
-find_interp() { # prints the first of its arguments that is an executable command
-    local c
-    for c in "$@"; do
-        if [[ -n "$c" ]] && command -v "$c" >/dev/null 2>&1; then
-            command -v "$c"
-            return 0
-        fi
-    done
-    return 1
-}
+source "$HERE/../tools.sh"
 
 # LUA / PYTHON, when set, name the only interpreter to try.
-if [[ -n "${LUA+set}" ]]; then LUA_BIN="$(find_interp "$LUA" || true)"; else LUA_BIN="$(find_interp lua5.4 lua || true)"; fi
-if [[ -n "${PYTHON+set}" ]]; then PY_BIN="$(find_interp "$PYTHON" || true)"; else PY_BIN="$(find_interp python3 || true)"; fi
+LUA_BIN="$(pick_tool LUA lua5.4 lua)"
+PY_BIN="$(pick_tool PYTHON python3)"
 
 # Languages in table order: name, file extension, interpreter command ("" = missing).
 LANGS=(qi lua py)

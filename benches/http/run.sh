@@ -84,20 +84,11 @@ else
     [[ -x "$QI_SRC" ]] || die "$QI_SRC was not built"
 fi
 
-find_tool() { # the first of its arguments that is an executable command
-    local c
-    for c in "$@"; do
-        if [[ -n "$c" ]] && command -v "$c" >/dev/null 2>&1; then
-            command -v "$c"
-            return 0
-        fi
-    done
-    return 1
-}
-if [[ -n "${GO+set}" ]]; then GO_BIN="$(find_tool "$GO" || true)"; else GO_BIN="$(find_tool go || true)"; fi
-if [[ -n "${NODE+set}" ]]; then NODE_BIN="$(find_tool "$NODE" || true)"; else NODE_BIN="$(find_tool node || true)"; fi
-if [[ -n "${PYTHON+set}" ]]; then PY_BIN="$(find_tool "$PYTHON" || true)"; else PY_BIN="$(find_tool python3 || true)"; fi
-if [[ -n "${WRK+set}" ]]; then WRK_BIN="$(find_tool "$WRK" || true)"; else WRK_BIN="$(find_tool wrk || true)"; fi
+source "$HERE/../tools.sh"
+GO_BIN="$(pick_tool GO go)"
+NODE_BIN="$(pick_tool NODE node)"
+PY_BIN="$(pick_tool PYTHON python3)"
+WRK_BIN="$(pick_tool WRK wrk)"
 command -v curl >/dev/null 2>&1 || die "curl is needed (to check the servers)"
 [[ -n "$PY_BIN" ]] || die "python3 is needed (free ports, cold-cache eviction, the Python server)"
 [[ -n "$GO_BIN" ]] || note "NOTE: no Go found: skipping Go, and the idle-connection part (its client is Go)."
@@ -167,6 +158,10 @@ median() { # the median of the numbers on stdin (mean of the middle two for an e
         if (NR == 0) print "";
         else if (NR % 2) print v[(NR + 1) / 2];
         else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
+}
+
+med() { # med "N N N …": the median of a space-separated list
+    tr ' ' '\n' <<<"$1" | grep . | median
 }
 
 status_kb() { # status_kb PID FIELD: a /proc/PID/status field in kB
@@ -314,7 +309,6 @@ if want http && [[ -n "$WRK_BIN" ]]; then
         done
     done
 
-    med() { tr ' ' '\n' <<<"$1" | grep . | median; }
     lo() { tr ' ' '\n' <<<"$1" | grep . | sort -g | head -1; }
     hi() { tr ' ' '\n' <<<"$1" | grep . | sort -g | tail -1; }
     node_rps="$(med "${RPS[node]:-}")"
@@ -405,7 +399,6 @@ if want idle && [[ -n "$GO_BIN" ]]; then
         done
     done
 
-    med() { tr ' ' '\n' <<<"$1" | grep . | median; }
     echo "## $IDLE_N idle keep-alive connections: server memory (median of $RUNS runs)"
     echo
     echo "| server | RSS before (MB) | RSS with $IDLE_N idle (MB) | KB per connection | peak RSS (MB) | connected | still answering after ~8 s idle |"
@@ -494,7 +487,6 @@ EOF
         done
     done
 
-    med() { tr ' ' '\n' <<<"$1" | grep . | median; }
     echo "## Reading 100 files: one by one vs one task per file (median of $FILES_RUNS runs, ms)"
     echo
     echo "| files | page cache | Qi 顺序 | Qi 并发 | 顺序 ÷ 并发 | Qi peak RSS 顺序 / 并发 (MB) | Go one by one | Go goroutines |"

@@ -64,22 +64,13 @@ QI="$TARGET_DIR/release/qi"
 [[ -x "$QI" ]] || die "$QI was not built"
 command -v timeout >/dev/null 2>&1 || die "timeout (coreutils) is needed"
 
-find_tool() { # prints the first of its arguments that is an executable command
-    local c
-    for c in "$@"; do
-        if [[ -n "$c" ]] && command -v "$c" >/dev/null 2>&1; then
-            command -v "$c"
-            return 0
-        fi
-    done
-    return 1
-}
+source "$HERE/../tools.sh"
 
 # GO / LUA / PYTHON / NODE, when set, name the only tool to try.
-if [[ -n "${GO+set}" ]]; then GO_BIN="$(find_tool "$GO" || true)"; else GO_BIN="$(find_tool go || true)"; fi
-if [[ -n "${LUA+set}" ]]; then LUA_BIN="$(find_tool "$LUA" || true)"; else LUA_BIN="$(find_tool lua5.4 lua || true)"; fi
-if [[ -n "${PYTHON+set}" ]]; then PY_BIN="$(find_tool "$PYTHON" || true)"; else PY_BIN="$(find_tool python3 || true)"; fi
-if [[ -n "${NODE+set}" ]]; then NODE_BIN="$(find_tool "$NODE" || true)"; else NODE_BIN="$(find_tool node || true)"; fi
+GO_BIN="$(pick_tool GO go)"
+LUA_BIN="$(pick_tool LUA lua5.4 lua)"
+PY_BIN="$(pick_tool PYTHON python3)"
+NODE_BIN="$(pick_tool NODE node)"
 
 [[ -n "$GO_BIN" ]] || echo "NOTE: no Go compiler found (go, or GO=${GO:-}): skipping Go." >&2
 if [[ -z "$LUA_BIN" ]]; then
