@@ -157,13 +157,8 @@ pub(super) fn run(cx: &Cx<'_>, fiber: &mut Fiber, cur: &mut Cursor, budget: &mut
             Op::LoadBool => c.set(ins.a, Value::bool(ins.b != 0)),
             Op::LoadInt => c.set(ins.a, Value::int(ins.sbx() as i64)),
             Op::LoadConst => {
-                // A loop loading a string constant into a register that still holds it
-                // from the last time round costs no count changes.
                 let here = c;
-                let k = &here.info().consts[ins.bx() as usize];
-                if !c.r(ins.a).same(k) {
-                    c.set(ins.a, k.clone());
-                }
+                c.set_clone(ins.a, &here.info().consts[ins.bx() as usize]);
             }
             // A module variable whose declaration has run (else E3010, from the full loop).
             Op::GetGlobal => {
@@ -184,9 +179,7 @@ pub(super) fn run(cx: &Cx<'_>, fiber: &mut Fiber, cur: &mut Cursor, budget: &mut
                 if k.tag() != Tag::Native {
                     slow!();
                 }
-                if !c.r(ins.a).same(k) {
-                    c.set(ins.a, k.clone());
-                }
+                c.set_clone(ins.a, k);
             }
             Op::Move => {
                 let v = c.r(ins.b).clone();

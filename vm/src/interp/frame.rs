@@ -367,6 +367,16 @@ impl Cursor {
         *self.r_mut(i) = v;
     }
 
+    /// Sets register `i` to a clone of `v`, unless it holds that very value already — a
+    /// loop loading the same constant or built-in each time round — which then costs no
+    /// count changes.
+    #[inline(always)]
+    pub fn set_clone(&mut self, i: u16, v: &Value) {
+        if !self.r(i).same(v) {
+            self.set(i, v.clone());
+        }
+    }
+
     /// `n` registers from `start`, as a slice (arguments for a native).
     #[inline(always)]
     pub fn slice(&self, start: u16, n: u16) -> &[Value] {

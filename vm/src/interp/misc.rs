@@ -228,20 +228,10 @@ static ANY: std::sync::LazyLock<TypeDesc> = std::sync::LazyLock::new(|| TypeDesc
     kind: TypeKind::Any,
 });
 
-/// The common case of an annotation check, decided by the tag alone without touching
-/// the register: `false` sends the caller to [`check_type`] (a mismatch, a widening, or
-/// a type that needs a closer look).
-#[inline(always)]
-pub fn plainly_ok(v: &Value, desc: &TypeDesc) -> bool {
-    match desc.kind {
-        TypeKind::Any => true,
-        ref kind => one_tag(kind).is_some_and(|t| v.tag() == t),
-    }
-}
-
 /// Whether `v` passes a check whose instruction hint is `hint` (see
 /// `qi_bytecode::opcode::Instr::hint`), by its tag alone: one table lookup. `false`
-/// sends the caller to the full check, as for [`plainly_ok`].
+/// sends the caller to [`check_type`] (a mismatch, a widening, 任意, or a type that needs
+/// a closer look).
 #[inline(always)]
 pub fn passes_by_hint(v: &Value, hint: u8) -> bool {
     HINT_TAGS[hint as usize] == v.tag() as u32
