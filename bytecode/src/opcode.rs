@@ -113,7 +113,8 @@ opcodes! {
     GetUpval,
     /// `*U[B] = R[A]`
     SetUpval,
-    /// `R[A] = a new cell holding R[A]` (a local that closures capture)
+    /// `R[A] = a new cell holding R[A]` (a local that closures capture); B = 1: the
+    /// binding is immutable, and the cell is fixed (never stored to, read without a lock)
     NewCell,
     /// `R[A] = *R[B]` (R[B] holds a cell)
     GetCell,

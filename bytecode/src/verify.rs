@@ -148,13 +148,11 @@ impl Ctx {
         match i.op {
             Op::Nop | Op::PopHandler => Ok(()),
             Op::ReturnNil => Ok(()),
-            Op::LoadNil
-            | Op::LoadBool
-            | Op::LoadInt
-            | Op::NewCell
-            | Op::Return
-            | Op::Throw
-            | Op::MatchFail => reg(i.a),
+            Op::LoadNil | Op::LoadBool | Op::LoadInt | Op::Return | Op::Throw | Op::MatchFail => {
+                reg(i.a)
+            }
+            Op::NewCell if i.b > 1 => Err("单元种类只能是 0 或 1"),
+            Op::NewCell => reg(i.a),
             Op::LoadConst => {
                 reg(i.a)?;
                 value_const(i.bx() as usize)
@@ -410,6 +408,29 @@ mod tests {
         };
         assert_eq!(call.hint, 1);
         call.hint = 2;
+        assert!(verify_module(&m).is_err());
+    }
+
+    #[test]
+    fn only_immutable_captured_bindings_get_fixed_cells() {
+        let mut m = compiled(
+            "函数 f() { 变量 a = 1; 可变 b = 2; 变量 g = 函数() { 返回 a + b; }; 返回 g; }",
+        );
+        let f = first_function(&mut m);
+        let kinds: Vec<u16> = f
+            .code
+            .iter()
+            .filter(|i| i.op == Op::NewCell)
+            .map(|i| i.b)
+            .collect();
+        assert_eq!(kinds, [1, 0]);
+        assert!(verify_module(&m).is_ok());
+
+        let f = first_function(&mut m);
+        let Some(cell) = f.code.iter_mut().find(|i| i.op == Op::NewCell) else {
+            panic!("no NewCell");
+        };
+        cell.b = 2;
         assert!(verify_module(&m).is_err());
     }
 

@@ -178,7 +178,10 @@ impl<'a> Compiler<'a, '_> {
         }
         self.initial_value(decl, ty.as_ref(), reg, span, value_span);
         if captured {
-            self.f().op(Op::NewCell, reg, 0, 0, span);
+            // An immutable binding with its value never changes: a fixed cell, read
+            // without a lock.
+            let fixed = u16::from(!decl.mutable && decl.value.is_some());
+            self.f().op(Op::NewCell, reg, fixed, 0, span);
         }
         self.f().free_to(reg + 1);
         self.declare_local(decl.name, reg, decl.mutable, ty);

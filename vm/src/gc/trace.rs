@@ -94,7 +94,7 @@ pub fn children(v: &Value, out: &mut Vec<Value>) -> Option<()> {
                 push_cell(c, out);
             }
         }
-        Tag::Cell => push(&v.as_obj::<CellObj>()?.value.lock(), out),
+        Tag::Cell => v.as_obj::<CellObj>()?.with(|x| push(x, out)),
         Tag::Iterator => match &*v.as_obj::<IterObj>()?.state.lock() {
             IterState::List { list, .. } => push(list, out),
             IterState::Dict { dict, .. } => push(dict, out),
@@ -146,7 +146,7 @@ pub fn has_children(v: &Value) -> bool {
             .is_some_and(|c| !c.upvalues.is_empty()),
         Tag::Cell => v
             .as_obj::<CellObj>()
-            .is_some_and(|c| is_traced(c.value.lock().tag())),
+            .is_some_and(|c| c.with(|x| is_traced(x.tag()))),
         Tag::Task => v.as_obj::<Task>().is_some_and(Task::is_finished),
         Tag::BoundMethod | Tag::Ref | Tag::Iterator | Tag::Coroutine | Tag::Channel => true,
         _ => false,
@@ -202,7 +202,7 @@ pub fn cut(v: &Value, out: &mut Vec<Value>) {
         }
         Tag::Cell => {
             if let Some(c) = v.as_obj::<CellObj>() {
-                out.push(c.value.lock().take());
+                out.push(c.cut());
             }
         }
         Tag::Iterator => {

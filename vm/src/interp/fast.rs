@@ -171,6 +171,10 @@ pub(super) fn run(cx: &Cx<'_>, fiber: &mut Fiber, cur: &mut Cursor, budget: &mut
                     slow!();
                 }
             }
+            Op::GetUpval => {
+                let here = c;
+                here.closure().upvalues[ins.b as usize].load_into(c.r_mut(ins.a));
+            }
             // A built-in written in Rust, resolved into the constants when the function
             // was linked (see `loader::link_function`); anything else is looked up there.
             Op::GetBuiltin => {
@@ -401,7 +405,6 @@ pub(super) fn run(cx: &Cx<'_>, fiber: &mut Fiber, cur: &mut Cursor, budget: &mut
             // Everything else, and the cases above that are not fast, the full loop runs.
             Op::SetGlobal
             | Op::GetDecl
-            | Op::GetUpval
             | Op::SetUpval
             | Op::NewCell
             | Op::GetCell

@@ -252,7 +252,12 @@ fn run_steps(cx: &Cx<'_>, fiber: &mut Fiber, budget: &mut u32) -> Outcome {
                 }
                 Op::NewCell => {
                     let v = cur.r_mut(ins.a).take();
-                    cur.set(ins.a, Value::new(CellObj::new(v)));
+                    let cell = if ins.b == 1 {
+                        CellObj::fixed(v)
+                    } else {
+                        CellObj::new(v)
+                    };
+                    cur.set(ins.a, Value::new(cell));
                 }
                 Op::GetCell => {
                     let v = match cur.r(ins.b).as_obj::<CellObj>() {
