@@ -10,7 +10,8 @@
 //!
 //! The VM never recurses on the Rust stack for a Qi call, never panics on user input,
 //! and keeps all of its `unsafe` in `value/mod.rs`, `heap.rs`, `interp/frame.rs` (with
-//! the frame set-up in `interp/call.rs`) and `object/function.rs`.
+//! the frame set-up in `interp/call.rs` and `interp/fast.rs`), `object/coroutine.rs`,
+//! `object/function.rs` and `spin.rs`.
 
 pub mod entries;
 pub mod fiber;
@@ -27,6 +28,7 @@ pub mod print;
 pub mod program;
 pub mod runtime;
 pub mod sched;
+pub mod spin;
 pub mod symbol;
 pub mod value;
 pub mod vm;

@@ -8,9 +8,8 @@
 use std::collections::VecDeque;
 use std::sync::Arc;
 
-use parking_lot::Mutex;
-
 use crate::sched::wait::{WaitToken, Wake};
+use crate::spin::SpinLock;
 use crate::value::Value;
 
 /// A task waiting to receive.
@@ -40,7 +39,8 @@ pub struct ChanInner {
 pub struct ChannelObj {
     /// 0: unbuffered (a send waits for a receiver).
     pub capacity: usize,
-    pub inner: Mutex<ChanInner>,
+    /// A spin lock: every section under it is a few queue operations (see [`SpinLock`]).
+    pub inner: SpinLock<ChanInner>,
 }
 
 impl std::fmt::Debug for ChannelObj {
@@ -187,7 +187,7 @@ impl ChannelObj {
     pub fn new(capacity: usize) -> ChannelObj {
         ChannelObj {
             capacity,
-            inner: Mutex::new(ChanInner::default()),
+            inner: SpinLock::new(ChanInner::default()),
         }
     }
 }
