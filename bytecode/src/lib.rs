@@ -12,6 +12,7 @@ pub mod ast;
 pub mod compiler;
 pub mod diagnostic;
 pub mod disasm;
+pub mod kinds;
 pub mod lexer;
 pub mod opcode;
 pub mod parser;

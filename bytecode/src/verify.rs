@@ -341,7 +341,7 @@ fn target_of(pc: usize, offset: i32, len: usize) -> Result<(), &'static str> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use std::sync::Arc;
 
     use super::*;
@@ -349,7 +349,8 @@ mod tests {
     use crate::proto::{Decl, TypeKind};
     use crate::source::SourceFile;
 
-    fn compiled(src: &str) -> ModuleProto {
+    /// `src` compiled as a main module (for the tests of other modules too).
+    pub(crate) fn compiled(src: &str) -> ModuleProto {
         let file = SourceFile::new("t.qi", src);
         let arena = bumpalo::Bump::new();
         let parsed = crate::parser::parse(&arena, &file);

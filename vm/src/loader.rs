@@ -308,11 +308,13 @@ pub fn link(
     name: Arc<str>,
     imports: Box<[Value]>,
 ) -> Arc<ModuleObj> {
+    // Which of its functions return only scalars, for `FunctionInfo::scalar_frame`.
+    let returns = qi_bytecode::kinds::scalar_returns(&proto);
     Arc::new_cyclic(|weak| {
         let parts = ModuleParts {
-            decls: link_decls(shared, &proto, weak),
+            decls: link_decls(shared, &proto, weak, &returns),
             main: Value::new(Closure {
-                info: link_function(shared, &proto.main, weak),
+                info: link_function(shared, &proto.main, weak, &returns),
                 upvalues: Box::new([]),
             }),
             imports,
@@ -324,12 +326,17 @@ pub fn link(
 
 /// The declaration slots: closures for functions and methods, type values for structs
 /// and enums (with their method tables).
-fn link_decls(shared: &Shared, proto: &ModuleProto, weak: &Weak<ModuleObj>) -> Box<[Value]> {
+fn link_decls(
+    shared: &Shared,
+    proto: &ModuleProto,
+    weak: &Weak<ModuleObj>,
+    returns: &[bool],
+) -> Box<[Value]> {
     let mut decls: Vec<Value> = Vec::with_capacity(proto.decls.len());
     for d in &proto.decls {
         decls.push(match d {
             Decl::Function { proto: f, .. } => Value::new(Closure {
-                info: link_function(shared, f, weak),
+                info: link_function(shared, f, weak, returns),
                 upvalues: Box::new([]),
             }),
             Decl::Struct(s) => Value::new(StructType {
@@ -408,6 +415,7 @@ fn link_function(
     shared: &Shared,
     proto: &Arc<FunctionProto>,
     module: &Weak<ModuleObj>,
+    returns: &[bool],
 ) -> Arc<FunctionInfo> {
     let mut consts: Box<[Value]> = proto
         .consts
@@ -442,7 +450,7 @@ fn link_function(
     let protos = proto
         .protos
         .iter()
-        .map(|p| link_function(shared, p, module))
+        .map(|p| link_function(shared, p, module, returns))
         .collect();
     Arc::new(FunctionInfo::new(
         proto.clone(),
@@ -450,5 +458,6 @@ fn link_function(
         consts,
         syms,
         protos,
+        qi_bytecode::kinds::scalar_registers(proto, returns),
     ))
 }

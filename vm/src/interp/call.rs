@@ -353,7 +353,7 @@ pub fn invoke(
 #[inline]
 pub fn ret(fiber: &mut Fiber, v: Value) -> Option<super::Outcome> {
     let frame = fiber.frames.pop()?;
-    frame.clear_registers();
+    frame.clear_on_return();
     let depth = fiber.frames.len() as u32;
     while fiber.handlers.last().is_some_and(|h| h.frame >= depth) {
         fiber.handlers.pop();

@@ -390,7 +390,7 @@ pub(super) fn run(cx: &Cx<'_>, fiber: &mut Fiber, cur: &mut Cursor, budget: &mut
                     Value::NIL
                 };
                 let (ret, seg) = (top.ret, top.seg);
-                top.clear_registers();
+                top.clear_on_return();
                 fiber.frames.pop();
                 // SAFETY: `ret` is the caller's `R[A]`, live while the caller is.
                 unsafe { *ret = v };

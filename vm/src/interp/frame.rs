@@ -21,7 +21,13 @@
 //!    register holding the callee (calls put it at `R[A]`, below the callee's frame), the
 //!    module's declarations (`CallDecl`), the receiver's type (methods), or the fiber's
 //!    `keep` list (entry functions).
-//! 4. Registers above the top frame's are 空: returning clears a frame's registers.
+//! 4. Registers above the top frame's hold no heap value: returning clears a frame's
+//!    registers, unless the function's registers provably hold only scalars whenever it
+//!    returns (`qi_bytecode::kinds`; `FunctionInfo::scalar_frame`), which then stay.
+//! 5. No code reads a register before writing it, so what a register above the top
+//!    frame holds (空 or a left-over scalar) is never seen. The compiler keeps to this;
+//!    debug builds fill given-up and new registers with a poison integer instead of 空,
+//!    so that every test would show a read of one.
 
 use qi_bytecode::opcode::Instr;
 use thin_vec::ThinVec;
@@ -57,6 +63,8 @@ pub struct Frame {
     /// The function's register count (cached, for clearing on return).
     pub num_regs: u16,
     pub kind: FrameKind,
+    /// Returning need not clear the registers (`FunctionInfo::scalar_frame`).
+    pub scalar: bool,
 }
 
 // SAFETY: the raw pointers point into the fiber's own segments and at closures kept alive
@@ -84,6 +92,7 @@ impl Frame {
             seg,
             num_regs: info.num_regs,
             kind,
+            scalar: info.scalar_frame,
         }
     }
 
@@ -103,6 +112,15 @@ impl Frame {
         if i < self.info().proto.num_regs {
             // SAFETY: invariant 2 (base has num_regs live values), checked bound.
             unsafe { *self.base.add(i as usize) = v };
+        }
+    }
+
+    /// Releases the registers of a frame that returned: clears them, unless the function
+    /// is one whose registers hold only scalars when it returns (invariant 4).
+    #[inline(always)]
+    pub fn clear_on_return(&self) {
+        if !self.scalar {
+            self.clear_registers();
         }
     }
 
@@ -212,8 +230,15 @@ impl RegStack {
 }
 
 fn new_segment(n: usize) -> Box<[Value]> {
-    (0..n).map(|_| Value::NIL).collect()
+    (0..n).map(|_| GIVEN_UP).collect()
 }
+
+/// What a register no frame uses holds: 空, or in debug builds a poison integer that a
+/// read before a write (invariant 5) would make visible in any test.
+#[cfg(not(debug_assertions))]
+const GIVEN_UP: Value = Value::NIL;
+#[cfg(debug_assertions)]
+const GIVEN_UP: Value = Value::int(-7_777_777_777);
 
 /// Moves `n` values from `from` to `to` (distinct segments), leaving 空 behind.
 ///
@@ -236,9 +261,8 @@ pub unsafe fn clear(base: *mut Value, n: usize) {
         let slot = unsafe { &mut *base.add(i) };
         if slot.tag().is_heap() {
             drop(slot.take());
-        } else {
-            *slot = Value::NIL;
         }
+        *slot = GIVEN_UP;
     }
 }
 

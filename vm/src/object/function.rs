@@ -22,6 +22,9 @@ pub struct FunctionInfo {
     /// Where a call whose arguments the compiler proved to match the parameters'
     /// annotations starts: past the leading `CheckParam`s (see `CallDecl`'s hint).
     pub checked_entry: u16,
+    /// Its registers hold only scalars whenever it returns (`qi_bytecode::kinds`), so a
+    /// return leaves them as they are instead of clearing them.
+    pub scalar_frame: bool,
     /// Weak: the module owns the function (through its declarations), not the reverse;
     /// the VM keeps every module it loaded alive until it shuts down.
     module: Weak<ModuleObj>,
@@ -46,6 +49,7 @@ impl FunctionInfo {
         consts: Box<[Value]>,
         syms: Box<[Symbol]>,
         protos: Box<[Arc<FunctionInfo>]>,
+        scalar_frame: bool,
     ) -> FunctionInfo {
         let checked_entry = proto
             .code
@@ -55,6 +59,7 @@ impl FunctionInfo {
         FunctionInfo {
             code: proto.code.as_ptr(),
             checked_entry,
+            scalar_frame,
             arity: proto.arity,
             num_regs: proto.num_regs,
             uses_self: proto.uses_self,

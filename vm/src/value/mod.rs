@@ -243,7 +243,7 @@ impl Value {
     };
 
     #[inline(always)]
-    pub fn int(n: i64) -> Value {
+    pub const fn int(n: i64) -> Value {
         Value {
             tag: Tag::Int,
             payload: n as u64,
