@@ -23,8 +23,9 @@ pub struct Instr {
     /// What the compiler knows that saves the interpreter work: for `CheckType` and
     /// `CheckParam`, the [`TypeKind::hint`] of the checked type (the verifier checks it
     /// agrees with the constant); for `CallDecl`, 1 when every argument is proven to have
-    /// its parameter's annotated type, so the callee's leading `CheckParam`s are skipped.
-    /// Zero elsewhere.
+    /// its parameter's annotated type, so the callee's leading `CheckParam`s are skipped;
+    /// for a test against a constant (`TestLtK` …), 1 when the constant is an 整数 that C
+    /// holds too, as an `i16`. Zero elsewhere.
     ///
     /// [`TypeKind::hint`]: crate::proto::TypeKind::hint
     pub hint: u8,

@@ -227,6 +227,12 @@ impl Ctx {
             Op::TestLtK | Op::TestLeK | Op::TestGtK | Op::TestGeK | Op::TestEqK | Op::TestNeK => {
                 reg(i.a)?;
                 value_const(i.b as usize)?;
+                // The fast loop compares with C alone under hint 1.
+                match (i.hint, konst(i.b as usize)?) {
+                    (0, _) => {}
+                    (1, Constant::Int(n)) if *n == i64::from(i.c as i16) => {}
+                    _ => return Err("比较的提示与常量不符"),
+                }
                 jmp_follows()
             }
             Op::JmpIf | Op::JmpIfNot | Op::PushHandler => {
@@ -409,6 +415,23 @@ pub(crate) mod tests {
         };
         assert_eq!(call.hint, 1);
         call.hint = 2;
+        assert!(verify_module(&m).is_err());
+    }
+
+    #[test]
+    fn a_test_against_a_small_integer_carries_it_and_a_wrong_copy_is_rejected() {
+        let mut m = compiled("函数 f(n: 整数): 整数 { 如果 n < 2 { 返回 n; } 返回 0; }");
+        let f = first_function(&mut m);
+        let Some(test) = f.code.iter_mut().find(|i| i.op == Op::TestLtK) else {
+            panic!("no TestLtK");
+        };
+        assert_eq!((test.hint, test.c), (1, 2));
+        assert!(verify_module(&m).is_ok());
+        let f = first_function(&mut m);
+        let Some(test) = f.code.iter_mut().find(|i| i.op == Op::TestLtK) else {
+            panic!("no TestLtK");
+        };
+        test.c = 3;
         assert!(verify_module(&m).is_err());
     }
 

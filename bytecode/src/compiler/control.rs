@@ -42,7 +42,8 @@ impl<'a> Compiler<'a, '_> {
                         BinaryOp::Eq => Op::TestEqK,
                         _ => Op::TestNeK,
                     };
-                    self.f().op(test, l, k, 0, cond.span);
+                    let pc = self.f().op(test, l, k, 0, cond.span);
+                    self.mark_small_int(pc);
                     return self.finish_cond(mark, cond.span);
                 }
                 let r = self.expr_reg(rhs);
@@ -83,6 +84,22 @@ impl<'a> Compiler<'a, '_> {
     }
 
     /// The constant index of an 整数 or 浮点数 literal (negated ones too).
+    /// A test against an 整数 constant that fits in 16 bits also carries it in C, with
+    /// hint 1: the fast loop compares with it without loading the constant.
+    fn mark_small_int(&mut self, pc: usize) {
+        let f = self.f();
+        let Some(ins) = f.code.get(pc).copied() else {
+            return;
+        };
+        if let Some(crate::proto::Constant::Int(n)) = f.consts.get(ins.b as usize)
+            && let Ok(small) = i16::try_from(*n)
+            && let Some(ins) = f.code.get_mut(pc)
+        {
+            ins.hint = 1;
+            ins.c = small as u16;
+        }
+    }
+
     pub fn number_constant(&mut self, e: &Expr<'_>) -> Option<u16> {
         let c = match &e.kind {
             ExprKind::Int(n) => crate::proto::Constant::Int(*n),

@@ -151,6 +151,21 @@ pub(super) fn run(cx: &Cx<'_>, fiber: &mut Fiber, cur: &mut Cursor, budget: &mut
                 test_jump(&mut c, t);
             }};
         }
+        // A test of `R[A]` against `K[B]`, which hint 1 says is the `i16` in C.
+        macro_rules! test_k {
+            ($cmp:tt) => {{
+                if ins.hint == 1 {
+                    let x = c.r(ins.a);
+                    if x.tag() != Tag::Int {
+                        slow!();
+                    }
+                    let t = x.int_unchecked() $cmp i64::from(ins.c as i16);
+                    test_jump(&mut c, t);
+                } else {
+                    test!(&c.info().consts[ins.b as usize], $cmp)
+                }
+            }};
+        }
         match ins.op {
             Op::Nop => {}
             Op::LoadNil => c.set(ins.a, Value::NIL),
@@ -226,12 +241,12 @@ pub(super) fn run(cx: &Cx<'_>, fiber: &mut Fiber, cur: &mut Cursor, budget: &mut
             Op::TestGe => test!(c.r(ins.b), >=),
             Op::TestEq => test!(c.r(ins.b), ==),
             Op::TestNe => test!(c.r(ins.b), !=),
-            Op::TestLtK => test!(&c.info().consts[ins.b as usize], <),
-            Op::TestLeK => test!(&c.info().consts[ins.b as usize], <=),
-            Op::TestGtK => test!(&c.info().consts[ins.b as usize], >),
-            Op::TestGeK => test!(&c.info().consts[ins.b as usize], >=),
-            Op::TestEqK => test!(&c.info().consts[ins.b as usize], ==),
-            Op::TestNeK => test!(&c.info().consts[ins.b as usize], !=),
+            Op::TestLtK => test_k!(<),
+            Op::TestLeK => test_k!(<=),
+            Op::TestGtK => test_k!(>),
+            Op::TestGeK => test_k!(>=),
+            Op::TestEqK => test_k!(==),
+            Op::TestNeK => test_k!(!=),
             Op::ForLoop => {
                 let i = c.r(ins.a).int_unchecked();
                 let limit = c.r(ins.a + 1).int_unchecked();
