@@ -3,9 +3,9 @@
 use std::hash::{Hash, Hasher};
 
 use indexmap::IndexMap;
-use parking_lot::Mutex;
 
 use super::StrObj;
+use crate::spin::SpinLock;
 use crate::value::{Tag, Value, drop_queue};
 
 /// A dict key: a value of a hashable kind, compared by content.
@@ -60,15 +60,17 @@ pub struct DictInner {
     pub version: u64,
 }
 
+/// The lock is a [`SpinLock`]: every section under it is one map operation (keys are
+/// 整数, 字符串 or 布尔, hashed and compared in Rust) or one pass over the entries.
 #[derive(Debug, Default)]
 pub struct DictObj {
-    pub inner: Mutex<DictInner>,
+    pub inner: SpinLock<DictInner>,
 }
 
 impl DictObj {
     pub fn new(map: Map) -> DictObj {
         DictObj {
-            inner: Mutex::new(DictInner { map, version: 0 }),
+            inner: SpinLock::new(DictInner { map, version: 0 }),
         }
     }
 

@@ -1,18 +1,22 @@
 //! 列表: a growable vector of values, shared by reference, guarded by a lock.
+//!
+//! The lock is a [`SpinLock`]: every section under it is one element operation, or one
+//! pass over the elements (a snapshot, `反转`, the collector's scan) — never a call into
+//! Qi code; sorting and the like work on a snapshot and swap the result in. A `添加` or a
+//! `对于` step is then one atomic operation instead of two.
 
-use parking_lot::Mutex;
-
+use crate::spin::SpinLock;
 use crate::value::{Value, drop_queue};
 
 #[derive(Debug, Default)]
 pub struct ListObj {
-    pub items: Mutex<Vec<Value>>,
+    pub items: SpinLock<Vec<Value>>,
 }
 
 impl ListObj {
     pub fn new(items: Vec<Value>) -> ListObj {
         ListObj {
-            items: Mutex::new(items),
+            items: SpinLock::new(items),
         }
     }
 
