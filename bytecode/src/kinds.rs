@@ -27,17 +27,22 @@ pub fn scalar_returns(m: &ModuleProto) -> Vec<bool> {
         .iter()
         .map(|d| matches!(d, Decl::Function { proto, .. } if !proto.is_async))
         .collect();
+    let mut first = true;
     loop {
         let mut changed = false;
         for (i, d) in m.decls.iter().enumerate() {
-            if let Decl::Function { proto, .. } = d
-                && returns[i]
-                && !analyse(proto, &returns).is_some_and(|f| f.returns_scalar)
+            let Decl::Function { proto, .. } = d else {
+                continue;
+            };
+            // After the first round only a function that calls others can change.
+            let depends = first || proto.code.iter().any(|i| i.op == Op::CallDecl);
+            if returns[i] && depends && !analyse(proto, &returns).is_some_and(|f| f.returns_scalar)
             {
                 returns[i] = false;
                 changed = true;
             }
         }
+        first = false;
         if !changed {
             return returns;
         }
@@ -58,68 +63,106 @@ struct Facts {
 }
 
 /// "Surely a scalar", one bit per register.
-type State = Vec<bool>;
+struct State<'a>(&'a mut [u64]);
+
+impl State<'_> {
+    fn get(&self, r: u16) -> bool {
+        let r = r as usize;
+        self.0.get(r / 64).is_some_and(|w| w >> (r % 64) & 1 == 1)
+    }
+
+    fn set(&mut self, r: u16, scalar: bool) {
+        let r = r as usize;
+        if let Some(w) = self.0.get_mut(r / 64) {
+            let bit = 1u64 << (r % 64);
+            if scalar {
+                *w |= bit;
+            } else {
+                *w &= !bit;
+            }
+        }
+    }
+
+    fn clear_all(&mut self) {
+        self.0.fill(0);
+    }
+}
 
 fn analyse(f: &FunctionProto, returns: &[bool]) -> Option<Facts> {
     if f.code.iter().any(|i| i.op == Op::PushHandler) {
         return None;
     }
     let n = f.num_regs as usize;
+    let words = n.div_ceil(64).max(1);
+    // Every register's bit set: the state at every return must have all of them.
+    let mut full = vec![0u64; words];
+    for r in 0..n {
+        State(&mut full).set(r as u16, true);
+    }
     // Arguments can be anything until checked; the other registers hold 空 or scalars
     // left by earlier frames (invariant 4).
-    let entry: State = (0..n).map(|r| r >= f.arity as usize).collect();
-    let mut states: Vec<Option<State>> = vec![None; f.code.len()];
-    let mut work = vec![0usize];
-    if let Some(first) = states.first_mut() {
-        *first = Some(entry);
+    let mut entry = full.clone();
+    for r in 0..(f.arity as usize).min(n) {
+        State(&mut entry).set(r as u16, false);
     }
+    // The state before each instruction, `words` words each; `None` until reached.
+    let mut states = vec![0u64; f.code.len() * words];
+    let mut reached = vec![false; f.code.len()];
+    if f.code.is_empty() {
+        return Some(Facts {
+            returns_scalar: true,
+            scalar_at_return: true,
+        });
+    }
+    states[..words].copy_from_slice(&entry);
+    reached[0] = true;
+    let mut work = vec![0usize];
+    let mut out = vec![0u64; words];
     let mut facts = Facts {
         returns_scalar: true,
         scalar_at_return: true,
     };
     while let Some(pc) = work.pop() {
-        let (Some(Some(state)), Some(&ins)) = (states.get(pc), f.code.get(pc)) else {
+        let Some(&ins) = f.code.get(pc) else {
             continue;
         };
-        let mut out = state.clone();
-        step(f, returns, ins, &mut out);
+        out.copy_from_slice(&states[pc * words..(pc + 1) * words]);
+        step(f, returns, ins, &mut State(&mut out));
         match ins.op {
             Op::Return => {
-                facts.returns_scalar &= get(&out, ins.a);
-                facts.scalar_at_return &= out.iter().all(|&s| s);
+                facts.returns_scalar &= State(&mut out).get(ins.a);
+                facts.scalar_at_return &= out == full;
             }
-            Op::ReturnNil => facts.scalar_at_return &= out.iter().all(|&s| s),
+            Op::ReturnNil => facts.scalar_at_return &= out == full,
             _ => {}
         }
         for next in successors(pc, ins) {
-            let Some(slot) = states.get_mut(next) else {
+            if next >= f.code.len() {
                 continue;
-            };
-            let merged = match slot {
-                None => out.clone(),
-                Some(old) => old.iter().zip(&out).map(|(&a, &b)| a && b).collect(),
-            };
-            if slot.as_ref() != Some(&merged) {
-                *slot = Some(merged);
+            }
+            let slot = &mut states[next * words..(next + 1) * words];
+            if !reached[next] {
+                reached[next] = true;
+                slot.copy_from_slice(&out);
                 work.push(next);
+            } else {
+                let mut grew = false;
+                for (old, new) in slot.iter_mut().zip(&out) {
+                    let merged = *old & new;
+                    grew |= merged != *old;
+                    *old = merged;
+                }
+                if grew {
+                    work.push(next);
+                }
             }
         }
     }
     Some(facts)
 }
 
-fn get(state: &State, r: u16) -> bool {
-    state.get(r as usize).copied().unwrap_or(false)
-}
-
-fn set(state: &mut State, r: u16, scalar: bool) {
-    if let Some(s) = state.get_mut(r as usize) {
-        *s = scalar;
-    }
-}
-
 /// What `ins` leaves in the registers (when it completes; a failure leaves the function).
-fn step(f: &FunctionProto, returns: &[bool], ins: Instr, state: &mut State) {
+fn step(f: &FunctionProto, returns: &[bool], ins: Instr, state: &mut State<'_>) {
     let (a, b, c) = (ins.a, ins.b, ins.c);
     match ins.op {
         Op::Nop
@@ -141,29 +184,29 @@ fn step(f: &FunctionProto, returns: &[bool], ins: Instr, state: &mut State) {
         | Op::TestNeK
         | Op::Return
         | Op::ReturnNil => {}
-        Op::LoadNil | Op::LoadBool | Op::LoadInt => set(state, a, true),
+        Op::LoadNil | Op::LoadBool | Op::LoadInt => state.set(a, true),
         Op::LoadConst => {
             let number = matches!(
                 f.consts.get(ins.bx() as usize),
                 Some(Constant::Int(_) | Constant::Float(_))
             );
-            set(state, a, number);
+            state.set(a, number);
         }
         Op::Move => {
-            let s = get(state, b);
-            set(state, a, s);
+            let s = state.get(b);
+            state.set(a, s);
         }
         // On numbers these make numbers (anything else is an error), except that `+`
         // joins strings and lists.
         Op::Add | Op::Sub | Op::Mul | Op::Div | Op::Rem => {
-            let s = get(state, b) && get(state, c);
-            set(state, a, s);
+            let s = state.get(b) && state.get(c);
+            state.set(a, s);
         }
         Op::AddI | Op::SubI | Op::Neg => {
-            let s = get(state, b);
-            set(state, a, s);
+            let s = state.get(b);
+            state.set(a, s);
         }
-        Op::Not | Op::Eq | Op::Ne | Op::Lt | Op::Le | Op::Gt | Op::Ge => set(state, a, true),
+        Op::Not | Op::Eq | Op::Ne | Op::Lt | Op::Le | Op::Gt | Op::Ge => state.set(a, true),
         // A check that passed leaves a value of the checked kind (an 整数 widened to
         // 浮点数 included).
         Op::CheckType | Op::CheckParam => {
@@ -171,21 +214,21 @@ fn step(f: &FunctionProto, returns: &[bool], ins: Instr, state: &mut State) {
                 .checked_sub(1)
                 .and_then(|k| HINTED.get(k));
             if kind.is_some_and(is_scalar) {
-                set(state, a, true);
+                state.set(a, true);
             }
         }
         // The callee's registers, from `R[A+1]` up, are cleared by its return or hold
         // scalars: what the caller knew of them still holds.
         Op::CallDecl => {
             let s = returns.get(c as usize).copied().unwrap_or(false);
-            set(state, a, s);
+            state.set(a, s);
         }
         // Integer loops: both counters are 整数 once set up.
         Op::ForPrep | Op::ForPrepIncl | Op::ForLoop => {
-            set(state, a, true);
-            set(state, a + 1, true);
+            state.set(a, true);
+            state.set(a + 1, true);
         }
-        _ => state.iter_mut().for_each(|s| *s = false),
+        _ => state.clear_all(),
     }
 }
 

@@ -13,7 +13,9 @@ pub struct Symbol(pub u32);
 
 #[derive(Default)]
 struct Table {
-    ids: HashMap<Arc<str>, Symbol>,
+    /// foldhash, seeded per process: SipHash made interning the built-in names a tenth of
+    /// start-up.
+    ids: HashMap<Arc<str>, Symbol, foldhash::fast::RandomState>,
     names: Vec<Arc<str>>,
 }
 
