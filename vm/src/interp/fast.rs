@@ -62,6 +62,9 @@ pub(super) fn run(cx: &Cx<'_>, fiber: &mut Fiber, cur: &mut Cursor, budget: &mut
         .frames
         .last()
         .map_or(std::ptr::null(), |f| fiber.stack.end_of(f.seg));
+    // Frames at or below this depth have a `尝试` open: their return is the full loop's.
+    // Only the full loop pushes or pops handlers, so this holds for the whole run.
+    let handler_depth = fiber.handlers.last().map_or(0, |h| h.frame as usize + 1);
     let stop = 'run: loop {
         // Leaves the loop with the cursor back on the instruction just fetched.
         macro_rules! slow {
@@ -392,11 +395,7 @@ pub(super) fn run(cx: &Cx<'_>, fiber: &mut Fiber, cur: &mut Cursor, budget: &mut
                 let Some(top) = fiber.frames.last() else {
                     slow!();
                 };
-                let open_handler = fiber
-                    .handlers
-                    .last()
-                    .is_some_and(|h| h.frame as usize + 1 >= depth);
-                if depth < 2 || top.kind != FrameKind::Call || open_handler {
+                if depth < 2 || top.kind != FrameKind::Call || depth <= handler_depth {
                     slow!();
                 }
                 let v = if ins.op == Op::Return {
