@@ -156,6 +156,7 @@ impl Drop for Runtime {
         for t in self.threads.drain(..) {
             let _ = t.join();
         }
+        self.sched.release_tasks();
     }
 }
 

@@ -9,7 +9,9 @@
 //!
 //! Only for sections that cannot block, call out, or run long: a holder that is descheduled
 //! makes waiters yield until it runs again, which is fine for nanoseconds of work and wrong
-//! for anything more (a task's execution lock stays a `parking_lot::Mutex`).
+//! for anything more. The one exception is a task's execution, held by the worker running
+//! the task for a whole turn: everyone else only `try_lock`s it, or locks a task that
+//! cannot be running (finished, or not yet scheduled).
 
 use std::cell::UnsafeCell;
 use std::ops::{Deref, DerefMut};
@@ -58,6 +60,15 @@ impl<T> SpinLock<T> {
             self.lock_contended();
         }
         SpinGuard { lock: self }
+    }
+
+    /// The lock if it is free now.
+    #[inline]
+    pub fn try_lock(&self) -> Option<SpinGuard<'_, T>> {
+        self.locked
+            .compare_exchange(false, true, Ordering::Acquire, Ordering::Relaxed)
+            .ok()
+            .map(|_| SpinGuard { lock: self })
     }
 
     #[cold]
@@ -148,6 +159,15 @@ mod tests {
         }
         let g = lock.lock();
         assert_eq!(*g, (160_000, 160_000));
+    }
+
+    #[test]
+    fn try_lock_fails_while_held() {
+        let lock = SpinLock::new(0);
+        let held = lock.lock();
+        assert!(lock.try_lock().is_none());
+        drop(held);
+        assert!(lock.try_lock().is_some());
     }
 
     #[test]

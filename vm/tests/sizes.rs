@@ -15,7 +15,9 @@ use qi_vm::value::Value;
 /// to 232 when the vectors that are usually empty (a fiber's handlers, kept closures and
 /// extra register segments, a task's coroutine chain and awaiters) became `ThinVec`s,
 /// one word each. With its `Arc` counts that is 248 bytes: mimalloc's 256-byte class,
-/// where 312 took a 384-byte block.
+/// where 312 took a 384-byte block. It grew to 240 with `exec.spare` (a task that blocks
+/// often reuses one wait token instead of allocating one per wait): 256 with the counts,
+/// still that class. The next word moves it to the 320-byte one.
 #[test]
 fn headers_do_not_grow() {
     assert_eq!(std::mem::size_of::<Value>(), 16);
@@ -30,7 +32,7 @@ fn headers_do_not_grow() {
         std::mem::size_of::<Fiber>()
     );
     assert!(
-        std::mem::size_of::<Task>() <= 232,
+        std::mem::size_of::<Task>() <= 240,
         "Task {}",
         std::mem::size_of::<Task>()
     );

@@ -27,7 +27,7 @@ use super::{Cx, call};
 use super::{member, misc};
 use crate::fiber::Fiber;
 use crate::native::{Exit, error};
-use crate::object::Closure;
+use crate::object::{CellObj, Closure};
 use crate::sched::block::BlockOp;
 use crate::sched::task::Resume;
 use crate::value::{Tag, Value};
@@ -192,6 +192,15 @@ pub(super) fn run(cx: &Cx<'_>, fiber: &mut Fiber, cur: &mut Cursor, budget: &mut
             Op::GetUpval => {
                 let here = c;
                 here.closure().upvalues[ins.b as usize].load_into(c.r_mut(ins.a));
+            }
+            // A captured local read by its own function (into another register: reading
+            // into the cell's own would drop the cell while it is read).
+            Op::GetCell if ins.a != ins.b => {
+                let here = c;
+                let Some(cell) = here.r(ins.b).as_obj::<CellObj>() else {
+                    slow!();
+                };
+                cell.load_into(c.r_mut(ins.a));
             }
             // A built-in written in Rust, resolved into the constants when the function
             // was linked (see `loader::link_function`); anything else is looked up there.

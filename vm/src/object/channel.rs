@@ -95,7 +95,8 @@ impl ChanInner {
             while let Some(s) = self.sendq.pop_front() {
                 if s.token.claim() {
                     s.token.deliver(send_wake(&s));
-                    woken.push(s.token.clone());
+                    // The waiter's handle on the token moves on: no count change.
+                    woken.push(s.token);
                     self.buf.push_back(s.value);
                     break;
                 }
@@ -105,7 +106,7 @@ impl ChanInner {
         while let Some(s) = self.sendq.pop_front() {
             if s.token.claim() {
                 s.token.deliver(send_wake(&s));
-                woken.push(s.token.clone());
+                woken.push(s.token);
                 return Received::Value(s.value);
             }
         }
@@ -134,7 +135,7 @@ impl ChanInner {
         while let Some(r) = self.recvq.pop_front() {
             if r.token.claim() {
                 r.token.deliver(recv_wake(&r, v));
-                woken.push(r.token.clone());
+                woken.push(r.token);
                 return (Sent::Done, None);
             }
         }
@@ -161,13 +162,13 @@ impl ChanInner {
                     recv_wake(&r, Value::NIL)
                 };
                 r.token.deliver(wake);
-                woken.push(r.token.clone());
+                woken.push(r.token);
             }
         }
         for s in self.sendq.drain(..) {
             if s.token.claim() {
                 s.token.deliver(Wake::Throw(closed_error()));
-                woken.push(s.token.clone());
+                woken.push(s.token);
             }
         }
     }

@@ -13,7 +13,7 @@ use qi_bytecode::diagnostic::Code;
 use super::Scheduler;
 use super::block::{BlockOp, cancellation};
 use super::task::{Ending, Resume, Resumed, Task, TaskExec};
-use super::wait::Wake;
+use super::wait::{WaitToken, Wake};
 use super::worker::Local;
 use crate::fiber::Fiber;
 use crate::interp::{self, Cx, Outcome};
@@ -59,6 +59,7 @@ pub fn drive(
     } else if let Some((token, resume)) = exec.parked.take()
         && let Some(wake) = token.take_wake()
     {
+        exec.spare = WaitToken::reuse(token);
         pending = apply_wake(&cx, exec, wake, resume);
     }
     let limited = shared.config.limits.steps.is_some() || shared.config.limits.heap_bytes.is_some();
@@ -172,10 +173,10 @@ pub fn drive(
 
 /// A pending `t.取消()`: E6005 thrown at this suspension point (once).
 fn deliver_cancel(cx: &Cx<'_>, exec: &mut TaskExec) -> Option<Outcome> {
-    if !cx
-        .task
-        .cancel
-        .swap(false, std::sync::atomic::Ordering::AcqRel)
+    // A load first: this runs at every suspension point, and the flag is almost never set.
+    let cancel = &cx.task.cancel;
+    if !cancel.load(std::sync::atomic::Ordering::Acquire)
+        || !cancel.swap(false, std::sync::atomic::Ordering::AcqRel)
     {
         return None;
     }

@@ -207,6 +207,16 @@ impl Scheduler {
         reg.push(Arc::downgrade(task));
     }
 
+    /// Breaks the cycles tasks are left in when the VM stops with them unfinished: a
+    /// parked task's token, and a kept spare one, refer back to the task.
+    pub fn release_tasks(&self) {
+        for t in self.live_tasks() {
+            let mut exec = t.exec.lock();
+            exec.parked = None;
+            exec.spare = None;
+        }
+    }
+
     /// Every task still alive, by number.
     pub fn live_tasks(&self) -> Vec<Arc<Task>> {
         let mut tasks: Vec<Arc<Task>> = self

@@ -16,6 +16,7 @@ use super::block::Combiner;
 use super::wait::WaitToken;
 use crate::fiber::Fiber;
 use crate::object::ThrowSite;
+use crate::spin::SpinLock;
 use crate::value::Value;
 
 /// Where a task is in its life.
@@ -124,6 +125,9 @@ pub struct TaskExec {
     pub chain: ThinVec<Resumed>,
     /// Set while parked: the token that will wake the task, and where its value goes.
     pub parked: Option<(Arc<WaitToken>, Resume)>,
+    /// The token of the last wait, kept for the next one when nothing else held it
+    /// (`WaitToken::reuse`). It refers to this task, so it is dropped when the task ends.
+    pub spare: Option<Arc<WaitToken>>,
     /// The task has not run yet (a cancelled one then ends without running).
     pub started: bool,
     /// The main task runs `入口` after its top level: this is that function.
@@ -149,7 +153,9 @@ pub type Site = (Arc<SourceFile>, Span);
 pub struct Task {
     /// `#N` in messages; 0 for an unnumbered 未来.
     pub id: u64,
-    pub exec: Mutex<TaskExec>,
+    /// Held by the worker running the task for a whole turn; anyone else `try_lock`s it,
+    /// or locks a task that cannot be running (see `spin.rs`).
+    pub exec: SpinLock<TaskExec>,
     /// A [`Status`]; atomic, because it flips on every park and wake-up.
     status: AtomicU8,
     pub state: Mutex<TaskState>,
@@ -180,10 +186,11 @@ impl Task {
     pub fn new(id: u64, root: Option<Fiber>, detached: bool, created_at: Option<Site>) -> Task {
         Task {
             id,
-            exec: Mutex::new(TaskExec {
+            exec: SpinLock::new(TaskExec {
                 root,
                 chain: ThinVec::new(),
                 parked: None,
+                spare: None,
                 started: false,
                 then: None,
                 pending: None,

@@ -9,9 +9,8 @@
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use parking_lot::Mutex;
-
 use super::task::Task;
+use crate::spin::SpinLock;
 use crate::value::Value;
 
 /// What a woken task finds.
@@ -35,7 +34,8 @@ pub enum Wake {
 pub struct WaitToken {
     fired: AtomicBool,
     pub task: Arc<Task>,
-    wake: Mutex<Option<Wake>>,
+    /// Written once by whoever claimed the token, taken once by the woken task.
+    wake: SpinLock<Option<Wake>>,
     /// A timer entry refers to this token and counts as pending work until it fires or
     /// the token fires by other means.
     pub timer_armed: AtomicBool,
@@ -48,7 +48,7 @@ impl WaitToken {
         Arc::new(WaitToken {
             fired: AtomicBool::new(false),
             task,
-            wake: Mutex::new(None),
+            wake: SpinLock::new(None),
             timer_armed: AtomicBool::new(false),
             io_armed: AtomicBool::new(false),
         })
@@ -73,5 +73,18 @@ impl WaitToken {
 
     pub fn take_wake(&self) -> Option<Wake> {
         self.wake.lock().take()
+    }
+
+    /// Makes a token that no one else holds any more as good as new, for the next time
+    /// its task blocks: a task that blocks often then allocates one token, not one per
+    /// wait. `None` when another handle is still out there (a queue that has not dropped
+    /// it yet, a timer), and the token must not be reused.
+    pub fn reuse(mut token: Arc<WaitToken>) -> Option<Arc<WaitToken>> {
+        let t = Arc::get_mut(&mut token)?;
+        *t.fired.get_mut() = false;
+        *t.timer_armed.get_mut() = false;
+        *t.io_armed.get_mut() = false;
+        *t.wake.get_mut() = None;
+        Some(token)
     }
 }

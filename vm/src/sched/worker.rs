@@ -169,6 +169,8 @@ fn run_turn(shared: &Shared, sched: &Scheduler, local: &Local, task: Arc<Task>) 
         let step = driver::drive(shared, sched, local, &task, &mut exec);
         match step {
             Step::Finished(ending) => {
+                // The spare token refers to the task: keeping it would keep the task.
+                exec.spare = None;
                 drop(exec);
                 // The ending is stored in the task: a result that holds the task's own
                 // handle closes a cycle.
@@ -186,7 +188,10 @@ fn run_turn(shared: &Shared, sched: &Scheduler, local: &Local, task: Arc<Task>) 
                 return;
             }
             Step::Blocked(op, resume) => {
-                let token = WaitToken::new(task.clone());
+                let token = match exec.spare.take() {
+                    Some(token) => token,
+                    None => WaitToken::new(task.clone()),
+                };
                 task.set_status(Status::Blocked);
                 match super::block::park(shared, sched, local, op, &token) {
                     super::block::Parked::Waiting => {
