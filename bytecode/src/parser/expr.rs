@@ -500,7 +500,7 @@ impl<'a> Parser<'a> {
         let kind = match tok.kind {
             TokenKind::Int(value) => {
                 if value >= MIN_MAGNITUDE {
-                    self.error_code(Code::E1005, tok.span, "", None);
+                    self.error_magnitude(tok.span);
                     ExprKind::Error
                 } else {
                     ExprKind::Int(value as i64)

@@ -110,6 +110,10 @@ pub(crate) struct Parser<'a> {
     swallowed_from: u32,
     /// Set by an error, cleared on resynchronisation; while set, errors are not reported.
     recovering: bool,
+    /// Where the last reported error starts: recovery can stop on the very token that was
+    /// wrong (a keyword that may start a statement, like `异步` in `变量 异步 = 1;`), and
+    /// the statement parsed from there must not report it a second time.
+    last_reported: Option<u32>,
     /// Current nesting level (see the module comment).
     depth: u32,
     /// E2003 is reported once per file.
@@ -154,6 +158,7 @@ impl<'a> Parser<'a> {
             lex_errors,
             swallowed_from,
             recovering: false,
+            last_reported: None,
             depth: 0,
             too_deep_reported: false,
             no_struct: false,
@@ -261,7 +266,10 @@ impl<'a> Parser<'a> {
     /// unterminated string or comment swallowed, and not right after a lexer error (which
     /// removed or replaced what the parser trips over).
     fn should_report(&self, span: Span) -> bool {
-        if self.recovering || span.start >= self.swallowed_from {
+        if self.recovering
+            || span.start >= self.swallowed_from
+            || self.last_reported == Some(span.start)
+        {
             return false;
         }
         // A lexer error between the previous token and the current one.
@@ -276,6 +284,7 @@ impl<'a> Parser<'a> {
         let span = diag.location.as_ref().map_or(Span::default(), |(_, s)| *s);
         if self.should_report(span) {
             self.diags.push(diag);
+            self.last_reported = Some(span.start);
         }
         self.recovering = true;
     }
@@ -310,6 +319,18 @@ impl<'a> Parser<'a> {
             diag = diag.with_hint(hint);
         }
         self.report(diag);
+    }
+
+    /// E1005 for 9223372036854775808 anywhere but right after a unary `-` (the lexer
+    /// lets it through for `-9223372036854775808`), worded like the lexer's E1005.
+    fn error_magnitude(&mut self, span: Span) {
+        let detail = format!("「{}」", self.file.slice(span));
+        self.error_code(
+            Code::E1005,
+            span,
+            &detail,
+            Some("整数的范围是 -9223372036854775808 到 9223372036854775807；9223372036854775808 只能紧跟在负号后面"),
+        );
     }
 
     /// Adds a hint to the diagnostic just reported, if `span` is where it points.
@@ -716,6 +737,19 @@ mod tests {
         assert_eq!(p.peek(), TokenKind::Eq);
         assert_eq!(file.slice(p.span()), "=");
         assert_eq!(file.slice(p.prev_span), ">");
+    }
+
+    #[test]
+    fn a_token_is_reported_once_even_when_recovery_stops_on_it() {
+        let file = SourceFile::new("t.qi", "变量 异步 = 1;\n打印行(异步);\n");
+        let arena = Bump::new();
+        let parsed = parse(&arena, &file);
+        let lines: Vec<u32> = parsed
+            .diagnostics
+            .iter()
+            .filter_map(|d| d.location.as_ref().map(|(_, s)| file.line_col(s.start).0))
+            .collect();
+        assert_eq!(lines, [1, 2]);
     }
 
     #[test]

@@ -100,7 +100,7 @@ impl<'a> Parser<'a> {
                 if negative && value == 1 << 63 {
                     Literal::Int(i64::MIN)
                 } else if value >= 1 << 63 {
-                    self.error_code(Code::E1005, tok.span, "", None);
+                    self.error_magnitude(tok.span);
                     Literal::Int(0)
                 } else if negative {
                     Literal::Int(-(value as i64))
