@@ -7,7 +7,6 @@
 
 use super::{MAX_DEPTH, Parser};
 use crate::ast::{BinaryOp, Expr, ExprKind, FieldInit, Ident, TypePath, UnaryOp};
-use crate::diagnostic::Code;
 use crate::source::Span;
 use crate::token::{Keyword, TokenKind};
 

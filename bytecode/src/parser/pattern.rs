@@ -3,7 +3,6 @@
 
 use super::Parser;
 use crate::ast::{Expr, ExprKind, FieldPattern, Ident, Literal, Pattern, PatternKind, TypePath};
-use crate::diagnostic::Code;
 use crate::source::Span;
 use crate::token::{Keyword, TokenKind};
 
