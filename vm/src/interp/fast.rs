@@ -17,6 +17,10 @@
 //! interpreter is left only through the full loop too: a budget's end or a channel
 //! operation that must wait stops the fast loop at an instruction boundary, and the full
 //! loop saves the pc and returns.
+//!
+//! The machine code of this function is fragile: a guard on a new match arm (`Op::X if …`)
+//! once made every call and return nine instructions longer. Check a change with
+//! `valgrind --tool=callgrind qi run --线程 1` on fib (benches/compare) before and after.
 
 use qi_bytecode::diagnostic::Code;
 use qi_bytecode::opcode::{Instr, Op};
@@ -27,7 +31,7 @@ use super::{Cx, call};
 use super::{member, misc};
 use crate::fiber::Fiber;
 use crate::native::{Exit, error};
-use crate::object::{CellObj, Closure};
+use crate::object::Closure;
 use crate::sched::block::BlockOp;
 use crate::sched::task::Resume;
 use crate::value::{Tag, Value};
@@ -193,14 +197,11 @@ pub(super) fn run(cx: &Cx<'_>, fiber: &mut Fiber, cur: &mut Cursor, budget: &mut
                 let here = c;
                 here.closure().upvalues[ins.b as usize].load_into(c.r_mut(ins.a));
             }
-            // A captured local read by its own function (into another register: reading
-            // into the cell's own would drop the cell while it is read).
-            Op::GetCell if ins.a != ins.b => {
-                let here = c;
-                let Some(cell) = here.r(ins.b).as_obj::<CellObj>() else {
+            // A captured local read by its own function.
+            Op::GetCell => {
+                if !misc::get_cell(c, ins) {
                     slow!();
-                };
-                cell.load_into(c.r_mut(ins.a));
+                }
             }
             // A built-in written in Rust, resolved into the constants when the function
             // was linked (see `loader::link_function`); anything else is looked up there.
@@ -430,7 +431,6 @@ pub(super) fn run(cx: &Cx<'_>, fiber: &mut Fiber, cur: &mut Cursor, budget: &mut
             | Op::GetDecl
             | Op::SetUpval
             | Op::NewCell
-            | Op::GetCell
             | Op::SetCell
             | Op::Closure
             | Op::Div
