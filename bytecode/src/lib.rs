@@ -8,6 +8,7 @@
 //! This crate never runs Qi code and never panics on user input: malformed source becomes
 //! diagnostics, and the parser recovers to report several independent errors in one run.
 
+pub mod assigned;
 pub mod ast;
 pub mod compiler;
 pub mod diagnostic;

@@ -3,8 +3,9 @@
 //! Every function the VM links passes through [`verify_module`]. It checks that every
 //! register operand lies below the function's register count, every constant, upvalue,
 //! nested-function, global, declaration and import operand is in range and of the right
-//! kind, every jump lands inside the code, every test is followed by its `Jmp`, and the
-//! code cannot run off its end.
+//! kind, every jump lands inside the code, every test is followed by its `Jmp`, the
+//! code cannot run off its end, and no register is read before it is written
+//! ([`crate::assigned`]).
 
 use crate::opcode::{Instr, Op};
 use crate::proto::{Capture, Constant, FunctionProto, ModuleProto};
@@ -77,6 +78,9 @@ impl Ctx {
             if let Err(e) = self.instr(f, pc, *ins) {
                 return fail(pc, e);
             }
+        }
+        if let Some((pc, r)) = crate::assigned::first_unassigned_read(f) {
+            return fail(pc, &format!("读取了没有赋过值的寄存器 {r}"));
         }
         Ok(())
     }

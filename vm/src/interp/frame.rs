@@ -25,9 +25,10 @@
 //!    registers, unless the function's registers provably hold only scalars whenever it
 //!    returns (`qi_bytecode::kinds`; `FunctionInfo::scalar_frame`), which then stay.
 //! 5. No code reads a register before writing it, so what a register above the top
-//!    frame holds (空 or a left-over scalar) is never seen. The compiler keeps to this;
-//!    debug builds fill given-up and new registers with a poison integer instead of 空,
-//!    so that every test would show a read of one.
+//!    frame holds (空 or a left-over scalar) is never seen. The verifier proves it of
+//!    every function (`qi_bytecode::assigned`); debug builds also fill given-up and new
+//!    registers with a poison integer instead of 空, so that a VM path that broke it
+//!    would show in the tests.
 
 use qi_bytecode::opcode::Instr;
 use thin_vec::ThinVec;
