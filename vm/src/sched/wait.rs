@@ -79,12 +79,21 @@ impl WaitToken {
     /// its task blocks: a task that blocks often then allocates one token, not one per
     /// wait. `None` when another handle is still out there (a queue that has not dropped
     /// it yet, a timer), and the token must not be reused.
-    pub fn reuse(mut token: Arc<WaitToken>) -> Option<Arc<WaitToken>> {
-        let t = Arc::get_mut(&mut token)?;
-        *t.fired.get_mut() = false;
-        *t.timer_armed.get_mut() = false;
-        *t.io_armed.get_mut() = false;
-        *t.wake.get_mut() = None;
+    pub fn reuse(token: Arc<WaitToken>) -> Option<Arc<WaitToken>> {
+        // No weak handles to tokens are ever made, so a strong count of one means this is
+        // the only handle, and nobody can make another. The fence pairs with the release
+        // decrement of whoever dropped the last other handle, so their writes (a claim, a
+        // delivery) are seen before the fields are reset. (`Arc::get_mut` would say the
+        // same with a compare-and-swap, on every wait.)
+        if Arc::strong_count(&token) != 1 {
+            return None;
+        }
+        std::sync::atomic::fence(Ordering::Acquire);
+        token.fired.store(false, Ordering::Relaxed);
+        token.timer_armed.store(false, Ordering::Relaxed);
+        token.io_armed.store(false, Ordering::Relaxed);
+        // The wake value was taken when the task woke (a value left there would be
+        // replaced, and dropped, by the next delivery).
         Some(token)
     }
 }

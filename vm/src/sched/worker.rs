@@ -195,11 +195,12 @@ fn run_turn(shared: &Shared, sched: &Scheduler, local: &Local, task: Arc<Task>) 
                 task.set_status(Status::Blocked);
                 match super::block::park(shared, sched, local, op, &token) {
                     super::block::Parked::Waiting => {
-                        exec.parked = Some((token.clone(), resume));
-                        // A cancellation that raced with parking is delivered now.
+                        // A cancellation that raced with parking is delivered now (the
+                        // woken task cannot run before `exec` is released, below).
                         if task.cancel_requested() {
                             super::block::deliver_cancel(sched, &token, Some(local));
                         }
+                        exec.parked = Some((token, resume));
                         drop(exec);
                         sched.deactivate();
                         return;
