@@ -3,6 +3,7 @@
 
 use qi_vm::fiber::Fiber;
 use qi_vm::interp::frame::Frame;
+use qi_vm::object::RecvWaiter;
 use qi_vm::sched::task::Task;
 use qi_vm::sched::wait::WaitToken;
 use qi_vm::value::Value;
@@ -35,6 +36,13 @@ fn headers_do_not_grow() {
         std::mem::size_of::<Task>() <= 240,
         "Task {}",
         std::mem::size_of::<Task>()
+    );
+    // One per task parked on a channel, in the channel's queue: a `选择` case index kept
+    // in four bytes makes it 16 instead of 32.
+    assert!(
+        std::mem::size_of::<RecvWaiter>() <= 16,
+        "RecvWaiter {}",
+        std::mem::size_of::<RecvWaiter>()
     );
     assert!(
         std::mem::size_of::<WaitToken>() <= 56,

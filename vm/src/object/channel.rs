@@ -6,17 +6,37 @@
 //! skipped and dropped when met.
 
 use std::collections::VecDeque;
+use std::num::NonZeroU32;
 use std::sync::Arc;
 
 use crate::sched::wait::{WaitToken, Wake};
 use crate::spin::SpinLock;
 use crate::value::Value;
 
+/// A `选择` case's index, kept plus one so that "no case" needs no room of its own: a
+/// receive waiter is 16 bytes, and a million tasks parked on one channel are a million
+/// of them.
+#[derive(Clone, Copy, Debug)]
+pub struct CaseIndex(NonZeroU32);
+
+impl CaseIndex {
+    pub fn new(i: usize) -> Option<CaseIndex> {
+        u32::try_from(i + 1)
+            .ok()
+            .and_then(NonZeroU32::new)
+            .map(CaseIndex)
+    }
+
+    pub fn get(self) -> usize {
+        self.0.get() as usize - 1
+    }
+}
+
 /// A task waiting to receive.
 pub struct RecvWaiter {
     pub token: Arc<WaitToken>,
     /// The `选择` case, if the wait is part of one.
-    pub case: Option<usize>,
+    pub case: Option<CaseIndex>,
     /// A `对于` loop: the end of the channel wakes it with `Wake::End`.
     pub for_loop: bool,
 }
@@ -24,7 +44,7 @@ pub struct RecvWaiter {
 /// A task waiting to send `value`.
 pub struct SendWaiter {
     pub token: Arc<WaitToken>,
-    pub case: Option<usize>,
+    pub case: Option<CaseIndex>,
     pub value: Value,
 }
 
@@ -74,14 +94,14 @@ pub type Woken = smallvec::SmallVec<[Arc<WaitToken>; 2]>;
 
 fn recv_wake(w: &RecvWaiter, v: Value) -> Wake {
     match w.case {
-        Some(i) => Wake::Case(i, v),
+        Some(i) => Wake::Case(i.get(), v),
         None => Wake::Value(v),
     }
 }
 
 fn send_wake(w: &SendWaiter) -> Wake {
     match w.case {
-        Some(i) => Wake::Case(i, Value::NIL),
+        Some(i) => Wake::Case(i.get(), Value::NIL),
         None => Wake::Value(Value::NIL),
     }
 }

@@ -22,7 +22,9 @@ mod structs;
 mod sync;
 
 pub use cell::CellObj;
-pub use channel::{ChanInner, ChannelObj, Received, RecvWaiter, SendWaiter, Sent, Woken};
+pub use channel::{
+    CaseIndex, ChanInner, ChannelObj, Received, RecvWaiter, SendWaiter, Sent, Woken,
+};
 pub use coroutine::{CoStatus, CoroutineObj};
 pub use dict::{DictKey, DictObj, Map as DictMap};
 pub use error::{ErrorObj, ThrowSite};

@@ -14,8 +14,8 @@ use super::wait::{WaitToken, Wake};
 use super::worker::Local;
 use crate::native::error_value;
 use crate::object::{
-    ChannelObj, ErrorObj, ListObj, MutexObj, Received, RecvWaiter, SendWaiter, Sent, SocketObj,
-    WaitGroupObj, Woken,
+    CaseIndex, ChannelObj, ErrorObj, ListObj, MutexObj, Received, RecvWaiter, SendWaiter, Sent,
+    SocketObj, WaitGroupObj, Woken,
 };
 use crate::value::Value;
 use crate::vm::Shared;
@@ -312,7 +312,7 @@ fn park_select(
                 inner.prune();
                 inner.recvq.push_back(RecvWaiter {
                     token: token.clone(),
-                    case: Some(i),
+                    case: CaseIndex::new(i),
                     for_loop: false,
                 });
             }
@@ -340,7 +340,7 @@ fn park_select(
                 inner.prune();
                 inner.sendq.push_back(SendWaiter {
                     token: token.clone(),
-                    case: Some(i),
+                    case: CaseIndex::new(i),
                     value,
                 });
             }
