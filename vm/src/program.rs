@@ -53,14 +53,31 @@ pub fn run_main(shared: &Shared, module: &Arc<ModuleObj>) -> Ending {
 
     let mut locals: Vec<Local> = (0..sched.workers).map(Local::new).collect();
     worker::install_stealers(&sched, &locals);
+    // Worker 0 is this thread; the others start when there is work for them, on the
+    // reactor thread's request (`Scheduler::defer_workers`).
+    sched.defer_workers();
+    let first = locals.remove(0);
+    let waiting = parking_lot::Mutex::new(locals);
     std::thread::scope(|s| {
         let sched = &sched;
+        let waiting = &waiting;
         s.spawn(move || {
             sched.reactor.run(|fired| match fired {
                 Fired::Schedule(task) => sched.schedule(task, None, false),
                 Fired::Complete(task, ending) => sched.complete(&task, ending, None),
                 Fired::TimeOut(c) => c.time_out(sched, None),
                 Fired::Batch => sched.poke(),
+                Fired::StartWorker => {
+                    // `unstarted` and `waiting` change together, here: a claimed worker
+                    // always has its `Local`.
+                    let mut waiting = waiting.lock();
+                    if !waiting.is_empty()
+                        && sched.claim_unstarted()
+                        && let Some(local) = waiting.pop()
+                    {
+                        s.spawn(move || worker::run(shared, sched, &local));
+                    }
+                }
             })
         });
         // SIGQUIT (Ctrl-\) prints every live task and its stack, then the program goes on.
@@ -79,11 +96,6 @@ pub fn run_main(shared: &Shared, module: &Arc<ModuleObj>) -> Ending {
                     eprint!("{}", report::snapshot(sched));
                 }
             });
-        }
-        // Worker 0 is this thread; the others get their own.
-        let first = locals.remove(0);
-        for local in locals {
-            s.spawn(move || worker::run(shared, sched, &local));
         }
         worker::run(shared, sched, &first);
         sched.shut_down();

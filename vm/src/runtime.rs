@@ -64,6 +64,8 @@ impl Runtime {
                 Fired::Complete(task, ending) => s.complete(&task, ending, None),
                 Fired::TimeOut(c) => c.time_out(&s, None),
                 Fired::Batch => s.poke(),
+                // Every worker starts with the runtime.
+                Fired::StartWorker => {}
             })
         }));
         for local in locals {

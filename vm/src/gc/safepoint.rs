@@ -98,13 +98,14 @@ impl Safepoint {
         }
     }
 
-    /// Stops every mutator, runs `f`, and lets them go on. `idle` is the scheduler's
-    /// count of parked workers; `caller_is_worker` when the caller is a worker between
+    /// Stops every mutator, runs `f`, and lets them go on. `idle` counts the scheduler's
+    /// parked workers and those not started yet; `caller_is_worker` when the caller is a
+    /// worker between
     /// turns (or inside one, in a native that steps out). `None` if another thread is
     /// collecting already.
     pub fn stop_the_world<R>(
         &self,
-        idle: &AtomicUsize,
+        idle: &dyn Fn() -> usize,
         caller_is_worker: bool,
         f: impl FnOnce() -> R,
     ) -> Option<R> {
@@ -114,7 +115,7 @@ impl Safepoint {
         let me = usize::from(caller_is_worker);
         // Turns are short (one budget), so waiting for the last ones to end is brief.
         let mut spins = 0u32;
-        while self.acked.load(Ordering::SeqCst) + idle.load(Ordering::SeqCst) + me < self.workers
+        while self.acked.load(Ordering::SeqCst) + idle() + me < self.workers
             || self.hosts.load(Ordering::SeqCst) > 0
         {
             spins += 1;

@@ -46,6 +46,9 @@ pub enum Fired {
     /// A batch of timers was processed: the pending work changed, so parked workers
     /// should look again (the last timer going may mean the program is over).
     Batch,
+    /// There is work for a worker whose thread has not started yet: start one
+    /// (`Scheduler::defer_workers`).
+    StartWorker,
 }
 
 struct Entry {
@@ -102,6 +105,8 @@ pub struct Reactor {
     pub pool: Arc<super::pool::Pool>,
     sockets: Mutex<Sockets>,
     stop: AtomicBool,
+    /// A worker thread should be started (see `Fired::StartWorker`).
+    worker_wanted: AtomicBool,
 }
 
 impl Default for Reactor {
@@ -125,6 +130,7 @@ impl Default for Reactor {
                 ..Sockets::default()
             }),
             stop: AtomicBool::new(false),
+            worker_wanted: AtomicBool::new(false),
         }
     }
 }
@@ -184,6 +190,15 @@ impl Reactor {
         // Most tasks never armed a timer: a load spares them the read-modify-write.
         if armed.load(Ordering::Acquire) && armed.swap(false, Ordering::AcqRel) {
             self.live.fetch_sub(1, Ordering::SeqCst);
+        }
+    }
+
+    /// Asks the reactor thread to start a worker thread (once, until it has done so).
+    pub fn want_worker(&self) {
+        if !self.worker_wanted.load(Ordering::Relaxed)
+            && !self.worker_wanted.swap(true, Ordering::AcqRel)
+        {
+            self.wake();
         }
     }
 
@@ -265,6 +280,9 @@ impl Reactor {
         };
         let mut events = mio::Events::with_capacity(256);
         while !self.stop.load(Ordering::Acquire) {
+            if self.worker_wanted.swap(false, Ordering::AcqRel) {
+                fire(Fired::StartWorker);
+            }
             let now = Instant::now();
             let mut due = Vec::new();
             let timeout = {
