@@ -99,10 +99,10 @@ fn analyse(f: &FunctionProto, returns: &[bool]) -> Option<Facts> {
     for r in 0..n {
         State(&mut full).set(r as u16, true);
     }
-    // Arguments can be anything until checked; the other registers hold 空 or scalars
-    // left by earlier frames (invariant 4).
+    // Arguments (自己 first, for a method that uses it) can be anything until checked; the
+    // other registers hold 空 or scalars left by earlier frames (invariant 4).
     let mut entry = full.clone();
-    for r in 0..(f.arity as usize).min(n) {
+    for r in 0..(f.arity as usize + usize::from(f.uses_self)).min(n) {
         State(&mut entry).set(r as u16, false);
     }
     // The state before each instruction, `words` words each; `None` until reached.
@@ -285,6 +285,18 @@ mod tests {
                 _ => None,
             })
             .collect()
+    }
+
+    #[test]
+    fn a_method_s_last_parameter_is_an_argument_too() {
+        let m = compiled("结构体 盒 { v } 方法 盒 { 函数 取(x) { 变量 s = 自己; 返回 x; } }");
+        let returns = scalar_returns(&m);
+        let found = m.decls.iter().zip(&returns).find_map(|(d, &r)| match d {
+            Decl::Function { proto, .. } if proto.uses_self => Some(r),
+            _ => None,
+        });
+        // `x` (after 自己) is unchecked: the method may return anything.
+        assert_eq!(found, Some(false));
     }
 
     #[test]
