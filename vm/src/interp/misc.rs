@@ -425,8 +425,11 @@ pub fn set_deref(r: &Value, v: Value) -> Result<(), Exit> {
             if let Some(ty) = &r.ty {
                 check_type(&mut v, ty, None)?;
             }
-            r.set(v);
-            Ok(())
+            if r.set(v) {
+                Ok(())
+            } else {
+                Err(fixed_cell_store())
+            }
         }
         Some(_) => Err(crate::native::error_with_hint(
             Code::E3005,
@@ -455,4 +458,9 @@ pub fn get_cell(mut cur: Cursor, ins: Instr) -> bool {
     };
     cell.load_into(cur.r_mut(ins.a));
     true
+}
+
+/// A store to the cell of an immutable binding: the compiler never emits one (E3005).
+pub fn fixed_cell_store() -> Exit {
+    error(Code::E7000, "：内部错误：给不可变绑定的单元赋值")
 }

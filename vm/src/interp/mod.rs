@@ -248,7 +248,9 @@ fn run_steps(cx: &Cx<'_>, fiber: &mut Fiber, budget: &mut u32) -> Outcome {
                             .gc
                             .suspect(cx.local.index, &Value::object(cell.clone()));
                     }
-                    cell.set(v);
+                    if !cell.set(v) {
+                        fail!(misc::fixed_cell_store());
+                    }
                 }
                 Op::NewCell => {
                     let v = cur.r_mut(ins.a).take();
@@ -270,7 +272,11 @@ fn run_steps(cx: &Cx<'_>, fiber: &mut Fiber, budget: &mut u32) -> Outcome {
                     let v = cur.r(ins.b).clone();
                     shared.gc.stored(cx.local.index, cur.r(ins.a), &v);
                     match cur.r(ins.a).as_obj::<CellObj>() {
-                        Some(c) => c.set(v),
+                        Some(c) => {
+                            if !c.set(v) {
+                                fail!(misc::fixed_cell_store());
+                            }
+                        }
                         None => cur.set(ins.a, v),
                     }
                 }

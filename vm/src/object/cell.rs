@@ -73,16 +73,19 @@ impl CellObj {
         *dst = v;
     }
 
-    /// Replaces the value; the old one is dropped after the lock is released. A fixed
-    /// cell is never assigned: its binding is immutable, so the compiler emits no store
-    /// to it (E3005), and a reference to it is read-only.
+    /// Replaces the value; the old one is dropped after the lock is released. `false`
+    /// for a fixed cell, which keeps its value: its binding is immutable, so the compiler
+    /// emits no store to it (E3005) and a reference to it is read-only — a `false` here
+    /// is a compiler bug, which the caller reports as an internal error.
     #[inline]
-    pub fn set(&self, v: Value) {
+    #[must_use]
+    pub fn set(&self, v: Value) -> bool {
         match self {
-            CellObj::Fixed(_) => debug_assert!(false, "store to an immutable binding's cell"),
+            CellObj::Fixed(_) => false,
             CellObj::Var(m) => {
                 let old = std::mem::replace(&mut *m.lock(), v);
                 drop(old);
+                true
             }
         }
     }
@@ -121,7 +124,8 @@ mod tests {
             assert!(dst.same(&Value::from(7i64)));
             assert!(c.get().same(&Value::from(7i64)));
         }
-        var.set(Value::from(8i64));
+        assert!(var.set(Value::from(8i64)));
+        assert!(!fixed.set(Value::from(9i64)));
         assert!(var.get().same(&Value::from(8i64)));
         assert!(var.cut().same(&Value::from(8i64)));
         assert!(fixed.cut().is_nil());

@@ -29,10 +29,15 @@ impl RefObj {
         }
     }
 
-    pub fn set(&self, v: Value) {
+    /// `false` if the target is a fixed cell (see `CellObj::set`).
+    #[must_use]
+    pub fn set(&self, v: Value) -> bool {
         match &self.target {
             RefTarget::Cell(c) => c.set(v),
-            RefTarget::Global(m, slot) => m.set_global(*slot, v),
+            RefTarget::Global(m, slot) => {
+                m.set_global(*slot, v);
+                true
+            }
         }
     }
 }
