@@ -498,11 +498,15 @@ impl Scheduler {
                 Status::Done
             });
             st.ending = Some(ending.clone());
-            // Read by 全部等待 after it saw the ending under this lock (acquire there).
-            task.finished_seq.store(
-                self.finish_seq.fetch_add(1, Ordering::Relaxed) + 1,
-                Ordering::Release,
-            );
+            // Read by 全部等待 after it saw the ending under this lock (acquire there), to
+            // find the failure that happened first: only failures need a number, and a
+            // VM-wide counter bumped by every task was a contended line with two workers.
+            if failed || cancelled {
+                task.finished_seq.store(
+                    self.finish_seq.fetch_add(1, Ordering::Relaxed) + 1,
+                    Ordering::Release,
+                );
+            }
             if !st.awaiters.is_empty() {
                 st.observed = true;
             }

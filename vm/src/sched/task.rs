@@ -171,8 +171,8 @@ pub struct Task {
     pub created_at: Option<Site>,
     /// A `超时(ms)` future whose timer still counts as pending work.
     pub timer_armed: AtomicBool,
-    /// When it finished, as a sequence number across the VM (0: not yet): `全部等待`
-    /// reports the error that happened first.
+    /// When it failed (or was cancelled), as a sequence number across the VM (0: not
+    /// yet, or it succeeded): `全部等待` reports the error that happened first.
     pub finished_seq: std::sync::atomic::AtomicU64,
 }
 
