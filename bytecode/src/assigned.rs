@@ -15,6 +15,7 @@
 //! a throw can come from: the protected code lies between the `PushHandler` and its
 //! target).
 
+use crate::flow::{self, States, contains, insert, jump_target, remove_from};
 use crate::opcode::{Instr, Op};
 use crate::proto::{Capture, Constant, FunctionProto};
 
@@ -77,51 +78,6 @@ pub fn first_unassigned_read(f: &FunctionProto) -> Option<(usize, u16)> {
     })
 }
 
-/// The state before each instruction, `words` words each, and whether it was reached.
-struct States {
-    words: usize,
-    bits: Vec<u64>,
-    reached: Vec<bool>,
-}
-
-impl States {
-    fn new(len: usize, regs: usize) -> States {
-        let words = regs.div_ceil(64).max(1);
-        States {
-            words,
-            bits: vec![0; len * words],
-            reached: vec![false; len],
-        }
-    }
-
-    fn get(&self, pc: usize) -> Option<&[u64]> {
-        if *self.reached.get(pc)? {
-            self.bits.get(pc * self.words..(pc + 1) * self.words)
-        } else {
-            None
-        }
-    }
-
-    /// Intersects `new` into the state at `pc`; whether it changed.
-    fn merge(&mut self, pc: usize, new: &[u64]) -> bool {
-        let Some(slot) = self.bits.get_mut(pc * self.words..(pc + 1) * self.words) else {
-            return false;
-        };
-        if !self.reached[pc] {
-            self.reached[pc] = true;
-            slot.copy_from_slice(new);
-            return true;
-        }
-        let mut changed = false;
-        for (old, new) in slot.iter_mut().zip(new) {
-            let merged = *old & new;
-            changed |= merged != *old;
-            *old = merged;
-        }
-        changed
-    }
-}
-
 /// Runs the analysis to a fixpoint from the instructions in `work`.
 fn propagate(f: &FunctionProto, states: &mut States, work: &mut Vec<usize>) {
     let len = f.code.len();
@@ -132,7 +88,7 @@ fn propagate(f: &FunctionProto, states: &mut States, work: &mut Vec<usize>) {
         };
         out.copy_from_slice(state);
         after(ins, &mut out);
-        let (next, jump) = successors(pc, ins, len);
+        let [next, jump] = flow::successors(pc, ins, len);
         if let Some(next) = next
             && states.merge(next, &out)
         {
@@ -145,28 +101,6 @@ fn propagate(f: &FunctionProto, states: &mut States, work: &mut Vec<usize>) {
             if states.merge(jump, &out) {
                 work.push(jump);
             }
-        }
-    }
-}
-
-fn insert(bits: &mut [u64], r: usize) {
-    if let Some(w) = bits.get_mut(r / 64) {
-        *w |= 1 << (r % 64);
-    }
-}
-
-fn contains(bits: &[u64], r: usize) -> bool {
-    bits.get(r / 64).is_some_and(|w| w >> (r % 64) & 1 == 1)
-}
-
-/// Removes every register from `r` up.
-fn remove_from(bits: &mut [u64], r: usize) {
-    for (i, w) in bits.iter_mut().enumerate() {
-        let base = i * 64;
-        if base >= r {
-            *w = 0;
-        } else if r < base + 64 {
-            *w &= (1u64 << (r - base)) - 1;
         }
     }
 }
@@ -191,87 +125,16 @@ fn after(ins: Instr, s: &mut [u64]) {
         }
         // `IterNext` writes `R[B]` only on the way into the loop body (`written_on_jump`).
         Op::IterNext => {}
-        _ if writes_a(ins.op) => insert(s, a),
+        // A handler's error register is written on the way into the handler, not here.
+        Op::PushHandler => {}
+        op if op.writes_a() => insert(s, a),
         _ => {}
-    }
-}
-
-/// Control after `ins` at `pc`: the next instruction, and the other way it can go.
-fn successors(pc: usize, ins: Instr, len: usize) -> (Option<usize>, Option<usize>) {
-    let next = (pc + 1 < len).then_some(pc + 1);
-    let skip = (pc + 2 < len).then_some(pc + 2);
-    match ins.op {
-        Op::Return | Op::ReturnNil | Op::Throw | Op::MatchFail => (None, None),
-        Op::Jmp | Op::Loop => (None, jump_target(pc, ins, len)),
-        Op::JmpIf | Op::JmpIfNot | Op::ForLoop => (next, jump_target(pc, ins, len)),
-        // The handler's entry is handled apart (see the module docs).
-        Op::PushHandler => (next, None),
-        Op::TestLt
-        | Op::TestLe
-        | Op::TestGt
-        | Op::TestGe
-        | Op::TestEq
-        | Op::TestNe
-        | Op::TestLtK
-        | Op::TestLeK
-        | Op::TestGtK
-        | Op::TestGeK
-        | Op::TestEqK
-        | Op::TestNeK
-        | Op::IterNext
-        | Op::ForPrep
-        | Op::ForPrepIncl => (next, skip),
-        _ => (next, None),
     }
 }
 
 /// A register written only on the second edge of `successors` (an `IterNext`'s item).
 fn written_on_jump(ins: Instr) -> Option<u16> {
     (ins.op == Op::IterNext).then_some(ins.b)
-}
-
-fn jump_target(pc: usize, ins: Instr, len: usize) -> Option<usize> {
-    let t = pc as i64 + 1 + ins.sbx() as i64;
-    (t >= 0 && (t as usize) < len).then_some(t as usize)
-}
-
-/// Whether `op` writes `R[A]` (the calls, `Select`, `ForPrep` and `IterNext` aside).
-fn writes_a(op: Op) -> bool {
-    !matches!(
-        op,
-        Op::Nop
-            | Op::SetGlobal
-            | Op::SetUpval
-            | Op::SetCell
-            | Op::Jmp
-            | Op::Loop
-            | Op::JmpIf
-            | Op::JmpIfNot
-            | Op::TestLt
-            | Op::TestLe
-            | Op::TestGt
-            | Op::TestGe
-            | Op::TestEq
-            | Op::TestNe
-            | Op::TestLtK
-            | Op::TestLeK
-            | Op::TestGtK
-            | Op::TestGeK
-            | Op::TestEqK
-            | Op::TestNeK
-            | Op::Return
-            | Op::ReturnNil
-            | Op::SetIndex
-            | Op::SetField
-            | Op::PushHandler
-            | Op::PopHandler
-            | Op::Throw
-            | Op::CheckParam
-            | Op::MatchFail
-            | Op::SetDeref
-            | Op::DefGlobal
-            | Op::Send
-    )
 }
 
 /// Calls `read` with each register `ins` reads.

@@ -17,6 +17,7 @@
 //! scalar" and withdrawing it until nothing changes, which is sound because a call's
 //! value comes from a call that finished, deeper down.
 
+use crate::flow;
 use crate::opcode::{Instr, Op};
 use crate::proto::{Constant, Decl, FunctionProto, HINTED, ModuleProto, TypeKind};
 
@@ -62,24 +63,19 @@ struct Facts {
     scalar_at_return: bool,
 }
 
-/// "Surely a scalar", one bit per register.
+/// "Surely a scalar", one bit per register (`flow`'s bit sets).
 struct State<'a>(&'a mut [u64]);
 
 impl State<'_> {
     fn get(&self, r: u16) -> bool {
-        let r = r as usize;
-        self.0.get(r / 64).is_some_and(|w| w >> (r % 64) & 1 == 1)
+        flow::contains(self.0, r as usize)
     }
 
     fn set(&mut self, r: u16, scalar: bool) {
-        let r = r as usize;
-        if let Some(w) = self.0.get_mut(r / 64) {
-            let bit = 1u64 << (r % 64);
-            if scalar {
-                *w |= bit;
-            } else {
-                *w &= !bit;
-            }
+        if scalar {
+            flow::insert(self.0, r as usize);
+        } else {
+            flow::remove(self.0, r as usize);
         }
     }
 
@@ -93,7 +89,9 @@ fn analyse(f: &FunctionProto, returns: &[bool]) -> Option<Facts> {
         return None;
     }
     let n = f.num_regs as usize;
-    let words = n.div_ceil(64).max(1);
+    let len = f.code.len();
+    let mut states = flow::States::new(len, n);
+    let words = states.words;
     // Every register's bit set: the state at every return must have all of them.
     let mut full = vec![0u64; words];
     for r in 0..n {
@@ -105,17 +103,13 @@ fn analyse(f: &FunctionProto, returns: &[bool]) -> Option<Facts> {
     for r in 0..(f.arity as usize + usize::from(f.uses_self)).min(n) {
         State(&mut entry).set(r as u16, false);
     }
-    // The state before each instruction, `words` words each; `None` until reached.
-    let mut states = vec![0u64; f.code.len() * words];
-    let mut reached = vec![false; f.code.len()];
     if f.code.is_empty() {
         return Some(Facts {
             returns_scalar: true,
             scalar_at_return: true,
         });
     }
-    states[..words].copy_from_slice(&entry);
-    reached[0] = true;
+    states.merge(0, &entry);
     let mut work = vec![0usize];
     let mut out = vec![0u64; words];
     let mut facts = Facts {
@@ -123,10 +117,10 @@ fn analyse(f: &FunctionProto, returns: &[bool]) -> Option<Facts> {
         scalar_at_return: true,
     };
     while let Some(pc) = work.pop() {
-        let Some(&ins) = f.code.get(pc) else {
+        let (Some(state), Some(&ins)) = (states.get(pc), f.code.get(pc)) else {
             continue;
         };
-        out.copy_from_slice(&states[pc * words..(pc + 1) * words]);
+        out.copy_from_slice(state);
         step(f, returns, ins, &mut State(&mut out));
         match ins.op {
             Op::Return => {
@@ -136,25 +130,9 @@ fn analyse(f: &FunctionProto, returns: &[bool]) -> Option<Facts> {
             Op::ReturnNil => facts.scalar_at_return &= out == full,
             _ => {}
         }
-        for next in successors(pc, ins) {
-            if next >= f.code.len() {
-                continue;
-            }
-            let slot = &mut states[next * words..(next + 1) * words];
-            if !reached[next] {
-                reached[next] = true;
-                slot.copy_from_slice(&out);
+        for next in flow::successors(pc, ins, len).into_iter().flatten() {
+            if states.merge(next, &out) {
                 work.push(next);
-            } else {
-                let mut grew = false;
-                for (old, new) in slot.iter_mut().zip(&out) {
-                    let merged = *old & new;
-                    grew |= merged != *old;
-                    *old = merged;
-                }
-                if grew {
-                    work.push(next);
-                }
             }
         }
     }
@@ -165,25 +143,8 @@ fn analyse(f: &FunctionProto, returns: &[bool]) -> Option<Facts> {
 fn step(f: &FunctionProto, returns: &[bool], ins: Instr, state: &mut State<'_>) {
     let (a, b, c) = (ins.a, ins.b, ins.c);
     match ins.op {
-        Op::Nop
-        | Op::Jmp
-        | Op::Loop
-        | Op::JmpIf
-        | Op::JmpIfNot
-        | Op::TestLt
-        | Op::TestLe
-        | Op::TestGt
-        | Op::TestGe
-        | Op::TestEq
-        | Op::TestNe
-        | Op::TestLtK
-        | Op::TestLeK
-        | Op::TestGtK
-        | Op::TestGeK
-        | Op::TestEqK
-        | Op::TestNeK
-        | Op::Return
-        | Op::ReturnNil => {}
+        Op::Nop | Op::Jmp | Op::Loop | Op::JmpIf | Op::JmpIfNot | Op::Return | Op::ReturnNil => {}
+        op if op.is_test() => {}
         Op::LoadNil | Op::LoadBool | Op::LoadInt => state.set(a, true),
         Op::LoadConst => {
             let number = matches!(
@@ -237,34 +198,6 @@ fn is_scalar(kind: &TypeKind) -> bool {
         kind,
         TypeKind::Int | TypeKind::Float | TypeKind::Bool | TypeKind::Nil
     )
-}
-
-/// Where control can go after `ins` at `pc` completes (the verifier has checked that
-/// tests are followed by their `Jmp`).
-fn successors(pc: usize, ins: Instr) -> impl Iterator<Item = usize> {
-    let jump = (pc as i64 + 1 + ins.sbx() as i64).max(0) as usize;
-    let (first, second) = match ins.op {
-        Op::Return | Op::ReturnNil | Op::Throw | Op::MatchFail => (None, None),
-        Op::Jmp | Op::Loop => (Some(jump), None),
-        Op::JmpIf | Op::JmpIfNot | Op::ForLoop => (Some(pc + 1), Some(jump)),
-        Op::TestLt
-        | Op::TestLe
-        | Op::TestGt
-        | Op::TestGe
-        | Op::TestEq
-        | Op::TestNe
-        | Op::TestLtK
-        | Op::TestLeK
-        | Op::TestGtK
-        | Op::TestGeK
-        | Op::TestEqK
-        | Op::TestNeK
-        | Op::IterNext
-        | Op::ForPrep
-        | Op::ForPrepIncl => (Some(pc + 1), Some(pc + 2)),
-        _ => (Some(pc + 1), None),
-    };
-    first.into_iter().chain(second)
 }
 
 #[cfg(test)]

@@ -13,6 +13,7 @@ pub mod ast;
 pub mod compiler;
 pub mod diagnostic;
 pub mod disasm;
+pub mod flow;
 pub mod kinds;
 pub mod lexer;
 pub mod opcode;

@@ -290,19 +290,11 @@ opcodes! {
 }
 
 impl Op {
-    /// Whether operand A names a register this instruction writes.
-    pub fn writes_a(self) -> bool {
-        !matches!(
+    /// A comparison fused with the `Jmp` that follows it (`TestLt` … `TestNeK`).
+    pub fn is_test(self) -> bool {
+        matches!(
             self,
-            Op::Nop
-                | Op::SetGlobal
-                | Op::SetUpval
-                | Op::SetCell
-                | Op::Jmp
-                | Op::Loop
-                | Op::JmpIf
-                | Op::JmpIfNot
-                | Op::TestLt
+            Op::TestLt
                 | Op::TestLe
                 | Op::TestGt
                 | Op::TestGe
@@ -314,16 +306,32 @@ impl Op {
                 | Op::TestGeK
                 | Op::TestEqK
                 | Op::TestNeK
-                | Op::Return
-                | Op::ReturnNil
-                | Op::SetIndex
-                | Op::SetField
-                | Op::PopHandler
-                | Op::Throw
-                | Op::MatchFail
-                | Op::SetDeref
-                | Op::DefGlobal
-                | Op::Send
         )
+    }
+
+    /// Whether operand A names a register this instruction writes.
+    pub fn writes_a(self) -> bool {
+        !self.is_test()
+            && !matches!(
+                self,
+                Op::Nop
+                    | Op::SetGlobal
+                    | Op::SetUpval
+                    | Op::SetCell
+                    | Op::Jmp
+                    | Op::Loop
+                    | Op::JmpIf
+                    | Op::JmpIfNot
+                    | Op::Return
+                    | Op::ReturnNil
+                    | Op::SetIndex
+                    | Op::SetField
+                    | Op::PopHandler
+                    | Op::Throw
+                    | Op::MatchFail
+                    | Op::SetDeref
+                    | Op::DefGlobal
+                    | Op::Send
+            )
     }
 }
