@@ -58,38 +58,39 @@ pub fn run_main(shared: &Shared, module: &Arc<ModuleObj>) -> Ending {
     sched.defer_workers();
     let first = locals.remove(0);
     let waiting = parking_lot::Mutex::new(locals);
+    // SIGQUIT (Ctrl-\) prints every live task and its stack, then the program goes on:
+    // the handler sets a flag that workers look at between turns and while parked.
+    let signal = signal_hook::flag::register(signal_hook::consts::SIGQUIT, sched.snapshot_flag());
     std::thread::scope(|s| {
         let sched = &sched;
         let waiting = &waiting;
-        s.spawn(move || {
-            sched.reactor.run(|fired| match fired {
-                Fired::Schedule(task) => sched.schedule(task, None, false),
-                Fired::Complete(task, ending) => sched.complete(&task, ending, None),
-                Fired::TimeOut(c) => c.time_out(sched, None),
-                Fired::Batch => sched.poke(),
-                Fired::StartWorker => {
-                    // `unstarted` and `waiting` change together, here: a claimed worker
-                    // always has its `Local`.
-                    let mut waiting = waiting.lock();
-                    if !waiting.is_empty()
-                        && sched.claim_unstarted()
-                        && let Some(local) = waiting.pop()
-                    {
-                        s.spawn(move || worker::run(shared, sched, &local));
-                    }
-                }
-            })
-        });
-        // SIGQUIT (Ctrl-\) prints every live task and its stack, then the program goes on.
-        let signals = signal_hook::iterator::Signals::new([signal_hook::consts::SIGQUIT]).ok();
-        let signal_handle = signals.as_ref().map(|s| s.handle());
-        if let Some(mut signals) = signals {
+        // The reactor thread starts when something first needs it (a timer, a socket, a
+        // worker to start): asked between turns of this thread's worker, the only one
+        // running until then.
+        let start_reactor = || {
+            if !sched.reactor.take_thread_request() {
+                return;
+            }
             s.spawn(move || {
-                for _ in signals.forever() {
-                    eprint!("{}", report::snapshot(sched));
-                }
+                sched.reactor.run(|fired| match fired {
+                    Fired::Schedule(task) => sched.schedule(task, None, false),
+                    Fired::Complete(task, ending) => sched.complete(&task, ending, None),
+                    Fired::TimeOut(c) => c.time_out(sched, None),
+                    Fired::Batch => sched.poke(),
+                    Fired::StartWorker => {
+                        // `unstarted` and `waiting` change together, here: a claimed
+                        // worker always has its `Local`.
+                        let mut waiting = waiting.lock();
+                        if !waiting.is_empty()
+                            && sched.claim_unstarted()
+                            && let Some(local) = waiting.pop()
+                        {
+                            s.spawn(move || worker::run(shared, sched, &local));
+                        }
+                    }
+                })
             });
-        }
+        };
         if let Some(every) = shared.config.snapshot_every {
             s.spawn(move || {
                 while !sched.wait_for_end_timeout(every) {
@@ -97,12 +98,12 @@ pub fn run_main(shared: &Shared, module: &Arc<ModuleObj>) -> Ending {
                 }
             });
         }
-        worker::run(shared, sched, &first);
+        worker::run_with(shared, sched, &first, start_reactor);
         sched.shut_down();
-        if let Some(h) = signal_handle {
-            h.close();
-        }
     });
+    if let Ok(id) = signal {
+        signal_hook::low_level::unregister(id);
+    }
     shared.flush_out();
     conclude(&sched)
 }

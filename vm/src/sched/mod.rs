@@ -127,6 +127,9 @@ pub struct Scheduler {
     quiet_wakers: Mutex<Vec<std::task::Waker>>,
     /// Bumped each time `quiet_wakers` is woken and emptied.
     quiet_epoch: AtomicU64,
+    /// Set by the SIGQUIT handler (`qi run` registers it): the next worker between turns,
+    /// or parked, prints a task snapshot.
+    snapshot_wanted: Arc<AtomicBool>,
 }
 
 impl Scheduler {
@@ -156,6 +159,7 @@ impl Scheduler {
             safepoint: crate::gc::safepoint::Safepoint::new(workers.max(1)),
             quiet_wakers: Mutex::new(Vec::new()),
             quiet_epoch: AtomicU64::new(0),
+            snapshot_wanted: Arc::new(AtomicBool::new(false)),
         }
     }
 
@@ -169,6 +173,22 @@ impl Scheduler {
 
     pub fn is_hosted(&self) -> bool {
         self.hosted
+    }
+
+    /// The flag a signal handler sets to have a task snapshot printed.
+    pub fn snapshot_flag(&self) -> Arc<AtomicBool> {
+        self.snapshot_wanted.clone()
+    }
+
+    /// Prints the snapshot a signal asked for, if one did. Workers call this between
+    /// turns and while parked, so a snapshot shows every task but the printing worker's
+    /// as it is between turns.
+    pub fn print_requested_snapshot(&self) {
+        if self.snapshot_wanted.load(Ordering::Relaxed)
+            && self.snapshot_wanted.swap(false, Ordering::AcqRel)
+        {
+            eprint!("{}", report::snapshot(self));
+        }
     }
 
     /// The next task number (`#N`).
@@ -471,6 +491,11 @@ impl Scheduler {
             // A timed wait: quiescence is also re-checked now and then, so a missed
             // wake-up can delay the end of a program but never hang it.
             self.idle_cv.wait_for(&mut idle, PARK_RECHECK);
+            if self.snapshot_wanted.load(Ordering::Relaxed) {
+                drop(idle);
+                self.print_requested_snapshot();
+                idle = self.idle.lock();
+            }
         };
         *idle -= 1;
         self.idle_count.fetch_sub(1, Ordering::SeqCst);

@@ -133,10 +133,18 @@ pub fn install_stealers(sched: &Scheduler, locals: &[Local]) {
 
 /// A worker's life: run tasks until the scheduler shuts down.
 pub fn run(shared: &Shared, sched: &Scheduler, local: &Local) {
+    run_with(shared, sched, local, || {});
+}
+
+/// `run`, with `between` called before each task is taken and before parking: `qi run`'s
+/// main thread starts the reactor thread there when it is first needed.
+pub fn run_with(shared: &Shared, sched: &Scheduler, local: &Local, mut between: impl FnMut()) {
     loop {
         if sched.is_shut_down() {
             return;
         }
+        between();
+        sched.print_requested_snapshot();
         match local.next(sched) {
             Some(task) => run_task(shared, sched, local, task),
             None => {
