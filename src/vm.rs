@@ -625,10 +625,7 @@ impl Vm {
             return Some(v);
         }
         let shared = self.runtime.shared();
-        shared
-            .builtins
-            .get(&qi_vm::symbol::Symbol::intern(name))
-            .cloned()
+        shared.builtin(qi_vm::symbol::Symbol::intern(name)).cloned()
     }
 
     /// Steps the current (or last) request has taken, as the step limit counts them

@@ -234,8 +234,7 @@ fn refresh(session: &Session, c: &mut Completions) {
     let mut names: Vec<String> = Keyword::ALL.iter().map(|k| k.text().to_string()).collect();
     names.extend(
         shared
-            .builtins
-            .keys()
+            .builtin_names()
             .map(|k| k.name().to_string())
             .filter(|n| !n.starts_with("__")),
     );
@@ -248,8 +247,7 @@ fn refresh(session: &Session, c: &mut Completions) {
         .filter_map(|n| Some((n.to_string(), members_of(shared, &session.value_of(n)?))))
         .collect();
     let mut all: Vec<String> = shared
-        .methods
-        .keys()
+        .method_keys()
         .map(|(_, n)| n.name().to_string())
         .filter(|n| !n.starts_with("__"))
         .collect();

@@ -166,8 +166,7 @@ pub fn members_of(shared: &Shared, v: &Value) -> Vec<String> {
         let tag = v.tag();
         out.extend(
             shared
-                .methods
-                .keys()
+                .method_keys()
                 .filter(|(t, _)| *t == tag)
                 .map(|(_, n)| n.name().to_string()),
         );

@@ -53,3 +53,31 @@ pub fn builder() -> VmBuilder {
     install(&mut b);
     b
 }
+
+#[cfg(test)]
+mod tests {
+    use qi_vm::symbol::Symbol;
+
+    /// The prelude compiles only when first used, so a mistake in it would show up as a
+    /// missing method in some user's program: compile it here, and check that every name
+    /// it promises resolves.
+    #[test]
+    fn the_prelude_compiles_and_provides_every_name_it_promises() {
+        let shared = super::builder()
+            .build()
+            .unwrap_or_else(|_| panic!("builds"));
+        if let Err(diags) = shared.load_prelude() {
+            panic!("the prelude does not compile: {}", diags.len());
+        }
+        for (tag, name) in shared.method_keys().collect::<Vec<_>>() {
+            assert!(shared.method(tag, name).is_some(), "method {}", name.name());
+        }
+        for name in shared.builtin_names().collect::<Vec<_>>() {
+            assert!(shared.builtin(name).is_some(), "built-in {}", name.name());
+        }
+        for name in ["HTTP服务", "__调用"] {
+            assert!(shared.is_builtin(name), "{name}");
+            assert!(shared.builtin(Symbol::intern(name)).is_some(), "{name}");
+        }
+    }
+}

@@ -433,7 +433,7 @@ fn link_function(
     for ins in proto.code.iter().filter(|i| i.op == Op::GetBuiltin) {
         let k = ins.bx() as usize;
         if let (Some(Constant::Name(n)), Some(slot)) = (proto.consts.get(k), consts.get_mut(k))
-            && let Some(v) = shared.builtins.get(&Symbol::intern(n))
+            && let Some(v) = shared.native_builtin(Symbol::intern(n))
             && v.tag() == crate::value::Tag::Native
         {
             *slot = v.clone();

@@ -8,7 +8,7 @@ use std::collections::HashMap;
 
 /// Maps keyed by interned names: foldhash, not SipHash — the keys are not attacker-chosen
 /// strings but small integers, and method lookup is on the hot path.
-type FastMap<K, V> = HashMap<K, V, foldhash::fast::FixedState>;
+pub(crate) type FastMap<K, V> = HashMap<K, V, foldhash::fast::FixedState>;
 use std::io::Write;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -109,7 +109,8 @@ pub enum Output {
 }
 
 pub struct Shared {
-    pub builtins: FastMap<Symbol, Value>,
+    /// Global built-ins written in Rust (see `builtin` for all of them).
+    builtins: FastMap<Symbol, Value>,
     /// Functions the embedding host wrote in Rust, indexed by their natives' `aux`.
     pub host_fns: Vec<crate::host::HostFn>,
     /// Steps and heap used since the host's current request began.
@@ -119,8 +120,11 @@ pub struct Shared {
     /// Where host futures run; `None`: on [`Shared::executor`].
     pub spawner: Option<Arc<crate::host::Spawner>>,
     executor: std::sync::OnceLock<Arc<crate::host::Executor>>,
-    /// Methods of built-in types, by the receiver's tag and the method name.
-    pub methods: FastMap<(Tag, Symbol), Value>,
+    /// Methods of built-in types written in Rust, by the receiver's tag and the method
+    /// name (see `method` for all of them).
+    methods: FastMap<(Tag, Symbol), Value>,
+    /// The standard library's Qi-written functions, compiled on first use.
+    prelude: Option<crate::prelude::LazyPrelude>,
     /// Modules written in Rust (数学, 哈希), by name.
     pub native_modules: HashMap<Arc<str>, Value>,
     pub config: Config,
@@ -214,8 +218,58 @@ impl Shared {
         }
     }
 
+    /// Whether `name` is a global built-in (without compiling the prelude).
     pub fn is_builtin(&self, name: &str) -> bool {
-        self.builtins.contains_key(&Symbol::intern(name))
+        let name = Symbol::intern(name);
+        self.builtins.contains_key(&name)
+            || self.prelude.as_ref().is_some_and(|p| p.has_global(name))
+    }
+
+    /// The global built-in `name`: written in Rust, or in Qi in the prelude (compiled now
+    /// if this is the first use of one of its names).
+    pub fn builtin(&self, name: Symbol) -> Option<&Value> {
+        self.builtins
+            .get(&name)
+            .or_else(|| self.prelude.as_ref()?.global(self, name))
+    }
+
+    /// The global built-in `name` if it is written in Rust (never compiles the prelude).
+    pub fn native_builtin(&self, name: Symbol) -> Option<&Value> {
+        self.builtins.get(&name)
+    }
+
+    /// The method `name` of the built-in type `tag`, as `builtin` finds functions.
+    pub fn method(&self, tag: Tag, name: Symbol) -> Option<&Value> {
+        self.methods
+            .get(&(tag, name))
+            .or_else(|| self.prelude.as_ref()?.method(self, tag, name))
+    }
+
+    /// The names of every global built-in (for completion).
+    pub fn builtin_names(&self) -> impl Iterator<Item = Symbol> + '_ {
+        let prelude = self.prelude.as_ref().map(|p| p.global_names());
+        self.builtins
+            .keys()
+            .copied()
+            .chain(prelude.unwrap_or_default().iter().copied())
+    }
+
+    /// (type, name) of every method of a built-in type (for completion).
+    pub fn method_keys(&self) -> impl Iterator<Item = (Tag, Symbol)> + '_ {
+        let prelude = self.prelude.as_ref().map(|p| p.method_keys());
+        self.methods
+            .keys()
+            .copied()
+            .chain(prelude.unwrap_or_default().iter().copied())
+    }
+
+    /// Compiles the prelude now, if there is one and it has not been; its diagnostics if
+    /// it does not compile.
+    pub fn load_prelude(&self) -> Result<(), Vec<qi_bytecode::diagnostic::Diagnostic>> {
+        match &self.prelude {
+            Some(p) => p.force(self),
+            None => Ok(()),
+        }
     }
 }
 
@@ -244,14 +298,7 @@ pub struct VmBuilder {
     prelude: Option<Prelude>,
 }
 
-/// Qi source whose functions become methods of built-in types.
-pub struct Prelude {
-    pub source: &'static str,
-    /// (receiver type, method name, the Qi function implementing it)
-    pub methods: Vec<(Tag, &'static str, &'static str)>,
-    /// Qi functions that become global built-ins under their own names.
-    pub globals: Vec<&'static str>,
-}
+pub use crate::prelude::Prelude;
 
 impl Default for VmBuilder {
     fn default() -> Self {
@@ -378,7 +425,7 @@ impl VmBuilder {
                 line_buffered,
             },
         };
-        let mut shared = Arc::new(Shared {
+        let shared = Arc::new(Shared {
             builtins: self.builtins,
             host_fns: self.host_fns,
             meter: Default::default(),
@@ -386,6 +433,7 @@ impl VmBuilder {
             spawner: self.spawner,
             executor: std::sync::OnceLock::new(),
             methods: self.methods,
+            prelude: self.prelude.map(crate::prelude::LazyPrelude::new),
             native_modules: self.native_modules,
             config: self.config,
             output: Mutex::new(output),
@@ -394,35 +442,6 @@ impl VmBuilder {
             rng: Mutex::new(initial_seed()),
             started: std::time::Instant::now(),
         });
-        if let Some(prelude) = self.prelude {
-            let file = qi_bytecode::source::SourceFile::new("<标准库>", prelude.source);
-            let loaded = crate::loader::load_text(&shared, file, "标准库", false, true)?;
-            let module = loaded.module;
-            let decl = |function: &str| {
-                module
-                    .proto
-                    .as_ref()
-                    .and_then(|p| p.decls.iter().position(|d| &**d.name() == function))
-                    .map(|slot| module.decl(slot as u32))
-            };
-            let methods: Vec<_> = prelude
-                .methods
-                .iter()
-                .filter_map(|&(tag, method, function)| {
-                    Some(((tag, Symbol::intern(method)), decl(function)?))
-                })
-                .collect();
-            let globals: Vec<_> = prelude
-                .globals
-                .iter()
-                .filter_map(|&name| Some((Symbol::intern(name), decl(name)?)))
-                .collect();
-            // Still the only reference: the loader borrowed it.
-            if let Some(s) = Arc::get_mut(&mut shared) {
-                s.methods.extend(methods);
-                s.builtins.extend(globals);
-            }
-        }
         Ok(shared)
     }
 }

@@ -226,7 +226,7 @@ pub fn get_field(shared: &Shared, obj: &Value, name: Symbol) -> Result<Value, Ex
             }
         }
         Tag::Nil => Err(nil_member(&format!("空 没有「{}」", name.name()))),
-        tag => match shared.methods.get(&(tag, name)) {
+        tag => match shared.method(tag, name) {
             Some(m) => Ok(bind(
                 obj,
                 m,
@@ -439,8 +439,7 @@ pub fn find_method<'a>(
         Tag::Nil => Err(nil_member(&format!("空 没有方法「{}」", name.name()))),
         Tag::StructType | Tag::EnumType => get_path(shared, receiver, name).map(Method::Value),
         tag => shared
-            .methods
-            .get(&(tag, name))
+            .method(tag, name)
             .map(Method::Builtin)
             .ok_or_else(|| unknown_member(receiver, name)),
     }

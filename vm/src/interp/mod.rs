@@ -232,7 +232,7 @@ fn run_steps(cx: &Cx<'_>, fiber: &mut Fiber, budget: &mut u32) -> Outcome {
                 }
                 Op::GetBuiltin => {
                     let sym = cur.info().syms[ins.bx() as usize];
-                    let v = shared.builtins.get(&sym).cloned().unwrap_or(Value::NIL);
+                    let v = shared.builtin(sym).cloned().unwrap_or(Value::NIL);
                     cur.set(ins.a, v);
                 }
                 Op::GetUpval => {

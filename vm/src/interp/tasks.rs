@@ -116,8 +116,7 @@ fn via_apply(
         return None;
     }
     let apply = shared
-        .builtins
-        .get(&crate::symbol::Symbol::intern(APPLY))?
+        .builtin(crate::symbol::Symbol::intern(APPLY))?
         .clone();
     let list = Value::new(crate::object::ListObj::new(args.to_vec()));
     Some((apply, vec![callee.clone(), list]))
