@@ -310,7 +310,7 @@ pub fn link(
 ) -> Arc<ModuleObj> {
     // Which of its functions return only scalars, for `FunctionInfo::scalar_frame`.
     let returns = qi_bytecode::kinds::scalar_returns(&proto);
-    Arc::new_cyclic(|weak| {
+    let module = Arc::new_cyclic(|weak| {
         let parts = ModuleParts {
             decls: link_decls(shared, &proto, weak, &returns),
             main: Value::new(Closure {
@@ -321,7 +321,17 @@ pub fn link(
             exports: exports(&proto),
         };
         ModuleObj::new(name, proto, parts)
-    })
+    });
+    // The slots are in place now and never move or change again.
+    let infos = module
+        .decls
+        .iter()
+        .chain(std::iter::once(&module.main))
+        .filter_map(|v| v.as_obj::<Closure>());
+    for closure in infos {
+        closure.info.set_decl_slots(&module.decls);
+    }
+    module
 }
 
 /// The declaration slots: closures for functions and methods, type values for structs
@@ -460,4 +470,50 @@ fn link_function(
         protos,
         qi_bytecode::kinds::scalar_registers(proto, returns),
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::object::{Closure, FunctionInfo, StructType};
+
+    fn assert_points_at(info: &FunctionInfo, slots: *const crate::value::Value) {
+        assert_eq!(info.decl_slots(), slots, "{}", info.proto.name);
+        for nested in &info.protos {
+            assert_points_at(nested, slots);
+        }
+    }
+
+    /// `CallDecl` reads the callee through `FunctionInfo::decl_slots`: every function of
+    /// a linked module — top level, declared functions, methods and the closures nested
+    /// in them — points at that module's slots.
+    #[test]
+    fn every_function_of_a_module_points_at_its_declaration_slots() {
+        let shared = match crate::vm::VmBuilder::new().build() {
+            Ok(s) => s,
+            Err(_) => panic!("an empty VM builds"),
+        };
+        let source = "函数 甲() { 返回 乙(); }\n\
+                      函数 乙() { 变量 f = 函数() { 返回 甲; }; 返回 f; }\n\
+                      结构体 点 { x: 整数 }\n\
+                      方法 点 { 函数 长度() { 返回 函数() { 返回 自己.x; }; } }\n";
+        let file = qi_bytecode::source::SourceFile::new("测试.qi", source);
+        let module = match super::load_text(&shared, file, "测试", false, false) {
+            Ok(loaded) => loaded.module,
+            Err(d) => panic!("compiles: {} diagnostics", d.len()),
+        };
+        let slots = module.decls.as_ptr();
+        let mut functions = 0;
+        for v in module.decls.iter().chain(std::iter::once(&module.main)) {
+            if let Some(c) = v.as_obj::<Closure>() {
+                assert_points_at(&c.info, slots);
+                functions += 1;
+            }
+            if let Some(t) = v.as_obj::<StructType>() {
+                let methods = t.methods.get().expect("linked");
+                assert!(!methods.is_empty());
+            }
+        }
+        // 甲, 乙, 点.长度 and the top level.
+        assert_eq!(functions, 4);
+    }
 }

@@ -275,8 +275,14 @@ pub(super) fn run(cx: &Cx<'_>, fiber: &mut Fiber, cur: &mut Cursor, budget: &mut
                 }
             }
             Op::CallDecl => {
-                let decl = c.info().module().decls.get(ins.c as usize);
-                let Some(callee) = decl.and_then(|v| v.as_obj::<Closure>()) else {
+                let slots = c.info().decl_slots();
+                if slots.is_null() {
+                    slow!();
+                }
+                // SAFETY: the verifier checked that C is one of the module's declaration
+                // slots, which live as long as the module (see `FunctionInfo::decl_slots`).
+                let decl = unsafe { &*slots.add(ins.c as usize) };
+                let Some(callee) = decl.as_obj::<Closure>() else {
                     slow!();
                 };
                 // The module's declarations keep the callee alive (frame invariant 3).

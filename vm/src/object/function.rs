@@ -1,5 +1,6 @@
 //! Functions: Qi closures, native (Rust) functions and bound methods.
 
+use std::sync::atomic::{AtomicPtr, Ordering};
 use std::sync::{Arc, Weak};
 
 use qi_bytecode::proto::FunctionProto;
@@ -28,6 +29,10 @@ pub struct FunctionInfo {
     /// Weak: the module owns the function (through its declarations), not the reverse;
     /// the VM keeps every module it loaded alive until it shuts down.
     module: Weak<ModuleObj>,
+    /// The module's declaration slots (`ModuleObj::decls`), for `CallDecl`: two loads
+    /// fewer on every call than going through `module`. Set once the module is linked
+    /// (`set_decl_slots`), before any of its code can run; null until then.
+    decl_slots: AtomicPtr<Value>,
     /// `K[n]` as values (整数, 浮点数, 字符串); 空 where the constant is not a value.
     pub consts: Box<[Value]>,
     /// `K[n]` as interned names, where the constant is a name.
@@ -65,10 +70,30 @@ impl FunctionInfo {
             uses_self: proto.uses_self,
             proto,
             module,
+            decl_slots: AtomicPtr::new(std::ptr::null_mut()),
             consts,
             syms,
             protos,
         }
+    }
+
+    /// Points this function and the functions nested in it at their module's declaration
+    /// slots. The loader calls it once the module is built.
+    pub fn set_decl_slots(&self, slots: &[Value]) {
+        self.decl_slots
+            .store(slots.as_ptr().cast_mut(), Ordering::Release);
+        for p in &self.protos {
+            p.set_decl_slots(slots);
+        }
+    }
+
+    /// The module's declaration slots (`ModuleObj::decls`) as set by `set_decl_slots`;
+    /// null before. Slot `n` is valid for every `n` the verifier allowed in this
+    /// function's code, and lives as long as the module.
+    #[inline(always)]
+    pub fn decl_slots(&self) -> *const Value {
+        // Relaxed: the module was published to this thread after its slots were set.
+        self.decl_slots.load(Ordering::Relaxed)
     }
 
     /// The module the function belongs to.
