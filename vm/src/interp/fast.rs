@@ -26,7 +26,7 @@ use qi_bytecode::diagnostic::Code;
 use qi_bytecode::opcode::{Instr, Op};
 
 use super::frame::{Cursor, Frame, FrameKind};
-use super::tasks::{self, RecvNow};
+use super::tasks::{self, RecvNow, SendNow};
 use super::{Cx, call};
 use super::{member, misc};
 use crate::fiber::Fiber;
@@ -323,9 +323,13 @@ pub(super) fn run(cx: &Cx<'_>, fiber: &mut Fiber, cur: &mut Cursor, budget: &mut
                 if ch.tag() != Tag::Channel {
                     slow!();
                 }
-                match tasks::try_recv(cx, ch) {
+                match tasks::recv_or_park(cx, ch, false) {
                     RecvNow::Value(v) => c.set(ins.a, v),
                     RecvNow::Closed => c.set(ins.a, Value::NIL),
+                    RecvNow::Parked(token) => {
+                        let op = BlockOp::Registered(token);
+                        break 'run Stop::Block(op, resume_at(ins.a, false));
+                    }
                     RecvNow::Wait => {
                         let op = BlockOp::Recv {
                             channel: c.r(ins.b).clone(),
@@ -341,9 +345,13 @@ pub(super) fn run(cx: &Cx<'_>, fiber: &mut Fiber, cur: &mut Cursor, budget: &mut
                     slow!();
                 }
                 let value = c.r(ins.b).clone();
-                match tasks::try_send(cx, ch, value) {
-                    Ok(None) => {}
-                    Ok(Some(value)) => {
+                match tasks::send_or_park(cx, ch, value) {
+                    Ok(SendNow::Done) => {}
+                    Ok(SendNow::Parked(token)) => {
+                        let op = BlockOp::Registered(token);
+                        break 'run Stop::Block(op, resume_at(super::NO_RESULT, false));
+                    }
+                    Ok(SendNow::Wait(value)) => {
                         let channel = c.r(ins.a).clone();
                         let op = BlockOp::Send { channel, value };
                         break 'run Stop::Block(op, resume_at(super::NO_RESULT, false));
@@ -352,7 +360,7 @@ pub(super) fn run(cx: &Cx<'_>, fiber: &mut Fiber, cur: &mut Cursor, budget: &mut
                 }
             }
             Op::IterNext if c.r(ins.a).tag() == Tag::Channel => {
-                match tasks::try_recv(cx, c.r(ins.a)) {
+                match tasks::recv_or_park(cx, c.r(ins.a), true) {
                     RecvNow::Value(v) => {
                         c.skip();
                         c.set(ins.b, v);
@@ -361,6 +369,11 @@ pub(super) fn run(cx: &Cx<'_>, fiber: &mut Fiber, cur: &mut Cursor, budget: &mut
                         let jump = c.peek();
                         c.skip();
                         c.jump(jump.sbx());
+                    }
+                    // The saved pc stays on the loop's exit jump, as in the full loop.
+                    RecvNow::Parked(token) => {
+                        let op = BlockOp::Registered(token);
+                        break 'run Stop::Block(op, resume_at(ins.b, true));
                     }
                     RecvNow::Wait => {
                         // The saved pc stays on the loop's exit jump, as in the full loop.

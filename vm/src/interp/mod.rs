@@ -46,6 +46,26 @@ pub struct Cx<'a> {
     /// Steps a native charged for work proportional to its input (DESIGN.md "Natives
     /// pay for their work"): taken from the budget when it returns.
     pub charged: std::cell::Cell<u32>,
+    /// The task's spare wait token (`TaskExec::spare`) while the task runs its turn on a
+    /// worker, so that a channel operation that must wait can register the task under
+    /// the channel's lock and leave the loop already parked (`BlockOp::Registered`).
+    /// `None` where the code does not run as a task's turn (an inline host call): its
+    /// operations wait the general way.
+    pub spare: Option<&'a std::cell::Cell<Option<std::sync::Arc<crate::sched::wait::WaitToken>>>>,
+}
+
+impl Cx<'_> {
+    /// A token to register with a channel now, the task marked as blocked; `None` when
+    /// this code cannot park in place. Call it only when the registration follows.
+    pub fn park_token(&self) -> Option<std::sync::Arc<crate::sched::wait::WaitToken>> {
+        let slot = self.spare?;
+        let token = slot
+            .take()
+            .unwrap_or_else(|| crate::sched::wait::WaitToken::new(self.task.clone()));
+        // Before the token is where a waker can claim it: the waker makes it runnable.
+        self.task.set_status(crate::sched::task::Status::Blocked);
+        Some(token)
+    }
 }
 
 /// How a call to [`run`] ended. Every variant leaves the fiber's frames consistent, with
@@ -553,7 +573,7 @@ fn run_steps(cx: &Cx<'_>, fiber: &mut Fiber, budget: &mut u32) -> Outcome {
                         };
                     }
                     // The channel is only cloned if the task must wait on it.
-                    misc::Next::Recv => match tasks::try_recv(cx, cur.r(ins.a)) {
+                    misc::Next::Recv => match tasks::recv_or_park(cx, cur.r(ins.a), true) {
                         tasks::RecvNow::Value(v) => {
                             cur.skip();
                             cur.set(ins.b, v);
@@ -562,6 +582,16 @@ fn run_steps(cx: &Cx<'_>, fiber: &mut Fiber, budget: &mut u32) -> Outcome {
                             let jump = cur.peek();
                             cur.skip();
                             cur.jump(jump.sbx());
+                        }
+                        tasks::RecvNow::Parked(token) => {
+                            save_pc(fiber, cur);
+                            return Outcome::Block {
+                                op: crate::sched::block::BlockOp::Registered(token),
+                                resume: crate::sched::task::Resume {
+                                    dest: ins.b,
+                                    for_loop: true,
+                                },
+                            };
                         }
                         tasks::RecvNow::Wait => {
                             save_pc(fiber, cur);
@@ -733,9 +763,16 @@ fn run_steps(cx: &Cx<'_>, fiber: &mut Fiber, budget: &mut u32) -> Outcome {
                 Op::Recv => {
                     // The channel is only cloned if the task must wait on it.
                     check!(tasks::check_channel(cur.r(ins.b)));
-                    match tasks::try_recv(cx, cur.r(ins.b)) {
+                    match tasks::recv_or_park(cx, cur.r(ins.b), false) {
                         tasks::RecvNow::Value(v) => cur.set(ins.a, v),
                         tasks::RecvNow::Closed => cur.set(ins.a, Value::NIL),
+                        tasks::RecvNow::Parked(token) => {
+                            save_pc(fiber, cur);
+                            return Outcome::Block {
+                                op: crate::sched::block::BlockOp::Registered(token),
+                                resume: resume_at(ins.a),
+                            };
+                        }
                         tasks::RecvNow::Wait => {
                             save_pc(fiber, cur);
                             return Outcome::Block {
@@ -752,15 +789,25 @@ fn run_steps(cx: &Cx<'_>, fiber: &mut Fiber, budget: &mut u32) -> Outcome {
                     // The channel is only cloned if the task must wait on it.
                     check!(tasks::check_channel(cur.r(ins.a)));
                     let value = cur.r(ins.b).clone();
-                    if let Some(value) = check!(tasks::try_send(cx, cur.r(ins.a), value)) {
-                        save_pc(fiber, cur);
-                        let channel = cur.r(ins.a).clone();
-                        return Outcome::Block {
-                            op: crate::sched::block::BlockOp::Send { channel, value },
-                            // A send is a statement: what wakes it goes nowhere (not into
-                            // the channel's register, which may be a variable).
-                            resume: resume_at(NO_RESULT),
-                        };
+                    // A send is a statement: what wakes it goes nowhere (not into the
+                    // channel's register, which may be a variable).
+                    match check!(tasks::send_or_park(cx, cur.r(ins.a), value)) {
+                        tasks::SendNow::Done => {}
+                        tasks::SendNow::Parked(token) => {
+                            save_pc(fiber, cur);
+                            return Outcome::Block {
+                                op: crate::sched::block::BlockOp::Registered(token),
+                                resume: resume_at(NO_RESULT),
+                            };
+                        }
+                        tasks::SendNow::Wait(value) => {
+                            save_pc(fiber, cur);
+                            let channel = cur.r(ins.a).clone();
+                            return Outcome::Block {
+                                op: crate::sched::block::BlockOp::Send { channel, value },
+                                resume: resume_at(NO_RESULT),
+                            };
+                        }
                     }
                 }
                 Op::Select => match check!(tasks::select(cx, cur, ins.a, ins.b)) {

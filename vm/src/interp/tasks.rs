@@ -14,11 +14,13 @@ use super::frame::Cursor;
 use crate::fiber::Fiber;
 use crate::native::{Exit, error};
 use crate::object::{
-    BoundMethod, ChannelObj, Closure, CoroutineObj, NativeFunction, Received, Sent, Woken,
+    BoundMethod, ChannelObj, Closure, CoroutineObj, NativeFunction, Received, RecvWaiter,
+    SendWaiter, Sent,
 };
 use crate::print::type_name;
 use crate::sched::block::SelectArm;
 use crate::sched::task::{Ending, Task};
+use crate::sched::wait::WaitToken;
 use crate::value::{Tag, Value};
 
 /// `c.恢复(值)` on a coroutine: the same as the built-in method, without looking it up
@@ -295,6 +297,83 @@ pub enum RecvNow {
     Value(Value),
     Closed,
     Wait,
+    /// The task is registered as a receiver with this token (see `recv_or_park`).
+    Parked(Arc<WaitToken>),
+}
+
+/// A receive that completes now or, where the task can park in place (`Cx::park_token`),
+/// registers it as a receiver under the same lock: the worker then parks it without
+/// looking at the channel again. `RecvNow::Wait` only where it cannot.
+pub fn recv_or_park(cx: &Cx<'_>, channel: &Value, for_loop: bool) -> RecvNow {
+    let Some(ch) = channel.as_obj::<ChannelObj>() else {
+        return RecvNow::Closed;
+    };
+    let mut woken = None;
+    let mut inner = ch.inner.lock();
+    let now = match inner.try_recv(&mut woken) {
+        Received::Value(v) => RecvNow::Value(v),
+        Received::Closed => RecvNow::Closed,
+        Received::Empty => match cx.park_token() {
+            Some(token) => {
+                inner.prune();
+                inner.recvq.push_back(RecvWaiter {
+                    token: token.clone(),
+                    case: None,
+                    for_loop,
+                });
+                RecvNow::Parked(token)
+            }
+            None => RecvNow::Wait,
+        },
+    };
+    drop(inner);
+    if let Some(t) = woken {
+        cx.sched.woken(&t, Some(cx.local));
+    }
+    now
+}
+
+/// What a send did.
+pub enum SendNow {
+    Done,
+    /// The task must wait to send this value.
+    Wait(Value),
+    /// The task is registered as a sender with this token (see `send_or_park`).
+    Parked(Arc<WaitToken>),
+}
+
+/// A send that completes now or registers the task as a sender, as `recv_or_park`.
+pub fn send_or_park(cx: &Cx<'_>, channel: &Value, value: Value) -> Result<SendNow, Exit> {
+    cx.shared.gc.stored(cx.local.index, channel, &value);
+    let Some(ch) = channel.as_obj::<ChannelObj>() else {
+        return Ok(SendNow::Done);
+    };
+    let mut woken = None;
+    let mut inner = ch.inner.lock();
+    let now = match inner.try_send(ch.capacity, value, &mut woken) {
+        (Sent::Done, _) => Ok(SendNow::Done),
+        (Sent::Closed, _) => Err(error(Code::E6007, "：不能向已关闭的通道发送")),
+        (Sent::Full, v) => {
+            let value = v.unwrap_or(Value::NIL);
+            match cx.park_token() {
+                Some(token) => {
+                    inner.prune();
+                    inner.sendq.push_back(SendWaiter {
+                        token: token.clone(),
+                        case: None,
+                        value,
+                    });
+                    Ok(SendNow::Parked(token))
+                }
+                None => Ok(SendNow::Wait(value)),
+            }
+        }
+    };
+    drop(inner);
+    if let Some(t) = woken {
+        cx.sched.woken(&t, Some(cx.local));
+    }
+    now
 }
 
 /// A receive that does not wait: a buffered item, a waiting sender's item, or the end.
@@ -302,9 +381,9 @@ pub fn try_recv(cx: &Cx<'_>, channel: &Value) -> RecvNow {
     let Some(ch) = channel.as_obj::<ChannelObj>() else {
         return RecvNow::Closed;
     };
-    let mut woken = Woken::new();
+    let mut woken = None;
     let got = ch.inner.lock().try_recv(&mut woken);
-    for t in woken {
+    if let Some(t) = woken {
         cx.sched.woken(&t, Some(cx.local));
     }
     match got {
@@ -320,9 +399,9 @@ pub fn try_send(cx: &Cx<'_>, channel: &Value, value: Value) -> Result<Option<Val
     let Some(ch) = channel.as_obj::<ChannelObj>() else {
         return Ok(None);
     };
-    let mut woken = Woken::new();
+    let mut woken = None;
     let sent = ch.inner.lock().try_send(ch.capacity, value, &mut woken);
-    for t in woken {
+    if let Some(t) = woken {
         cx.sched.woken(&t, Some(cx.local));
     }
     match sent {
@@ -391,7 +470,8 @@ pub fn select(cx: &Cx<'_>, cur: Cursor, base: u16, k: u16) -> Result<Selected, E
             Some(SelectArm::Recv(ch)) => match try_recv(cx, ch) {
                 RecvNow::Value(v) => return Ok(Selected::Now(i, v)),
                 RecvNow::Closed => return Ok(Selected::Now(i, Value::NIL)),
-                RecvNow::Wait => {}
+                // (A probe never parks.)
+                RecvNow::Wait | RecvNow::Parked(_) => {}
             },
             Some(SelectArm::Send(ch, v)) if try_send(cx, ch, v.clone())?.is_none() => {
                 return Ok(Selected::Now(i, Value::NIL));

@@ -15,7 +15,7 @@ use super::worker::Local;
 use crate::native::error_value;
 use crate::object::{
     CaseIndex, ChannelObj, ErrorObj, ListObj, MutexObj, Received, RecvWaiter, SendWaiter, Sent,
-    SocketObj, WaitGroupObj, Woken,
+    SocketObj, WaitGroupObj,
 };
 use crate::value::Value;
 use crate::vm::Shared;
@@ -55,6 +55,9 @@ pub enum BlockOp {
     },
     /// Wait until the socket's outgoing buffer is flushed.
     SocketDrain(Value),
+    /// A channel operation already registered this token, under the channel's lock, and
+    /// marked the task blocked (`Cx::park_token`): nothing is left to do but park.
+    Registered(Arc<WaitToken>),
 }
 
 /// What parking found.
@@ -97,6 +100,8 @@ pub fn park(
 ) -> Parked {
     let _ = shared;
     match op {
+        // (The worker parks these without calling here.)
+        BlockOp::Registered(_) => Parked::Waiting,
         BlockOp::Await(task) => {
             let mut guard = task.state.lock();
             let st = &mut *guard;
@@ -111,7 +116,7 @@ pub fn park(
             let Some(ch) = channel.as_obj::<ChannelObj>() else {
                 return Parked::Ready(Wake::Value(Value::NIL));
             };
-            let mut woken = Woken::new();
+            let mut woken = None;
             let result = {
                 let mut inner = ch.inner.lock();
                 match inner.try_recv(&mut woken) {
@@ -132,7 +137,7 @@ pub fn park(
                     }
                 }
             };
-            for t in woken {
+            if let Some(t) = woken {
                 sched.woken(&t, Some(local));
             }
             result
@@ -141,7 +146,7 @@ pub fn park(
             let Some(ch) = channel.as_obj::<ChannelObj>() else {
                 return Parked::Ready(Wake::Value(Value::NIL));
             };
-            let mut woken = Woken::new();
+            let mut woken = None;
             let result = {
                 let mut inner = ch.inner.lock();
                 match inner.try_send(ch.capacity, value, &mut woken) {
@@ -158,7 +163,7 @@ pub fn park(
                     }
                 }
             };
-            for t in woken {
+            if let Some(t) = woken {
                 sched.woken(&t, Some(local));
             }
             result
@@ -292,7 +297,7 @@ fn park_select(
                 let Some(ch) = channel.as_obj::<ChannelObj>() else {
                     continue;
                 };
-                let mut woken = Woken::new();
+                let mut woken = None;
                 let mut inner = ch.inner.lock();
                 if inner.recv_ready() {
                     if !token.claim() {
@@ -303,7 +308,7 @@ fn park_select(
                         _ => Value::NIL,
                     };
                     drop(inner);
-                    for t in woken {
+                    if let Some(t) = woken {
                         sched.woken(&t, Some(local));
                     }
                     sched.reactor.retire(token);
@@ -320,7 +325,7 @@ fn park_select(
                 let Some(ch) = channel.as_obj::<ChannelObj>() else {
                     continue;
                 };
-                let mut woken = Woken::new();
+                let mut woken = None;
                 let mut inner = ch.inner.lock();
                 if inner.send_ready(ch.capacity) {
                     if !token.claim() {
@@ -331,7 +336,7 @@ fn park_select(
                         _ => Wake::Case(i, Value::NIL),
                     };
                     drop(inner);
-                    for t in woken {
+                    if let Some(t) = woken {
                         sched.woken(&t, Some(local));
                     }
                     sched.reactor.retire(token);

@@ -39,6 +39,8 @@ pub fn drive(
     task: &Arc<Task>,
     exec: &mut TaskExec,
 ) -> Step {
+    // The spare token is lent to the interpreter for the turn (`Cx::spare`).
+    let spare = std::cell::Cell::new(exec.spare.take());
     let cx = Cx {
         shared,
         sched,
@@ -46,7 +48,15 @@ pub fn drive(
         task,
         steps: std::cell::Cell::new(0),
         charged: std::cell::Cell::new(0),
+        spare: Some(&spare),
     };
+    let step = turn(&cx, exec);
+    exec.spare = spare.take();
+    step
+}
+
+fn turn(cx: &Cx<'_>, exec: &mut TaskExec) -> Step {
+    let (shared, sched, task) = (cx.shared, cx.sched, cx.task);
     let mut pending: Option<Outcome> = None;
     if !exec.started {
         exec.started = true;
@@ -59,8 +69,10 @@ pub fn drive(
     } else if let Some((token, resume)) = exec.parked.take()
         && let Some(wake) = token.take_wake()
     {
-        exec.spare = WaitToken::reuse(token);
-        pending = apply_wake(&cx, exec, wake, resume);
+        if let Some(slot) = cx.spare {
+            slot.set(WaitToken::reuse(token));
+        }
+        pending = apply_wake(cx, exec, wake, resume);
     }
     let limited = shared.config.limits.steps.is_some() || shared.config.limits.heap_bytes.is_some();
     // One budget per turn, however many fibers it runs: a task that switches to a
@@ -77,15 +89,24 @@ pub fn drive(
                     return Step::Finished(Ending::Value(Value::NIL));
                 };
                 let before = cx.steps.get();
-                let outcome = interp::run(&cx, fiber, left);
+                let outcome = interp::run(cx, fiber, left);
                 let used = cx.steps.get().saturating_sub(before);
                 left = left.saturating_sub(used.min(u64::from(u32::MAX)) as u32);
-                if limited && let Some(e) = over_limit(&cx) {
+                // A task that parked in place stays parked: its token is in a queue
+                // where a waker may claim it, so the limit is checked on its next turn.
+                let parked = matches!(
+                    &outcome,
+                    Outcome::Block {
+                        op: BlockOp::Registered(_),
+                        ..
+                    }
+                );
+                if limited && !parked && let Some(e) = over_limit(cx) {
                     // Thrown where the task stands; the limit errors are uncatchable, so
                     // this unwinds every fiber of the task without running 捕获 or 最终.
                     match exec
                         .top()
-                        .map(|top| interp::throw(&cx, top, Exit::Throw(e)))
+                        .map(|top| interp::throw(cx, top, Exit::Throw(e)))
                     {
                         Some(Err(o)) => o,
                         _ => outcome,
@@ -127,20 +148,20 @@ pub fn drive(
                     finish_coroutine(&r);
                     if let Some(top) = exec.top() {
                         extend_stack(&value, top.stack_lines());
-                        pending = throw_into(&cx, top, value);
+                        pending = throw_into(cx, top, value);
                     }
                 }
             },
             Outcome::Exit(code) => return Step::Exit(code),
             Outcome::Yield => {
-                if let Some(o) = deliver_cancel(&cx, exec) {
+                if let Some(o) = deliver_cancel(cx, exec) {
                     pending = Some(o);
                     continue;
                 }
                 return Step::Yielded;
             }
             Outcome::Resume { co, value, resume } => {
-                pending = resume_coroutine(&cx, exec, co, value, resume);
+                pending = resume_coroutine(cx, exec, co, value, resume);
             }
             Outcome::Suspend { value, dest } => match exec.chain.pop() {
                 None => {
@@ -161,7 +182,10 @@ pub fn drive(
                 }
             },
             Outcome::Block { op, resume } => {
-                if let Some(o) = deliver_cancel(&cx, exec) {
+                // (A registered wait is cancelled by the worker, which claims its token.)
+                if !matches!(op, BlockOp::Registered(_))
+                    && let Some(o) = deliver_cancel(cx, exec)
+                {
                     pending = Some(o);
                     continue;
                 }

@@ -195,6 +195,16 @@ fn run_turn(shared: &Shared, sched: &Scheduler, local: &Local, task: Arc<Task>) 
                 sched.requeue(task, Some(local));
                 return;
             }
+            Step::Blocked(super::block::BlockOp::Registered(token), resume) => {
+                // A channel operation registered the token and marked the task blocked.
+                if task.cancel_requested() {
+                    super::block::deliver_cancel(sched, &token, Some(local));
+                }
+                exec.parked = Some((token, resume));
+                drop(exec);
+                sched.deactivate();
+                return;
+            }
             Step::Blocked(op, resume) => {
                 let token = match exec.spare.take() {
                     Some(token) => token,
