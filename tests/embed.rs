@@ -433,3 +433,17 @@ fn natives_pay_steps_for_large_work() -> Result<(), Error> {
     );
     Ok(())
 }
+
+#[test]
+fn a_task_over_the_step_limit_fails_even_when_its_turn_ends_waiting_on_a_channel()
+-> Result<(), Error> {
+    // The turn that crosses the limit ends in a receive that must wait, where the task
+    // registers itself with the channel at once: the limit error still ends it, instead
+    // of leaving it parked (and the host waiting for ever).
+    let vm = Vm::builder().threads(1).max_steps(50).build()?;
+    let e = vm
+        .eval("变量 通 = 通道();\n变量 t = 创建 { 对于 i 在 0..100 {} <-通; };\n等待 t")
+        .unwrap_err();
+    assert_eq!(e.code().as_deref(), Some("E9001"), "{e}");
+    Ok(())
+}

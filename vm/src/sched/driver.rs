@@ -92,22 +92,23 @@ fn turn(cx: &Cx<'_>, exec: &mut TaskExec) -> Step {
                 let outcome = interp::run(cx, fiber, left);
                 let used = cx.steps.get().saturating_sub(before);
                 left = left.saturating_sub(used.min(u64::from(u32::MAX)) as u32);
-                // A task that parked in place stays parked: its token is in a queue
-                // where a waker may claim it, so the limit is checked on its next turn.
-                let parked = matches!(
-                    &outcome,
+                let over = if limited { over_limit(cx) } else { None };
+                // A task that parked in place can only fail instead if it takes its token
+                // back first; if a waker got there before, it has been woken and stays
+                // parked, and its next turn checks the limit again.
+                let can_fail = match &outcome {
                     Outcome::Block {
-                        op: BlockOp::Registered(_),
+                        op: BlockOp::Registered(token),
                         ..
-                    }
-                );
-                if limited && !parked && let Some(e) = over_limit(cx) {
+                    } => over.is_some() && token.claim(),
+                    _ => true,
+                };
+                if let Some(e) = over
+                    && can_fail
+                {
                     // Thrown where the task stands; the limit errors are uncatchable, so
                     // this unwinds every fiber of the task without running 捕获 or 最终.
-                    match exec
-                        .top()
-                        .map(|top| interp::throw(cx, top, Exit::Throw(e)))
-                    {
+                    match exec.top().map(|top| interp::throw(cx, top, Exit::Throw(e))) {
                         Some(Err(o)) => o,
                         _ => outcome,
                     }
