@@ -26,7 +26,7 @@ use qi_bytecode::diagnostic::Code;
 use qi_bytecode::opcode::{Instr, Op};
 
 use super::frame::{Cursor, Frame, FrameKind};
-use super::tasks::{self, RecvNow, SendNow};
+use super::tasks::{self, ChanStep};
 use super::{Cx, call};
 use super::{member, misc};
 use crate::fiber::Fiber;
@@ -317,20 +317,21 @@ pub(super) fn run(cx: &Cx<'_>, fiber: &mut Fiber, cur: &mut Cursor, budget: &mut
                     after_call!(called);
                 }
             }
-            // Channel operations, as the full loop does them.
+            // Channel operations, as the full loop does them. (A receive into the channel's
+            // own register is the full loop's: the value is written where the channel is.)
             Op::Recv => {
-                let ch = c.r(ins.b);
-                if ch.tag() != Tag::Channel {
+                if c.r(ins.b).tag() != Tag::Channel || ins.a == ins.b {
                     slow!();
                 }
-                match tasks::recv_or_park(cx, ch, false) {
-                    RecvNow::Value(v) => c.set(ins.a, v),
-                    RecvNow::Closed => c.set(ins.a, Value::NIL),
-                    RecvNow::Parked(token) => {
+                let here = c;
+                match tasks::recv_or_park(cx, here.r(ins.b), false, c.r_mut(ins.a)) {
+                    ChanStep::Done => {}
+                    ChanStep::Closed => c.set(ins.a, Value::NIL),
+                    ChanStep::Parked(token) => {
                         let op = BlockOp::Registered(token);
                         break 'run Stop::Block(op, resume_at(ins.a, false));
                     }
-                    RecvNow::Wait => {
+                    ChanStep::Wait => {
                         let op = BlockOp::Recv {
                             channel: c.r(ins.b).clone(),
                             for_loop: false,
@@ -344,39 +345,38 @@ pub(super) fn run(cx: &Cx<'_>, fiber: &mut Fiber, cur: &mut Cursor, budget: &mut
                 if ch.tag() != Tag::Channel {
                     slow!();
                 }
-                let value = c.r(ins.b).clone();
-                match tasks::send_or_park(cx, ch, value) {
-                    Ok(SendNow::Done) => {}
-                    Ok(SendNow::Parked(token)) => {
+                match tasks::send_or_park(cx, ch, c.r(ins.b).clone()) {
+                    ChanStep::Done => {}
+                    ChanStep::Parked(token) => {
                         let op = BlockOp::Registered(token);
                         break 'run Stop::Block(op, resume_at(super::NO_RESULT, false));
                     }
-                    Ok(SendNow::Wait(value)) => {
-                        let channel = c.r(ins.a).clone();
+                    ChanStep::Wait => {
+                        let (channel, value) = (c.r(ins.a).clone(), c.r(ins.b).clone());
                         let op = BlockOp::Send { channel, value };
                         break 'run Stop::Block(op, resume_at(super::NO_RESULT, false));
                     }
-                    Err(exit) => break 'run Stop::Fail(exit),
+                    ChanStep::Closed => break 'run Stop::Fail(tasks::send_on_closed()),
                 }
             }
             Op::IterNext if c.r(ins.a).tag() == Tag::Channel => {
-                match tasks::recv_or_park(cx, c.r(ins.a), true) {
-                    RecvNow::Value(v) => {
-                        c.skip();
-                        c.set(ins.b, v);
-                    }
-                    RecvNow::Closed => {
+                if ins.a == ins.b {
+                    slow!();
+                }
+                let here = c;
+                match tasks::recv_or_park(cx, here.r(ins.a), true, c.r_mut(ins.b)) {
+                    ChanStep::Done => c.skip(),
+                    ChanStep::Closed => {
                         let jump = c.peek();
                         c.skip();
                         c.jump(jump.sbx());
                     }
                     // The saved pc stays on the loop's exit jump, as in the full loop.
-                    RecvNow::Parked(token) => {
+                    ChanStep::Parked(token) => {
                         let op = BlockOp::Registered(token);
                         break 'run Stop::Block(op, resume_at(ins.b, true));
                     }
-                    RecvNow::Wait => {
-                        // The saved pc stays on the loop's exit jump, as in the full loop.
+                    ChanStep::Wait => {
                         let op = BlockOp::Recv {
                             channel: c.r(ins.a).clone(),
                             for_loop: true,

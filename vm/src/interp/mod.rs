@@ -573,17 +573,14 @@ fn run_steps(cx: &Cx<'_>, fiber: &mut Fiber, budget: &mut u32) -> Outcome {
                         };
                     }
                     // The channel is only cloned if the task must wait on it.
-                    misc::Next::Recv => match tasks::recv_or_park(cx, cur.r(ins.a), true) {
-                        tasks::RecvNow::Value(v) => {
-                            cur.skip();
-                            cur.set(ins.b, v);
-                        }
-                        tasks::RecvNow::Closed => {
+                    misc::Next::Recv => match tasks::recv_into(cx, cur, ins.a, ins.b, true) {
+                        tasks::ChanStep::Done => cur.skip(),
+                        tasks::ChanStep::Closed => {
                             let jump = cur.peek();
                             cur.skip();
                             cur.jump(jump.sbx());
                         }
-                        tasks::RecvNow::Parked(token) => {
+                        tasks::ChanStep::Parked(token) => {
                             save_pc(fiber, cur);
                             return Outcome::Block {
                                 op: crate::sched::block::BlockOp::Registered(token),
@@ -593,7 +590,7 @@ fn run_steps(cx: &Cx<'_>, fiber: &mut Fiber, budget: &mut u32) -> Outcome {
                                 },
                             };
                         }
-                        tasks::RecvNow::Wait => {
+                        tasks::ChanStep::Wait => {
                             save_pc(fiber, cur);
                             return Outcome::Block {
                                 op: crate::sched::block::BlockOp::Recv {
@@ -763,17 +760,17 @@ fn run_steps(cx: &Cx<'_>, fiber: &mut Fiber, budget: &mut u32) -> Outcome {
                 Op::Recv => {
                     // The channel is only cloned if the task must wait on it.
                     check!(tasks::check_channel(cur.r(ins.b)));
-                    match tasks::recv_or_park(cx, cur.r(ins.b), false) {
-                        tasks::RecvNow::Value(v) => cur.set(ins.a, v),
-                        tasks::RecvNow::Closed => cur.set(ins.a, Value::NIL),
-                        tasks::RecvNow::Parked(token) => {
+                    match tasks::recv_into(cx, cur, ins.b, ins.a, false) {
+                        tasks::ChanStep::Done => {}
+                        tasks::ChanStep::Closed => cur.set(ins.a, Value::NIL),
+                        tasks::ChanStep::Parked(token) => {
                             save_pc(fiber, cur);
                             return Outcome::Block {
                                 op: crate::sched::block::BlockOp::Registered(token),
                                 resume: resume_at(ins.a),
                             };
                         }
-                        tasks::RecvNow::Wait => {
+                        tasks::ChanStep::Wait => {
                             save_pc(fiber, cur);
                             return Outcome::Block {
                                 op: crate::sched::block::BlockOp::Recv {
@@ -791,18 +788,20 @@ fn run_steps(cx: &Cx<'_>, fiber: &mut Fiber, budget: &mut u32) -> Outcome {
                     let value = cur.r(ins.b).clone();
                     // A send is a statement: what wakes it goes nowhere (not into the
                     // channel's register, which may be a variable).
-                    match check!(tasks::send_or_park(cx, cur.r(ins.a), value)) {
-                        tasks::SendNow::Done => {}
-                        tasks::SendNow::Parked(token) => {
+                    match tasks::send_or_park(cx, cur.r(ins.a), value) {
+                        tasks::ChanStep::Done => {}
+                        tasks::ChanStep::Closed => fail!(tasks::send_on_closed()),
+                        tasks::ChanStep::Parked(token) => {
                             save_pc(fiber, cur);
                             return Outcome::Block {
                                 op: crate::sched::block::BlockOp::Registered(token),
                                 resume: resume_at(NO_RESULT),
                             };
                         }
-                        tasks::SendNow::Wait(value) => {
+                        tasks::ChanStep::Wait => {
                             save_pc(fiber, cur);
                             let channel = cur.r(ins.a).clone();
+                            let value = cur.r(ins.b).clone();
                             return Outcome::Block {
                                 op: crate::sched::block::BlockOp::Send { channel, value },
                                 resume: resume_at(NO_RESULT),

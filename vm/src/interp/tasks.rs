@@ -297,22 +297,40 @@ pub enum RecvNow {
     Value(Value),
     Closed,
     Wait,
-    /// The task is registered as a receiver with this token (see `recv_or_park`).
+}
+
+/// How a channel operation of the interpreter went (`recv_or_park`, `send_or_park`).
+///
+/// Sixteen bytes, returned in registers: with the received value in it, the result went
+/// through memory, and reading it back stalled on its own stores (a third slower on
+/// `benches/tasks/channel.qi`).
+pub enum ChanStep {
+    /// Done: a received value is in the destination register.
+    Done,
+    /// A receive: the channel is closed and drained. A send: E6007.
+    Closed,
+    /// It must wait, and cannot park in place (`Cx::park_token`): the caller makes the
+    /// `BlockOp` (a send's value is still in its register).
+    Wait,
+    /// The task is registered with the channel with this token (`BlockOp::Registered`).
     Parked(Arc<WaitToken>),
 }
 
-/// A receive that completes now or, where the task can park in place (`Cx::park_token`),
-/// registers it as a receiver under the same lock: the worker then parks it without
-/// looking at the channel again. `RecvNow::Wait` only where it cannot.
-pub fn recv_or_park(cx: &Cx<'_>, channel: &Value, for_loop: bool) -> RecvNow {
+/// A receive that completes now, into `dst`, or — where the task can park in place
+/// (`Cx::park_token`) — registers the task as a receiver under the same lock: the worker
+/// then parks it without looking at the channel again.
+pub fn recv_or_park(cx: &Cx<'_>, channel: &Value, for_loop: bool, dst: &mut Value) -> ChanStep {
     let Some(ch) = channel.as_obj::<ChannelObj>() else {
-        return RecvNow::Closed;
+        return ChanStep::Closed;
     };
     let mut woken = None;
     let mut inner = ch.inner.lock();
-    let now = match inner.try_recv(&mut woken) {
-        Received::Value(v) => RecvNow::Value(v),
-        Received::Closed => RecvNow::Closed,
+    let step = match inner.try_recv(&mut woken) {
+        Received::Value(v) => {
+            *dst = v;
+            ChanStep::Done
+        }
+        Received::Closed => ChanStep::Closed,
         Received::Empty => match cx.park_token() {
             Some(token) => {
                 inner.prune();
@@ -321,59 +339,64 @@ pub fn recv_or_park(cx: &Cx<'_>, channel: &Value, for_loop: bool) -> RecvNow {
                     case: None,
                     for_loop,
                 });
-                RecvNow::Parked(token)
+                ChanStep::Parked(token)
             }
-            None => RecvNow::Wait,
+            None => ChanStep::Wait,
         },
     };
     drop(inner);
     if let Some(t) = woken {
         cx.sched.woken(&t, Some(cx.local));
     }
-    now
+    step
 }
 
-/// What a send did.
-pub enum SendNow {
-    Done,
-    /// The task must wait to send this value.
-    Wait(Value),
-    /// The task is registered as a sender with this token (see `send_or_park`).
-    Parked(Arc<WaitToken>),
+/// `recv_or_park` from register `ch` into register `dst` of `cur`'s frame, which may be
+/// the same register (the channel is then held by a clone while the value arrives).
+pub fn recv_into(cx: &Cx<'_>, mut cur: Cursor, ch: u16, dst: u16, for_loop: bool) -> ChanStep {
+    if ch == dst {
+        let channel = cur.r(ch).clone();
+        return recv_or_park(cx, &channel, for_loop, cur.r_mut(dst));
+    }
+    let here = cur;
+    recv_or_park(cx, here.r(ch), for_loop, cur.r_mut(dst))
 }
 
 /// A send that completes now or registers the task as a sender, as `recv_or_park`.
-pub fn send_or_park(cx: &Cx<'_>, channel: &Value, value: Value) -> Result<SendNow, Exit> {
+/// `ChanStep::Closed` is the caller's E6007.
+pub fn send_or_park(cx: &Cx<'_>, channel: &Value, value: Value) -> ChanStep {
     cx.shared.gc.stored(cx.local.index, channel, &value);
     let Some(ch) = channel.as_obj::<ChannelObj>() else {
-        return Ok(SendNow::Done);
+        return ChanStep::Done;
     };
     let mut woken = None;
     let mut inner = ch.inner.lock();
-    let now = match inner.try_send(ch.capacity, value, &mut woken) {
-        (Sent::Done, _) => Ok(SendNow::Done),
-        (Sent::Closed, _) => Err(error(Code::E6007, "：不能向已关闭的通道发送")),
-        (Sent::Full, v) => {
-            let value = v.unwrap_or(Value::NIL);
-            match cx.park_token() {
-                Some(token) => {
-                    inner.prune();
-                    inner.sendq.push_back(SendWaiter {
-                        token: token.clone(),
-                        case: None,
-                        value,
-                    });
-                    Ok(SendNow::Parked(token))
-                }
-                None => Ok(SendNow::Wait(value)),
+    let step = match inner.try_send(ch.capacity, value, &mut woken) {
+        (Sent::Done, _) => ChanStep::Done,
+        (Sent::Closed, _) => ChanStep::Closed,
+        (Sent::Full, v) => match cx.park_token() {
+            Some(token) => {
+                inner.prune();
+                inner.sendq.push_back(SendWaiter {
+                    token: token.clone(),
+                    case: None,
+                    value: v.unwrap_or(Value::NIL),
+                });
+                ChanStep::Parked(token)
             }
-        }
+            None => ChanStep::Wait,
+        },
     };
     drop(inner);
     if let Some(t) = woken {
         cx.sched.woken(&t, Some(cx.local));
     }
-    now
+    step
+}
+
+/// E6007, for a send on a closed channel.
+pub fn send_on_closed() -> Exit {
+    error(Code::E6007, "：不能向已关闭的通道发送")
 }
 
 /// A receive that does not wait: a buffered item, a waiting sender's item, or the end.
@@ -406,7 +429,7 @@ pub fn try_send(cx: &Cx<'_>, channel: &Value, value: Value) -> Result<Option<Val
     }
     match sent {
         (Sent::Done, _) => Ok(None),
-        (Sent::Closed, _) => Err(error(Code::E6007, "：不能向已关闭的通道发送")),
+        (Sent::Closed, _) => Err(send_on_closed()),
         (Sent::Full, v) => Ok(v),
     }
 }
@@ -470,8 +493,7 @@ pub fn select(cx: &Cx<'_>, cur: Cursor, base: u16, k: u16) -> Result<Selected, E
             Some(SelectArm::Recv(ch)) => match try_recv(cx, ch) {
                 RecvNow::Value(v) => return Ok(Selected::Now(i, v)),
                 RecvNow::Closed => return Ok(Selected::Now(i, Value::NIL)),
-                // (A probe never parks.)
-                RecvNow::Wait | RecvNow::Parked(_) => {}
+                RecvNow::Wait => {}
             },
             Some(SelectArm::Send(ch, v)) if try_send(cx, ch, v.clone())?.is_none() => {
                 return Ok(Selected::Now(i, Value::NIL));

@@ -196,12 +196,18 @@ impl ChanInner {
 
     /// Drops waiters whose tokens fired elsewhere, now and then, so a channel that a
     /// `选择` keeps registering on does not grow without bound.
+    #[inline]
     pub fn prune(&mut self) {
         let n = self.recvq.len() + self.sendq.len();
         if n >= 32 && n.is_power_of_two() {
-            self.recvq.retain(|w| !w.token.is_fired());
-            self.sendq.retain(|w| !w.token.is_fired());
+            self.drop_fired();
         }
+    }
+
+    #[cold]
+    fn drop_fired(&mut self) {
+        self.recvq.retain(|w| !w.token.is_fired());
+        self.sendq.retain(|w| !w.token.is_fired());
     }
 }
 

@@ -306,8 +306,11 @@ impl Scheduler {
         };
         // A task in the LIFO slot is not stealable and runs on this worker next, as in
         // Tokio: waking an idle worker for it would only make that worker look, find
-        // nothing, and sleep again — a futex round trip per channel hand-off.
-        if stealable {
+        // nothing, and sleep again — a futex round trip per channel hand-off. With one
+        // worker, a task it queues itself has nobody else to wake (and `notify`'s fence
+        // was a tenth of a single-worker hand-off); a host thread's queue is handed over
+        // with a notify of its own.
+        if stealable && !(self.workers == 1 && local.is_some()) {
             self.notify();
         }
     }
