@@ -317,14 +317,12 @@ pub(super) fn run(cx: &Cx<'_>, fiber: &mut Fiber, cur: &mut Cursor, budget: &mut
                     after_call!(called);
                 }
             }
-            // Channel operations, as the full loop does them. (A receive into the channel's
-            // own register is the full loop's: the value is written where the channel is.)
+            // Channel operations, as the full loop does them.
             Op::Recv => {
-                if c.r(ins.b).tag() != Tag::Channel || ins.a == ins.b {
+                if c.r(ins.b).tag() != Tag::Channel {
                     slow!();
                 }
-                let here = c;
-                match tasks::recv_or_park(cx, here.r(ins.b), false, c.r_mut(ins.a)) {
+                match tasks::recv_into(cx, c, ins.b, ins.a, false) {
                     ChanStep::Done => {}
                     ChanStep::Closed => c.set(ins.a, Value::NIL),
                     ChanStep::Parked(token) => {
@@ -360,11 +358,7 @@ pub(super) fn run(cx: &Cx<'_>, fiber: &mut Fiber, cur: &mut Cursor, budget: &mut
                 }
             }
             Op::IterNext if c.r(ins.a).tag() == Tag::Channel => {
-                if ins.a == ins.b {
-                    slow!();
-                }
-                let here = c;
-                match tasks::recv_or_park(cx, here.r(ins.a), true, c.r_mut(ins.b)) {
+                match tasks::recv_into(cx, c, ins.a, ins.b, true) {
                     ChanStep::Done => c.skip(),
                     ChanStep::Closed => {
                         let jump = c.peek();
