@@ -19,8 +19,9 @@
 //! loop saves the pc and returns.
 //!
 //! The machine code of this function is fragile: a guard on a new match arm (`Op::X if …`)
-//! once made every call and return nine instructions longer. Check a change with
-//! `valgrind --tool=callgrind qi run --线程 1` on fib (benches/compare) before and after.
+//! once made every call and return nine instructions longer, and so did borrowing two
+//! registers of the cursor at once (pass the cursor by value instead). CI counts the
+//! instructions of fib(25) and fails past a ceiling (`benches/compare/instructions.sh`).
 
 use qi_bytecode::diagnostic::Code;
 use qi_bytecode::opcode::{Instr, Op};
