@@ -204,7 +204,9 @@ impl Reactor {
     /// A token fired (by whatever means): its timer and socket wait no longer count.
     pub fn retire(&self, token: &WaitToken) {
         self.retire_flag(&token.timer_armed);
-        if token.io_armed.swap(false, Ordering::AcqRel) {
+        // A load first, as in `retire_flag`: this runs at every wake-up, and only a task
+        // waiting on a socket has the flag set.
+        if token.io_armed.load(Ordering::Acquire) && token.io_armed.swap(false, Ordering::AcqRel) {
             self.io_waiting.fetch_sub(1, Ordering::SeqCst);
         }
     }
