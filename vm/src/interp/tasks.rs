@@ -324,10 +324,11 @@ pub fn recv_or_park(cx: &Cx<'_>, channel: &Value, for_loop: bool, dst: &mut Valu
         return ChanStep::Closed;
     };
     let mut woken = None;
+    let mut got = None;
     let mut inner = ch.inner.lock();
     let step = match inner.try_recv(&mut woken) {
         Received::Value(v) => {
-            *dst = v;
+            got = Some(v);
             ChanStep::Done
         }
         Received::Closed => ChanStep::Closed,
@@ -345,6 +346,10 @@ pub fn recv_or_park(cx: &Cx<'_>, channel: &Value, for_loop: bool, dst: &mut Valu
         },
     };
     drop(inner);
+    // Outside the lock: the register's old value may take a while to drop.
+    if let Some(v) = got {
+        *dst = v;
+    }
     if let Some(t) = woken {
         cx.sched.woken(&t, Some(cx.local));
     }
@@ -371,16 +376,17 @@ pub fn send_or_park(cx: &Cx<'_>, channel: &Value, value: Value) -> ChanStep {
     };
     let mut woken = None;
     let mut inner = ch.inner.lock();
-    let step = match inner.try_send(ch.capacity, value, &mut woken) {
-        (Sent::Done, _) => ChanStep::Done,
-        (Sent::Closed, _) => ChanStep::Closed,
-        (Sent::Full, v) => match cx.park_token() {
+    let (sent, back) = inner.try_send(ch.capacity, value, &mut woken);
+    let step = match sent {
+        Sent::Done => ChanStep::Done,
+        Sent::Closed => ChanStep::Closed,
+        Sent::Full => match cx.park_token() {
             Some(token) => {
                 inner.prune();
                 inner.sendq.push_back(SendWaiter {
                     token: token.clone(),
                     case: None,
-                    value: v.unwrap_or(Value::NIL),
+                    value: back.unwrap_or(Value::NIL),
                 });
                 ChanStep::Parked(token)
             }
