@@ -142,7 +142,7 @@ mod tests {
     #[test]
     fn a_long_line_is_shown_as_a_window_around_the_caret() {
         let line = format!("打印行({} ? {});", "x".repeat(5000), "y".repeat(5000));
-        let file = SourceFile::new("长.qi", &format!("{line}\n"));
+        let file = SourceFile::new("长.qi", format!("{line}\n"));
         let start = file.text.find('?').unwrap() as u32;
         let diag = Diagnostic::new(Code::E1001, &file, Span::new(start, start + 1));
         let text = super::render(&diag, false);
@@ -164,7 +164,7 @@ mod tests {
     #[test]
     fn a_long_line_keeps_its_start_when_the_caret_is_near_it() {
         let line = format!("变量 甲 = @{};", "1".repeat(500));
-        let file = SourceFile::new("长.qi", &format!("{line}\n"));
+        let file = SourceFile::new("长.qi", format!("{line}\n"));
         let start = file.text.find('@').unwrap() as u32;
         let diag = Diagnostic::new(Code::E1001, &file, Span::new(start, start + 1));
         let text = super::render(&diag, false);
