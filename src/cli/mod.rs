@@ -43,11 +43,22 @@ fn color() -> bool {
     std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none()
 }
 
+/// At most this many diagnostics are printed for one command: a file of garbage would
+/// otherwise bury the first error, the one worth reading, under thousands.
+const MAX_SHOWN: usize = 50;
+
 pub fn print_diagnostics(diags: &[Diagnostic]) {
     let color = color();
     let mut err = std::io::stderr().lock();
-    for d in diags {
+    for d in diags.iter().take(MAX_SHOWN) {
         let _ = err.write_all(render(d, color).as_bytes());
+    }
+    if diags.len() > MAX_SHOWN {
+        let _ = writeln!(
+            err,
+            "……另有 {} 条没有显示（只显示前 {MAX_SHOWN} 条）",
+            diags.len() - MAX_SHOWN
+        );
     }
 }
 
