@@ -243,9 +243,24 @@ impl Scheduler {
         self.live_tasks.load(Ordering::Relaxed)
     }
 
-    /// Records a new task for reports.
+    /// Counts a new task and records it for reports at once (task #1, a host's tasks).
     pub fn register(&self, task: &Arc<Task>) {
+        self.count_spawned();
+        task.exec.lock().recorded = true;
+        self.record(task);
+    }
+
+    /// Counts a task made by `创建`/`启动`, for the task limit. Its worker records it for
+    /// reports when it first blocks or yields (`worker::run_turn`): most tasks finish in
+    /// their first turn, and recording every one — a lock, a weak handle, and a sweep of
+    /// the registry now and then that freed their memory late, on the spawning thread —
+    /// was the spawning worker's bottleneck with two workers.
+    pub fn count_spawned(&self) {
         self.live_tasks.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Adds a task to the registry that reports read (W6002, E6006, snapshots).
+    pub fn record(&self, task: &Arc<Task>) {
         let mut reg = self.registry.lock();
         if reg.len() >= 1024 && reg.len().is_power_of_two() {
             reg.retain(|w| w.strong_count() > 0);
@@ -263,7 +278,8 @@ impl Scheduler {
         }
     }
 
-    /// Every task still alive, by number.
+    /// Every task still alive that has been recorded (every one that ever blocked or
+    /// yielded, and task #1), by number.
     pub fn live_tasks(&self) -> Vec<Arc<Task>> {
         let mut tasks: Vec<Arc<Task>> = self
             .registry

@@ -71,14 +71,24 @@ pub fn snapshot(sched: &Scheduler) -> String {
             .io_waiting
             .load(std::sync::atomic::Ordering::SeqCst),
     );
+    let mut listed = 0;
     for t in sched.live_tasks() {
         if t.is_finished() {
             continue;
         }
+        listed += 1;
         for line in task_block(&t) {
             out.push_str(&line);
             out.push('\n');
         }
+    }
+    // Tasks are recorded when a turn of theirs first ends unfinished; the others are
+    // still in a queue or in their first turn (`Scheduler::count_spawned`).
+    let unlisted = sched.unfinished_tasks().saturating_sub(listed);
+    if unlisted > 0 {
+        out.push_str(&format!(
+            "（另有 {unlisted} 个任务还在第一轮运行或排队中）\n"
+        ));
     }
     out
 }

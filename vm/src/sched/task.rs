@@ -135,6 +135,8 @@ pub struct TaskExec {
     /// How the fiber stopped before the task existed (a host call that ran inline and
     /// then had to wait): the driver takes it up first.
     pub pending: Option<Box<crate::interp::Outcome>>,
+    /// The scheduler's registry has it (see `Scheduler::record`).
+    pub recorded: bool,
 }
 
 impl TaskExec {
@@ -194,6 +196,7 @@ impl Task {
                 started: false,
                 then: None,
                 pending: None,
+                recorded: false,
             }),
             status: AtomicU8::new(Status::Runnable as u8),
             state: Mutex::new(TaskState {

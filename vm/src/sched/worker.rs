@@ -191,11 +191,13 @@ fn run_turn(shared: &Shared, sched: &Scheduler, local: &Local, task: Arc<Task>) 
                 return;
             }
             Step::Yielded => {
+                record(sched, &task, &mut exec);
                 drop(exec);
                 sched.requeue(task, Some(local));
                 return;
             }
             Step::Blocked(super::block::BlockOp::Registered(token), resume) => {
+                record(sched, &task, &mut exec);
                 // A channel operation registered the token and marked the task blocked.
                 if task.cancel_requested() {
                     super::block::deliver_cancel(sched, &token, Some(local));
@@ -206,6 +208,7 @@ fn run_turn(shared: &Shared, sched: &Scheduler, local: &Local, task: Arc<Task>) 
                 return;
             }
             Step::Blocked(op, resume) => {
+                record(sched, &task, &mut exec);
                 let token = match exec.spare.take() {
                     Some(token) => token,
                     None => WaitToken::new(task.clone()),
@@ -239,5 +242,14 @@ fn run_turn(shared: &Shared, sched: &Scheduler, local: &Local, task: Arc<Task>) 
                 return;
             }
         }
+    }
+}
+
+/// Records a task for reports the first time one of its turns ends unfinished
+/// (`Scheduler::count_spawned`).
+fn record(sched: &Scheduler, task: &Arc<Task>, exec: &mut super::task::TaskExec) {
+    if !exec.recorded {
+        exec.recorded = true;
+        sched.record(task);
     }
 }
