@@ -13,6 +13,7 @@ use crate::opcode::Op;
 use crate::proto::Constant;
 use crate::source::Span;
 
+use super::function::FunctionBuilder;
 use super::{Compiler, TypeInfo};
 
 /// What a `类型::名` path names when the type is declared in this file.
@@ -41,7 +42,7 @@ impl<'a> Compiler<'a, '_> {
     /// Compiles arguments into `base + 1 …` and records their spans for E3001.
     fn args(&mut self, base: u16, args: &'a [Expr<'a>]) -> Vec<Span> {
         for (i, a) in args.iter().enumerate() {
-            self.expr(a, base + 1 + i as u16);
+            self.expr(a, FunctionBuilder::reg_at(base, 1 + i));
         }
         args.iter().map(|a| a.span).collect()
     }
@@ -82,6 +83,8 @@ impl<'a> Compiler<'a, '_> {
         discarded: bool,
     ) {
         let mark = self.fref().free_reg;
+        // (Wraps past 65,535 arguments, but `call_base` then finds the registers exhausted,
+        // and the function is rejected with E2003.)
         let argc = args.len() as u16;
         let callee = match &callee.kind {
             ExprKind::Generic { base, .. } => *base,
@@ -95,7 +98,7 @@ impl<'a> Compiler<'a, '_> {
                 // Whether every annotated parameter gets an argument proven to be of its
                 // kind: then the call skips the callee's parameter checks.
                 let mut proven = false;
-                if arity != argc {
+                if usize::from(arity) != args.len() {
                     self.arity_error(span, id.name, arity, args.len());
                 } else if let Some(decl) = self.function_decls.get(id.name).copied() {
                     proven = true;
@@ -107,7 +110,7 @@ impl<'a> Compiler<'a, '_> {
                         }
                     }
                 }
-                let base = self.call_base(dst, 1 + argc as u32);
+                let base = self.call_base(dst, 1 + args.len() as u32);
                 let spans = self.args(base, args);
                 let pc = self.f().op(Op::CallDecl, base, argc, slot as u16, span);
                 if proven {
@@ -123,10 +126,10 @@ impl<'a> Compiler<'a, '_> {
                         index,
                         arity,
                     }) => {
-                        if arity != argc {
+                        if usize::from(arity) != args.len() {
                             self.arity_error(span, &path_text(path), arity, args.len());
                         }
-                        let base = self.call_base(dst, 1 + argc as u32);
+                        let base = self.call_base(dst, 1 + args.len() as u32);
                         self.f().op_bx(Op::GetDecl, base, type_slot, path.span);
                         self.args(base, args);
                         self.f().op(Op::NewVariant, dst, base, index, span);
@@ -138,10 +141,10 @@ impl<'a> Compiler<'a, '_> {
                                 .with_detail(format!("：「{}」用到了「自己」", path_text(path)));
                             self.error(d);
                         }
-                        if m.arity != argc {
+                        if usize::from(m.arity) != args.len() {
                             self.arity_error(span, &path_text(path), m.arity, args.len());
                         }
-                        let base = self.call_base(dst, 1 + argc as u32);
+                        let base = self.call_base(dst, 1 + args.len() as u32);
                         let spans = self.args(base, args);
                         let pc = self.f().op(Op::CallDecl, base, argc, m.slot as u16, span);
                         self.record_arg_spans(pc, spans);
@@ -153,7 +156,7 @@ impl<'a> Compiler<'a, '_> {
             // `值.名(…)` calls a method; `(值.名)(…)` — a closing parenthesis right after
             // the name — calls what the field holds.
             ExprKind::Field { object, name } if !self.parenthesized(callee) => {
-                let base = self.call_base(dst, 1 + argc as u32);
+                let base = self.call_base(dst, 1 + args.len() as u32);
                 self.expr(object, base);
                 let spans = self.args(base, args);
                 let k = self.f().name_const(name.name);
@@ -162,7 +165,7 @@ impl<'a> Compiler<'a, '_> {
                 self.move_result(base, dst, span);
             }
             _ => {
-                let base = self.call_base(dst, 1 + argc as u32);
+                let base = self.call_base(dst, 1 + args.len() as u32);
                 self.expr(callee, base);
                 let spans = self.args(base, args);
                 let pc = self.f().op(Op::Call, base, argc, discarded as u16, span);
@@ -354,7 +357,7 @@ impl<'a> Compiler<'a, '_> {
                     if let (Some(ty), Some(v)) = (&decl_fields[i].1, f.value) {
                         self.check_literal_type(ty, v);
                     }
-                    let reg = base + 1 + i as u16;
+                    let reg = FunctionBuilder::reg_at(base, 1 + i);
                     match f.value {
                         Some(v) => self.expr(v, reg),
                         None => self.load_name(f.name.name, reg, f.name.span),
@@ -384,7 +387,7 @@ impl<'a> Compiler<'a, '_> {
                     None => self.load_name(path.name.name, base, path.name.span),
                 }
                 for (i, f) in fields.iter().enumerate() {
-                    let reg = base + 1 + i as u16;
+                    let reg = FunctionBuilder::reg_at(base, 1 + i);
                     match f.value {
                         Some(v) => self.expr(v, reg),
                         None => self.load_name(f.name.name, reg, f.name.span),

@@ -11,6 +11,7 @@ use crate::proto::{Constant, SelectCase};
 use crate::source::Span;
 
 use super::Compiler;
+use super::function::FunctionBuilder;
 
 impl<'a> Compiler<'a, '_> {
     /// Evaluates what a coroutine or task will run into `R[base]` (callee) and `R[base+1]…`
@@ -44,7 +45,7 @@ impl<'a> Compiler<'a, '_> {
                     _ => self.expr(callee, base),
                 }
                 for (i, a) in args.iter().enumerate() {
-                    self.expr(a, base + 1 + i as u16);
+                    self.expr(a, FunctionBuilder::reg_at(base, 1 + i));
                 }
                 args.len() as u16
             }

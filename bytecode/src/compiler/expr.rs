@@ -6,6 +6,7 @@ use crate::opcode::Op;
 use crate::proto::Constant;
 
 use super::Compiler;
+use super::function::FunctionBuilder;
 use super::names::NameRef;
 
 impl<'a> Compiler<'a, '_> {
@@ -44,7 +45,7 @@ impl<'a> Compiler<'a, '_> {
                 let mark = self.fref().free_reg;
                 let base = self.f().alloc_n(items.len() as u32);
                 for (i, item) in items.iter().enumerate() {
-                    self.expr(item, base + i as u16);
+                    self.expr(item, FunctionBuilder::reg_at(base, i));
                 }
                 self.f()
                     .op(Op::NewList, dst, base, items.len() as u16, span);
@@ -54,8 +55,8 @@ impl<'a> Compiler<'a, '_> {
                 let mark = self.fref().free_reg;
                 let base = self.f().alloc_n(2 * pairs.len() as u32);
                 for (i, (k, v)) in pairs.iter().enumerate() {
-                    self.expr(k, base + 2 * i as u16);
-                    self.expr(v, base + 2 * i as u16 + 1);
+                    self.expr(k, FunctionBuilder::reg_at(base, 2 * i));
+                    self.expr(v, FunctionBuilder::reg_at(base, 2 * i + 1));
                 }
                 self.f()
                     .op(Op::NewDict, dst, base, pairs.len() as u16, span);

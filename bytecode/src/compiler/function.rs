@@ -208,6 +208,14 @@ impl<'a> FunctionBuilder<'a> {
         self.alloc_n(1)
     }
 
+    /// The register `offset` places after `base`. Past the last register number it wraps
+    /// instead of overflowing: that only happens once `alloc_n` has found the registers
+    /// exhausted and marked the function, which is then rejected with E2003, so the
+    /// wrapped number is never run.
+    pub fn reg_at(base: u16, offset: usize) -> u16 {
+        base.wrapping_add(offset as u16)
+    }
+
     /// Allocates `n` consecutive registers and returns the first.
     pub fn alloc_n(&mut self, n: u32) -> u16 {
         let first = self.free_reg as u32;

@@ -434,8 +434,13 @@ impl<'a> Compiler<'a, '_> {
         let expected_first = if uses_self { 1 } else { 0 };
         if first_param != expected_first {
             for (i, &reg) in params.iter().enumerate().rev() {
-                self.f()
-                    .op(Op::Move, reg, expected_first + i as u16, 0, f.span);
+                self.f().op(
+                    Op::Move,
+                    reg,
+                    FunctionBuilder::reg_at(expected_first, i),
+                    0,
+                    f.span,
+                );
             }
         }
         for (i, p) in f.params.iter().enumerate() {
