@@ -42,12 +42,12 @@ pub fn run_main(shared: &Shared, module: &Arc<ModuleObj>) -> Ending {
         };
     }
     let main = Arc::new(Task::new(sched.next_id(), Some(fiber), false, None));
-    main.exec.lock().then = module
+    let entry = module
         .proto
         .as_ref()
         .and_then(|p| p.entry)
         .map(|slot| module.decl(slot));
-    let _ = sched.main.set(main.clone());
+    sched.set_main(main.clone(), entry);
     sched.register(&main);
     sched.schedule(main, None, false);
 

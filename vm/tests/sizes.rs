@@ -18,7 +18,10 @@ use qi_vm::value::Value;
 /// one word each. With its `Arc` counts that is 248 bytes: mimalloc's 256-byte class,
 /// where 312 took a 384-byte block. It grew to 240 with `exec.spare` (a task that blocks
 /// often reuses one wait token instead of allocating one per wait): 256 with the counts,
-/// still that class. The next word moves it to the 320-byte one.
+/// still that class. The next word moves it to the 320-byte one. Fiber grew from 64 to 80
+/// bytes when the closure its entry frame runs moved inline (`fiber::Keep`) instead of
+/// into a one-element vector, a 32-byte allocation per task; Task stayed at 240 because
+/// the `入口` function task #1 runs moved out of every task into the scheduler.
 #[test]
 fn headers_do_not_grow() {
     assert_eq!(std::mem::size_of::<Value>(), 16);
@@ -28,7 +31,7 @@ fn headers_do_not_grow() {
         std::mem::size_of::<Frame>()
     );
     assert!(
-        std::mem::size_of::<Fiber>() <= 64,
+        std::mem::size_of::<Fiber>() <= 80,
         "Fiber {}",
         std::mem::size_of::<Fiber>()
     );

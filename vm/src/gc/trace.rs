@@ -171,9 +171,6 @@ fn task_children(t: &Task, out: &mut Vec<Value>) -> Option<()> {
         fiber_children(&r.fiber, out);
         out.push(Value::object(r.coroutine.clone()));
     }
-    if let Some(v) = &exec.then {
-        push(v, out);
-    }
     Some(())
 }
 
@@ -238,13 +235,11 @@ pub fn cut(v: &Value, out: &mut Vec<Value>) {
                 let mut exec = t.exec.lock();
                 let root = exec.root.take();
                 let chain = std::mem::take(&mut exec.chain);
-                let then = exec.then.take();
                 drop(exec);
                 drop(root);
                 for r in chain {
                     out.push(Value::object(r.coroutine));
                 }
-                out.extend(then);
             }
         }
         _ => {}

@@ -120,7 +120,7 @@ fn turn(cx: &Cx<'_>, exec: &mut TaskExec) -> Step {
         match outcome {
             Outcome::Returned(v) => match exec.chain.pop() {
                 None => {
-                    if let Some(entry) = exec.then.take()
+                    if let Some(entry) = sched.take_entry(task)
                         && let Some(root) = exec.root.as_mut()
                     {
                         // The main task: top level done, now 入口.

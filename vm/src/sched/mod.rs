@@ -56,6 +56,7 @@ use std::sync::{Arc, OnceLock, Weak};
 use crossbeam_deque::{Injector, Steal, Stealer};
 use parking_lot::{Condvar, Mutex};
 
+use crate::value::Value;
 use reactor::Reactor;
 use task::{Ending, Status, Task};
 use wait::{WaitToken, Wake};
@@ -108,6 +109,8 @@ pub struct Scheduler {
     shutdown: AtomicBool,
     /// Task #1.
     pub main: OnceLock<Arc<Task>>,
+    /// The `入口` function task #1 runs after its top level (kept here, not in every task).
+    entry: Mutex<Option<Value>>,
     /// Tasks that failed with nobody waiting yet: kept alive, because if nobody awaits
     /// them by the end of the program their errors are reported then.
     pub failed: Mutex<Vec<Arc<Task>>>,
@@ -151,6 +154,7 @@ impl Scheduler {
             end_cv: Condvar::new(),
             shutdown: AtomicBool::new(false),
             main: OnceLock::new(),
+            entry: Mutex::new(None),
             failed: Mutex::new(Vec::new()),
             finish_seq: AtomicU64::new(0),
             hosted: false,
@@ -189,6 +193,20 @@ impl Scheduler {
         {
             eprint!("{}", report::snapshot(self));
         }
+    }
+
+    /// Sets task #1 and the `入口` function it runs after its top level.
+    pub fn set_main(&self, main: Arc<Task>, entry: Option<Value>) {
+        *self.entry.lock() = entry;
+        let _ = self.main.set(main);
+    }
+
+    /// The `入口` function, once, if `task` is task #1 and has one.
+    pub fn take_entry(&self, task: &Arc<Task>) -> Option<Value> {
+        if !self.main.get().is_some_and(|m| Arc::ptr_eq(m, task)) {
+            return None;
+        }
+        self.entry.lock().take()
     }
 
     /// The next task number (`#N`).

@@ -130,8 +130,6 @@ pub struct TaskExec {
     pub spare: Option<Arc<WaitToken>>,
     /// The task has not run yet (a cancelled one then ends without running).
     pub started: bool,
-    /// The main task runs `入口` after its top level: this is that function.
-    pub then: Option<Value>,
     /// How the fiber stopped before the task existed (a host call that ran inline and
     /// then had to wait): the driver takes it up first.
     pub pending: Option<Box<crate::interp::Outcome>>,
@@ -194,7 +192,6 @@ impl Task {
                 parked: None,
                 spare: None,
                 started: false,
-                then: None,
                 pending: None,
                 recorded: false,
             }),
