@@ -21,7 +21,10 @@ use qi_vm::value::Value;
 /// still that class. The next word moves it to the 320-byte one. Fiber grew from 64 to 80
 /// bytes when the closure its entry frame runs moved inline (`fiber::Keep`) instead of
 /// into a one-element vector, a 32-byte allocation per task; Task stayed at 240 because
-/// the `入口` function task #1 runs moved out of every task into the scheduler.
+/// the `入口` function task #1 runs moved out of every task into the scheduler. A wait
+/// token (one per parked task) went from 56 to 48 bytes, 64 with its `Arc` counts, when a
+/// `Wake` shrank to 24 (a `选择` case number in a `u32`, the rare await error boxed);
+/// measured, a million parked tasks went from 507 to 503 bytes each.
 #[test]
 fn headers_do_not_grow() {
     assert_eq!(std::mem::size_of::<Value>(), 16);
@@ -48,7 +51,7 @@ fn headers_do_not_grow() {
         std::mem::size_of::<RecvWaiter>()
     );
     assert!(
-        std::mem::size_of::<WaitToken>() <= 56,
+        std::mem::size_of::<WaitToken>() <= 48,
         "WaitToken {}",
         std::mem::size_of::<WaitToken>()
     );

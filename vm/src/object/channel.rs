@@ -93,14 +93,14 @@ pub type Woken = smallvec::SmallVec<[Arc<WaitToken>; 2]>;
 
 fn recv_wake(w: &RecvWaiter, v: Value) -> Wake {
     match w.case {
-        Some(i) => Wake::Case(i.get(), v),
+        Some(i) => Wake::case(i.get(), v),
         None => Wake::Value(v),
     }
 }
 
 fn send_wake(w: &SendWaiter) -> Wake {
     match w.case {
-        Some(i) => Wake::Case(i.get(), Value::NIL),
+        Some(i) => Wake::case(i.get(), Value::NIL),
         None => Wake::Value(Value::NIL),
     }
 }

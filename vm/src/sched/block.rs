@@ -262,7 +262,7 @@ pub fn park(
 pub fn ending_wake(task: &Arc<Task>, ending: &Ending) -> Wake {
     match ending {
         Ending::Value(v) => Wake::Value(v.clone()),
-        Ending::Error(e, _) => Wake::AwaitError(e.clone(), task.clone()),
+        Ending::Error(e, _) => Wake::AwaitError(Box::new((e.clone(), task.clone()))),
     }
 }
 
@@ -312,7 +312,7 @@ fn park_select(
                         sched.woken(&t, Some(local));
                     }
                     sched.reactor.retire(token);
-                    return Parked::Ready(Wake::Case(i, v));
+                    return Parked::Ready(Wake::case(i, v));
                 }
                 inner.prune();
                 inner.recvq.push_back(RecvWaiter {
@@ -333,7 +333,7 @@ fn park_select(
                     }
                     let wake = match inner.try_send(ch.capacity, value, &mut woken) {
                         (Sent::Closed, _) => Wake::Throw(closed_error()),
-                        _ => Wake::Case(i, Value::NIL),
+                        _ => Wake::case(i, Value::NIL),
                     };
                     drop(inner);
                     if let Some(t) = woken {
@@ -352,7 +352,7 @@ fn park_select(
             SelectArm::Timeout(ms) => {
                 sched.reactor.add(
                     Duration::from_millis(ms),
-                    TimerAction::Wake(token.clone(), Wake::Case(i, Value::NIL)),
+                    TimerAction::Wake(token.clone(), Wake::case(i, Value::NIL)),
                 );
             }
         }

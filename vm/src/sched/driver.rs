@@ -308,7 +308,8 @@ fn apply_wake(cx: &Cx<'_>, exec: &mut TaskExec, wake: Wake, resume: Resume) -> O
             top.rewind_call();
             None
         }
-        Wake::AwaitError(e, failed) => {
+        Wake::AwaitError(failure) => {
+            let (e, failed) = *failure;
             super::task::chain_await_error(&e, &failed, task_id, top);
             throw_into(cx, top, e)
         }
