@@ -414,8 +414,10 @@ impl VmBuilder {
         self
     }
 
-    /// Builds the VM state. Fails only if the prelude does not compile (a bug in the
-    /// standard library, reported with its diagnostics).
+    /// Builds the VM state. It does not fail today: the prelude is only compiled when
+    /// first used (`Shared::load_prelude` compiles it at once and reports its
+    /// diagnostics, which the standard library's tests do). The `Result` stays so that a
+    /// check at build time can come back without changing every caller.
     pub fn build(self) -> Result<Arc<Shared>, Vec<qi_bytecode::diagnostic::Diagnostic>> {
         let line_buffered = std::io::IsTerminal::is_terminal(&std::io::stdout());
         let output = match self.output {
