@@ -270,9 +270,9 @@ impl Scheduler {
 
     /// Counts a task made by `创建`/`启动`, for the task limit. Its worker records it for
     /// reports when it first blocks or yields (`worker::run_turn`): most tasks finish in
-    /// their first turn, and recording every one — a lock, a weak handle, and a sweep of
-    /// the registry now and then that freed their memory late, on the spawning thread —
-    /// was the spawning worker's bottleneck with two workers.
+    /// their first turn, and recording every one cost a lock, a weak handle, and a sweep
+    /// of the registry now and then (spawning a million tasks on one worker: 356 → 328 ms
+    /// without it).
     pub fn count_spawned(&self) {
         self.live_tasks.fetch_add(1, Ordering::Relaxed);
     }
@@ -341,9 +341,9 @@ impl Scheduler {
         // A task in the LIFO slot is not stealable and runs on this worker next, as in
         // Tokio: waking an idle worker for it would only make that worker look, find
         // nothing, and sleep again — a futex round trip per channel hand-off. With one
-        // worker, a task it queues itself has nobody else to wake (and `notify`'s fence
-        // was a tenth of a single-worker hand-off); a host thread's queue is handed over
-        // with a notify of its own.
+        // worker, a task it queues itself has nobody else to wake, so it skips `notify`
+        // and its SeqCst fence; a host thread's queue is handed over with a notify of its
+        // own.
         if stealable && !(self.workers == 1 && local.is_some()) {
             self.notify();
         }
