@@ -197,14 +197,9 @@ fn run_turn(shared: &Shared, sched: &Scheduler, local: &Local, task: Arc<Task>) 
                 return;
             }
             Step::Blocked(super::block::BlockOp::Registered(token), resume) => {
-                record(sched, &task, &mut exec);
                 // A channel operation registered the token and marked the task blocked.
-                if task.cancel_requested() {
-                    super::block::deliver_cancel(sched, &token, Some(local));
-                }
-                exec.parked = Some((token, resume));
-                drop(exec);
-                sched.deactivate();
+                record(sched, &task, &mut exec);
+                wait(sched, local, &task, exec, token, resume);
                 return;
             }
             Step::Blocked(op, resume) => {
@@ -216,14 +211,7 @@ fn run_turn(shared: &Shared, sched: &Scheduler, local: &Local, task: Arc<Task>) 
                 task.set_status(Status::Blocked);
                 match super::block::park(shared, sched, local, op, &token) {
                     super::block::Parked::Waiting => {
-                        // A cancellation that raced with parking is delivered now (the
-                        // woken task cannot run before `exec` is released, below).
-                        if task.cancel_requested() {
-                            super::block::deliver_cancel(sched, &token, Some(local));
-                        }
-                        exec.parked = Some((token, resume));
-                        drop(exec);
-                        sched.deactivate();
+                        wait(sched, local, &task, exec, token, resume);
                         return;
                     }
                     super::block::Parked::Ready(wake) => {
@@ -243,6 +231,25 @@ fn run_turn(shared: &Shared, sched: &Scheduler, local: &Local, task: Arc<Task>) 
             }
         }
     }
+}
+
+/// Leaves a task parked on `token`, registered with what it waits for, and ends its turn.
+fn wait(
+    sched: &Scheduler,
+    local: &Local,
+    task: &Arc<Task>,
+    mut exec: crate::spin::SpinGuard<'_, super::task::TaskExec>,
+    token: Arc<WaitToken>,
+    resume: super::task::Resume,
+) {
+    // A cancellation that raced with parking is delivered now (the woken task cannot run
+    // before `exec` is released, below).
+    if task.cancel_requested() {
+        super::block::deliver_cancel(sched, &token, Some(local));
+    }
+    exec.parked = Some((token, resume));
+    drop(exec);
+    sched.deactivate();
 }
 
 /// Records a task for reports the first time one of its turns ends unfinished
