@@ -25,8 +25,9 @@
 //! - A token fires at most once (`claim`), and only the one who claimed it schedules the
 //!   task. So a parked task is queued exactly once per wake-up.
 //! - `active` counts queued plus running tasks. It is incremented *before* a task is made
-//!   visible in a queue and decremented only after a finished or parked task is fully put
-//!   away; timers count in `reactor.live` until they fire, and a firing timer schedules
+//!   visible in a queue (or, for a task a turn queues where no other worker can take it,
+//!   when that turn ends: the running task's own count covers it meanwhile) and
+//!   decremented only after a finished or parked task is fully put away; timers count in `reactor.live` until they fire, and a firing timer schedules
 //!   before it stops counting. So "`active == 0` and no live timers" — quiescence — really
 //!   means nothing can ever happen again: the end of the program, or a deadlock.
 //! - A worker about to park first announces itself idle, then re-checks the queues; a
@@ -312,9 +313,37 @@ impl Scheduler {
     /// Makes a task runnable. `local` is the worker doing it, if any; `woken` says the
     /// task was woken by the task running there (a candidate for the LIFO slot).
     pub fn schedule(&self, task: Arc<Task>, local: Option<&Local>, woken: bool) {
-        self.active.fetch_add(1, Ordering::SeqCst);
+        match local {
+            // Queued where no other worker can take it before this turn ends (one worker;
+            // or the LIFO slot, whose occupant is counted before it moves to the queue):
+            // counted by `settle` when the turn ends. Until then the running task's own
+            // count keeps `active` above zero. A task that wakes another and then parks,
+            // as in a channel hand-off, so changes `active` not at all.
+            Some(l) if l.in_turn() && (self.workers == 1 || woken) => l.defer_count(),
+            _ => {
+                self.active.fetch_add(1, Ordering::SeqCst);
+            }
+        }
         task.set_status(Status::Runnable);
         self.enqueue(task, local, woken);
+    }
+
+    /// The end of a turn on `local`'s worker: the tasks it queued count as active now,
+    /// and the task it ran stops counting if it was `put_away` (finished or parked).
+    pub fn settle(&self, local: &Local, put_away: bool) {
+        let queued = local.take_uncounted();
+        match (queued, put_away) {
+            (0, true) => {
+                self.active.fetch_sub(1, Ordering::SeqCst);
+            }
+            (1, true) | (0, false) => {}
+            (n, true) => {
+                self.active.fetch_add(n - 1, Ordering::SeqCst);
+            }
+            (n, false) => {
+                self.active.fetch_add(n, Ordering::SeqCst);
+            }
+        }
     }
 
     /// Puts an already-active task back in a queue (it used up its turn).
@@ -324,7 +353,7 @@ impl Scheduler {
             // worker would only have it steal the task and move it to another core at
             // every turn (20% on a single busy task with two workers).
             Some(l) if !l.has_work() => {
-                l.push(task, false);
+                l.push(task);
             }
             _ => self.enqueue(task, local, false),
         }
@@ -332,7 +361,19 @@ impl Scheduler {
 
     fn enqueue(&self, task: Arc<Task>, local: Option<&Local>, woken: bool) {
         let stealable = match local {
-            Some(l) => l.push(task, woken && self.workers > 1),
+            Some(l) if woken && self.workers > 1 => match l.put_lifo(task) {
+                Some(prev) => {
+                    // It becomes stealable: it must be counted first.
+                    self.settle(l, false);
+                    l.push(prev);
+                    true
+                }
+                None => false,
+            },
+            Some(l) => {
+                l.push(task);
+                true
+            }
             None => {
                 self.injector.push(task);
                 true

@@ -24,6 +24,10 @@ pub struct Local {
     rng: Cell<u64>,
     /// This thread's net heap bytes when last handed to the VM's meter.
     heap_seen: Cell<i64>,
+    /// A task's turn is running here: tasks it queues where no other worker can take them
+    /// are counted in `uncounted`, and added to the scheduler's `active` when the turn ends.
+    in_turn: Cell<bool>,
+    uncounted: Cell<usize>,
 }
 
 impl Local {
@@ -36,6 +40,8 @@ impl Local {
             tick: Cell::new(0),
             rng: Cell::new(0x9E37_79B9_7F4A_7C15 ^ (index as u64).wrapping_add(1)),
             heap_seen: Cell::new(crate::heap::thread_net()),
+            in_turn: Cell::new(false),
+            uncounted: Cell::new(0),
         }
     }
 
@@ -58,22 +64,30 @@ impl Local {
         self.queue.stealer()
     }
 
-    /// Queues a task here; a woken one takes the LIFO slot (its previous occupant goes to
-    /// the queue).
-    /// Whether the push put a task where other workers can steal it.
-    pub fn push(&self, task: Arc<Task>, lifo: bool) -> bool {
-        if lifo {
-            match self.lifo.replace(Some(task)) {
-                Some(prev) => {
-                    self.queue.push(prev);
-                    true
-                }
-                None => false,
-            }
-        } else {
-            self.queue.push(task);
-            true
-        }
+    /// Queues a task at the back of this worker's queue.
+    pub fn push(&self, task: Arc<Task>) {
+        self.queue.push(task);
+    }
+
+    /// Puts a woken task in the LIFO slot; its previous occupant, to go to the queue.
+    pub fn put_lifo(&self, task: Arc<Task>) -> Option<Arc<Task>> {
+        self.lifo.replace(Some(task))
+    }
+
+    /// Whether a task's turn is running on this worker (`Scheduler::schedule` may then
+    /// leave the count of what it queues to `Scheduler::settle`).
+    pub fn in_turn(&self) -> bool {
+        self.in_turn.get()
+    }
+
+    /// One more task queued during this turn and not counted in `active` yet.
+    pub fn defer_count(&self) {
+        self.uncounted.set(self.uncounted.get() + 1);
+    }
+
+    /// The tasks queued during this turn and not counted yet, now to be counted.
+    pub fn take_uncounted(&self) -> usize {
+        self.uncounted.replace(0)
     }
 
     /// Everything queued here (the LIFO slot first).
@@ -160,7 +174,10 @@ pub fn run_with(shared: &Shared, sched: &Scheduler, local: &Local, mut between: 
 /// One turn of one task, and the heap it left allocated handed to the meter.
 fn run_task(shared: &Shared, sched: &Scheduler, local: &Local, task: Arc<Task>) {
     sched.safepoint.enter();
-    run_turn(shared, sched, local, task);
+    local.in_turn.set(true);
+    let put_away = run_turn(shared, sched, local, task);
+    local.in_turn.set(false);
+    sched.settle(local, put_away);
     if shared.config.limits.heap_bytes.is_some() {
         local.sync_heap(&shared.meter);
     }
@@ -171,7 +188,8 @@ fn run_task(shared: &Shared, sched: &Scheduler, local: &Local, task: Arc<Task>) 
     }
 }
 
-fn run_turn(shared: &Shared, sched: &Scheduler, local: &Local, task: Arc<Task>) {
+/// Whether the task was put away (finished or parked): it no longer counts as active.
+fn run_turn(shared: &Shared, sched: &Scheduler, local: &Local, task: Arc<Task>) -> bool {
     let mut exec = task.exec.lock();
     loop {
         let step = driver::drive(shared, sched, local, &task, &mut exec);
@@ -187,20 +205,19 @@ fn run_turn(shared: &Shared, sched: &Scheduler, local: &Local, task: Arc<Task>) 
                     .gc
                     .stored(local.index, &Value::object(task.clone()), v);
                 sched.complete(&task, ending, Some(local));
-                sched.deactivate();
-                return;
+                return true;
             }
             Step::Yielded => {
                 record(sched, &task, &mut exec);
                 drop(exec);
                 sched.requeue(task, Some(local));
-                return;
+                return false;
             }
             Step::Blocked(super::block::BlockOp::Registered(token), resume) => {
                 // A channel operation registered the token and marked the task blocked.
                 record(sched, &task, &mut exec);
                 wait(sched, local, &task, exec, token, resume);
-                return;
+                return true;
             }
             Step::Blocked(op, resume) => {
                 record(sched, &task, &mut exec);
@@ -212,7 +229,7 @@ fn run_turn(shared: &Shared, sched: &Scheduler, local: &Local, task: Arc<Task>) 
                 match super::block::park(shared, sched, local, op, &token) {
                     super::block::Parked::Waiting => {
                         wait(sched, local, &task, exec, token, resume);
-                        return;
+                        return true;
                     }
                     super::block::Parked::Ready(wake) => {
                         // Completed without waiting: claim our own token and go on.
@@ -226,14 +243,14 @@ fn run_turn(shared: &Shared, sched: &Scheduler, local: &Local, task: Arc<Task>) 
             Step::Exit(code) => {
                 drop(exec);
                 sched.finish_program(End::Exit(code));
-                sched.deactivate();
-                return;
+                return true;
             }
         }
     }
 }
 
-/// Leaves a task parked on `token`, registered with what it waits for, and ends its turn.
+/// Leaves a task parked on `token`, registered with what it waits for, and ends its turn
+/// (the caller then stops counting it as active).
 fn wait(
     sched: &Scheduler,
     local: &Local,
@@ -249,7 +266,6 @@ fn wait(
     }
     exec.parked = Some((token, resume));
     drop(exec);
-    sched.deactivate();
 }
 
 /// Records a task for reports the first time one of its turns ends unfinished
