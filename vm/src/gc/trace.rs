@@ -46,8 +46,11 @@ fn push_cell(c: &Arc<CellObj>, out: &mut Vec<Value>) {
 }
 
 fn fiber_children(f: &Fiber, out: &mut Vec<Value>) {
-    for v in f.stack.values().chain(f.keep.iter()) {
+    for v in f.stack.values() {
         push(v, out);
+    }
+    if is_traced(Tag::Function) {
+        out.extend(f.keep.iter().map(|c| Value::object(c.clone())));
     }
 }
 

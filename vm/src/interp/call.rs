@@ -418,12 +418,8 @@ pub fn import(
 
 /// Starts a fiber on `closure` (held alive by `keep`) with `args`.
 pub fn enter_entry(fiber: &mut Fiber, keep: Value, args: &[Value]) -> Result<(), Exit> {
-    let Some(c) = keep.as_obj::<Closure>() else {
-        return Err(not_callable(&keep));
-    };
+    let c = keep.into_arc::<Closure>().map_err(|v| not_callable(&v))?;
     let need = (c.info.proto.num_regs as usize).max(args.len());
-    // `fiber.keep` holds the closure from here on (frame invariant 3).
-    fiber.keep.push(keep.clone());
     let base = fiber.stack.bottom();
     let (base, seg) = fiber.stack.place(0, base, need);
     for (i, v) in args.iter().enumerate() {
@@ -431,12 +427,14 @@ pub fn enter_entry(fiber: &mut Fiber, keep: Value, args: &[Value]) -> Result<(),
         unsafe { *base.add(i) = v.clone() };
     }
     fiber.frames.push(Frame::new(
-        c,
+        &c,
         base,
         std::ptr::null_mut(),
         seg,
         FrameKind::Entry,
     ));
+    // `fiber.keep` holds the closure from here on (frame invariant 3).
+    fiber.keep.push(c);
     Ok(())
 }
 

@@ -264,11 +264,11 @@ pub fn try_await(v: &Value) -> Result<AwaitNow, Exit> {
     let st = &mut *guard;
     match &st.ending {
         Some(Ending::Value(v)) => {
-            st.observed = true;
+            task.mark_observed();
             Ok(AwaitNow::Value(v.clone()))
         }
         Some(Ending::Error(e, _)) => {
-            st.observed = true;
+            task.mark_observed();
             let e = e.clone();
             drop(guard);
             Ok(AwaitNow::Failed(e, task))

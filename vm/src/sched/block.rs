@@ -106,7 +106,7 @@ pub fn park(
             let mut guard = task.state.lock();
             let st = &mut *guard;
             if let Some(ending) = &st.ending {
-                st.observed = true;
+                task.mark_observed();
                 return Parked::Ready(ending_wake(&task, ending));
             }
             st.awaiters.push(Awaiter::Token(token.clone()));
@@ -413,8 +413,8 @@ impl Combiner {
                 .min_by_key(|(_, p)| p.finished_seq.load(std::sync::atomic::Ordering::Acquire));
             if let Some((i, part)) = first_failure {
                 let ending = {
-                    let mut st = part.state.lock();
-                    st.observed = true;
+                    let st = part.state.lock();
+                    part.mark_observed();
                     st.ending.clone()
                 };
                 if let Some(e) = ending {
@@ -429,7 +429,7 @@ impl Combiner {
                 let st = &mut *guard;
                 match &st.ending {
                     Some(e) => {
-                        st.observed = true;
+                        part.mark_observed();
                         Some(e.clone())
                     }
                     None => {
@@ -527,7 +527,7 @@ pub fn cancel(sched: &Scheduler, task: &Arc<Task>, local: Option<&Local>) {
     // suspension point — the worker checks after parking, and at every budget yield.
     let codeless = match task.exec.try_lock() {
         Some(exec) => {
-            if let Some((token, _)) = &exec.parked {
+            if let Some(token) = exec.parked_token() {
                 deliver_cancel(sched, token, local);
             }
             exec.root.is_none()

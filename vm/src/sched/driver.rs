@@ -40,7 +40,7 @@ pub fn drive(
     exec: &mut TaskExec,
 ) -> Step {
     // The spare token is lent to the interpreter for the turn (`Cx::spare`).
-    let spare = std::cell::Cell::new(exec.spare.take());
+    let spare = std::cell::Cell::new(exec.take_spare());
     let cx = Cx {
         shared,
         sched,
@@ -51,7 +51,10 @@ pub fn drive(
         spare: Some(&spare),
     };
     let step = turn(&cx, exec);
-    exec.spare = spare.take();
+    // (A turn that ended parked has its token in place already, and lent out none.)
+    if let Some(t) = spare.take() {
+        exec.token = Some(t);
+    }
     step
 }
 
@@ -66,7 +69,8 @@ fn turn(cx: &Cx<'_>, exec: &mut TaskExec) -> Step {
     }
     if let Some(o) = exec.pending.take() {
         pending = Some(*o);
-    } else if let Some((token, resume)) = exec.parked.take()
+    } else if let Some(resume) = exec.parked.take()
+        && let Some(token) = exec.token.take()
         && let Some(wake) = token.take_wake()
     {
         if let Some(slot) = cx.spare {

@@ -293,7 +293,7 @@ impl Scheduler {
         for t in self.live_tasks() {
             let mut exec = t.exec.lock();
             exec.parked = None;
-            exec.spare = None;
+            exec.token = None;
         }
     }
 
@@ -611,7 +611,7 @@ impl Scheduler {
                 );
             }
             if !st.awaiters.is_empty() {
-                st.observed = true;
+                task.mark_observed();
             }
             std::mem::take(&mut st.awaiters)
         };

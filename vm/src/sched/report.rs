@@ -153,7 +153,7 @@ pub fn unobserved_failures(sched: &Scheduler) -> Vec<Diagnostic> {
     let failed = sched.failed.lock().clone();
     failed
         .into_iter()
-        .filter(|t| t.status() == Status::Failed && !t.state.lock().observed && !t.detached)
+        .filter(|t| t.status() == Status::Failed && !t.is_observed() && !t.detached)
         .filter(|t| !sched.main.get().is_some_and(|m| Arc::ptr_eq(m, t)))
         .filter_map(|t| failure(&t))
         .collect()

@@ -92,8 +92,6 @@ impl HostWait {
 pub struct TaskState {
     pub ending: Option<Ending>,
     pub awaiters: ThinVec<Awaiter>,
-    /// Someone awaited the ending (so an error was delivered, not lost).
-    pub observed: bool,
 }
 
 /// Where a task suspended and what to do with the value that wakes it.
@@ -123,11 +121,14 @@ pub struct TaskExec {
     pub root: Option<Fiber>,
     /// Coroutines being resumed, innermost last.
     pub chain: ThinVec<Resumed>,
-    /// Set while parked: the token that will wake the task, and where its value goes.
-    pub parked: Option<(Arc<WaitToken>, Resume)>,
-    /// The token of the last wait, kept for the next one when nothing else held it
-    /// (`WaitToken::reuse`). It refers to this task, so it is dropped when the task ends.
-    pub spare: Option<Arc<WaitToken>>,
+    /// While parked (`parked` is set), the token that will wake the task. Otherwise the
+    /// token of the last wait, kept for the next one when nothing else held it
+    /// (`WaitToken::reuse`): the spare. It refers to this task, so it is dropped when the
+    /// task ends. (One field for both, as a task never needs the two at once: 16 bytes
+    /// less per task.)
+    pub token: Option<Arc<WaitToken>>,
+    /// Set while parked: where the waking value goes.
+    pub parked: Option<Resume>,
     /// The task has not run yet (a cancelled one then ends without running).
     pub started: bool,
     /// How the fiber stopped before the task existed (a host call that ran inline and
@@ -138,6 +139,25 @@ pub struct TaskExec {
 }
 
 impl TaskExec {
+    /// The token the task is parked on, if it is.
+    pub fn parked_token(&self) -> Option<&Arc<WaitToken>> {
+        self.parked.and(self.token.as_ref())
+    }
+
+    /// Parks the task on `token`, its value to go where `resume` says.
+    pub fn park(&mut self, token: Arc<WaitToken>, resume: Resume) {
+        self.token = Some(token);
+        self.parked = Some(resume);
+    }
+
+    /// The spare token, taken to lend out or use (none while parked).
+    pub fn take_spare(&mut self) -> Option<Arc<WaitToken>> {
+        if self.parked.is_some() {
+            return None;
+        }
+        self.token.take()
+    }
+
     /// The fiber running now: the innermost resumed coroutine, else the root.
     pub fn top(&mut self) -> Option<&mut Fiber> {
         match self.chain.last_mut() {
@@ -165,6 +185,10 @@ pub struct Task {
     /// `t.取消()` was called at some point: an E6005 ending means "cancelled", not
     /// "failed" (an E6005 that merely propagated from an awaited task is a failure).
     pub cancelled: AtomicBool,
+    /// Someone awaited the ending (so an error was delivered, not lost). Set under the
+    /// `state` lock; an atomic beside the other flags rather than a field behind the lock,
+    /// where it took a word of its own.
+    observed: AtomicBool,
     /// The handle was thrown away when made (启动, `创建 f();`): a failure ends the program.
     pub detached: bool,
     /// Where `创建`/`启动` made it, for stack traces.
@@ -189,8 +213,8 @@ impl Task {
             exec: SpinLock::new(TaskExec {
                 root,
                 chain: ThinVec::new(),
+                token: None,
                 parked: None,
-                spare: None,
                 started: false,
                 pending: None,
                 recorded: false,
@@ -199,10 +223,10 @@ impl Task {
             state: Mutex::new(TaskState {
                 ending: None,
                 awaiters: ThinVec::new(),
-                observed: false,
             }),
             cancel: AtomicBool::new(false),
             cancelled: AtomicBool::new(false),
+            observed: AtomicBool::new(false),
             detached,
             created_at,
             timer_armed: AtomicBool::new(false),
@@ -259,6 +283,15 @@ impl Task {
 
     pub fn cancel_requested(&self) -> bool {
         self.cancel.load(Ordering::Acquire)
+    }
+
+    /// Someone awaited the ending: a failure was delivered, not lost.
+    pub fn mark_observed(&self) {
+        self.observed.store(true, Ordering::Release);
+    }
+
+    pub fn is_observed(&self) -> bool {
+        self.observed.load(Ordering::Acquire)
     }
 
     /// `  任务 #N 创建于 (文件:行:列)`, for stack traces.

@@ -196,7 +196,7 @@ fn run_turn(shared: &Shared, sched: &Scheduler, local: &Local, task: Arc<Task>) 
         match step {
             Step::Finished(ending) => {
                 // The spare token refers to the task: keeping it would keep the task.
-                exec.spare = None;
+                exec.token = None;
                 drop(exec);
                 // The ending is stored in the task: a result that holds the task's own
                 // handle closes a cycle.
@@ -221,7 +221,7 @@ fn run_turn(shared: &Shared, sched: &Scheduler, local: &Local, task: Arc<Task>) 
             }
             Step::Blocked(op, resume) => {
                 record(sched, &task, &mut exec);
-                let token = match exec.spare.take() {
+                let token = match exec.take_spare() {
                     Some(token) => token,
                     None => WaitToken::new(task.clone()),
                 };
@@ -236,7 +236,7 @@ fn run_turn(shared: &Shared, sched: &Scheduler, local: &Local, task: Arc<Task>) 
                         task.set_status(Status::Runnable);
                         token.claim();
                         token.deliver(wake);
-                        exec.parked = Some((token, resume));
+                        exec.park(token, resume);
                     }
                 }
             }
@@ -264,7 +264,7 @@ fn wait(
     if task.cancel_requested() {
         super::block::deliver_cancel(sched, &token, Some(local));
     }
-    exec.parked = Some((token, resume));
+    exec.park(token, resume);
     drop(exec);
 }
 
