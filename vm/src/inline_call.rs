@@ -54,7 +54,7 @@ impl Runtime {
             .unwrap_or_else(|| {
                 Box::new(HostContext {
                     runtime: id,
-                    local: Local::new(usize::MAX),
+                    local: Local::new(usize::MAX, true),
                     task: Arc::new(Task::new(0, None, false, None)),
                     fiber: None,
                 })

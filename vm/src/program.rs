@@ -51,7 +51,8 @@ pub fn run_main(shared: &Shared, module: &Arc<ModuleObj>) -> Ending {
     sched.register(&main);
     sched.schedule(main, None, false);
 
-    let mut locals: Vec<Local> = (0..sched.workers).map(Local::new).collect();
+    let alone = sched.workers == 1;
+    let mut locals: Vec<Local> = (0..sched.workers).map(|i| Local::new(i, alone)).collect();
     worker::install_stealers(&sched, &locals);
     // Worker 0 is this thread; the others start when there is work for them, on the
     // reactor thread's request (`Scheduler::defer_workers`).

@@ -54,7 +54,8 @@ impl Runtime {
             shared.config.workers,
             shared.config.budget,
         ));
-        let locals: Vec<Local> = (0..sched.workers).map(Local::new).collect();
+        let alone = sched.workers == 1;
+        let locals: Vec<Local> = (0..sched.workers).map(|i| Local::new(i, alone)).collect();
         worker::install_stealers(&sched, &locals);
         let mut threads = Vec::with_capacity(locals.len() + 1);
         let s = sched.clone();

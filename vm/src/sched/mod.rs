@@ -45,6 +45,7 @@
 pub mod block;
 pub mod driver;
 pub mod pool;
+pub mod queue;
 pub mod reactor;
 pub mod report;
 pub mod task;
@@ -54,7 +55,7 @@ pub mod worker;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, OnceLock, Weak};
 
-use crossbeam_deque::{Injector, Steal, Stealer};
+use crossbeam_deque::{Injector, Stealer};
 use parking_lot::{Condvar, Mutex};
 
 use crate::value::Value;
@@ -500,13 +501,7 @@ impl Scheduler {
 
     /// Takes a task from the injector (a batch into `local`'s queue).
     fn take_injected(&self, local: &Local) -> Option<Arc<Task>> {
-        loop {
-            match self.injector.steal_batch_and_pop(local.queue()) {
-                Steal::Success(t) => return Some(t),
-                Steal::Empty => return None,
-                Steal::Retry => continue,
-            }
-        }
+        local.queue().take_from(&self.injector)
     }
 
     /// Steals half of another worker's queue.
@@ -519,12 +514,8 @@ impl Scheduler {
             if i == local.index {
                 continue;
             }
-            loop {
-                match stealers[i].steal_batch_and_pop(local.queue()) {
-                    Steal::Success(t) => return Some(t),
-                    Steal::Empty => break,
-                    Steal::Retry => continue,
-                }
+            if let Some(t) = local.queue().steal_from(&stealers[i]) {
+                return Some(t);
             }
         }
         None

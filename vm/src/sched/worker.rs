@@ -3,9 +3,8 @@
 use std::cell::{Cell, RefCell};
 use std::sync::Arc;
 
-use crossbeam_deque::Worker;
-
 use super::driver::{self, Step};
+use super::queue::RunQueue;
 use super::task::{Status, Task};
 use super::wait::WaitToken;
 use super::{End, INJECTOR_INTERVAL, LIFO_LIMIT, Scheduler};
@@ -15,7 +14,7 @@ use crate::vm::Shared;
 /// A worker's own queues. Only its thread touches them (stealers aside).
 pub struct Local {
     pub index: usize,
-    queue: Worker<Arc<Task>>,
+    queue: RunQueue,
     /// The task most recently woken by this worker's running task.
     lifo: RefCell<Option<Arc<Task>>>,
     lifo_streak: Cell<u32>,
@@ -31,10 +30,12 @@ pub struct Local {
 }
 
 impl Local {
-    pub fn new(index: usize) -> Local {
+    /// The queues of worker `index`; `alone` when it is the scheduler's only worker (or
+    /// a host thread's), so nobody steals from it.
+    pub fn new(index: usize, alone: bool) -> Local {
         Local {
             index,
-            queue: Worker::new_fifo(),
+            queue: RunQueue::new(alone),
             lifo: RefCell::new(None),
             lifo_streak: Cell::new(0),
             tick: Cell::new(0),
@@ -56,12 +57,8 @@ impl Local {
             + delta
     }
 
-    pub fn queue(&self) -> &Worker<Arc<Task>> {
+    pub fn queue(&self) -> &RunQueue {
         &self.queue
-    }
-
-    pub fn stealer(&self) -> crossbeam_deque::Stealer<Arc<Task>> {
-        self.queue.stealer()
     }
 
     /// Queues a task at the back of this worker's queue.
@@ -140,9 +137,11 @@ impl Local {
 
 /// Installs the stealers of all workers (once, before any worker runs).
 pub fn install_stealers(sched: &Scheduler, locals: &[Local]) {
+    // All workers' queues can be stolen from, or there is one worker and none: the list
+    // is indexed by worker.
     let _ = sched
         .stealers
-        .set(locals.iter().map(Local::stealer).collect());
+        .set(locals.iter().filter_map(|l| l.queue.stealer()).collect());
 }
 
 /// A worker's life: run tasks until the scheduler shuts down.
