@@ -97,6 +97,12 @@ impl<T> SpinLock<T> {
         }
     }
 
+    /// Where the protected value lives: whoever holds a `&mut` to it through a guard can
+    /// tell it is this lock's (`WaitToken::take_wake` does).
+    pub fn data_ptr(&self) -> *const T {
+        self.value.get()
+    }
+
     pub fn get_mut(&mut self) -> &mut T {
         self.value.get_mut()
     }

@@ -56,8 +56,10 @@ fn headers_do_not_grow() {
         "RecvWaiter {}",
         std::mem::size_of::<RecvWaiter>()
     );
+    // 32 since a wake-up is handed over without a lock, its kind and case number kept
+    // apart from what it carries: 48 bytes with the counts instead of 64.
     assert!(
-        std::mem::size_of::<WaitToken>() <= 48,
+        std::mem::size_of::<WaitToken>() <= 32,
         "WaitToken {}",
         std::mem::size_of::<WaitToken>()
     );

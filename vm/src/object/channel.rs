@@ -113,8 +113,8 @@ impl ChanInner {
         if let Some(v) = self.buf.pop_front() {
             // Room was made: the first live sender's value moves into the buffer.
             while let Some(s) = self.sendq.pop_front() {
-                if s.token.claim() {
-                    s.token.deliver(send_wake(&s));
+                if let Some(claim) = s.token.claim() {
+                    claim.deliver(send_wake(&s));
                     // The waiter's handle on the token moves on: no count change.
                     *woken = Some(s.token);
                     self.buf.push_back(s.value);
@@ -124,8 +124,8 @@ impl ChanInner {
             return Received::Value(v);
         }
         while let Some(s) = self.sendq.pop_front() {
-            if s.token.claim() {
-                s.token.deliver(send_wake(&s));
+            if let Some(claim) = s.token.claim() {
+                claim.deliver(send_wake(&s));
                 *woken = Some(s.token);
                 return Received::Value(s.value);
             }
@@ -154,8 +154,8 @@ impl ChanInner {
             return (Sent::Closed, Some(v));
         }
         while let Some(r) = self.recvq.pop_front() {
-            if r.token.claim() {
-                r.token.deliver(recv_wake(&r, v));
+            if let Some(claim) = r.token.claim() {
+                claim.deliver(recv_wake(&r, v));
                 *woken = Some(r.token);
                 return (Sent::Done, None);
             }
@@ -176,19 +176,19 @@ impl ChanInner {
     pub fn close(&mut self, woken: &mut Woken, closed_error: impl Fn() -> Value) {
         self.closed = true;
         for r in self.recvq.drain(..) {
-            if r.token.claim() {
+            if let Some(claim) = r.token.claim() {
                 let wake = if r.for_loop {
                     Wake::End
                 } else {
                     recv_wake(&r, Value::NIL)
                 };
-                r.token.deliver(wake);
+                claim.deliver(wake);
                 woken.push(r.token);
             }
         }
         for s in self.sendq.drain(..) {
-            if s.token.claim() {
-                s.token.deliver(Wake::Throw(closed_error()));
+            if let Some(claim) = s.token.claim() {
+                claim.deliver(Wake::Throw(closed_error()));
                 woken.push(s.token);
             }
         }

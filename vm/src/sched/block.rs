@@ -300,7 +300,7 @@ fn park_select(
                 let mut woken = None;
                 let mut inner = ch.inner.lock();
                 if inner.recv_ready() {
-                    if !token.claim() {
+                    if token.claim().is_none() {
                         return Parked::Waiting;
                     }
                     let v = match inner.try_recv(&mut woken) {
@@ -328,7 +328,7 @@ fn park_select(
                 let mut woken = None;
                 let mut inner = ch.inner.lock();
                 if inner.send_ready(ch.capacity) {
-                    if !token.claim() {
+                    if token.claim().is_none() {
                         return Parked::Waiting;
                     }
                     let wake = match inner.try_send(ch.capacity, value, &mut woken) {

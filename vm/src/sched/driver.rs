@@ -31,13 +31,15 @@ pub enum Step {
     Exit(i32),
 }
 
-/// Runs `task` until it finishes, blocks, or yields.
+/// Runs `task` until it finishes, blocks, or yields; first, with `ready`, it takes up the
+/// result of an operation that completed as it was about to wait.
 pub fn drive(
     shared: &Shared,
     sched: &Scheduler,
     local: &Local,
     task: &Arc<Task>,
     exec: &mut TaskExec,
+    ready: Option<(Wake, Resume)>,
 ) -> Step {
     // The spare token is lent to the interpreter for the turn (`Cx::spare`).
     let spare = std::cell::Cell::new(exec.take_spare());
@@ -50,7 +52,7 @@ pub fn drive(
         charged: std::cell::Cell::new(0),
         spare: Some(&spare),
     };
-    let step = turn(&cx, exec);
+    let step = turn(&cx, exec, ready);
     // (A turn that ended parked has its token in place already, and lent out none.)
     if let Some(t) = spare.take() {
         exec.token = Some(t);
@@ -58,7 +60,7 @@ pub fn drive(
     step
 }
 
-fn turn(cx: &Cx<'_>, exec: &mut TaskExec) -> Step {
+fn turn(cx: &Cx<'_>, exec: &mut TaskExec, ready: Option<(Wake, Resume)>) -> Step {
     let (shared, sched, task) = (cx.shared, cx.sched, cx.task);
     let mut pending: Option<Outcome> = None;
     if !exec.started {
@@ -67,11 +69,13 @@ fn turn(cx: &Cx<'_>, exec: &mut TaskExec) -> Step {
             return Step::Finished(Ending::Error(cancellation(), None));
         }
     }
-    if let Some(o) = exec.pending.take() {
+    if let Some((wake, resume)) = ready {
+        pending = apply_wake(cx, exec, wake, resume);
+    } else if let Some(o) = exec.pending.take() {
         pending = Some(*o);
     } else if let Some(resume) = exec.parked.take()
         && let Some(token) = exec.token.take()
-        && let Some(wake) = token.take_wake()
+        && let Some(wake) = token.take_wake(exec)
     {
         if let Some(slot) = cx.spare {
             slot.set(WaitToken::reuse(token));
@@ -104,7 +108,7 @@ fn turn(cx: &Cx<'_>, exec: &mut TaskExec) -> Step {
                     Outcome::Block {
                         op: BlockOp::Registered(token),
                         ..
-                    } => over.is_some() && token.claim(),
+                    } => over.is_some() && token.claim().is_some(),
                     _ => true,
                 };
                 if let Some(e) = over
@@ -283,6 +287,9 @@ fn resume_coroutine(
 }
 
 /// Puts the value a parked task was woken with where its suspension point wants it.
+/// (Inlined: its `Option<Outcome>`, returned through memory, was written in words and
+/// read back in halves — a store-forwarding stall on every wake-up.)
+#[inline(always)]
 fn apply_wake(cx: &Cx<'_>, exec: &mut TaskExec, wake: Wake, resume: Resume) -> Option<Outcome> {
     let task_id = cx.task.id;
     let top = exec.top()?;

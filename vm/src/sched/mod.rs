@@ -410,10 +410,10 @@ impl Scheduler {
 
     /// Fires `token` with `wake` if nobody has, and schedules its task.
     pub fn wake(&self, token: &Arc<WaitToken>, wake: Wake, local: Option<&Local>) -> bool {
-        if !token.claim() {
+        let Some(claim) = token.claim() else {
             return false;
-        }
-        token.deliver(wake);
+        };
+        claim.deliver(wake);
         self.woken(token, local);
         true
     }

@@ -345,8 +345,8 @@ impl Reactor {
             for finished in done {
                 match finished {
                     Finished::Wake(token, wake) => {
-                        if token.claim() {
-                            token.deliver(wake);
+                        if let Some(claim) = token.claim() {
+                            claim.deliver(wake);
                             fire(Fired::Schedule(token.task.clone()));
                         }
                     }
@@ -379,8 +379,8 @@ impl Reactor {
                         event.is_writable() || event.is_write_closed() || event.is_error();
                     for (token, wake) in socket.on_ready(readable, writable) {
                         any_socket = true;
-                        if token.claim() {
-                            token.deliver(wake);
+                        if let Some(claim) = token.claim() {
+                            claim.deliver(wake);
                             fire(Fired::Schedule(token.task.clone()));
                         }
                         self.retire(&token);
@@ -397,8 +397,8 @@ impl Reactor {
         match action {
             TimerAction::Wake(token, wake) => {
                 let armed = token.timer_armed.swap(false, Ordering::AcqRel);
-                if token.claim() {
-                    token.deliver(wake);
+                if let Some(claim) = token.claim() {
+                    claim.deliver(wake);
                     fire(Fired::Schedule(token.task.clone()));
                 }
                 // Schedule first, then stop counting the timer, so the quiescence
@@ -453,8 +453,8 @@ impl Reactor {
                     &format!("：{expired} 毫秒内没有收到数据"),
                 );
                 for token in readers {
-                    if token.claim() {
-                        token.deliver(Wake::Throw(e.clone()));
+                    if let Some(claim) = token.claim() {
+                        claim.deliver(Wake::Throw(e.clone()));
                         // Schedule first, then stop counting, as for timers.
                         fire(Fired::Schedule(token.task.clone()));
                         self.retire(&token);

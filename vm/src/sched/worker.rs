@@ -190,8 +190,9 @@ fn run_task(shared: &Shared, sched: &Scheduler, local: &Local, task: Arc<Task>) 
 /// Whether the task was put away (finished or parked): it no longer counts as active.
 fn run_turn(shared: &Shared, sched: &Scheduler, local: &Local, task: Arc<Task>) -> bool {
     let mut exec = task.exec.lock();
+    let mut ready = None;
     loop {
-        let step = driver::drive(shared, sched, local, &task, &mut exec);
+        let step = driver::drive(shared, sched, local, &task, &mut exec, ready.take());
         match step {
             Step::Finished(ending) => {
                 // The spare token refers to the task: keeping it would keep the task.
@@ -231,11 +232,12 @@ fn run_turn(shared: &Shared, sched: &Scheduler, local: &Local, task: Arc<Task>) 
                         return true;
                     }
                     super::block::Parked::Ready(wake) => {
-                        // Completed without waiting: claim our own token and go on.
+                        // Completed without waiting: go on with the result. The token
+                        // is kept for the next wait unless a queue holds it still (a
+                        // `选择` that registered on some channels before one was ready).
                         task.set_status(Status::Runnable);
-                        token.claim();
-                        token.deliver(wake);
-                        exec.park(token, resume);
+                        exec.token = WaitToken::reuse(token);
+                        ready = Some((wake, resume));
                     }
                 }
             }
