@@ -16,7 +16,7 @@
 //! target).
 
 use crate::flow::{self, States, contains, insert, jump_target, remove_from};
-use crate::opcode::{Instr, Op};
+use crate::opcode::{ChanAt, Instr, Op};
 use crate::proto::{Capture, Constant, FunctionProto};
 
 /// The first read of an unwritten register: `(pc, register)`.
@@ -195,8 +195,12 @@ fn for_each_read(f: &FunctionProto, ins: Instr, mut read: impl FnMut(u16)) {
         | Op::RefCell
         | Op::Deref
         | Op::Suspend
-        | Op::Await
-        | Op::Recv => read(b),
+        | Op::Await => read(b),
+        Op::Recv => {
+            if ChanAt::from_c(c) != Some(ChanAt::Upval) {
+                read(b);
+            }
+        }
         Op::Add
         | Op::Sub
         | Op::Mul
@@ -226,9 +230,14 @@ fn for_each_read(f: &FunctionProto, ins: Instr, mut read: impl FnMut(u16)) {
         | Op::SetField
         | Op::IsVariant
         | Op::IsInstance
-        | Op::SetDeref
-        | Op::Send => {
+        | Op::SetDeref => {
             read(a);
+            read(b);
+        }
+        Op::Send => {
+            if ChanAt::from_c(c) != Some(ChanAt::Upval) {
+                read(a);
+            }
             read(b);
         }
         Op::IterNext => read(a),

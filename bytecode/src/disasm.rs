@@ -99,6 +99,11 @@ fn comment(f: &FunctionProto, pc: usize, i: Instr) -> String {
         Op::AddI | Op::SubI => format!(" {}", i.c as i16),
         Op::CallDecl if i.hint == 1 => " 参数类型已证明，跳过检查".to_string(),
         Op::NewCell if i.b == 1 => " 不可变，读取不加锁".to_string(),
+        Op::Recv | Op::Send => match crate::opcode::ChanAt::from_c(i.c) {
+            Some(crate::opcode::ChanAt::Upval) => " 通道在上值单元里".to_string(),
+            Some(crate::opcode::ChanAt::Cell) => " 通道在寄存器的单元里".to_string(),
+            _ => String::new(),
+        },
         _ => String::new(),
     }
 }

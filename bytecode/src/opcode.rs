@@ -79,7 +79,35 @@ macro_rules! opcodes {
         #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
         pub enum Op { $($(#[doc = $doc])* $name,)* }
 
-        impl Op {
+        /// Where a `Recv` or `Send` finds its channel: its C operand.
+///
+/// A task's loop over a channel it captured (`启动 { 对于 … { <-乒; 乓 <- v; } }`) would
+/// otherwise load the channel into a temporary register at every step; two channels
+/// alternating in one temporary made each load an atomic count increment and decrement.
+/// Read from an immutable binding's cell, the channel is borrowed where it sits.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(u16)]
+pub enum ChanAt {
+    /// In a register (`R[B]` for `Recv`, `R[A]` for `Send`).
+    Reg = 0,
+    /// In upvalue cell `U[B]` (`U[A]` for `Send`) of an immutable binding.
+    Upval = 1,
+    /// In the cell `R[B]` (`R[A]` for `Send`) holds, of an immutable binding.
+    Cell = 2,
+}
+
+impl ChanAt {
+    pub const fn from_c(c: u16) -> Option<ChanAt> {
+        match c {
+            0 => Some(ChanAt::Reg),
+            1 => Some(ChanAt::Upval),
+            2 => Some(ChanAt::Cell),
+            _ => None,
+        }
+    }
+}
+
+impl Op {
             pub const ALL: &'static [Op] = &[$(Op::$name,)*];
 
             pub fn name(self) -> &'static str {
@@ -280,9 +308,11 @@ opcodes! {
     Suspend,
     /// `R[A] = await task R[B]`
     Await,
-    /// `R[A] = receive from channel R[B]`
+    /// `R[A] = receive from channel R[B]`, or from the captured immutable variable `B`
+    /// names as C says ([`ChanAt`])
     Recv,
-    /// Send R[B] on channel R[A]
+    /// Send R[B] on channel R[A], or on the captured immutable variable `A` names as C
+    /// says ([`ChanAt`])
     Send,
     /// Select over the cases `K[B]` whose operands start at `R[A]`: `R[C]` = the chosen
     /// case's index, `R[C+1]` = the received value

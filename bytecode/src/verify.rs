@@ -7,7 +7,7 @@
 //! code cannot run off its end, and no register is read before it is written
 //! ([`crate::assigned`]).
 
-use crate::opcode::{Instr, Op};
+use crate::opcode::{ChanAt, Instr, Op};
 use crate::proto::{Capture, Constant, FunctionProto, ModuleProto};
 
 /// Checks a whole module. The error names the function and the instruction.
@@ -318,10 +318,24 @@ impl Ctx {
                 reg(i.b)?;
                 reg(i.c)
             }
-            Op::Suspend | Op::Await | Op::Recv | Op::Send => {
+            Op::Suspend | Op::Await => {
                 reg(i.a)?;
                 reg(i.b)
             }
+            // The channel is `B` for a receive and `A` for a send; a received value must
+            // not land in the register whose cell holds the channel.
+            Op::Recv => match ChanAt::from_c(i.c) {
+                Some(ChanAt::Reg) => reg(i.a).and(reg(i.b)),
+                Some(ChanAt::Upval) => reg(i.a).and(upval(i.b)),
+                Some(ChanAt::Cell) if i.a == i.b => Err("接收的结果会覆盖通道所在的单元"),
+                Some(ChanAt::Cell) => reg(i.a).and(reg(i.b)),
+                None => Err("通道操作数的种类只能是 0、1 或 2"),
+            },
+            Op::Send => match ChanAt::from_c(i.c) {
+                Some(ChanAt::Reg | ChanAt::Cell) => reg(i.a).and(reg(i.b)),
+                Some(ChanAt::Upval) => upval(i.a).and(reg(i.b)),
+                None => Err("通道操作数的种类只能是 0、1 或 2"),
+            },
             Op::Select => match konst(i.b as usize)? {
                 Constant::Select(cases) => {
                     regs(i.a, cases.iter().map(|c| c.operands()).sum())?;
@@ -460,6 +474,66 @@ pub(crate) mod tests {
         };
         cell.b = 2;
         assert!(verify_module(&m).is_err());
+    }
+
+    /// A captured immutable channel is read where it sits (`ChanAt`): from its cell in a
+    /// register in the function that declares it, from an upvalue in a closure; a mutable
+    /// one goes through a register. Operands that do not fit are rejected.
+    #[test]
+    fn channel_operands_say_where_the_channel_is_and_are_checked() {
+        let mut m = compiled(
+            "函数 f(c, d) { 变量 a = c; 可变 b = d; \
+             a <- 1; 变量 x = <-a; \
+             变量 g = 函数() { a <- 2; b <- 3; 返回 <-a; }; 返回 g; }",
+        );
+        let modes = |f: &FunctionProto| -> Vec<(Op, u16)> {
+            f.code
+                .iter()
+                .filter(|i| matches!(i.op, Op::Recv | Op::Send))
+                .map(|i| (i.op, i.c))
+                .collect()
+        };
+        let f = first_function(&mut m);
+        let (cell, upval, reg) = (
+            ChanAt::Cell as u16,
+            ChanAt::Upval as u16,
+            ChanAt::Reg as u16,
+        );
+        assert_eq!(modes(f), [(Op::Send, cell), (Op::Recv, cell)]);
+        let g = f.protos.first().expect("the closure");
+        assert_eq!(
+            modes(g),
+            [(Op::Send, upval), (Op::Send, reg), (Op::Recv, upval)]
+        );
+        assert!(verify_module(&m).is_ok());
+
+        // An unknown place, an upvalue the closure does not have, a receive into the
+        // register of the channel's own cell: all rejected.
+        let corrupt: [&dyn Fn(&mut Instr); 3] = [
+            &|i| i.c = 3,
+            &|i| {
+                i.c = upval;
+                i.b = 40;
+            },
+            &|i| i.a = i.b,
+        ];
+        for change in corrupt {
+            let f = first_function(&mut m);
+            let Some(recv) = f.code.iter_mut().find(|i| i.op == Op::Recv) else {
+                panic!("no Recv");
+            };
+            let kept = *recv;
+            change(recv);
+            assert!(verify_module(&m).is_err());
+            if let Some(recv) = first_function(&mut m)
+                .code
+                .iter_mut()
+                .find(|i| i.op == Op::Recv)
+            {
+                *recv = kept;
+            }
+        }
+        assert!(verify_module(&m).is_ok());
     }
 
     #[test]

@@ -6,12 +6,13 @@
 
 use crate::ast::*;
 use crate::diagnostic::Code;
-use crate::opcode::Op;
+use crate::opcode::{ChanAt, Op};
 use crate::proto::{Constant, SelectCase};
 use crate::source::Span;
 
 use super::Compiler;
 use super::function::FunctionBuilder;
+use super::names::NameRef;
 
 impl<'a> Compiler<'a, '_> {
     /// Evaluates what a coroutine or task will run into `R[base]` (callee) and `R[base+1]…`
@@ -77,10 +78,40 @@ impl<'a> Compiler<'a, '_> {
 
     pub fn send(&mut self, channel: &'a Expr<'a>, value: &'a Expr<'a>, span: Span) {
         let mark = self.fref().free_reg;
-        let ch = self.expr_reg(channel);
+        let (ch, at) = self.channel_operand(channel);
         let v = self.expr_reg(value);
-        self.f().op(Op::Send, ch, v, 0, span);
+        self.f().op(Op::Send, ch, v, at as u16, span);
         self.f().free_to(mark);
+    }
+
+    /// `<-channel` into `dst`.
+    pub fn recv(&mut self, channel: &'a Expr<'a>, dst: u16, span: Span) {
+        let mark = self.fref().free_reg;
+        let (ch, at) = self.channel_operand(channel);
+        self.f().op(Op::Recv, dst, ch, at as u16, span);
+        self.f().free_to(mark);
+    }
+
+    /// Where a channel operand is: a captured immutable binding is read where it sits, in
+    /// its cell (see [`ChanAt`]); anything else is evaluated into a register.
+    fn channel_operand(&mut self, e: &'a Expr<'a>) -> (u16, ChanAt) {
+        if let ExprKind::Name(id) = &e.kind {
+            match self.lookup(id.name) {
+                Some(NameRef::Upvalue {
+                    index,
+                    mutable: false,
+                    ..
+                }) => return (index, ChanAt::Upval),
+                Some(NameRef::Local {
+                    reg,
+                    cell: true,
+                    mutable: false,
+                    ..
+                }) => return (reg, ChanAt::Cell),
+                _ => {}
+            }
+        }
+        (self.expr_reg(e), ChanAt::Reg)
     }
 
     /// `选择 { 情况 …: … }`: evaluate every case's operands, let the VM choose, then jump to

@@ -130,7 +130,7 @@ impl<'a> Compiler<'a, '_> {
                 self.f().op(Op::Suspend, dst, vr, 0, span);
                 self.f().free_to(mark);
             }
-            ExprKind::Recv(ch) => self.unary_op(Op::Recv, ch, dst, span),
+            ExprKind::Recv(ch) => self.recv(ch, dst, span),
             ExprKind::AddrOf(target) => self.addr_of(target, dst, span),
             ExprKind::Deref(r) => {
                 let mark = self.fref().free_reg;

@@ -26,8 +26,8 @@
 use qi_bytecode::diagnostic::Code;
 use qi_bytecode::opcode::{Instr, Op};
 
+use super::channel::{self, ChanStep};
 use super::frame::{Cursor, Frame, FrameKind};
-use super::tasks::{self, ChanStep};
 use super::{Cx, call};
 use super::{member, misc};
 use crate::fiber::Fiber;
@@ -319,47 +319,42 @@ pub(super) fn run(cx: &Cx<'_>, fiber: &mut Fiber, cur: &mut Cursor, budget: &mut
                 }
             }
             // Channel operations, as the full loop does them.
-            Op::Recv => {
-                if c.r(ins.b).tag() != Tag::Channel {
-                    slow!();
+            // (A channel that is not one, or sits in a variable's cell, takes the full loop.)
+            Op::Recv => match channel::recv_op(cx, c, ins) {
+                None => slow!(),
+                Some(ChanStep::Done) => {}
+                Some(ChanStep::Closed) => c.set(ins.a, Value::NIL),
+                Some(ChanStep::Parked(token)) => {
+                    let op = BlockOp::Registered(token);
+                    break 'run Stop::Block(op, resume_at(ins.a, false));
                 }
-                match tasks::recv_into(cx, c, ins.b, ins.a, false) {
-                    ChanStep::Done => {}
-                    ChanStep::Closed => c.set(ins.a, Value::NIL),
-                    ChanStep::Parked(token) => {
-                        let op = BlockOp::Registered(token);
-                        break 'run Stop::Block(op, resume_at(ins.a, false));
-                    }
-                    ChanStep::Wait => {
-                        let op = BlockOp::Recv {
-                            channel: c.r(ins.b).clone(),
-                            for_loop: false,
-                        };
-                        break 'run Stop::Block(op, resume_at(ins.a, false));
-                    }
+                Some(ChanStep::Wait) => {
+                    let op = BlockOp::Recv {
+                        channel: channel::channel_value(&c, ins.c, ins.b),
+                        for_loop: false,
+                    };
+                    break 'run Stop::Block(op, resume_at(ins.a, false));
                 }
-            }
-            Op::Send => {
-                let ch = c.r(ins.a);
-                if ch.tag() != Tag::Channel {
-                    slow!();
+            },
+            Op::Send => match channel::send_op(cx, c, ins) {
+                None => slow!(),
+                Some(ChanStep::Done) => {}
+                Some(ChanStep::Parked(token)) => {
+                    let op = BlockOp::Registered(token);
+                    break 'run Stop::Block(op, resume_at(super::NO_RESULT, false));
                 }
-                match tasks::send_or_park(cx, ch, c.r(ins.b).clone()) {
-                    ChanStep::Done => {}
-                    ChanStep::Parked(token) => {
-                        let op = BlockOp::Registered(token);
-                        break 'run Stop::Block(op, resume_at(super::NO_RESULT, false));
-                    }
-                    ChanStep::Wait => {
-                        let (channel, value) = (c.r(ins.a).clone(), c.r(ins.b).clone());
-                        let op = BlockOp::Send { channel, value };
-                        break 'run Stop::Block(op, resume_at(super::NO_RESULT, false));
-                    }
-                    ChanStep::Closed => break 'run Stop::Fail(tasks::send_on_closed()),
+                Some(ChanStep::Wait) => {
+                    let channel = channel::channel_value(&c, ins.c, ins.a);
+                    let op = BlockOp::Send {
+                        channel,
+                        value: c.r(ins.b).clone(),
+                    };
+                    break 'run Stop::Block(op, resume_at(super::NO_RESULT, false));
                 }
-            }
+                Some(ChanStep::Closed) => break 'run Stop::Fail(channel::send_on_closed()),
+            },
             Op::IterNext if c.r(ins.a).tag() == Tag::Channel => {
-                match tasks::recv_into(cx, c, ins.a, ins.b, true) {
+                match channel::recv_into(cx, c, ins.a, ins.b, true) {
                     ChanStep::Done => c.skip(),
                     ChanStep::Closed => {
                         let jump = c.peek();

@@ -12,6 +12,7 @@
 pub mod frame;
 
 mod call;
+pub mod channel;
 mod fast;
 mod member;
 mod misc;
@@ -573,14 +574,14 @@ fn run_steps(cx: &Cx<'_>, fiber: &mut Fiber, budget: &mut u32) -> Outcome {
                         };
                     }
                     // The channel is only cloned if the task must wait on it.
-                    misc::Next::Recv => match tasks::recv_into(cx, cur, ins.a, ins.b, true) {
-                        tasks::ChanStep::Done => cur.skip(),
-                        tasks::ChanStep::Closed => {
+                    misc::Next::Recv => match channel::recv_into(cx, cur, ins.a, ins.b, true) {
+                        channel::ChanStep::Done => cur.skip(),
+                        channel::ChanStep::Closed => {
                             let jump = cur.peek();
                             cur.skip();
                             cur.jump(jump.sbx());
                         }
-                        tasks::ChanStep::Parked(token) => {
+                        channel::ChanStep::Parked(token) => {
                             save_pc(fiber, cur);
                             return Outcome::Block {
                                 op: crate::sched::block::BlockOp::Registered(token),
@@ -590,7 +591,7 @@ fn run_steps(cx: &Cx<'_>, fiber: &mut Fiber, budget: &mut u32) -> Outcome {
                                 },
                             };
                         }
-                        tasks::ChanStep::Wait => {
+                        channel::ChanStep::Wait => {
                             save_pc(fiber, cur);
                             return Outcome::Block {
                                 op: crate::sched::block::BlockOp::Recv {
@@ -759,22 +760,21 @@ fn run_steps(cx: &Cx<'_>, fiber: &mut Fiber, budget: &mut u32) -> Outcome {
                 },
                 Op::Recv => {
                     // The channel is only cloned if the task must wait on it.
-                    check!(tasks::check_channel(cur.r(ins.b)));
-                    match tasks::recv_into(cx, cur, ins.b, ins.a, false) {
-                        tasks::ChanStep::Done => {}
-                        tasks::ChanStep::Closed => cur.set(ins.a, Value::NIL),
-                        tasks::ChanStep::Parked(token) => {
+                    match check!(channel::recv_op_general(cx, cur, ins)) {
+                        channel::ChanStep::Done => {}
+                        channel::ChanStep::Closed => cur.set(ins.a, Value::NIL),
+                        channel::ChanStep::Parked(token) => {
                             save_pc(fiber, cur);
                             return Outcome::Block {
                                 op: crate::sched::block::BlockOp::Registered(token),
                                 resume: resume_at(ins.a),
                             };
                         }
-                        tasks::ChanStep::Wait => {
+                        channel::ChanStep::Wait => {
                             save_pc(fiber, cur);
                             return Outcome::Block {
                                 op: crate::sched::block::BlockOp::Recv {
-                                    channel: cur.r(ins.b).clone(),
+                                    channel: channel::channel_value(&cur, ins.c, ins.b),
                                     for_loop: false,
                                 },
                                 resume: resume_at(ins.a),
@@ -783,24 +783,22 @@ fn run_steps(cx: &Cx<'_>, fiber: &mut Fiber, budget: &mut u32) -> Outcome {
                     }
                 }
                 Op::Send => {
-                    // The channel is only cloned if the task must wait on it.
-                    check!(tasks::check_channel(cur.r(ins.a)));
-                    let value = cur.r(ins.b).clone();
-                    // A send is a statement: what wakes it goes nowhere (not into the
-                    // channel's register, which may be a variable).
-                    match tasks::send_or_park(cx, cur.r(ins.a), value) {
-                        tasks::ChanStep::Done => {}
-                        tasks::ChanStep::Closed => fail!(tasks::send_on_closed()),
-                        tasks::ChanStep::Parked(token) => {
+                    // The channel is only cloned if the task must wait on it. A send is a
+                    // statement: what wakes it goes nowhere (not into the channel's
+                    // register, which may be a variable).
+                    match check!(channel::send_op_general(cx, cur, ins)) {
+                        channel::ChanStep::Done => {}
+                        channel::ChanStep::Closed => fail!(channel::send_on_closed()),
+                        channel::ChanStep::Parked(token) => {
                             save_pc(fiber, cur);
                             return Outcome::Block {
                                 op: crate::sched::block::BlockOp::Registered(token),
                                 resume: resume_at(NO_RESULT),
                             };
                         }
-                        tasks::ChanStep::Wait => {
+                        channel::ChanStep::Wait => {
                             save_pc(fiber, cur);
-                            let channel = cur.r(ins.a).clone();
+                            let channel = channel::channel_value(&cur, ins.c, ins.a);
                             let value = cur.r(ins.b).clone();
                             return Outcome::Block {
                                 op: crate::sched::block::BlockOp::Send { channel, value },
@@ -809,12 +807,12 @@ fn run_steps(cx: &Cx<'_>, fiber: &mut Fiber, budget: &mut u32) -> Outcome {
                         }
                     }
                 }
-                Op::Select => match check!(tasks::select(cx, cur, ins.a, ins.b)) {
-                    tasks::Selected::Now(i, v) => {
+                Op::Select => match check!(channel::select(cx, cur, ins.a, ins.b)) {
+                    channel::Selected::Now(i, v) => {
                         cur.set(ins.c, Value::int(i as i64));
                         cur.set(ins.c + 1, v);
                     }
-                    tasks::Selected::Wait(arms) => {
+                    channel::Selected::Wait(arms) => {
                         save_pc(fiber, cur);
                         return Outcome::Block {
                             op: crate::sched::block::BlockOp::Select(arms),
