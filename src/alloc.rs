@@ -12,9 +12,17 @@
 //! (benches/tasks/park.qi). So requests whose alignment `mi_malloc` already guarantees go
 //! to `mi_malloc`, the rest to `mi_malloc_aligned`, as Rust's own `System` allocator
 //! decides between `malloc` and `posix_memalign`.
+//!
+//! When the operating system gives no more memory, the program ends with E9002 in Chinese
+//! (`out_of_memory`) rather than with Rust's English message.
 
 use std::alloc::{GlobalAlloc, Layout};
 use std::ffi::c_void;
+use std::io::Write;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, OnceLock, Weak};
+
+use qi_vm::vm::Shared;
 
 use libmimalloc_sys as mi;
 
@@ -24,6 +32,66 @@ use libmimalloc_sys as mi;
 const MALLOC_ALIGN: usize = 16;
 
 pub struct Mimalloc;
+
+/// The VM whose buffered output is written out before the program ends for want of
+/// memory (`keep_output_of`).
+static OUTPUT: OnceLock<Weak<Shared>> = OnceLock::new();
+
+/// Has the output `vm` has buffered (打印 gathers up to 64 KiB when not on a terminal)
+/// written out if the program runs out of memory.
+pub fn keep_output_of(vm: &Arc<Shared>) {
+    let _ = OUTPUT.set(Arc::downgrade(vm));
+}
+
+/// The operating system gave no more memory: the program ends with E9002 in Chinese, as
+/// every error a user reads, instead of Rust's English message and a backtrace. Exit code
+/// 1, as for any uncaught error. What the program printed is written out first, unless the
+/// failing allocation was the output buffer's own (its lock is held then). The message is
+/// put together without allocating.
+#[cold]
+#[inline(never)]
+fn out_of_memory(size: usize) -> ! {
+    static REPORTED: AtomicBool = AtomicBool::new(false);
+    if REPORTED.swap(true, Ordering::SeqCst) {
+        // Failing again while reporting (or on another thread meanwhile).
+        std::process::abort();
+    }
+    if let Some(vm) = OUTPUT.get().and_then(Weak::upgrade) {
+        vm.flush_idle();
+    }
+    let mut line = [0u8; 128];
+    let mut len = 0;
+    let mut put = |bytes: &[u8]| {
+        let n = bytes.len().min(line.len() - len);
+        line[len..len + n].copy_from_slice(&bytes[..n]);
+        len += n;
+    };
+    put("错误[E9002]：内存超限：操作系统无法再分配 ".as_bytes());
+    let mut digits = [0u8; 20];
+    let mut i = digits.len();
+    let mut n = size;
+    loop {
+        i -= 1;
+        digits[i] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    put(&digits[i..]);
+    put(" 字节的内存\n".as_bytes());
+    let _ = std::io::stderr().write_all(&line[..len]);
+    std::process::exit(1);
+}
+
+/// `p`, unless it is null: then the program ends (`out_of_memory`).
+#[inline(always)]
+fn or_exit(p: *mut c_void, size: usize) -> *mut u8 {
+    if p.is_null() {
+        out_of_memory(size);
+    }
+    p as *mut u8
+}
 
 /// Whether `mi_malloc(size)` returns memory aligned for `layout` by itself.
 fn plain(align: usize, size: usize) -> bool {
@@ -36,26 +104,28 @@ fn plain(align: usize, size: usize) -> bool {
 unsafe impl GlobalAlloc for Mimalloc {
     #[inline]
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        // SAFETY: plain C calls; a null result is passed on as allocation failure.
-        unsafe {
+        // SAFETY: plain C calls.
+        let p = unsafe {
             if plain(layout.align(), layout.size()) {
-                mi::mi_malloc(layout.size()) as *mut u8
+                mi::mi_malloc(layout.size())
             } else {
-                mi::mi_malloc_aligned(layout.size(), layout.align()) as *mut u8
+                mi::mi_malloc_aligned(layout.size(), layout.align())
             }
-        }
+        };
+        or_exit(p, layout.size())
     }
 
     #[inline]
     unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
         // SAFETY: as in `alloc`.
-        unsafe {
+        let p = unsafe {
             if plain(layout.align(), layout.size()) {
-                mi::mi_zalloc(layout.size()) as *mut u8
+                mi::mi_zalloc(layout.size())
             } else {
-                mi::mi_zalloc_aligned(layout.size(), layout.align()) as *mut u8
+                mi::mi_zalloc_aligned(layout.size(), layout.align())
             }
-        }
+        };
+        or_exit(p, layout.size())
     }
 
     #[inline]
@@ -68,13 +138,14 @@ unsafe impl GlobalAlloc for Mimalloc {
     unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
         // SAFETY: `ptr` came from this allocator with `layout`; mimalloc keeps the
         // alignment it is asked for.
-        unsafe {
+        let p = unsafe {
             if plain(layout.align(), new_size) {
-                mi::mi_realloc(ptr as *mut c_void, new_size) as *mut u8
+                mi::mi_realloc(ptr as *mut c_void, new_size)
             } else {
-                mi::mi_realloc_aligned(ptr as *mut c_void, new_size, layout.align()) as *mut u8
+                mi::mi_realloc_aligned(ptr as *mut c_void, new_size, layout.align())
             }
-        }
+        };
+        or_exit(p, new_size)
     }
 }
 

@@ -148,7 +148,10 @@ fn build_vm(script: &Script<'_>) -> Option<std::sync::Arc<qi_vm::vm::Shared>> {
     builder.config().snapshot_every = script.snapshot.map(std::time::Duration::from_millis);
     builder.config().args = script.args.clone();
     match builder.build() {
-        Ok(vm) => Some(vm),
+        Ok(vm) => {
+            crate::alloc::keep_output_of(&vm);
+            Some(vm)
+        }
         Err(diags) => {
             print_diagnostics(&diags);
             None
