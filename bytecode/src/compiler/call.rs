@@ -305,15 +305,14 @@ impl<'a> Compiler<'a, '_> {
     ) {
         let mark = self.fref().free_reg;
         // Duplicates are an error whatever the type.
-        let mut seen: Vec<&str> = Vec::new();
+        let mut seen = std::collections::HashSet::with_capacity(fields.len());
         for f in fields {
-            if seen.contains(&f.name.name) {
+            if !seen.insert(f.name.name) {
                 let d = self
                     .diag(Code::E3011, f.name.span)
                     .with_detail(format!("：字段「{}」写了两次", f.name.name));
                 self.error(d);
             }
-            seen.push(f.name.name);
         }
         let local = match path.qualifier {
             None => match self.lookup(path.name.name) {
@@ -328,8 +327,15 @@ impl<'a> Compiler<'a, '_> {
                 fields: decl_fields,
                 ..
             }) => {
+                // By name, through a map: searching the declaration for each field of the
+                // literal was quadratic in the field count.
+                let index: std::collections::HashMap<&str, usize> = decl_fields
+                    .iter()
+                    .enumerate()
+                    .map(|(i, (n, _))| (*n, i))
+                    .collect();
                 for f in fields {
-                    if !decl_fields.iter().any(|(n, _)| *n == f.name.name) {
+                    if !index.contains_key(f.name.name) {
                         let d = self.diag(Code::E3011, f.name.span).with_detail(format!(
                             "：「{}」没有字段「{}」",
                             path.name.name, f.name.name
@@ -339,7 +345,7 @@ impl<'a> Compiler<'a, '_> {
                 }
                 let missing: Vec<&str> = decl_fields
                     .iter()
-                    .filter(|(n, _)| !fields.iter().any(|f| f.name.name == *n))
+                    .filter(|(n, _)| !seen.contains(n))
                     .map(|(n, _)| *n)
                     .collect();
                 if !missing.is_empty() {
@@ -351,7 +357,7 @@ impl<'a> Compiler<'a, '_> {
                 let base = self.f().alloc_n(1 + decl_fields.len() as u32);
                 self.f().op_bx(Op::GetDecl, base, slot, path.span);
                 for f in fields {
-                    let Some(i) = decl_fields.iter().position(|(n, _)| *n == f.name.name) else {
+                    let Some(&i) = index.get(f.name.name) else {
                         continue;
                     };
                     if let (Some(ty), Some(v)) = (&decl_fields[i].1, f.value) {

@@ -72,41 +72,36 @@ impl<'a> Compiler<'a, '_> {
 
     /// The names an arm's pattern binds, in order; checks E3013 for alternatives.
     fn arm_bindings(&mut self, p: &'a Pattern<'a>) -> Vec<Ident<'a>> {
-        let mut out = Vec::new();
+        let mut out = Bindings::default();
         self.collect_bindings(p, &mut out);
-        out
+        out.order
     }
 
-    fn collect_bindings(&mut self, p: &'a Pattern<'a>, out: &mut Vec<Ident<'a>>) {
+    fn collect_bindings(&mut self, p: &'a Pattern<'a>, out: &mut Bindings<'a>) {
         match &p.kind {
             PatternKind::Wildcard | PatternKind::Literal(_) | PatternKind::Range { .. } => {}
-            PatternKind::Binding(id) => {
-                if !out.iter().any(|o| o.name == id.name) {
-                    out.push(*id);
-                }
-            }
+            PatternKind::Binding(id) => out.add(*id),
             PatternKind::Or(alts) => {
                 let Some((first, rest)) = alts.split_first() else {
                     return;
                 };
-                let mut first_names = Vec::new();
+                let mut first_names = Bindings::default();
                 self.collect_bindings(first, &mut first_names);
                 for alt in rest {
-                    let mut names = Vec::new();
+                    let mut names = Bindings::default();
                     self.collect_bindings(alt, &mut names);
-                    let same = names.len() == first_names.len()
+                    let same = names.order.len() == first_names.order.len()
                         && names
+                            .order
                             .iter()
-                            .all(|n| first_names.iter().any(|f| f.name == n.name));
+                            .all(|n| first_names.seen.contains(n.name));
                     if !same {
                         let d = self.diag(Code::E3013, alt.span);
                         self.error(d);
                     }
                 }
-                for n in first_names {
-                    if !out.iter().any(|o| o.name == n.name) {
-                        out.push(n);
-                    }
+                for n in first_names.order {
+                    out.add(n);
                 }
             }
             PatternKind::Variant { args, .. } => {
@@ -118,11 +113,7 @@ impl<'a> Compiler<'a, '_> {
                 for f in fields.iter() {
                     match f.pattern {
                         Some(p) => self.collect_bindings(p, out),
-                        None => {
-                            if !out.iter().any(|o| o.name == f.name.name) {
-                                out.push(f.name);
-                            }
-                        }
+                        None => out.add(f.name),
                     }
                 }
             }
@@ -318,9 +309,11 @@ impl<'a> Compiler<'a, '_> {
             self.error(d);
             return;
         };
+        let declared: std::collections::HashSet<&str> =
+            decl_fields.iter().map(|(n, _)| *n).collect();
         let unknown: Vec<Ident<'a>> = fields
             .iter()
-            .filter(|f| !decl_fields.iter().any(|(n, _)| *n == f.name.name))
+            .filter(|f| !declared.contains(f.name.name))
             .map(|f| f.name)
             .collect();
         for name in unknown {
@@ -328,6 +321,22 @@ impl<'a> Compiler<'a, '_> {
                 .diag(Code::E3008, name.span)
                 .with_detail(format!("：「{}」没有字段「{}」", path.name.name, name.name));
             self.error(d);
+        }
+    }
+}
+
+/// The names a pattern binds, each once, in order of first appearance. (A set beside the
+/// list: searching the list for each name was quadratic in a pattern's size.)
+#[derive(Default)]
+struct Bindings<'a> {
+    order: Vec<Ident<'a>>,
+    seen: std::collections::HashSet<&'a str>,
+}
+
+impl<'a> Bindings<'a> {
+    fn add(&mut self, id: Ident<'a>) {
+        if self.seen.insert(id.name) {
+            self.order.push(id);
         }
     }
 }
