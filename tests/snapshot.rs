@@ -46,3 +46,36 @@ fn sigquit_prints_a_snapshot_and_the_program_goes_on() {
     assert!(out.status.success(), "{out:?}");
     assert_snapshot(&String::from_utf8_lossy(&out.stderr));
 }
+
+/// Tasks that have not finished a turn yet are not in the registry a snapshot lists
+/// (`Scheduler::record`): the snapshot counts them on a line of their own.
+#[test]
+fn a_snapshot_counts_the_tasks_that_have_not_run_yet() {
+    let program = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/stress/快照里未运行的任务.qi"
+    );
+    let out = common::run_with_timeout(
+        Command::new(env!("CARGO_BIN_EXE_qi"))
+            // A snapshot every 20 ms, while the main task's first turn runs its whole
+            // loop (a budget big enough for it): the tasks it started have not run.
+            .args(["run", "--线程", "1", "--任务快照=20", program])
+            .env("QI_BUDGET", "4000000000")
+            .env("NO_COLOR", "1"),
+    )
+    .expect("runs");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    // Taken while the main task's loop runs, with the five it started queued.
+    let first = stderr.split("—— 任务快照 ——").nth(1).expect("a snapshot");
+    assert!(first.contains("（可运行 6，"), "{stderr}");
+    assert!(first.contains("任务 #1（运行中）"), "{stderr}");
+    assert!(
+        first.contains("（另有 5 个任务还在第一轮运行或排队中）"),
+        "{stderr}"
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        format!("{}30000000\n", "任务运行了\n".repeat(5))
+    );
+}

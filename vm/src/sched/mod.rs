@@ -95,6 +95,9 @@ pub struct Scheduler {
     stealers: OnceLock<Vec<Stealer<Arc<Task>>>>,
     /// Queued plus running tasks.
     active: AtomicUsize,
+    /// By worker: tasks its running turn has queued where no other worker can take them,
+    /// not in `active` yet (`schedule`, `settle`). Only that worker writes its slot.
+    uncounted: Box<[Uncounted]>,
     /// Parked workers (mirrored in `idle_count` for the lock-free check in `notify`).
     idle: Mutex<usize>,
     idle_count: AtomicUsize,
@@ -137,6 +140,12 @@ pub struct Scheduler {
     snapshot_wanted: Arc<AtomicBool>,
 }
 
+/// A worker's count of tasks not in `active` yet, on a cache line of its own: workers
+/// update theirs at every spawn and wake-up.
+#[derive(Default)]
+#[repr(align(64))]
+struct Uncounted(AtomicUsize);
+
 impl Scheduler {
     pub fn new(workers: usize, budget: u32) -> Scheduler {
         Scheduler {
@@ -145,6 +154,7 @@ impl Scheduler {
             injector: Injector::new(),
             stealers: OnceLock::new(),
             active: AtomicUsize::new(0),
+            uncounted: (0..workers.max(1)).map(|_| Uncounted::default()).collect(),
             idle: Mutex::new(0),
             idle_count: AtomicUsize::new(0),
             idle_cv: Condvar::new(),
@@ -320,7 +330,16 @@ impl Scheduler {
             // counted by `settle` when the turn ends. Until then the running task's own
             // count keeps `active` above zero. A task that wakes another and then parks,
             // as in a channel hand-off, so changes `active` not at all.
-            Some(l) if l.in_turn() && (self.workers == 1 || woken) => l.defer_count(),
+            Some(l)
+                if l.in_turn()
+                    && (self.workers == 1 || woken)
+                    && let Some(slot) = self.uncounted.get(l.index) =>
+            {
+                // Only this worker writes its slot: a load and a store, no atomic
+                // read-modify-write.
+                slot.0
+                    .store(slot.0.load(Ordering::Relaxed) + 1, Ordering::Relaxed);
+            }
             _ => {
                 self.active.fetch_add(1, Ordering::SeqCst);
             }
@@ -332,7 +351,16 @@ impl Scheduler {
     /// The end of a turn on `local`'s worker: the tasks it queued count as active now,
     /// and the task it ran stops counting if it was `put_away` (finished or parked).
     pub fn settle(&self, local: &Local, put_away: bool) {
-        let queued = local.take_uncounted();
+        let queued = match self.uncounted.get(local.index) {
+            Some(slot) => {
+                let n = slot.0.load(Ordering::Relaxed);
+                if n > 0 {
+                    slot.0.store(0, Ordering::Relaxed);
+                }
+                n
+            }
+            None => 0,
+        };
         match (queued, put_away) {
             (0, true) => {
                 self.active.fetch_sub(1, Ordering::SeqCst);
@@ -424,9 +452,15 @@ impl Scheduler {
         self.schedule(token.task.clone(), local, true);
     }
 
-    /// Queued plus running tasks (for snapshots).
+    /// Queued plus running tasks (for snapshots), with those the running turns have
+    /// queued and not counted yet.
     pub fn active_count(&self) -> usize {
         self.active.load(Ordering::SeqCst)
+            + self
+                .uncounted
+                .iter()
+                .map(|slot| slot.0.load(Ordering::Relaxed))
+                .sum::<usize>()
     }
 
     /// Something outside the queues runs Qi code (a host call running inline): it counts

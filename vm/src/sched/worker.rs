@@ -24,9 +24,8 @@ pub struct Local {
     /// This thread's net heap bytes when last handed to the VM's meter.
     heap_seen: Cell<i64>,
     /// A task's turn is running here: tasks it queues where no other worker can take them
-    /// are counted in `uncounted`, and added to the scheduler's `active` when the turn ends.
+    /// are counted apart (`Scheduler::settle`), and added to `active` when the turn ends.
     in_turn: Cell<bool>,
-    uncounted: Cell<usize>,
 }
 
 impl Local {
@@ -42,7 +41,6 @@ impl Local {
             rng: Cell::new(0x9E37_79B9_7F4A_7C15 ^ (index as u64).wrapping_add(1)),
             heap_seen: Cell::new(crate::heap::thread_net()),
             in_turn: Cell::new(false),
-            uncounted: Cell::new(0),
         }
     }
 
@@ -75,16 +73,6 @@ impl Local {
     /// leave the count of what it queues to `Scheduler::settle`).
     pub fn in_turn(&self) -> bool {
         self.in_turn.get()
-    }
-
-    /// One more task queued during this turn and not counted in `active` yet.
-    pub fn defer_count(&self) {
-        self.uncounted.set(self.uncounted.get() + 1);
-    }
-
-    /// The tasks queued during this turn and not counted yet, now to be counted.
-    pub fn take_uncounted(&self) -> usize {
-        self.uncounted.replace(0)
     }
 
     /// Everything queued here (the LIFO slot first).
