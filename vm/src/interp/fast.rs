@@ -56,7 +56,7 @@ pub(super) enum Stop {
 #[inline(never)]
 pub(super) fn run(cx: &Cx<'_>, fiber: &mut Fiber, cur: &mut Cursor, budget: &mut u32) -> Stop {
     // Local copies, so they live in machine registers; written back on the way out.
-    let mut c = *cur;
+    let mut c = Cursor::reload(cur);
     let mut left = *budget;
     // How deep a call may go here: past the depth limit is an error, and past the frames
     // already allocated is a reallocation, both for the full loop.
