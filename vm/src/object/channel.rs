@@ -143,7 +143,9 @@ impl ChanInner {
     }
 
     /// Hands `v` to a waiting receiver or buffers it; `woken` gets the receiver this
-    /// woke, if any.
+    /// woke, if any. (Inlined: its 32-byte result, returned through memory, was read back
+    /// wider than it was written, a store-forwarding stall on every send.)
+    #[inline(always)]
     pub fn try_send(
         &mut self,
         capacity: usize,
