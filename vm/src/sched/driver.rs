@@ -31,18 +31,27 @@ pub enum Step {
     Exit(i32),
 }
 
-/// Runs `task` until it finishes, blocks, or yields; first, with `ready`, it takes up the
-/// result of an operation that completed as it was about to wait.
+/// Where a turn lends the task's spare wait token to the interpreter (`Cx::spare`).
+pub type Spare = std::cell::Cell<Option<Arc<WaitToken>>>;
+
+/// Runs `task` until it finishes, blocks, or yields; first, with `ready` (taken by
+/// reference: a value of its size, passed by value, was copied through memory at every
+/// turn, and mostly it is `None`), it takes up the result of an operation that completed
+/// as it was about to wait. The task's spare token
+/// goes into `spare` for the turn; the caller puts back what is left of it (`put_back`).
+/// (The caller does, not this function: with nothing to do after `turn`, its `Step` is
+/// written straight into the caller's, instead of being copied out wider than it was
+/// written — a store-forwarding stall at the end of every turn.)
 pub fn drive(
     shared: &Shared,
     sched: &Scheduler,
     local: &Local,
     task: &Arc<Task>,
     exec: &mut TaskExec,
-    ready: Option<(Wake, Resume)>,
+    ready: &mut Option<(Wake, Resume)>,
+    spare: &Spare,
 ) -> Step {
-    // The spare token is lent to the interpreter for the turn (`Cx::spare`).
-    let spare = std::cell::Cell::new(exec.take_spare());
+    spare.set(exec.take_spare());
     let cx = Cx {
         shared,
         sched,
@@ -50,17 +59,20 @@ pub fn drive(
         task,
         steps: std::cell::Cell::new(0),
         charged: std::cell::Cell::new(0),
-        spare: Some(&spare),
+        spare: Some(spare),
     };
-    let step = turn(&cx, exec, ready);
-    // (A turn that ended parked has its token in place already, and lent out none.)
+    turn(&cx, exec, ready)
+}
+
+/// After `drive`: the spare token the turn did not use goes back to the task. (A turn
+/// that ended parked has its token in place already, and lent out none.)
+pub fn put_back(spare: &Spare, exec: &mut TaskExec) {
     if let Some(t) = spare.take() {
         exec.token = Some(t);
     }
-    step
 }
 
-fn turn(cx: &Cx<'_>, exec: &mut TaskExec, ready: Option<(Wake, Resume)>) -> Step {
+fn turn(cx: &Cx<'_>, exec: &mut TaskExec, ready: &mut Option<(Wake, Resume)>) -> Step {
     let (shared, sched, task) = (cx.shared, cx.sched, cx.task);
     let mut pending: Option<Outcome> = None;
     if !exec.started {
@@ -69,7 +81,7 @@ fn turn(cx: &Cx<'_>, exec: &mut TaskExec, ready: Option<(Wake, Resume)>) -> Step
             return Step::Finished(Ending::Error(cancellation(), None));
         }
     }
-    if let Some((wake, resume)) = ready {
+    if let Some((wake, resume)) = ready.take() {
         pending = apply_wake(cx, exec, wake, resume);
     } else if let Some(o) = exec.pending.take() {
         pending = Some(*o);

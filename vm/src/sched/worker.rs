@@ -179,8 +179,10 @@ fn run_task(shared: &Shared, sched: &Scheduler, local: &Local, task: Arc<Task>) 
 fn run_turn(shared: &Shared, sched: &Scheduler, local: &Local, task: Arc<Task>) -> bool {
     let mut exec = task.exec.lock();
     let mut ready = None;
+    let spare = driver::Spare::default();
     loop {
-        let step = driver::drive(shared, sched, local, &task, &mut exec, ready.take());
+        let step = driver::drive(shared, sched, local, &task, &mut exec, &mut ready, &spare);
+        driver::put_back(&spare, &mut exec);
         match step {
             Step::Finished(ending) => {
                 // The spare token refers to the task: keeping it would keep the task.
