@@ -287,9 +287,10 @@ impl Cursor {
     /// has just written field by field; copied whole, two of the fields were read with one
     /// wide load, which waits for both stores to retire instead of taking their values
     /// from the store buffer — a stall at every entry to the fast loop, that is at every
-    /// task switch (6% of a channel ping-pong: 220 → 205 ms). It costs the fast loop's
-    /// code elsewhere a few instructions (fib(25) 62.5M → 65.2M under callgrind) but no
-    /// time (fib(30) 36.4 ms, before 37.0, hyperfine).
+    /// task switch (6% of a channel ping-pong: 220 → 205 ms). It runs once per entry (247
+    /// times in fib(25)), but LLVM then allocates the loop's registers differently:
+    /// fib(25) takes 65.2M instructions instead of 62.5M under callgrind, and fib(30)
+    /// about 0.5% longer.
     #[inline(always)]
     pub fn reload(cur: &Cursor) -> Cursor {
         // The opaque read of `regs` keeps it from being fetched together with `ip`.
