@@ -38,3 +38,26 @@ fn hammer(gc: &str, runs: usize) {
         assert_eq!(stdout, EXPECTED, "第 {run} 次运行结果不对：{stderr}");
     }
 }
+
+/// Wake-ups racing for the same wait (a channel against a timer, a cancellation against a
+/// closing channel) and hand-offs between pairs of tasks on every worker: each wait is
+/// woken once, by the one whose result it gets. 8 workers, 10 times.
+#[test]
+fn racing_wake_ups_wake_once_on_eight_workers() {
+    let program = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/stress/唤醒竞争.qi");
+    let expected =
+        "发送 2000 接收 2000\n一一对应 真 真\n结束 2000 被取消的不超过一半 真\n乒乓 真\n";
+    for run in 0..10 {
+        let output = common::run_with_timeout(
+            Command::new(env!("CARGO_BIN_EXE_qi"))
+                .args(["run", program])
+                .env("QI_THREADS", "8")
+                .env("NO_COLOR", "1"),
+        )
+        .unwrap_or_else(|e| panic!("第 {run} 次运行：{e}"));
+        let stdout = String::from_utf8_lossy(&output.stdout);
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(output.status.success(), "第 {run} 次运行失败：{stderr}");
+        assert_eq!(stdout, expected, "第 {run} 次运行结果不对：{stderr}");
+    }
+}
