@@ -146,8 +146,8 @@ pub fn start(
     let job: BoxFuture<()> = Box::pin(async move {
         let ending = match (CatchUnwind { inner: future }).await {
             Ok(Ok(v)) => Ending::Value(v),
-            Ok(Err(m)) => Ending::Error(host_error(&name, &m), None),
-            Err(()) => Ending::Error(host_error(&name, "宿主函数崩溃了（panic）"), None),
+            Ok(Err(m)) => Ending::error(host_error(&name, &m), None),
+            Err(()) => Ending::error(host_error(&name, "宿主函数崩溃了（panic）"), None),
         };
         pool.done.lock().push(Finished::Complete(task, ending));
         notify();

@@ -174,7 +174,7 @@ impl From<Ending> for Outcome {
     fn from(ending: Ending) -> Outcome {
         match ending {
             Ending::Value(v) => Outcome::Value(v),
-            Ending::Error(v, site) => error_outcome(v, site),
+            Ending::Error(f) => error_outcome(f.value, f.site),
         }
     }
 }

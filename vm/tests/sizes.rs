@@ -31,6 +31,9 @@ use qi_vm::value::Value;
 /// 72). That shrink showed in the RSS only once the `qi` allocator stopped asking
 /// mimalloc for every block with an explicit alignment (`src/alloc.rs`), which put a
 /// block that fills a class exactly into the next one: 503 to 457 bytes per parked task.
+/// Task went to 176 (192 with its counts, the next class down) when a failure's value,
+/// throw site and sequence number moved into a box (`Ending` is two words; failures are
+/// rare) instead of a 40-byte ending and an 8-byte number in every task.
 #[test]
 fn headers_do_not_grow() {
     assert_eq!(std::mem::size_of::<Value>(), 16);
@@ -45,7 +48,7 @@ fn headers_do_not_grow() {
         std::mem::size_of::<Fiber>()
     );
     assert!(
-        std::mem::size_of::<Task>() <= 208,
+        std::mem::size_of::<Task>() <= 176,
         "Task {}",
         std::mem::size_of::<Task>()
     );

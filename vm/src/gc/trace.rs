@@ -163,7 +163,7 @@ fn task_children(t: &Task, out: &mut Vec<Value>) -> Option<()> {
         return None;
     }
     match &t.state.lock().ending {
-        Some(Ending::Value(v)) | Some(Ending::Error(v, _)) => push(v, out),
+        Some(e) => push(e.value(), out),
         None => {}
     }
     let exec = t.exec.lock();
@@ -231,9 +231,10 @@ pub fn cut(v: &Value, out: &mut Vec<Value>) {
         }
         Tag::Task => {
             if let Some(t) = v.as_obj::<Task>() {
-                if let Some(Ending::Value(x) | Ending::Error(x, _)) = t.state.lock().ending.as_mut()
-                {
-                    out.push(x.take());
+                match t.state.lock().ending.as_mut() {
+                    Some(Ending::Value(x)) => out.push(x.take()),
+                    Some(Ending::Error(f)) => out.push(f.value.take()),
+                    None => {}
                 }
                 let mut exec = t.exec.lock();
                 let root = exec.root.take();

@@ -221,7 +221,7 @@ pub fn spawn_call(
         };
         let ending = match (n.f)(&mut ctx, args) {
             Ok(v) => Ending::Value(v),
-            Err(Exit::Throw(e)) => Ending::Error(e, None),
+            Err(Exit::Throw(e)) => Ending::error(e, None),
             Err(other) => return Err(other),
         };
         let task = Arc::new(Task::new(cx.sched.next_id(), None, detached, site));
@@ -262,9 +262,9 @@ pub fn try_await(v: &Value) -> Result<AwaitNow, Exit> {
             task.mark_observed();
             Ok(AwaitNow::Value(v.clone()))
         }
-        Some(Ending::Error(e, _)) => {
+        Some(Ending::Error(f)) => {
             task.mark_observed();
-            let e = e.clone();
+            let e = f.value.clone();
             drop(guard);
             Ok(AwaitNow::Failed(e, task))
         }

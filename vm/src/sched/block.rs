@@ -262,7 +262,7 @@ pub fn park(
 pub fn ending_wake(task: &Arc<Task>, ending: &Ending) -> Wake {
     match ending {
         Ending::Value(v) => Wake::Value(v.clone()),
-        Ending::Error(e, _) => Wake::AwaitError(Box::new((e.clone(), task.clone()))),
+        Ending::Error(f) => Wake::AwaitError(Box::new((f.value.clone(), task.clone()))),
     }
 }
 
@@ -409,9 +409,12 @@ impl Combiner {
                 .parts
                 .iter()
                 .enumerate()
-                .filter(|(_, p)| matches!(p.state.lock().ending, Some(Ending::Error(..))))
-                .min_by_key(|(_, p)| p.finished_seq.load(std::sync::atomic::Ordering::Acquire));
-            if let Some((i, part)) = first_failure {
+                .filter_map(|(i, p)| match &p.state.lock().ending {
+                    Some(Ending::Error(f)) => Some((i, p, f.seq)),
+                    _ => None,
+                })
+                .min_by_key(|&(_, _, seq)| seq);
+            if let Some((i, part, _)) = first_failure {
                 let ending = {
                     let st = part.state.lock();
                     part.mark_observed();
@@ -476,9 +479,9 @@ impl Combiner {
                 // 限时等待 the first ending of any kind does.
                 (_, e) => {
                     st.done = true;
-                    if let Ending::Error(v, _) = e {
+                    if let Ending::Error(f) = e {
                         super::task::extend_stack(
-                            v,
+                            &f.value,
                             self.parts[index].created_line().into_iter().collect(),
                         );
                     }
@@ -509,7 +512,7 @@ impl Combiner {
         }
         sched.complete(
             &self.future,
-            Ending::Error(error_value(Code::E6004, ""), None),
+            Ending::error(error_value(Code::E6004, ""), None),
             local,
         );
     }
@@ -536,7 +539,7 @@ pub fn cancel(sched: &Scheduler, task: &Arc<Task>, local: Option<&Local>) {
     };
     // A future without code (a combination, a timer) just ends cancelled.
     if codeless {
-        sched.complete(task, Ending::Error(cancellation(), None), local);
+        sched.complete(task, Ending::error(cancellation(), None), local);
     }
 }
 

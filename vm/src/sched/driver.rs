@@ -78,7 +78,7 @@ fn turn(cx: &Cx<'_>, exec: &mut TaskExec, ready: &mut Option<(Wake, Resume)>) ->
     if !exec.started {
         exec.started = true;
         if task.cancel_requested() {
-            return Step::Finished(Ending::Error(cancellation(), None));
+            return Step::Finished(Ending::error(cancellation(), None));
         }
     }
     if let Some((wake, resume)) = ready.take() {
@@ -163,7 +163,7 @@ fn turn(cx: &Cx<'_>, exec: &mut TaskExec, ready: &mut Option<(Wake, Resume)>) ->
                 }
             },
             Outcome::Threw { value, site } => match exec.chain.pop() {
-                None => return Step::Finished(Ending::Error(value, site)),
+                None => return Step::Finished(Ending::error(value, site)),
                 Some(r) => {
                     // The error comes out of the 恢复 that ran the coroutine.
                     finish_coroutine(&r);

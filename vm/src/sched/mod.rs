@@ -606,11 +606,11 @@ impl Scheduler {
     }
 
     /// Marks `task` finished and wakes everything waiting for it.
-    pub fn complete(&self, task: &Arc<Task>, ending: Ending, local: Option<&Local>) {
+    pub fn complete(&self, task: &Arc<Task>, mut ending: Ending, local: Option<&Local>) {
         // A timer future finished early (cancelled): its timer no longer counts.
         self.reactor.retire_flag(&task.timer_armed);
         let cancelled = task.cancelled.load(Ordering::SeqCst)
-            && matches!(&ending, Ending::Error(e, _) if block::is_cancellation(e));
+            && matches!(&ending, Ending::Error(f) if block::is_cancellation(&f.value));
         let failed = matches!(ending, Ending::Error(..)) && !cancelled;
         let awaiters = {
             let mut st = task.state.lock();
@@ -625,16 +625,13 @@ impl Scheduler {
             } else {
                 Status::Done
             });
-            st.ending = Some(ending.clone());
-            // Read by 全部等待 after it saw the ending under this lock (acquire there), to
-            // find the failure that happened first: only failures need a number, and a
-            // VM-wide counter bumped by every task was a contended line with two workers.
-            if failed || cancelled {
-                task.finished_seq.store(
-                    self.finish_seq.fetch_add(1, Ordering::Relaxed) + 1,
-                    Ordering::Release,
-                );
+            // Read by 全部等待 under this lock, to find the failure that happened first:
+            // only failures need a number, and a VM-wide counter bumped by every task was a
+            // contended line with two workers.
+            if let Ending::Error(f) = &mut ending {
+                f.seq = self.finish_seq.fetch_add(1, Ordering::Relaxed) + 1;
             }
+            st.ending = Some(ending.clone());
             if !st.awaiters.is_empty() {
                 task.mark_observed();
             }

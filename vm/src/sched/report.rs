@@ -132,13 +132,14 @@ pub fn still_waiting(sched: &Scheduler) -> Option<Diagnostic> {
 /// The diagnostic for a task that failed and whose error nobody received.
 pub fn failure(task: &Task) -> Option<Diagnostic> {
     let ending = task.state.lock().ending.clone()?;
-    let Ending::Error(value, site) = ending else {
+    let Ending::Error(failure) = ending else {
         return None;
     };
-    let mut d = crate::program::uncaught(&value, site);
+    let mut d = crate::program::uncaught(&failure.value, failure.site);
     // Where the task was made closes its stack (QI-LANGUAGE.md §11).
     let created = task.created_line();
-    let already = value
+    let already = failure
+        .value
         .as_obj::<ErrorObj>()
         .and_then(|e| e.site())
         .is_some_and(|s| s.stack.iter().any(|l| Some(l) == created.as_ref()));

@@ -32,13 +32,43 @@ pub enum Status {
     Cancelled,
 }
 
-/// How a finished task ended.
+/// How a finished task ended. (Two words: a failure is boxed, as failures are rare, and
+/// every task's state is smaller for it.)
 #[derive(Clone, Debug)]
 pub enum Ending {
     Value(Value),
-    /// A thrown value (an 错误 for runtime errors; E6005 for a cancelled task) and, for a
-    /// value that is not an 错误, where it was thrown.
-    Error(Value, Option<ThrowSite>),
+    Error(Box<Failure>),
+}
+
+/// How a task failed.
+#[derive(Clone, Debug)]
+pub struct Failure {
+    /// The thrown value: an 错误 for runtime errors; E6005 for a cancelled task.
+    pub value: Value,
+    /// For a value that is not an 错误, where it was thrown.
+    pub site: Option<ThrowSite>,
+    /// When it failed, as a sequence number across the VM, set by `Scheduler::complete`:
+    /// `全部等待` reports the error that happened first.
+    pub seq: u64,
+}
+
+impl Ending {
+    /// A failure with `value`, thrown at `site` (not numbered yet).
+    pub fn error(value: Value, site: Option<ThrowSite>) -> Ending {
+        Ending::Error(Box::new(Failure {
+            value,
+            site,
+            seq: 0,
+        }))
+    }
+
+    /// The value or the thrown value.
+    pub fn value(&self) -> &Value {
+        match self {
+            Ending::Value(v) => v,
+            Ending::Error(f) => &f.value,
+        }
+    }
 }
 
 /// Something waiting for this task to finish.
@@ -195,9 +225,6 @@ pub struct Task {
     pub created_at: Option<Site>,
     /// A `超时(ms)` future whose timer still counts as pending work.
     pub timer_armed: AtomicBool,
-    /// When it failed (or was cancelled), as a sequence number across the VM (0: not
-    /// yet, or it succeeded): `全部等待` reports the error that happened first.
-    pub finished_seq: std::sync::atomic::AtomicU64,
 }
 
 impl std::fmt::Debug for Task {
@@ -230,7 +257,6 @@ impl Task {
             detached,
             created_at,
             timer_armed: AtomicBool::new(false),
-            finished_seq: std::sync::atomic::AtomicU64::new(0),
         }
     }
 

@@ -190,7 +190,7 @@ fn run_turn(shared: &Shared, sched: &Scheduler, local: &Local, task: Arc<Task>) 
                 drop(exec);
                 // The ending is stored in the task: a result that holds the task's own
                 // handle closes a cycle.
-                let (super::task::Ending::Value(v) | super::task::Ending::Error(v, _)) = &ending;
+                let v = ending.value();
                 shared
                     .gc
                     .stored(local.index, &Value::object(task.clone()), v);
