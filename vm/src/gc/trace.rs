@@ -162,9 +162,8 @@ fn task_children(t: &Task, out: &mut Vec<Value>) -> Option<()> {
     if !t.is_finished() {
         return None;
     }
-    match &t.state.lock().ending {
-        Some(e) => push(e.value(), out),
-        None => {}
+    if let Some(e) = &t.state.lock().ending {
+        push(e.value(), out);
     }
     let exec = t.exec.lock();
     if let Some(f) = &exec.root {
