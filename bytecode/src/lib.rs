@@ -11,6 +11,7 @@
 pub mod assigned;
 pub mod ast;
 pub mod compiler;
+mod deep;
 pub mod diagnostic;
 pub mod disasm;
 pub mod flow;

@@ -16,6 +16,11 @@ use super::function::{LoopCtx, TryCtx};
 impl<'a> Compiler<'a, '_> {
     /// Emits a test of `cond` and returns the jumps to patch to the "false" target.
     pub fn cond_jumps(&mut self, cond: &'a Expr<'a>) -> Vec<usize> {
+        crate::deep::deep(|| self.cond_jumps_level(cond))
+    }
+
+    /// `cond_jumps`, one level of the tree (`deep` grows the stack between levels).
+    fn cond_jumps_level(&mut self, cond: &'a Expr<'a>) -> Vec<usize> {
         self.check_literal_condition(cond);
         let mark = self.fref().free_reg;
         let jumps = match &cond.kind {

@@ -12,6 +12,11 @@ use super::names::NameRef;
 impl<'a> Compiler<'a, '_> {
     /// Compiles `e` so that its value ends up in `dst`.
     pub fn expr(&mut self, e: &'a Expr<'a>, dst: u16) {
+        crate::deep::deep(|| self.expr_level(e, dst));
+    }
+
+    /// `expr`, one level of the tree (`deep` grows the stack between levels).
+    fn expr_level(&mut self, e: &'a Expr<'a>, dst: u16) {
         let span = e.span;
         match &e.kind {
             ExprKind::Int(n) => self.load_int(*n, dst, span),

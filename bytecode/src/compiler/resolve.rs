@@ -285,6 +285,11 @@ impl<'a> Resolver<'a> {
     }
 
     fn expr(&mut self, e: &'a Expr<'a>) {
+        crate::deep::deep(|| self.expr_level(e));
+    }
+
+    /// `expr`, one level of the tree (`deep` grows the stack between levels).
+    fn expr_level(&mut self, e: &'a Expr<'a>) {
         match &e.kind {
             ExprKind::Int(_)
             | ExprKind::Float(_)

@@ -147,6 +147,11 @@ impl<'a> Compiler<'a, '_> {
     /// and calls of this file's non-async functions with a declared result. An annotation
     /// check of such a value against the same kind cannot fail, and is left out.
     pub fn static_kind(&mut self, e: &Expr<'_>) -> Option<TypeKind> {
+        crate::deep::deep(|| self.static_kind_level(e))
+    }
+
+    /// `static_kind`, one level of the tree (`deep` grows the stack between levels).
+    fn static_kind_level(&mut self, e: &Expr<'_>) -> Option<TypeKind> {
         let kind = match &e.kind {
             ExprKind::Int(_) => TypeKind::Int,
             ExprKind::Float(_) => TypeKind::Float,

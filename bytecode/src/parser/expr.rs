@@ -5,7 +5,7 @@
 //! `* / %` · `+ -` · `.. ..=` · `< <= > >=` · `== !=` · `&&` · `||`. Ranges do not associate,
 //! and no two comparisons chain without parentheses (`a < b == c` is E2001, §11).
 
-use super::{MAX_DEPTH, Parser};
+use super::{MAX_CHAIN, MAX_DEPTH, Parser};
 use crate::ast::{BinaryOp, Expr, ExprKind, FieldInit, Ident, TypePath, UnaryOp};
 use crate::source::Span;
 use crate::token::{Keyword, TokenKind};
@@ -121,9 +121,11 @@ impl<'a> Parser<'a> {
             if non_associative(prec) {
                 self.check_chain(prec, op_span, lhs_chain, rhs_chain);
             }
-            // A chain `a + b + c …` nests its left operands: count it as nesting.
+            // A chain `a + b + c …` nests its left operands in the tree; the passes over it
+            // grow their stack as they go down (`deep`), up to `MAX_CHAIN` operators.
             folds += 1;
-            if folds > 1 && !too_deep && !self.enter() {
+            if folds > MAX_CHAIN && !too_deep {
+                self.report_chain_too_long();
                 too_deep = true;
             }
             lhs = if too_deep {
@@ -251,8 +253,8 @@ impl<'a> Parser<'a> {
         }
     }
 
-    /// The postfix chain after a primary. Each operation after the first counts one nesting
-    /// level (the chain nests its receivers).
+    /// The postfix chain after a primary: up to `MAX_CHAIN` operations (the chain nests its
+    /// receivers in the tree, as a chain of binary operators nests its left operands).
     #[inline(never)]
     fn parse_postfix_rest(&mut self, mut expr: Expr<'a>) -> Expr<'a> {
         let base_depth = self.depth;
@@ -271,7 +273,8 @@ impl<'a> Parser<'a> {
                 _ => break,
             };
             ops += 1;
-            if ops > 1 && !too_deep && !self.enter() {
+            if ops > MAX_CHAIN && !too_deep {
+                self.report_chain_too_long();
                 too_deep = true;
             }
         }

@@ -24,11 +24,13 @@
 //! ran to the end of the file) are consequences of it and are not reported.
 //!
 //! # Nesting
-//! Every construct that nests (brackets, blocks, prefix operators, 如果/匹配 headers, chains of
-//! binary operators and postfix operations, `否则 如果` chains) counts one level in `depth`;
-//! past [`MAX_DEPTH`] the parser reports E2003 once per file, skips the rest of the nested
-//! construct without recursing, and goes on. This bounds both the parser's own recursion and
-//! the depth of the tree, so later passes may recurse over it freely.
+//! Every construct that nests (brackets, blocks, prefix operators, 如果/匹配 headers,
+//! `否则 如果` chains) counts one level in `depth`; past [`MAX_DEPTH`] the parser reports E2003
+//! once per file, skips the rest of the nested construct without recursing, and goes on. This
+//! bounds both the parser's own recursion and the depth of the tree. A chain of binary
+//! operators or postfix operations is not nesting in the language, though it nests in the
+//! tree: the parser builds it in a loop, the passes over the tree grow their stack on the way
+//! down (`crate::deep`), and only past [`MAX_CHAIN`] operators is it E2003.
 
 mod control;
 mod decl;
@@ -60,6 +62,12 @@ pub struct Parsed<'a> {
 /// code; the limit exists so that neither this parser nor a pass over its tree can exhaust a
 /// 2 MiB thread stack, even in a debug build (tested in bytecode/tests/parser.rs).
 pub const MAX_DEPTH: u32 = 256;
+
+/// The longest chain of binary operators (`a + b + …`) or postfix operations (`a.b().c …`)
+/// accepted. Each operator is one level of the tree that every pass recurses through on
+/// stack segments it grows as it goes (about a kilobyte per level per pass in a debug
+/// build), so the cap keeps what an absurd line costs to a few tens of megabytes.
+pub const MAX_CHAIN: u32 = 20_000;
 
 /// Lexes and parses `file` into `arena`.
 pub fn parse<'a>(arena: &'a Bump, file: &'a Arc<SourceFile>) -> Parsed<'a> {
@@ -596,6 +604,17 @@ impl<'a> Parser<'a> {
 
     fn leave(&mut self) {
         self.depth = self.depth.saturating_sub(1);
+    }
+
+    /// E2003 for a chain of more than [`MAX_CHAIN`] operators, once per file as for nesting.
+    fn report_chain_too_long(&mut self) {
+        if !self.too_deep_reported && !self.recovering {
+            self.too_deep_reported = true;
+            let diag = Diagnostic::new(Code::E2003, self.file, self.span())
+                .with_detail(format!("：一串运算符或后缀操作超过 {MAX_CHAIN} 个"));
+            self.report(diag);
+        }
+        self.recovering = true;
     }
 
     fn report_too_deep(&mut self) {

@@ -340,6 +340,11 @@ fn write_unary(out: &mut String, word: &str, operand: &Expr<'_>) {
 }
 
 fn write_expr(out: &mut String, expr: &Expr<'_>) {
+    crate::deep::deep(|| write_expr_level(out, expr));
+}
+
+/// `write_expr`, one level of the tree (`deep` grows the stack between levels).
+fn write_expr_level(out: &mut String, expr: &Expr<'_>) {
     match &expr.kind {
         ExprKind::Int(v) => {
             let _ = write!(out, "(int {v})");
