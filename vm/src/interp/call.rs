@@ -289,11 +289,15 @@ pub fn call_decl(
 pub fn invoke(
     cx: &super::Cx<'_>,
     fiber: &mut Fiber,
-    mut cur: Cursor,
+    cur: &Cursor,
     a: u16,
     argc: u16,
     name_index: u16,
 ) -> Result<Called, Exit> {
+    // By reference: a cursor passed by value went through a copy the caller wrote in one
+    // wide store, and reading its register pointer back stalled on store forwarding (a
+    // list-heavy program spent a tenth of its time there).
+    let mut cur = Cursor::reload(cur);
     let shared = cx.shared;
     let name = cur.info().syms[name_index as usize];
     let receiver = cur.r(a);

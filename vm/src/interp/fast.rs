@@ -403,7 +403,7 @@ pub(super) fn run(cx: &Cx<'_>, fiber: &mut Fiber, cur: &mut Cursor, budget: &mut
                 if let Some(caller) = fiber.frames.last_mut() {
                     caller.pc = c.pc_in(caller);
                 }
-                let called = call::invoke(cx, fiber, c, ins.a, ins.b, ins.c);
+                let called = call::invoke(cx, fiber, &c, ins.a, ins.b, ins.c);
                 after_call!(called);
             }
             Op::Return | Op::ReturnNil => {

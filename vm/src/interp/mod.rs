@@ -495,7 +495,7 @@ fn run_steps(cx: &Cx<'_>, fiber: &mut Fiber, budget: &mut u32) -> Outcome {
                             resume: resume_at(ins.a),
                         };
                     }
-                    match check!(call::invoke(cx, fiber, cur, ins.a, ins.b, ins.c)) {
+                    match check!(call::invoke(cx, fiber, &cur, ins.a, ins.b, ins.c)) {
                         call::Called::Entered => {
                             switch_frame!();
                             step!();
