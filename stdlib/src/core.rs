@@ -172,7 +172,9 @@ fn length(_: &mut NativeCtx<'_>, args: &[Value]) -> NativeResult {
     Ok(Value::int(n as i64))
 }
 
-/// `错误(消息)` (代码 E7000) and `错误(代码, 消息)`.
+/// `错误(消息)` (代码 E7000) and `错误(代码, 消息)`. A code is what goes between the
+/// brackets of `错误[代码]：消息`: it must not be empty, nor hold whitespace or control
+/// characters (a newline there split the report's first line), else E7008.
 fn make_error(_: &mut NativeCtx<'_>, args: &[Value]) -> NativeResult {
     let (code, message) = match args.len() {
         1 => ("E7000".to_string(), args::str(args, 0, "消息")?.to_string()),
@@ -181,6 +183,12 @@ fn make_error(_: &mut NativeCtx<'_>, args: &[Value]) -> NativeResult {
             args::str(args, 1, "消息")?.to_string(),
         ),
     };
+    if code.is_empty() || code.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return Err(error(
+            Code::E7008,
+            format!("：错误代码不能是空的，也不能含空白或控制字符（{code:?}）"),
+        ));
+    }
     Ok(Value::new(ErrorObj::new(code, message)))
 }
 
