@@ -34,14 +34,13 @@ pub enum Step {
 /// Where a turn lends the task's spare wait token to the interpreter (`Cx::spare`).
 pub type Spare = std::cell::Cell<Option<Arc<WaitToken>>>;
 
-/// Runs `task` until it finishes, blocks, or yields; first, with `ready` (taken by
-/// reference: a value of its size, passed by value, was copied through memory at every
-/// turn, and mostly it is `None`), it takes up the result of an operation that completed
-/// as it was about to wait. The task's spare token
-/// goes into `spare` for the turn; the caller puts back what is left of it (`put_back`).
-/// (The caller does, not this function: with nothing to do after `turn`, its `Step` is
-/// written straight into the caller's, instead of being copied out wider than it was
-/// written — a store-forwarding stall at the end of every turn.)
+/// Runs `task` until it finishes, blocks, or yields. First, with `ready`, it takes up the
+/// result of an operation that completed as it was about to wait (by reference: a value
+/// of that size passed by value was copied through memory at every turn, and mostly it is
+/// `None`). The task's spare token goes into `spare` for the turn; the caller puts back
+/// what is left of it (`put_back`). The caller does that, not this function: with nothing
+/// to do after `turn`, its `Step` is written straight into the caller's instead of being
+/// copied out wider than it was written — a store-forwarding stall at every turn.
 pub fn drive(
     shared: &Shared,
     sched: &Scheduler,
