@@ -315,7 +315,7 @@ pub fn link(
             decls: link_decls(shared, &proto, weak, &returns),
             main: Value::new(Closure {
                 info: link_function(shared, &proto.main, weak, &returns),
-                upvalues: Box::new([]),
+                upvalues: Default::default(),
             }),
             imports,
             exports: exports(&proto),
@@ -347,7 +347,7 @@ fn link_decls(
         decls.push(match d {
             Decl::Function { proto: f, .. } => Value::new(Closure {
                 info: link_function(shared, f, weak, returns),
-                upvalues: Box::new([]),
+                upvalues: Default::default(),
             }),
             Decl::Struct(s) => Value::new(StructType {
                 name: s.name.clone(),

@@ -59,6 +59,13 @@ fn headers_do_not_grow() {
         "RecvWaiter {}",
         std::mem::size_of::<RecvWaiter>()
     );
+    // A closure (one per task a `启动` block makes) holds up to two captured cells inline:
+    // 32 bytes, 48 with its counts, and no allocation for the cells.
+    assert!(
+        std::mem::size_of::<qi_vm::object::Closure>() <= 32,
+        "Closure {}",
+        std::mem::size_of::<qi_vm::object::Closure>()
+    );
     // 32 since a wake-up is handed over without a lock, its kind and case number kept
     // apart from what it carries: 48 bytes with the counts instead of 64.
     assert!(
