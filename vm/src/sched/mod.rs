@@ -469,7 +469,8 @@ impl Scheduler {
         self.active.fetch_add(1, Ordering::SeqCst);
     }
 
-    /// A running or queued task went away (finished or parked).
+    /// The host call `activate` counted has ended. (Workers count their tasks in and out
+    /// through `schedule` and `settle`.)
     pub fn deactivate(&self) {
         self.active.fetch_sub(1, Ordering::SeqCst);
     }

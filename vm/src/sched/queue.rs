@@ -59,31 +59,27 @@ impl RunQueue {
 
     /// Takes a task from `source` (a batch of them into this queue, where it can).
     pub fn take_from(&self, source: &Injector<Arc<Task>>) -> Option<Arc<Task>> {
-        loop {
-            let got = match self {
-                RunQueue::Shared(q) => source.steal_batch_and_pop(q),
-                RunQueue::Alone(_) => source.steal(),
-            };
-            match got {
-                Steal::Success(t) => return Some(t),
-                Steal::Empty => return None,
-                Steal::Retry => continue,
-            }
-        }
+        until_decided(|| match self {
+            RunQueue::Shared(q) => source.steal_batch_and_pop(q),
+            RunQueue::Alone(_) => source.steal(),
+        })
     }
 
     /// Steals half of `victim`'s queue into this one and takes one of its tasks.
     pub fn steal_from(&self, victim: &Stealer<Arc<Task>>) -> Option<Arc<Task>> {
-        loop {
-            let got = match self {
-                RunQueue::Shared(q) => victim.steal_batch_and_pop(q),
-                RunQueue::Alone(_) => victim.steal(),
-            };
-            match got {
-                Steal::Success(t) => return Some(t),
-                Steal::Empty => return None,
-                Steal::Retry => continue,
-            }
+        until_decided(|| match self {
+            RunQueue::Shared(q) => victim.steal_batch_and_pop(q),
+            RunQueue::Alone(_) => victim.steal(),
+        })
+    }
+}
+
+/// Repeats `attempt` while it lost a race with another thief and asks to be retried.
+fn until_decided(mut attempt: impl FnMut() -> Steal<Arc<Task>>) -> Option<Arc<Task>> {
+    loop {
+        match attempt() {
+            Steal::Retry => continue,
+            done => return done.success(),
         }
     }
 }
