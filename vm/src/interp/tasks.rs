@@ -225,14 +225,14 @@ pub fn spawn_call(
             Err(other) => return Err(other),
         };
         let task = Arc::new(Task::new(cx.sched.next_id(), None, detached, site));
-        cx.sched.count_spawned();
+        cx.sched.count_spawned(Some(cx.local));
         cx.sched.complete(&task, ending, Some(cx.local));
         return Ok(Value::object(task));
     }
     let (closure, args) = callable(callee, args)?;
     let fiber = fiber_for(closure, args)?;
     let task = Arc::new(Task::new(cx.sched.next_id(), Some(fiber), detached, site));
-    cx.sched.count_spawned();
+    cx.sched.count_spawned(Some(cx.local));
     if detached {
         // 启动: nobody keeps a handle, so the queue gets the only one.
         cx.sched.schedule(task, Some(cx.local), false);

@@ -27,8 +27,11 @@
 //! - `active` counts queued plus running tasks. It is incremented *before* a task is made
 //!   visible in a queue (or, for a task a turn queues where no other worker can take it,
 //!   when that turn ends: the running task's own count covers it meanwhile) and
-//!   decremented only after a finished or parked task is fully put away; timers count in `reactor.live` until they fire, and a firing timer schedules
-//!   before it stops counting. So "`active == 0` and no live timers" — quiescence — really
+//!   decremented only after a finished or parked task is fully put away. A worker may
+//!   count ahead and give back late (its *surplus*, which it gives back before it idles),
+//!   so `active` can be too high for a while but never too low. Timers count in
+//!   `reactor.live` until they fire, and a firing timer schedules before it stops
+//!   counting. So "`active == 0` and no live timers" — quiescence — really
 //!   means nothing can ever happen again: the end of the program, or a deadlock.
 //! - A worker about to park first announces itself idle, then re-checks the queues; a
 //!   scheduler pushes first, then looks for idle workers. Sequentially consistent ordering
@@ -52,10 +55,11 @@ pub mod task;
 pub mod wait;
 pub mod worker;
 
-use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicIsize, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, OnceLock, Weak};
 
 use crossbeam_deque::{Injector, Stealer};
+use crossbeam_utils::CachePadded;
 use parking_lot::{Condvar, Mutex};
 
 use crate::value::Value;
@@ -93,11 +97,15 @@ pub struct Scheduler {
     pub budget: u32,
     injector: Injector<Arc<Task>>,
     stealers: OnceLock<Vec<Stealer<Arc<Task>>>>,
-    /// Queued plus running tasks.
-    active: AtomicUsize,
-    /// By worker: tasks its running turn has queued where no other worker can take them,
-    /// not in `active` yet (`schedule`, `settle`). Only that worker writes its slot.
-    uncounted: Box<[Uncounted]>,
+    /// Queued plus running tasks. (Every worker changes it at every spawn and at the end
+    /// of turns, so it has a cache line of its own: beside the fields every turn reads,
+    /// each change made the other core fetch those again.)
+    active: CachePadded<AtomicUsize>,
+    /// By worker: what only that worker writes (`WorkerCounts`).
+    counts: Box<[CachePadded<WorkerCounts>]>,
+    /// Numbered tasks made or finished off the workers (host calls, the reactor), as in
+    /// `WorkerCounts::live`.
+    live_elsewhere: AtomicIsize,
     /// Parked workers (mirrored in `idle_count` for the lock-free check in `notify`).
     idle: Mutex<usize>,
     idle_count: AtomicUsize,
@@ -106,7 +114,8 @@ pub struct Scheduler {
     /// stop-the-world, and `notify` has one started when there is work for it.
     unstarted: AtomicUsize,
     pub reactor: Reactor,
-    next_id: AtomicU64,
+    /// On a line of its own, as `active`: the spawning worker bumps it for every task.
+    next_id: CachePadded<AtomicU64>,
     /// Every task made, for reports (W6002, E6006, snapshots). Pruned as it grows.
     registry: Mutex<Vec<Weak<Task>>>,
     end: Mutex<Option<End>>,
@@ -126,8 +135,6 @@ pub struct Scheduler {
     hosted: bool,
     /// Hosted only: detached tasks that failed, for the host to report.
     pub orphans: Mutex<Vec<Arc<Task>>>,
-    /// Numbered tasks not finished yet (the task limit, E9003).
-    live_tasks: AtomicUsize,
     /// Where the cycle collector stops the workers.
     pub safepoint: crate::gc::safepoint::Safepoint,
     /// Hosted only: wakers of host futures awaiting a task, woken when the VM runs out of
@@ -140,11 +147,43 @@ pub struct Scheduler {
     snapshot_wanted: Arc<AtomicBool>,
 }
 
-/// A worker's count of tasks not in `active` yet, on a cache line of its own: workers
-/// update theirs at every spawn and wake-up.
+/// What one worker counts, written by that worker alone (a load and a store, no atomic
+/// read-modify-write), on a cache line of its own, and summed by readers.
 #[derive(Default)]
-#[repr(align(64))]
-struct Uncounted(AtomicUsize);
+struct WorkerCounts {
+    /// Tasks its running turn has queued where no other worker can take them, not in
+    /// `active` yet (`schedule`, `settle`).
+    uncounted: AtomicUsize,
+    /// How much of `active` this worker holds beyond the tasks it counts for: counts of
+    /// tasks it put away, not given back yet, and counts taken ahead for tasks it will
+    /// queue. `active` is only ever too high by this, never too low, so quiescence is
+    /// never seen early; and a worker gives its surplus back before it idles, so it is
+    /// seen. With an exact count, the worker that spawned each task and the one that
+    /// finished it changed the same cache line once each per task.
+    surplus: AtomicUsize,
+    /// Numbered tasks it made minus those it finished: the sum over workers (and
+    /// `live_elsewhere`) is the tasks not finished yet, for the task limit (E9003) and
+    /// reports. With one shared counter, the worker that spawns and the one that
+    /// finishes each task fought over its cache line.
+    live: AtomicIsize,
+}
+
+impl WorkerCounts {
+    fn add(counter: &AtomicUsize, n: usize) {
+        counter.store(counter.load(Ordering::Relaxed) + n, Ordering::Relaxed);
+    }
+
+    fn bump(counter: &AtomicIsize, by: isize) {
+        counter.store(counter.load(Ordering::Relaxed) + by, Ordering::Relaxed);
+    }
+}
+
+/// How many counts a worker takes into `active` at once when it spawns where others can
+/// take the tasks (`Scheduler::take_surplus`).
+const SURPLUS_BATCH: usize = 64;
+
+/// Past this surplus, a worker gives it back at the end of a turn.
+const SURPLUS_LIMIT: usize = 256;
 
 impl Scheduler {
     pub fn new(workers: usize, budget: u32) -> Scheduler {
@@ -153,14 +192,17 @@ impl Scheduler {
             budget: budget.max(1),
             injector: Injector::new(),
             stealers: OnceLock::new(),
-            active: AtomicUsize::new(0),
-            uncounted: (0..workers.max(1)).map(|_| Uncounted::default()).collect(),
+            active: CachePadded::new(AtomicUsize::new(0)),
+            counts: (0..workers.max(1))
+                .map(|_| CachePadded::default())
+                .collect(),
+            live_elsewhere: AtomicIsize::new(0),
             idle: Mutex::new(0),
             idle_count: AtomicUsize::new(0),
             idle_cv: Condvar::new(),
             unstarted: AtomicUsize::new(0),
             reactor: Reactor::default(),
-            next_id: AtomicU64::new(1),
+            next_id: CachePadded::new(AtomicU64::new(1)),
             registry: Mutex::new(Vec::new()),
             end: Mutex::new(None),
             end_cv: Condvar::new(),
@@ -171,7 +213,6 @@ impl Scheduler {
             finish_seq: AtomicU64::new(0),
             hosted: false,
             orphans: Mutex::new(Vec::new()),
-            live_tasks: AtomicUsize::new(0),
             safepoint: crate::gc::safepoint::Safepoint::new(workers.max(1)),
             quiet_wakers: Mutex::new(Vec::new()),
             quiet_epoch: AtomicU64::new(0),
@@ -270,12 +311,28 @@ impl Scheduler {
 
     /// Numbered tasks not finished yet.
     pub fn unfinished_tasks(&self) -> usize {
-        self.live_tasks.load(Ordering::Relaxed)
+        let on_workers: isize = self
+            .counts
+            .iter()
+            .map(|c| c.live.load(Ordering::Relaxed))
+            .sum();
+        let total = on_workers + self.live_elsewhere.load(Ordering::Relaxed);
+        usize::try_from(total).unwrap_or(0)
+    }
+
+    /// A numbered task made (`by` 1) or finished (-1), counted where it happened.
+    fn count_live(&self, local: Option<&Local>, by: isize) {
+        match local.and_then(|l| self.counts.get(l.index)) {
+            Some(c) => WorkerCounts::bump(&c.live, by),
+            None => {
+                self.live_elsewhere.fetch_add(by, Ordering::Relaxed);
+            }
+        }
     }
 
     /// Counts a new task and records it for reports at once (task #1, a host's tasks).
     pub fn register(&self, task: &Arc<Task>) {
-        self.count_spawned();
+        self.count_spawned(None);
         task.exec.lock().recorded = true;
         self.record(task);
     }
@@ -285,8 +342,8 @@ impl Scheduler {
     /// their first turn, and recording every one cost a lock, a weak handle, and a sweep
     /// of the registry now and then (spawning a million tasks on one worker: 356 → 328 ms
     /// without it).
-    pub fn count_spawned(&self) {
-        self.live_tasks.fetch_add(1, Ordering::Relaxed);
+    pub fn count_spawned(&self, local: Option<&Local>) {
+        self.count_live(local, 1);
     }
 
     /// Adds a task to the registry that reports read (W6002, E6006, snapshots).
@@ -324,23 +381,19 @@ impl Scheduler {
     /// Makes a task runnable. `local` is the worker doing it, if any; `woken` says the
     /// task was woken by the task running there (a candidate for the LIFO slot).
     pub fn schedule(&self, task: Arc<Task>, local: Option<&Local>, woken: bool) {
-        match local {
+        match local
+            .filter(|l| l.in_turn())
+            .and_then(|l| self.counts.get(l.index))
+        {
             // Queued where no other worker can take it before this turn ends (one worker;
             // or the LIFO slot, whose occupant is counted before it moves to the queue):
             // counted by `settle` when the turn ends. Until then the running task's own
             // count keeps `active` above zero. A task that wakes another and then parks,
             // as in a channel hand-off, so changes `active` not at all.
-            Some(l)
-                if l.in_turn()
-                    && (self.workers == 1 || woken)
-                    && let Some(slot) = self.uncounted.get(l.index) =>
-            {
-                // Only this worker writes its slot: a load and a store, no atomic
-                // read-modify-write.
-                slot.0
-                    .store(slot.0.load(Ordering::Relaxed) + 1, Ordering::Relaxed);
-            }
-            _ => {
+            Some(slot) if self.workers == 1 || woken => WorkerCounts::add(&slot.uncounted, 1),
+            // Where others can take it: counted now, out of this worker's surplus.
+            Some(slot) => self.take_surplus(slot, 1),
+            None => {
                 self.active.fetch_add(1, Ordering::SeqCst);
             }
         }
@@ -348,29 +401,53 @@ impl Scheduler {
         self.enqueue(task, local, woken);
     }
 
+    /// Counts `n` tasks in `active` for the worker owning `slot`: out of its surplus, and
+    /// when that runs short, with one read-modify-write for `SURPLUS_BATCH` more.
+    fn take_surplus(&self, slot: &WorkerCounts, n: usize) {
+        let surplus = slot.surplus.load(Ordering::Relaxed);
+        if surplus >= n {
+            slot.surplus.store(surplus - n, Ordering::Relaxed);
+        } else {
+            self.active
+                .fetch_add(n - surplus + SURPLUS_BATCH, Ordering::SeqCst);
+            slot.surplus.store(SURPLUS_BATCH, Ordering::Relaxed);
+        }
+    }
+
     /// The end of a turn on `local`'s worker: the tasks it queued count as active now,
-    /// and the task it ran stops counting if it was `put_away` (finished or parked).
+    /// and the task it ran stops counting if it was `put_away` (finished or parked) — its
+    /// count becomes surplus, given back once there is a lot of it or the worker idles.
     pub fn settle(&self, local: &Local, put_away: bool) {
-        let queued = match self.uncounted.get(local.index) {
-            Some(slot) => {
-                let n = slot.0.load(Ordering::Relaxed);
-                if n > 0 {
-                    slot.0.store(0, Ordering::Relaxed);
-                }
-                n
-            }
-            None => 0,
-        };
-        match (queued, put_away) {
-            (0, true) => {
+        let Some(slot) = self.counts.get(local.index) else {
+            if put_away {
                 self.active.fetch_sub(1, Ordering::SeqCst);
             }
-            (1, true) | (0, false) => {}
-            (n, true) => {
-                self.active.fetch_add(n - 1, Ordering::SeqCst);
-            }
-            (n, false) => {
-                self.active.fetch_add(n, Ordering::SeqCst);
+            return;
+        };
+        let queued = slot.uncounted.load(Ordering::Relaxed);
+        if queued > 0 {
+            slot.uncounted.store(0, Ordering::Relaxed);
+        }
+        if put_away {
+            WorkerCounts::add(&slot.surplus, 1);
+        }
+        if queued > 0 {
+            self.take_surplus(slot, queued);
+        }
+        if slot.surplus.load(Ordering::Relaxed) > SURPLUS_LIMIT {
+            self.give_back(local);
+        }
+    }
+
+    /// Gives back the part of `active` that `local`'s worker holds beyond its tasks: when
+    /// it has run out of work, before it looks for quiescence or parks, and when the
+    /// surplus has grown past `SURPLUS_LIMIT`.
+    pub fn give_back(&self, local: &Local) {
+        if let Some(slot) = self.counts.get(local.index) {
+            let surplus = slot.surplus.load(Ordering::Relaxed);
+            if surplus > 0 {
+                slot.surplus.store(0, Ordering::Relaxed);
+                self.active.fetch_sub(surplus, Ordering::SeqCst);
             }
         }
     }
@@ -455,12 +532,13 @@ impl Scheduler {
     /// Queued plus running tasks (for snapshots), with those the running turns have
     /// queued and not counted yet.
     pub fn active_count(&self) -> usize {
-        self.active.load(Ordering::SeqCst)
-            + self
-                .uncounted
-                .iter()
-                .map(|slot| slot.0.load(Ordering::Relaxed))
-                .sum::<usize>()
+        let (uncounted, surplus) = self.counts.iter().fold((0, 0), |(u, s), slot| {
+            (
+                u + slot.uncounted.load(Ordering::Relaxed),
+                s + slot.surplus.load(Ordering::Relaxed),
+            )
+        });
+        (self.active.load(Ordering::SeqCst) + uncounted).saturating_sub(surplus)
     }
 
     /// Something outside the queues runs Qi code (a host call running inline): it counts
@@ -639,7 +717,7 @@ impl Scheduler {
             std::mem::take(&mut st.awaiters)
         };
         if task.id != 0 {
-            self.live_tasks.fetch_sub(1, Ordering::Relaxed);
+            self.count_live(local, -1);
         }
         for a in awaiters {
             block::notify_awaiter(self, task, a, &ending, local);

@@ -146,7 +146,13 @@ pub fn run_with(shared: &Shared, sched: &Scheduler, local: &Local, mut between: 
         }
         between();
         sched.print_requested_snapshot();
-        match local.next(sched).or_else(|| spin_for_work(sched, local)) {
+        let next = local.next(sched).or_else(|| {
+            // Out of work: what this worker holds of `active` goes back first, or the
+            // others could never see the VM quiescent.
+            sched.give_back(local);
+            spin_for_work(sched, local)
+        });
+        match next {
             Some(task) => run_task(shared, sched, local, task),
             None => {
                 shared.flush_idle();
@@ -292,5 +298,69 @@ fn record(sched: &Scheduler, task: &Arc<Task>, exec: &mut super::task::TaskExec)
     if !exec.recorded {
         exec.recorded = true;
         sched.record(task);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::Ordering;
+
+    fn task() -> Arc<Task> {
+        Arc::new(Task::new(1, None, false, None))
+    }
+
+    fn active(sched: &Scheduler) -> usize {
+        sched.active.load(Ordering::SeqCst)
+    }
+
+    /// One worker spawns tasks another can take, the other finishes them: `active` is
+    /// never below the true count while they run (or quiescence could be seen early),
+    /// and exact once both have given back their surplus.
+    #[test]
+    fn active_is_never_low_and_exact_after_giving_back() {
+        let sched = Scheduler::new(2, 1000);
+        let (a, b) = (Local::new(0, false), Local::new(1, false));
+        // The spawner's own task is running.
+        sched.activate();
+        let mut running = 1;
+        a.in_turn.set(true);
+        for _ in 0..1000 {
+            sched.schedule(task(), Some(&a), false);
+            running += 1;
+            assert!(active(&sched) >= running);
+        }
+        for _ in 0..1000 {
+            b.in_turn.set(true);
+            b.in_turn.set(false);
+            sched.settle(&b, true);
+            running -= 1;
+            assert!(active(&sched) >= running);
+        }
+        // The spawner parks.
+        a.in_turn.set(false);
+        sched.settle(&a, true);
+        assert!(!sched.quiescent() || active(&sched) == 0);
+        sched.give_back(&a);
+        sched.give_back(&b);
+        assert_eq!(active(&sched), 0);
+        assert!(sched.quiescent());
+        drop(a.drain());
+    }
+
+    /// A hand-off (wake a task into the LIFO slot, then park) leaves `active` alone.
+    #[test]
+    fn a_hand_off_changes_nothing_shared() {
+        let sched = Scheduler::new(2, 1000);
+        let a = Local::new(0, false);
+        sched.activate();
+        for _ in 0..10 {
+            a.in_turn.set(true);
+            sched.schedule(task(), Some(&a), true);
+            a.in_turn.set(false);
+            sched.settle(&a, true);
+            assert_eq!(active(&sched), 1);
+            drop(a.drain());
+        }
     }
 }
