@@ -269,4 +269,17 @@ pub struct ModuleProto {
     pub entry: Option<u32>,
     /// A REPL entry: every name it defines is visible to later entries.
     pub exports_all: bool,
+    /// A REPL entry's `方法` blocks for types that earlier entries declared.
+    pub extensions: Vec<Extension>,
+}
+
+/// Methods that a REPL entry adds to a type an earlier entry declared: the loader adds
+/// them to that type's method table when it links the entry.
+#[derive(Debug)]
+pub struct Extension {
+    /// The import under which the declaring entry is linked in.
+    pub import: u32,
+    pub type_name: Arc<str>,
+    /// Each also in its own declaration slot, as `类型.方法`.
+    pub methods: Vec<Arc<FunctionProto>>,
 }

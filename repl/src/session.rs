@@ -152,14 +152,17 @@ impl Session {
 pub fn members_of(shared: &Shared, v: &Value) -> Vec<String> {
     use qi_vm::object::{Instance, VariantObj};
     let mut out: Vec<String> = Vec::new();
-    let methods_of = |m: &std::collections::HashMap<qi_vm::symbol::Symbol, Value>| {
-        m.keys().map(|k| k.name().to_string()).collect::<Vec<_>>()
+    let methods_of = |m: &qi_vm::object::MethodTable| {
+        m.names()
+            .into_iter()
+            .map(|k| k.name().to_string())
+            .collect::<Vec<_>>()
     };
     if let Some(i) = v.as_obj::<Instance>() {
         out.extend(i.ty.fields.iter().map(|(n, _)| n.name().to_string()));
-        out.extend(i.ty.methods.get().map(methods_of).unwrap_or_default());
+        out.extend(methods_of(&i.ty.methods));
     } else if let Some(e) = v.as_obj::<VariantObj>() {
-        out.extend(e.ty.methods.get().map(methods_of).unwrap_or_default());
+        out.extend(methods_of(&e.ty.methods));
     } else if let Some(m) = v.as_obj::<ModuleObj>() {
         out.extend(m.exports.keys().map(|k| k.name().to_string()));
     } else {

@@ -49,9 +49,9 @@ fn struct_type(name: &str, fields: &[&str]) -> Arc<StructType> {
     let t = Arc::new(StructType {
         name: name.into(),
         fields: fields.iter().map(|f| (Symbol::intern(f), None)).collect(),
-        methods: OnceLock::new(),
+        methods: Default::default(),
     });
-    let _ = t.methods.set(Default::default());
+    t.methods.set(Default::default());
     t
 }
 

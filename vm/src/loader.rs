@@ -6,7 +6,7 @@
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, OnceLock, Weak};
+use std::sync::{Arc, Weak};
 
 use bumpalo::Bump;
 use qi_bytecode::compiler::{self, CompileOptions};
@@ -331,7 +331,42 @@ pub fn link(
     for closure in infos {
         closure.info.set_decl_slots(&module.decls);
     }
+    extend_earlier_types(&module);
     module
+}
+
+/// Adds a REPL entry's methods for types that earlier entries declared to those types
+/// (`ModuleProto::extensions`): each method is the closure in its own slot.
+fn extend_earlier_types(module: &ModuleObj) {
+    let Some(proto) = &module.proto else {
+        return;
+    };
+    for ext in &proto.extensions {
+        let Some(ty) = module
+            .imports
+            .get(ext.import as usize)
+            .and_then(|m| m.as_obj::<ModuleObj>())
+            .and_then(|m| m.export(Symbol::intern(&ext.type_name)))
+        else {
+            continue;
+        };
+        let methods: HashMap<Symbol, Value> = ext
+            .methods
+            .iter()
+            .filter_map(|m| {
+                let slot = proto.decls.iter().position(
+                    |d| matches!(d, Decl::Function { proto: p, .. } if Arc::ptr_eq(p, m)),
+                )?;
+                let short = m.name.rsplit('.').next().unwrap_or(&m.name);
+                Some((Symbol::intern(short), module.decls.get(slot)?.clone()))
+            })
+            .collect();
+        if let Some(t) = ty.as_obj::<StructType>() {
+            t.methods.extend(methods);
+        } else if let Some(t) = ty.as_obj::<EnumType>() {
+            t.methods.extend(methods);
+        }
+    }
 }
 
 /// The declaration slots: closures for functions and methods, type values for structs
@@ -356,7 +391,7 @@ fn link_decls(
                     .iter()
                     .map(|(n, t)| (Symbol::intern(n), t.clone()))
                     .collect(),
-                methods: OnceLock::new(),
+                methods: Default::default(),
             }),
             Decl::Enum(e) => Value::new(EnumType {
                 name: e.name.clone(),
@@ -370,7 +405,7 @@ fn link_decls(
                     .iter()
                     .map(|t| t.clone().into_boxed_slice())
                     .collect(),
-                methods: OnceLock::new(),
+                methods: Default::default(),
             }),
         });
     }
@@ -389,14 +424,14 @@ fn link_decls(
                 let methods: HashMap<Symbol, Value> =
                     s.methods.iter().filter_map(method_value).collect();
                 if let Some(t) = decls[i].as_obj::<StructType>() {
-                    let _ = t.methods.set(methods);
+                    t.methods.set(methods);
                 }
             }
             Decl::Enum(e) => {
                 let methods: HashMap<Symbol, Value> =
                     e.methods.iter().filter_map(method_value).collect();
                 if let Some(t) = decls[i].as_obj::<EnumType>() {
-                    let _ = t.methods.set(methods);
+                    t.methods.set(methods);
                 }
             }
             Decl::Function { .. } => {}
@@ -509,8 +544,7 @@ mod tests {
                 functions += 1;
             }
             if let Some(t) = v.as_obj::<StructType>() {
-                let methods = t.methods.get().expect("linked");
-                assert!(!methods.is_empty());
+                assert!(!t.methods.names().is_empty(), "linked");
             }
         }
         // 甲, 乙, 点.长度 and the top level.

@@ -62,8 +62,8 @@ pub enum OuterKind {
         ty: Option<TypeDesc>,
     },
     Function,
-    /// A struct or enum: usable in annotations, literals and patterns, but its `方法`
-    /// block had to come with it.
+    /// A struct or enum: usable in annotations, literals and patterns, and open to more
+    /// `方法` blocks.
     Type,
 }
 
@@ -151,6 +151,16 @@ impl TypeInfo<'_> {
     }
 }
 
+/// Methods this REPL entry adds to a type an earlier one declared.
+pub(crate) struct ExtensionInfo<'a> {
+    pub target: &'a str,
+    /// The import linking in the entry that declared the type.
+    pub import: u32,
+    pub methods: HashMap<&'a str, MethodInfo>,
+    /// Compiled, in declaration order.
+    pub protos: Vec<Arc<FunctionProto>>,
+}
+
 /// A module variable slot as the code generator sees it.
 #[derive(Clone, Debug)]
 pub(crate) struct GlobalVar {
@@ -173,6 +183,8 @@ pub(crate) struct Compiler<'a, 'o> {
     /// Top-level functions declared `异步`: a call starts a task, so it goes through `Call`.
     pub async_functions: std::collections::HashSet<&'a str>,
     pub types: HashMap<&'a str, TypeInfo<'a>>,
+    /// `方法` blocks for types that earlier REPL entries declared, in order.
+    pub extensions: Vec<ExtensionInfo<'a>>,
     pub globals: Vec<GlobalInfo>,
     /// Module globals by name, as seen from inside functions (the last declaration wins).
     pub global_vars: HashMap<&'a str, GlobalVar>,
@@ -201,6 +213,7 @@ impl<'a, 'o> Compiler<'a, 'o> {
             function_decls: HashMap::new(),
             async_functions: std::collections::HashSet::new(),
             types: HashMap::new(),
+            extensions: Vec::new(),
             globals: Vec::new(),
             global_vars: HashMap::new(),
             toplevel_vars: HashMap::new(),
@@ -261,6 +274,15 @@ impl<'a, 'o> Compiler<'a, 'o> {
                 imports: self.imports,
                 entry: self.entry,
                 exports_all: self.opts.repl,
+                extensions: self
+                    .extensions
+                    .into_iter()
+                    .map(|e| Extension {
+                        import: e.import,
+                        type_name: e.target.into(),
+                        methods: e.protos,
+                    })
+                    .collect(),
             },
             warnings: self.warnings,
         })
@@ -496,18 +518,21 @@ impl<'a, 'o> Compiler<'a, 'o> {
             return;
         }
         if !self.types.contains_key(target) {
-            if let Some(OuterKind::Type) = self.outer(target).map(|o| o.kind) {
-                let d = self
-                    .diag(Code::E3002, m.target.span)
-                    .with_detail(format!("：类型「{target}」在之前的输入里声明"))
-                    .with_hint("交互模式里，结构体或枚举要和它的「方法」块在同一次输入里写（可以多行输入）");
-                self.error(d);
+            if let Some(o) = self.outer(target)
+                && let OuterKind::Type = o.kind
+            {
+                self.declare_extension(m, o.entry);
                 return;
             }
+            let hint = if self.opts.repl {
+                "「方法」块的类型要先声明：在这次输入里，或之前的输入里"
+            } else {
+                "「方法」块要跟在同一文件的结构体或枚举之后使用"
+            };
             let d = self
                 .diag(Code::E3002, m.target.span)
                 .with_detail(format!("：类型「{target}」"))
-                .with_hint("「方法」块要跟在同一文件的结构体或枚举之后使用");
+                .with_hint(hint);
             self.error(d);
             return;
         }
@@ -536,6 +561,41 @@ impl<'a, 'o> Compiler<'a, 'o> {
                 }
                 None => {}
             }
+        }
+    }
+
+    /// A REPL entry's `方法` block for a type an earlier entry (`entry`) declared: its
+    /// methods get slots here, and the loader adds them to that type. A method it already
+    /// has is replaced for the code that comes after, as a redefined function is.
+    fn declare_extension(&mut self, m: &'a MethodsDecl<'a>, entry: u32) {
+        let target = m.target.name;
+        let import = self.outer_import(entry);
+        let index = match self.extensions.iter().position(|e| e.target == target) {
+            Some(i) => i,
+            None => {
+                self.extensions.push(ExtensionInfo {
+                    target,
+                    import,
+                    methods: HashMap::new(),
+                    protos: Vec::new(),
+                });
+                self.extensions.len() - 1
+            }
+        };
+        for f in m.methods {
+            if self.extensions[index].methods.contains_key(f.name.name) {
+                let d = self
+                    .diag(Code::E3003, f.name.span)
+                    .with_detail(format!("：方法「{}.{}」", target, f.name.name));
+                self.error(d);
+                continue;
+            }
+            let info = MethodInfo {
+                slot: self.new_decl(),
+                uses_self: self.res.self_used.contains(&f.span.start),
+                arity: f.params.len() as u16,
+            };
+            self.extensions[index].methods.insert(f.name.name, info);
         }
     }
 
@@ -603,6 +663,7 @@ impl<'a, 'o> Compiler<'a, 'o> {
 
     fn compile_methods(&mut self, m: &'a MethodsDecl<'a>) {
         let Some(info) = self.types.get(m.target.name).cloned() else {
+            self.compile_extension(m);
             return;
         };
         let type_slot = match &info {
@@ -624,6 +685,34 @@ impl<'a, 'o> Compiler<'a, 'o> {
                 Some(Decl::Enum(e)) => e.methods.push(proto.clone()),
                 _ => {}
             }
+            self.decls[method.slot as usize] = Some(Decl::Function {
+                proto,
+                public: false,
+            });
+        }
+    }
+
+    /// The methods of a `方法` block for an earlier entry's type (`declare_extension`).
+    fn compile_extension(&mut self, m: &'a MethodsDecl<'a>) {
+        let Some(index) = self
+            .extensions
+            .iter()
+            .position(|e| e.target == m.target.name)
+        else {
+            return;
+        };
+        for f in m.methods {
+            let Some(method) = self.extensions[index].methods.get(f.name.name).cloned() else {
+                continue;
+            };
+            if self.decls[method.slot as usize].is_some() {
+                continue;
+            }
+            let name: Arc<str> = format!("{}.{}", m.target.name, f.name.name).into();
+            let mark = self.push_type_params(m.type_params);
+            let proto = self.function(f, name, FunctionKind::Method, method.uses_self);
+            self.type_params.truncate(mark);
+            self.extensions[index].protos.push(proto.clone());
             self.decls[method.slot as usize] = Some(Decl::Function {
                 proto,
                 public: false,

@@ -93,7 +93,7 @@ impl<'a> Compiler<'a, '_> {
     }
 
     /// The import index under which REPL entry `entry` is linked into this one.
-    fn outer_import(&mut self, entry: u32) -> u32 {
+    pub(super) fn outer_import(&mut self, entry: u32) -> u32 {
         if let Some(i) = self
             .imports
             .iter()

@@ -36,5 +36,5 @@ pub use range::RangeObj;
 pub use reference::{RefObj, RefTarget};
 pub use socket::{Role, SocketKind, SocketObj, SocketState, io_reason};
 pub use string::StrObj;
-pub use structs::{EnumType, Instance, StructType, VariantObj};
+pub use structs::{EnumType, Instance, MethodTable, StructType, VariantObj};
 pub use sync::{AtomicIntObj, GroupState, LockState, MutexObj, WaitGroupObj};

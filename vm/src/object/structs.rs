@@ -15,8 +15,7 @@ pub struct StructType {
     pub name: Arc<str>,
     /// Field names in declaration order, with their annotations.
     pub fields: Box<[(Symbol, Option<TypeDesc>)]>,
-    /// Methods by name; set once when the module is linked.
-    pub methods: OnceLock<HashMap<Symbol, Value>>,
+    pub methods: MethodTable,
 }
 
 impl StructType {
@@ -25,7 +24,68 @@ impl StructType {
     }
 
     pub fn method(&self, name: Symbol) -> Option<&Value> {
-        self.methods.get()?.get(&name)
+        self.methods.get(name)
+    }
+}
+
+/// A type's methods by name: those of its own `方法` blocks, set once when its module is
+/// linked, then those that later REPL entries add (`方法 点 { … }` for a `点` an earlier
+/// entry declared), each entry's as one more table at the end of the chain.
+///
+/// Append-only, so a method found is borrowed for as long as the type lives, and a
+/// lookup takes no lock: a type nobody extended costs one more load on a miss. Where
+/// tables name the same method, the newest wins, as a redefined function does for the
+/// entries after it.
+#[derive(Debug, Default)]
+pub struct MethodTable {
+    own: OnceLock<HashMap<Symbol, Value>>,
+    later: OnceLock<Box<MethodTable>>,
+}
+
+impl MethodTable {
+    /// The type's own methods (once; a second call changes nothing).
+    pub fn set(&self, methods: HashMap<Symbol, Value>) {
+        let _ = self.own.set(methods);
+    }
+
+    pub fn get(&self, name: Symbol) -> Option<&Value> {
+        match self.later.get() {
+            None => self.own.get()?.get(&name),
+            Some(later) => later.get(name).or_else(|| self.own.get()?.get(&name)),
+        }
+    }
+
+    /// Adds methods after all the others (a later REPL entry's).
+    pub fn extend(&self, methods: HashMap<Symbol, Value>) {
+        let mut methods = Some(methods);
+        let mut table = self;
+        loop {
+            let next = table.later.get_or_init(|| {
+                Box::new(MethodTable {
+                    own: OnceLock::from(methods.take().unwrap_or_default()),
+                    later: OnceLock::new(),
+                })
+            });
+            if methods.is_none() {
+                return;
+            }
+            table = next;
+        }
+    }
+
+    /// Every method name, each once.
+    pub fn names(&self) -> Vec<Symbol> {
+        let mut names: Vec<Symbol> = Vec::new();
+        let mut table = Some(self);
+        while let Some(t) = table {
+            for name in t.own.get().into_iter().flat_map(HashMap::keys) {
+                if !names.contains(name) {
+                    names.push(*name);
+                }
+            }
+            table = t.later.get().map(|b| &**b);
+        }
+        names
     }
 }
 
@@ -51,7 +111,7 @@ pub struct EnumType {
     pub variants: Box<[(Symbol, u16)]>,
     /// Each variant's payload annotations.
     pub payload_types: Box<[Box<[Option<TypeDesc>]>]>,
-    pub methods: OnceLock<HashMap<Symbol, Value>>,
+    pub methods: MethodTable,
 }
 
 impl EnumType {
@@ -77,7 +137,7 @@ impl EnumType {
     }
 
     pub fn method(&self, name: Symbol) -> Option<&Value> {
-        self.methods.get()?.get(&name)
+        self.methods.get(name)
     }
 }
 
@@ -98,5 +158,46 @@ impl VariantObj {
 impl Drop for VariantObj {
     fn drop(&mut self) {
         drop_queue::release(std::mem::take(&mut self.payload).into_vec());
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn table(pairs: &[(&str, i64)]) -> HashMap<Symbol, Value> {
+        pairs
+            .iter()
+            .map(|(n, v)| (Symbol::intern(n), Value::int(*v)))
+            .collect()
+    }
+
+    fn get(t: &MethodTable, name: &str) -> Option<i64> {
+        t.get(Symbol::intern(name)).and_then(Value::as_int)
+    }
+
+    /// Later tables add methods and replace same-named ones; the type's own stay.
+    #[test]
+    fn later_tables_add_and_the_newest_wins() {
+        let t = MethodTable::default();
+        t.set(table(&[("甲", 1), ("乙", 2)]));
+        assert_eq!(get(&t, "甲"), Some(1));
+        t.extend(table(&[("乙", 20), ("丙", 30)]));
+        t.extend(table(&[("丙", 300)]));
+        assert_eq!(get(&t, "甲"), Some(1));
+        assert_eq!(get(&t, "乙"), Some(20));
+        assert_eq!(get(&t, "丙"), Some(300));
+        assert_eq!(get(&t, "丁"), None);
+        let mut names: Vec<String> = t.names().iter().map(|s| s.name().to_string()).collect();
+        names.sort();
+        assert_eq!(names, ["丙", "乙", "甲"]);
+    }
+
+    /// A type without methods of its own can be extended too.
+    #[test]
+    fn a_type_without_own_methods_takes_later_ones() {
+        let t = MethodTable::default();
+        t.extend(table(&[("甲", 1)]));
+        assert_eq!(get(&t, "甲"), Some(1));
     }
 }
