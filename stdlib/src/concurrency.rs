@@ -260,7 +260,7 @@ fn close(ctx: &mut NativeCtx<'_>, args: &[Value]) -> NativeResult {
         });
     }
     for t in woken {
-        ctx.cx.sched.woken(&t, Some(ctx.cx.local));
+        ctx.cx.sched.woken(t, Some(ctx.cx.local));
     }
     Ok(Value::NIL)
 }

@@ -90,7 +90,7 @@ pub fn recv_or_park(cx: &Cx<'_>, channel: &Value, for_loop: bool, dst: &mut Valu
         *dst = v;
     }
     if let Some(t) = woken {
-        cx.sched.woken(&t, Some(cx.local));
+        cx.sched.woken(t, Some(cx.local));
     }
     step
 }
@@ -225,7 +225,7 @@ pub fn send_or_park(cx: &Cx<'_>, channel: &Value, value: Value) -> ChanStep {
     };
     drop(inner);
     if let Some(t) = woken {
-        cx.sched.woken(&t, Some(cx.local));
+        cx.sched.woken(t, Some(cx.local));
     }
     step
 }
@@ -243,7 +243,7 @@ pub fn try_recv(cx: &Cx<'_>, channel: &Value) -> RecvNow {
     let mut woken = None;
     let got = ch.inner.lock().try_recv(&mut woken);
     if let Some(t) = woken {
-        cx.sched.woken(&t, Some(cx.local));
+        cx.sched.woken(t, Some(cx.local));
     }
     match got {
         Received::Value(v) => RecvNow::Value(v),
@@ -261,7 +261,7 @@ pub fn try_send(cx: &Cx<'_>, channel: &Value, value: Value) -> Result<Option<Val
     let mut woken = None;
     let sent = ch.inner.lock().try_send(ch.capacity, value, &mut woken);
     if let Some(t) = woken {
-        cx.sched.woken(&t, Some(cx.local));
+        cx.sched.woken(t, Some(cx.local));
     }
     match sent {
         (Sent::Done, _) => Ok(None),

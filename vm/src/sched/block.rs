@@ -138,7 +138,7 @@ pub fn park(
                 }
             };
             if let Some(t) = woken {
-                sched.woken(&t, Some(local));
+                sched.woken(t, Some(local));
             }
             result
         }
@@ -164,7 +164,7 @@ pub fn park(
                 }
             };
             if let Some(t) = woken {
-                sched.woken(&t, Some(local));
+                sched.woken(t, Some(local));
             }
             result
         }
@@ -309,7 +309,7 @@ fn park_select(
                     };
                     drop(inner);
                     if let Some(t) = woken {
-                        sched.woken(&t, Some(local));
+                        sched.woken(t, Some(local));
                     }
                     sched.reactor.retire(token);
                     return Parked::Ready(Wake::case(i, v));
@@ -337,7 +337,7 @@ fn park_select(
                     };
                     drop(inner);
                     if let Some(t) = woken {
-                        sched.woken(&t, Some(local));
+                        sched.woken(t, Some(local));
                     }
                     sched.reactor.retire(token);
                     return Parked::Ready(wake);

@@ -12,7 +12,8 @@ use qi_bytecode::diagnostic::Code;
 
 use super::Scheduler;
 use super::block::{BlockOp, cancellation};
-use super::task::{Ending, Resume, Resumed, Task, TaskExec};
+use super::queue::Runnable;
+use super::task::{Ending, Resume, Resumed, TaskExec};
 use super::wait::{WaitToken, Wake};
 use super::worker::Local;
 use crate::fiber::Fiber;
@@ -45,7 +46,7 @@ pub fn drive(
     shared: &Shared,
     sched: &Scheduler,
     local: &Local,
-    task: &Arc<Task>,
+    runnable: &Runnable,
     exec: &mut TaskExec,
     ready: &mut Option<(Wake, Resume)>,
     spare: &Spare,
@@ -55,12 +56,12 @@ pub fn drive(
         shared,
         sched,
         local,
-        task,
+        task: runnable.task(),
         steps: std::cell::Cell::new(0),
         charged: std::cell::Cell::new(0),
         spare: Some(spare),
     };
-    turn(&cx, exec, ready)
+    turn(&cx, exec, ready, runnable.token())
 }
 
 /// After `drive`: the spare token the turn did not use goes back to the task. (A turn
@@ -71,7 +72,14 @@ pub fn put_back(spare: &Spare, exec: &mut TaskExec) {
     }
 }
 
-fn turn(cx: &Cx<'_>, exec: &mut TaskExec, ready: &mut Option<(Wake, Resume)>) -> Step {
+/// `woken_by`: the token the task was queued as (`Runnable::Woken`), which is one more
+/// reference to its parked token that does not stop it being reused.
+fn turn(
+    cx: &Cx<'_>,
+    exec: &mut TaskExec,
+    ready: &mut Option<(Wake, Resume)>,
+    woken_by: Option<&Arc<WaitToken>>,
+) -> Step {
     let (shared, sched, task) = (cx.shared, cx.sched, cx.task);
     let mut pending: Option<Outcome> = None;
     if !exec.started {
@@ -89,7 +97,7 @@ fn turn(cx: &Cx<'_>, exec: &mut TaskExec, ready: &mut Option<(Wake, Resume)>) ->
         && let Some(wake) = token.take_wake(exec)
     {
         if let Some(slot) = cx.spare {
-            slot.set(WaitToken::reuse(token));
+            slot.set(WaitToken::reuse(token, woken_by));
         }
         pending = apply_wake(cx, exec, wake, resume);
     }

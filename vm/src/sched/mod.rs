@@ -63,6 +63,7 @@ use crossbeam_utils::CachePadded;
 use parking_lot::{Condvar, Mutex};
 
 use crate::value::Value;
+use queue::Runnable;
 use reactor::Reactor;
 use task::{Ending, Status, Task};
 use wait::{WaitToken, Wake};
@@ -95,8 +96,8 @@ pub struct Scheduler {
     pub workers: usize,
     /// Steps per turn (QI-LANGUAGE.md §9: 1,000; `QI_BUDGET` changes it).
     pub budget: u32,
-    injector: Injector<Arc<Task>>,
-    stealers: OnceLock<Vec<Stealer<Arc<Task>>>>,
+    injector: Injector<Runnable>,
+    stealers: OnceLock<Vec<Stealer<Runnable>>>,
     /// Queued plus running tasks. (Every worker changes it at every spawn and at the end
     /// of turns, so it has a cache line of its own: beside the fields every turn reads,
     /// each change made the other core fetch those again.)
@@ -380,7 +381,8 @@ impl Scheduler {
 
     /// Makes a task runnable. `local` is the worker doing it, if any; `woken` says the
     /// task was woken by the task running there (a candidate for the LIFO slot).
-    pub fn schedule(&self, task: Arc<Task>, local: Option<&Local>, woken: bool) {
+    pub fn schedule(&self, task: impl Into<Runnable>, local: Option<&Local>, woken: bool) {
+        let task = task.into();
         match local
             .filter(|l| l.in_turn())
             .and_then(|l| self.counts.get(l.index))
@@ -397,7 +399,7 @@ impl Scheduler {
                 self.active.fetch_add(1, Ordering::SeqCst);
             }
         }
-        task.set_status(Status::Runnable);
+        task.task().set_status(Status::Runnable);
         self.enqueue(task, local, woken);
     }
 
@@ -453,7 +455,7 @@ impl Scheduler {
     }
 
     /// Puts an already-active task back in a queue (it used up its turn).
-    pub fn requeue(&self, task: Arc<Task>, local: Option<&Local>) {
+    pub fn requeue(&self, task: Runnable, local: Option<&Local>) {
         match local {
             // Alone in its worker's queue, it runs again right away: waking an idle
             // worker would only have it steal the task and move it to another core at
@@ -465,7 +467,7 @@ impl Scheduler {
         }
     }
 
-    fn enqueue(&self, task: Arc<Task>, local: Option<&Local>, woken: bool) {
+    fn enqueue(&self, task: Runnable, local: Option<&Local>, woken: bool) {
         let stealable = match local {
             Some(l) if woken && self.workers > 1 => match l.put_lifo(task) {
                 Some(prev) => {
@@ -519,14 +521,15 @@ impl Scheduler {
             return false;
         };
         claim.deliver(wake);
-        self.woken(token, local);
+        self.woken(token.clone(), local);
         true
     }
 
-    /// Schedules the task of a token someone already claimed and delivered.
-    pub fn woken(&self, token: &Arc<WaitToken>, local: Option<&Local>) {
-        self.reactor.retire(token);
-        self.schedule(token.task.clone(), local, true);
+    /// Schedules the task of a token someone already claimed and delivered, handing the
+    /// queue this reference to the token (see [`Runnable`]).
+    pub fn woken(&self, token: Arc<WaitToken>, local: Option<&Local>) {
+        self.reactor.retire(&token);
+        self.schedule(Runnable::Woken(token), local, true);
     }
 
     /// Queued plus running tasks (for snapshots), with those the running turns have
@@ -613,12 +616,12 @@ impl Scheduler {
     }
 
     /// Takes a task from the injector (a batch into `local`'s queue).
-    fn take_injected(&self, local: &Local) -> Option<Arc<Task>> {
+    fn take_injected(&self, local: &Local) -> Option<Runnable> {
         local.queue().take_from(&self.injector)
     }
 
     /// Steals half of another worker's queue.
-    fn steal(&self, local: &Local) -> Option<Arc<Task>> {
+    fn steal(&self, local: &Local) -> Option<Runnable> {
         let stealers = self.stealers.get()?;
         let n = stealers.len();
         let start = local.random() as usize % n.max(1);

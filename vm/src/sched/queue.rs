@@ -1,4 +1,4 @@
-//! A worker's FIFO run queue.
+//! A worker's FIFO run queue, and what run queues hold.
 
 use std::cell::RefCell;
 use std::collections::VecDeque;
@@ -7,14 +7,50 @@ use std::sync::Arc;
 use crossbeam_deque::{Injector, Steal, Stealer, Worker};
 
 use super::task::Task;
+use super::wait::WaitToken;
+
+/// A task to run, as queues hold it.
+///
+/// A task woken through a wait token is queued as that token: the waker hands over the
+/// reference it took out of the waiter (a channel's queue, a timer), where taking a new
+/// reference to the task and dropping the token's cost two atomic read-modify-writes
+/// per wake-up, a sixth of a channel hand-off. The task's next turn then finds the
+/// token held twice, by the task and by this entry, and reuses it all the same.
+pub enum Runnable {
+    Task(Arc<Task>),
+    Woken(Arc<WaitToken>),
+}
+
+impl Runnable {
+    pub fn task(&self) -> &Arc<Task> {
+        match self {
+            Runnable::Task(t) => t,
+            Runnable::Woken(w) => &w.task,
+        }
+    }
+
+    /// The token the task was woken through, if it was.
+    pub fn token(&self) -> Option<&Arc<WaitToken>> {
+        match self {
+            Runnable::Task(_) => None,
+            Runnable::Woken(w) => Some(w),
+        }
+    }
+}
+
+impl From<Arc<Task>> for Runnable {
+    fn from(task: Arc<Task>) -> Runnable {
+        Runnable::Task(task)
+    }
+}
 
 pub enum RunQueue {
     /// Other workers steal from it: crossbeam's deque, whose pop is an atomic
     /// read-modify-write because a stealer may race for the same task.
-    Shared(Worker<Arc<Task>>),
+    Shared(Worker<Runnable>),
     /// The only worker's: nobody steals, so a plain deque. A channel hand-off between two
     /// tasks queues and takes one task, and paid that atomic operation for nobody.
-    Alone(RefCell<VecDeque<Arc<Task>>>),
+    Alone(RefCell<VecDeque<Runnable>>),
 }
 
 impl RunQueue {
@@ -28,14 +64,14 @@ impl RunQueue {
         }
     }
 
-    pub fn push(&self, task: Arc<Task>) {
+    pub fn push(&self, task: Runnable) {
         match self {
             RunQueue::Shared(q) => q.push(task),
             RunQueue::Alone(q) => q.borrow_mut().push_back(task),
         }
     }
 
-    pub fn pop(&self) -> Option<Arc<Task>> {
+    pub fn pop(&self) -> Option<Runnable> {
         match self {
             RunQueue::Shared(q) => q.pop(),
             RunQueue::Alone(q) => q.borrow_mut().pop_front(),
@@ -50,7 +86,7 @@ impl RunQueue {
     }
 
     /// A handle other workers steal with; none for a queue nobody may steal from.
-    pub fn stealer(&self) -> Option<Stealer<Arc<Task>>> {
+    pub fn stealer(&self) -> Option<Stealer<Runnable>> {
         match self {
             RunQueue::Shared(q) => Some(q.stealer()),
             RunQueue::Alone(_) => None,
@@ -58,7 +94,7 @@ impl RunQueue {
     }
 
     /// Takes a task from `source` (a batch of them into this queue, where it can).
-    pub fn take_from(&self, source: &Injector<Arc<Task>>) -> Option<Arc<Task>> {
+    pub fn take_from(&self, source: &Injector<Runnable>) -> Option<Runnable> {
         until_decided(|| match self {
             RunQueue::Shared(q) => source.steal_batch_and_pop(q),
             RunQueue::Alone(_) => source.steal(),
@@ -66,7 +102,7 @@ impl RunQueue {
     }
 
     /// Steals half of `victim`'s queue into this one and takes one of its tasks.
-    pub fn steal_from(&self, victim: &Stealer<Arc<Task>>) -> Option<Arc<Task>> {
+    pub fn steal_from(&self, victim: &Stealer<Runnable>) -> Option<Runnable> {
         until_decided(|| match self {
             RunQueue::Shared(q) => victim.steal_batch_and_pop(q),
             RunQueue::Alone(_) => victim.steal(),
@@ -75,7 +111,7 @@ impl RunQueue {
 }
 
 /// Repeats `attempt` while it lost a race with another thief and asks to be retried.
-fn until_decided(mut attempt: impl FnMut() -> Steal<Arc<Task>>) -> Option<Arc<Task>> {
+fn until_decided(mut attempt: impl FnMut() -> Steal<Runnable>) -> Option<Runnable> {
     loop {
         match attempt() {
             Steal::Retry => continue,
@@ -88,8 +124,8 @@ fn until_decided(mut attempt: impl FnMut() -> Steal<Arc<Task>>) -> Option<Arc<Ta
 mod tests {
     use super::*;
 
-    fn task(id: u64) -> Arc<Task> {
-        Arc::new(Task::new(id, None, false, None))
+    fn task(id: u64) -> Runnable {
+        Arc::new(Task::new(id, None, false, None)).into()
     }
 
     /// Both kinds keep FIFO order, take from an injector, and only the shared one can be
@@ -101,11 +137,13 @@ mod tests {
             assert!(q.is_empty());
             (1..=3).for_each(|i| q.push(task(i)));
             assert!(!q.is_empty());
-            let ids: Vec<u64> = std::iter::from_fn(|| q.pop()).map(|t| t.id).collect();
+            let ids: Vec<u64> = std::iter::from_fn(|| q.pop())
+                .map(|t| t.task().id)
+                .collect();
             assert_eq!(ids, [1, 2, 3]);
             let injector = Injector::new();
             injector.push(task(7));
-            assert_eq!(q.take_from(&injector).map(|t| t.id), Some(7));
+            assert_eq!(q.take_from(&injector).map(|t| t.task().id), Some(7));
             assert!(q.take_from(&injector).is_none());
             assert_eq!(q.stealer().is_some(), !alone);
         }
@@ -113,6 +151,6 @@ mod tests {
         (1..=4).for_each(|i| victim.push(task(i)));
         let thief = RunQueue::new(true);
         let stealer = victim.stealer().expect("a shared queue has a stealer");
-        assert_eq!(thief.steal_from(&stealer).map(|t| t.id), Some(1));
+        assert_eq!(thief.steal_from(&stealer).map(|t| t.task().id), Some(1));
     }
 }

@@ -220,15 +220,19 @@ impl WaitToken {
 
     /// Makes a token that no one else holds any more as good as new, for the next time
     /// its task blocks: a task that blocks often then allocates one token, not one per
-    /// wait. `None` when another handle is still out there (a queue that has not dropped
-    /// it yet, a timer), and the token must not be reused.
-    pub fn reuse(token: Arc<WaitToken>) -> Option<Arc<WaitToken>> {
-        // No weak handles to tokens are ever made, so a strong count of one means this is
-        // the only handle, and nobody can make another. The fence pairs with the release
-        // decrement of whoever dropped the last other handle, so their writes (a claim, a
-        // delivery) are seen before the fields are reset. (`Arc::get_mut` would say the
-        // same with a compare-and-swap, on every wait.)
-        if Arc::strong_count(&token) != 1 {
+    /// wait. `also` is another handle of the caller's own that may be this token (the
+    /// run queue entry its task was woken as, `Runnable::Woken`): it does not count.
+    /// `None` when another handle is still out there (a queue that has not dropped it
+    /// yet, a timer), and the token must not be reused.
+    pub fn reuse(token: Arc<WaitToken>, also: Option<&Arc<WaitToken>>) -> Option<Arc<WaitToken>> {
+        // No weak handles to tokens are ever made, so a strong count of one (two, with
+        // `also`) means the caller holds every handle, and nobody can make another. The
+        // fence pairs with the release decrement of whoever dropped the last other
+        // handle, so their writes (a claim, a delivery) are seen before the fields are
+        // reset. (`Arc::get_mut` would say the same with a compare-and-swap, on every
+        // wait.)
+        let ours = 1 + usize::from(also.is_some_and(|a| Arc::ptr_eq(a, &token)));
+        if Arc::strong_count(&token) != ours {
             return None;
         }
         std::sync::atomic::fence(Ordering::Acquire);
@@ -280,11 +284,11 @@ mod tests {
             assert_eq!(format!("{got:?}"), expected);
             assert!(t.take_wake(&mut exec).is_none());
             drop(exec);
-            t = WaitToken::reuse(t).expect("no other handle");
+            t = WaitToken::reuse(t, None).expect("no other handle");
         }
         // Another handle out there: not reused.
         let other = t.clone();
-        assert!(WaitToken::reuse(t).is_none());
+        assert!(WaitToken::reuse(t, None).is_none());
         drop(other);
     }
 
@@ -300,6 +304,26 @@ mod tests {
         assert!(t.take_wake(&mut t.task.exec.lock()).is_some());
     }
 
+    /// The run-queue entry a task was woken as is the caller's own handle: with it the
+    /// token is reused, with a third handle (a queue that still holds it) it is not.
+    #[test]
+    fn the_entry_a_task_was_woken_as_does_not_stop_reuse() {
+        let t = token();
+        if let Some(c) = t.claim() {
+            c.deliver(Wake::End);
+        }
+        let entry = t.clone();
+        // Another token's entry is no excuse: the token is held twice.
+        let stranger = token();
+        assert!(WaitToken::reuse(t, Some(&stranger)).is_none());
+        // A third handle (a waiter) stops it.
+        let waiter = entry.clone();
+        assert!(WaitToken::reuse(entry.clone(), Some(&entry)).is_none());
+        drop(waiter);
+        let t = WaitToken::reuse(entry.clone(), Some(&entry)).expect("only the entry besides");
+        assert!(!t.is_fired());
+    }
+
     /// A token delivered to and then reused without being taken drops what it carried.
     #[test]
     fn reuse_drops_an_untaken_value() {
@@ -309,7 +333,7 @@ mod tests {
             c.deliver(Wake::AwaitError(Box::new((Value::NIL, awaited.clone()))));
         }
         assert_eq!(Arc::strong_count(&awaited), 2);
-        let t = WaitToken::reuse(t).expect("no other handle");
+        let t = WaitToken::reuse(t, None).expect("no other handle");
         assert!(!t.is_fired());
         assert_eq!(Arc::strong_count(&awaited), 1);
     }

@@ -4,7 +4,7 @@ use std::cell::{Cell, RefCell};
 use std::sync::Arc;
 
 use super::driver::{self, Step};
-use super::queue::RunQueue;
+use super::queue::{RunQueue, Runnable};
 use super::task::{Status, Task};
 use super::wait::WaitToken;
 use super::{End, INJECTOR_INTERVAL, LIFO_LIMIT, Scheduler};
@@ -16,7 +16,7 @@ pub struct Local {
     pub index: usize,
     queue: RunQueue,
     /// The task most recently woken by this worker's running task.
-    lifo: RefCell<Option<Arc<Task>>>,
+    lifo: RefCell<Option<Runnable>>,
     lifo_streak: Cell<u32>,
     tick: Cell<u32>,
     /// xorshift state for choosing steal victims.
@@ -60,12 +60,12 @@ impl Local {
     }
 
     /// Queues a task at the back of this worker's queue.
-    pub fn push(&self, task: Arc<Task>) {
+    pub fn push(&self, task: Runnable) {
         self.queue.push(task);
     }
 
     /// Puts a woken task in the LIFO slot; its previous occupant, to go to the queue.
-    pub fn put_lifo(&self, task: Arc<Task>) -> Option<Arc<Task>> {
+    pub fn put_lifo(&self, task: Runnable) -> Option<Runnable> {
         self.lifo.replace(Some(task))
     }
 
@@ -76,8 +76,8 @@ impl Local {
     }
 
     /// Everything queued here (the LIFO slot first).
-    pub fn drain(&self) -> Vec<Arc<Task>> {
-        let mut out: Vec<Arc<Task>> = self.lifo.take().into_iter().collect();
+    pub fn drain(&self) -> Vec<Runnable> {
+        let mut out: Vec<Runnable> = self.lifo.take().into_iter().collect();
         while let Some(t) = self.queue.pop() {
             out.push(t);
         }
@@ -97,7 +97,7 @@ impl Local {
         x
     }
 
-    fn next(&self, sched: &Scheduler) -> Option<Arc<Task>> {
+    fn next(&self, sched: &Scheduler) -> Option<Runnable> {
         let tick = self.tick.get().wrapping_add(1);
         self.tick.set(tick);
         if tick.is_multiple_of(INJECTOR_INTERVAL)
@@ -173,7 +173,7 @@ const SPINS: u32 = 64;
 /// spawner and a sleep for the neighbour (a million tasks on two workers: 47,000 futex
 /// calls, now 2; the time moved only from 399 to 391 ms, as what the two workers share
 /// costs more). A worker spinning here is not idle, so no one wakes it.
-fn spin_for_work(sched: &Scheduler, local: &Local) -> Option<Arc<Task>> {
+fn spin_for_work(sched: &Scheduler, local: &Local) -> Option<Runnable> {
     if sched.workers < 2 {
         return None;
     }
@@ -192,7 +192,7 @@ fn spin_for_work(sched: &Scheduler, local: &Local) -> Option<Arc<Task>> {
 }
 
 /// One turn of one task, and the heap it left allocated handed to the meter.
-fn run_task(shared: &Shared, sched: &Scheduler, local: &Local, task: Arc<Task>) {
+fn run_task(shared: &Shared, sched: &Scheduler, local: &Local, task: Runnable) {
     sched.safepoint.enter();
     local.in_turn.set(true);
     let put_away = run_turn(shared, sched, local, task);
@@ -209,12 +209,15 @@ fn run_task(shared: &Shared, sched: &Scheduler, local: &Local, task: Arc<Task>) 
 }
 
 /// Whether the task was put away (finished or parked): it no longer counts as active.
-fn run_turn(shared: &Shared, sched: &Scheduler, local: &Local, task: Arc<Task>) -> bool {
+fn run_turn(shared: &Shared, sched: &Scheduler, local: &Local, runnable: Runnable) -> bool {
+    let task = runnable.task();
     let mut exec = task.exec.lock();
     let mut ready = None;
     let spare = driver::Spare::default();
     loop {
-        let step = driver::drive(shared, sched, local, &task, &mut exec, &mut ready, &spare);
+        let step = driver::drive(
+            shared, sched, local, &runnable, &mut exec, &mut ready, &spare,
+        );
         driver::put_back(&spare, &mut exec);
         match step {
             Step::Finished(ending) => {
@@ -227,23 +230,23 @@ fn run_turn(shared: &Shared, sched: &Scheduler, local: &Local, task: Arc<Task>) 
                 shared
                     .gc
                     .stored(local.index, &Value::object(task.clone()), v);
-                sched.complete(&task, ending, Some(local));
+                sched.complete(task, ending, Some(local));
                 return true;
             }
             Step::Yielded => {
-                record(sched, &task, &mut exec);
+                record(sched, task, &mut exec);
                 drop(exec);
-                sched.requeue(task, Some(local));
+                sched.requeue(runnable, Some(local));
                 return false;
             }
             Step::Blocked(super::block::BlockOp::Registered(token), resume) => {
                 // A channel operation registered the token and marked the task blocked.
-                record(sched, &task, &mut exec);
-                wait(sched, local, &task, exec, token, resume);
+                record(sched, task, &mut exec);
+                wait(sched, local, task, exec, token, resume);
                 return true;
             }
             Step::Blocked(op, resume) => {
-                record(sched, &task, &mut exec);
+                record(sched, task, &mut exec);
                 let token = match exec.take_spare() {
                     Some(token) => token,
                     None => WaitToken::new(task.clone()),
@@ -251,7 +254,7 @@ fn run_turn(shared: &Shared, sched: &Scheduler, local: &Local, task: Arc<Task>) 
                 task.set_status(Status::Blocked);
                 match super::block::park(shared, sched, local, op, &token) {
                     super::block::Parked::Waiting => {
-                        wait(sched, local, &task, exec, token, resume);
+                        wait(sched, local, task, exec, token, resume);
                         return true;
                     }
                     super::block::Parked::Ready(wake) => {
@@ -259,7 +262,7 @@ fn run_turn(shared: &Shared, sched: &Scheduler, local: &Local, task: Arc<Task>) 
                         // is kept for the next wait unless a queue holds it still (a
                         // `选择` that registered on some channels before one was ready).
                         task.set_status(Status::Runnable);
-                        exec.token = WaitToken::reuse(token);
+                        exec.token = WaitToken::reuse(token, runnable.token());
                         ready = Some((wake, resume));
                     }
                 }
