@@ -140,7 +140,7 @@ pub fn call(
                 let span = cur.info().proto.spans.get(pc).copied().unwrap_or_default();
                 let t = super::tasks::spawn_call(
                     cx,
-                    callee,
+                    callee.clone(),
                     cur.slice(a + 1, argc),
                     discarded,
                     Some((file, span)),
