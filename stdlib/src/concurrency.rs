@@ -331,17 +331,29 @@ fn group_done(ctx: &mut NativeCtx<'_>, args: &[Value]) -> NativeResult {
 }
 
 fn group_change(ctx: &mut NativeCtx<'_>, g: &WaitGroupObj, delta: i64) -> NativeResult {
-    let mut st = g.inner.lock();
-    let n = st
+    let mut refused = None;
+    let changed = g
         .count
-        .checked_add(delta)
-        .ok_or_else(|| error(Code::E7002, ""))?;
-    if n < 0 {
-        return Err(error(Code::E7008, "：等待组的计数不能小于零"));
+        .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |count| {
+            match count.checked_add(delta) {
+                None => {
+                    refused = Some(error(Code::E7002, ""));
+                    None
+                }
+                Some(n) if n < 0 => {
+                    refused = Some(error(Code::E7008, "：等待组的计数不能小于零"));
+                    None
+                }
+                Some(n) => Some(n),
+            }
+        });
+    if changed.is_err() {
+        return Err(refused.unwrap_or_else(|| error(Code::E7002, "")));
     }
-    st.count = n;
-    if n == 0 {
-        for token in std::mem::take(&mut st.waiters) {
+    if changed == Ok(-delta) {
+        // Zero now: whoever waits is done (see `WaitGroupObj` for why none is missed).
+        let waiters = std::mem::take(&mut *g.waiters.lock());
+        for token in waiters {
             ctx.cx
                 .sched
                 .wake(&token, Wake::Value(Value::NIL), Some(ctx.cx.local));
@@ -351,7 +363,7 @@ fn group_change(ctx: &mut NativeCtx<'_>, g: &WaitGroupObj, delta: i64) -> Native
 }
 
 fn group_wait(ctx: &mut NativeCtx<'_>, args: &[Value]) -> NativeResult {
-    if group(args)?.inner.lock().count == 0 {
+    if group(args)?.count.load(Ordering::SeqCst) == 0 {
         return Ok(Value::NIL);
     }
     Err(ctx.block(BlockOp::WaitGroup(args[0].clone())))

@@ -141,6 +141,16 @@ impl Gc {
         self.suspect(shard, container);
     }
 
+    /// `stored`, with the container made only when it is needed (a task's handle costs
+    /// two atomic operations to make and drop, and most tasks end with a scalar).
+    #[inline]
+    pub fn stored_lazily(&self, shard: usize, container: impl FnOnce() -> Value, value: &Value) {
+        if self.mode == GcMode::Off || !trace::is_traced(value.tag()) {
+            return;
+        }
+        self.suspect(shard, &container());
+    }
+
     /// Remembers `v` as a possible member of a garbage cycle.
     pub fn suspect(&self, shard: usize, v: &Value) {
         if self.mode == GcMode::Off || !trace::is_traced(v.tag()) {

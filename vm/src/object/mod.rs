@@ -37,4 +37,4 @@ pub use reference::{RefObj, RefTarget};
 pub use socket::{Role, SocketKind, SocketObj, SocketState, io_reason};
 pub use string::StrObj;
 pub use structs::{EnumType, Instance, MethodTable, StructType, VariantObj};
-pub use sync::{AtomicIntObj, GroupState, LockState, MutexObj, WaitGroupObj};
+pub use sync::{AtomicIntObj, LockState, MutexObj, WaitGroupObj};

@@ -28,15 +28,17 @@ impl std::fmt::Debug for MutexObj {
 }
 
 /// Counts outstanding work; `等待()` parks until the count is zero.
+///
+/// The count is an atomic, and the waiters are locked only by a task that waits and by
+/// the change that brings the count to zero. So `完成` from many tasks is one atomic
+/// read-modify-write each and no lock: with a lock around the count it was two, on a
+/// cache line that every worker finishing a task fought over.
 #[derive(Default)]
 pub struct WaitGroupObj {
-    pub inner: Mutex<GroupState>,
-}
-
-#[derive(Default)]
-pub struct GroupState {
-    pub count: i64,
-    pub waiters: Vec<Arc<WaitToken>>,
+    pub count: AtomicI64,
+    /// A waiter registers under this lock after seeing a count above zero; whoever brings
+    /// the count to zero takes the waiters under it afterwards, so none is missed.
+    pub waiters: Mutex<Vec<Arc<WaitToken>>>,
 }
 
 impl std::fmt::Debug for WaitGroupObj {

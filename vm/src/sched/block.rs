@@ -248,11 +248,12 @@ pub fn park(
             let Some(g) = g.as_obj::<WaitGroupObj>() else {
                 return Parked::Ready(Wake::Value(Value::NIL));
             };
-            let mut st = g.inner.lock();
-            if st.count <= 0 {
+            // Under the lock that the change to zero takes afterwards (`WaitGroupObj`).
+            let mut waiters = g.waiters.lock();
+            if g.count.load(std::sync::atomic::Ordering::SeqCst) <= 0 {
                 return Parked::Ready(Wake::Value(Value::NIL));
             }
-            st.waiters.push(token.clone());
+            waiters.push(token.clone());
             Parked::Waiting
         }
     }

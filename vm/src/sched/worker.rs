@@ -229,7 +229,7 @@ fn run_turn(shared: &Shared, sched: &Scheduler, local: &Local, runnable: Runnabl
                 let v = ending.value();
                 shared
                     .gc
-                    .stored(local.index, &Value::object(task.clone()), v);
+                    .stored_lazily(local.index, || Value::object(task.clone()), v);
                 sched.complete(task, ending, Some(local));
                 return true;
             }
