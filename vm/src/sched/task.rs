@@ -9,7 +9,6 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
 use thin_vec::ThinVec;
 
-use parking_lot::Mutex;
 use qi_bytecode::source::{SourceFile, Span};
 
 use super::block::Combiner;
@@ -208,7 +207,10 @@ pub struct Task {
     pub exec: SpinLock<TaskExec>,
     /// A [`Status`]; atomic, because it flips on every park and wake-up.
     status: AtomicU8,
-    pub state: Mutex<TaskState>,
+    /// Short sections only (set the ending, add an awaiter): a spin lock, whose unlock
+    /// is a plain store, where a `parking_lot` mutex took a second atomic
+    /// read-modify-write at every task's end.
+    pub state: SpinLock<TaskState>,
     /// `t.取消()` was called and E6005 is not delivered yet: it will be at the next
     /// suspension point.
     pub cancel: AtomicBool,
@@ -247,7 +249,7 @@ impl Task {
                 recorded: false,
             }),
             status: AtomicU8::new(Status::Runnable as u8),
-            state: Mutex::new(TaskState {
+            state: SpinLock::new(TaskState {
                 ending: None,
                 awaiters: ThinVec::new(),
             }),
