@@ -29,6 +29,9 @@ pub enum Step {
     /// The budget ran out, or a bare 挂起: back of the queue.
     Yielded,
     Blocked(BlockOp, Resume),
+    /// A channel operation registered the task and marked it blocked; it is parked on its
+    /// token (`TaskExec::park`).
+    Parked,
     Exit(i32),
 }
 
@@ -209,11 +212,18 @@ fn turn(
                     }
                 }
             },
+            Outcome::Block {
+                op: BlockOp::Registered(token),
+                resume,
+            } => {
+                // Registered already: park it here, and leave the worker nothing to carry
+                // but the fact. (A registered wait is cancelled by the worker, which
+                // claims its token.)
+                exec.park(token, resume);
+                return Step::Parked;
+            }
             Outcome::Block { op, resume } => {
-                // (A registered wait is cancelled by the worker, which claims its token.)
-                if !matches!(op, BlockOp::Registered(_))
-                    && let Some(o) = deliver_cancel(cx, exec)
-                {
+                if let Some(o) = deliver_cancel(cx, exec) {
                     pending = Some(o);
                     continue;
                 }

@@ -239,10 +239,15 @@ fn run_turn(shared: &Shared, sched: &Scheduler, local: &Local, runnable: Runnabl
                 sched.requeue(runnable, Some(local));
                 return false;
             }
-            Step::Blocked(super::block::BlockOp::Registered(token), resume) => {
-                // A channel operation registered the token and marked the task blocked.
+            Step::Parked => {
                 record(sched, task, &mut exec);
-                wait(sched, local, task, exec, token, resume);
+                // A cancellation that raced with parking is delivered now (the woken task
+                // cannot run before `exec` is released).
+                if task.cancel_requested()
+                    && let Some(token) = exec.parked_token()
+                {
+                    super::block::deliver_cancel(sched, token, Some(local));
+                }
                 return true;
             }
             Step::Blocked(op, resume) => {
