@@ -157,8 +157,14 @@ impl<'a> Compiler<'a, '_> {
             // the name — calls what the field holds.
             ExprKind::Field { object, name } if !self.parenthesized(callee) => {
                 let base = self.call_base(dst, 1 + args.len() as u32);
-                self.expr(object, base);
+                let last = self.receiver_loads_last(object, args);
+                if !last {
+                    self.expr(object, base);
+                }
                 let spans = self.args(base, args);
+                if last {
+                    self.expr(object, base);
+                }
                 let k = self.f().name_const(name.name);
                 let pc = self.f().op(Op::Invoke, base, argc, k, span);
                 self.record_arg_spans(pc, spans);
@@ -194,6 +200,43 @@ impl<'a> Compiler<'a, '_> {
     pub(super) fn lookup_is_function(&mut self, name: &str) -> bool {
         self.functions.contains_key(name)
             && matches!(self.lookup(name), Some(super::names::NameRef::Decl(_)))
+    }
+
+    /// Whether a method call's receiver can be loaded after its arguments, right before
+    /// the `Invoke`, without anyone telling the difference: it is a binding nothing can
+    /// reassign, and a captured one (which may not be initialized yet, E3010) only with
+    /// arguments that are literals. The interpreter then calls a native method on the
+    /// receiver in place (`fast.rs`, `invoke_lent!`), with no copy counted up and down.
+    fn receiver_loads_last(&mut self, object: &Expr<'a>, args: &[Expr<'a>]) -> bool {
+        let ExprKind::Name(id) = &object.kind else {
+            return false;
+        };
+        let literal = |e: &Expr<'_>| {
+            matches!(
+                e.kind,
+                ExprKind::Int(_)
+                    | ExprKind::Float(_)
+                    | ExprKind::Str(_)
+                    | ExprKind::Bool(_)
+                    | ExprKind::Nil
+            )
+        };
+        match self.lookup(id.name) {
+            Some(super::names::NameRef::Local {
+                cell: false,
+                mutable: false,
+                ..
+            }) => true,
+            Some(super::names::NameRef::Local {
+                cell: true,
+                mutable: false,
+                ..
+            })
+            | Some(super::names::NameRef::Upvalue { mutable: false, .. }) => {
+                args.iter().all(literal)
+            }
+            _ => false,
+        }
     }
 
     /// A `类型::名` whose type is declared in this file and not shadowed.

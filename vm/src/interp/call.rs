@@ -116,6 +116,45 @@ fn run_native(cx: &super::Cx<'_>, n: &NativeFunction, args: &[Value]) -> Result<
     (n.f)(&mut ctx, args)
 }
 
+/// `Invoke A B C` on `receiver`, a value that `R[A]` was about to get a copy of (from a
+/// fixed cell, `GetUpval`, or another register, `Move`), when the method is a native:
+/// the native reads the receiver in place (`Value::lend`), which saves counting the copy
+/// up and down — two atomic operations per call of a list's, a counter's or a wait
+/// group's method. `None` when that does not apply (a method written in Qi, a
+/// coroutine's, an unknown name), and the instructions run as they are. The caller puts
+/// a copy in `R[A]` on an error (or a wait), as the two instructions would have left it.
+#[inline]
+pub fn invoke_lent(
+    cx: &super::Cx<'_>,
+    cur: &Cursor,
+    receiver: &Value,
+    a: u16,
+    argc: u16,
+    name_index: u16,
+) -> Option<Result<Value, Exit>> {
+    if receiver.tag() == Tag::Coroutine {
+        return None;
+    }
+    let name = *cur.info().syms.get(name_index as usize)?;
+    let Ok(super::member::Method::Builtin(m)) =
+        super::member::find_method(cx.shared, receiver, name)
+    else {
+        return None;
+    };
+    let n = m.as_obj::<NativeFunction>()?;
+    let cur = Cursor::reload(cur);
+    // SAFETY: `R[A]` is a register of the running frame, which only this call touches
+    // meanwhile; a native reads its arguments through a shared slice (it may clone them,
+    // never take them); `receiver` is a fixed cell's value (the running closure holds
+    // the cell) or another register's (`B != A`, which a native cannot write).
+    let result = unsafe {
+        Value::lend(cur.ptr(a), receiver, || {
+            run_native(cx, n, cur.slice(a, argc + 1))
+        })
+    };
+    Some(result)
+}
+
 /// `Call A B`: calls whatever `R[A]` holds.
 pub fn call(
     cx: &super::Cx<'_>,

@@ -32,7 +32,7 @@ use super::{Cx, call};
 use super::{member, misc};
 use crate::fiber::Fiber;
 use crate::native::{Exit, error};
-use crate::object::Closure;
+use crate::object::{CellObj, Closure};
 use crate::sched::block::BlockOp;
 use crate::sched::task::Resume;
 use crate::value::{Tag, Value};
@@ -118,6 +118,36 @@ pub(super) fn run(cx: &Cx<'_>, fiber: &mut Fiber, cur: &mut Cursor, budget: &mut
                 }
             }};
         }
+        // `GetUpval A U` or `Move A B` followed by `Invoke A …`: a native method on the
+        // value loaded runs as one instruction, reading `receiver` in place instead of
+        // from a copy in `R[A]` (`call::invoke_lent`). Falls through, with the cursor
+        // back on the `Invoke`, when that does not apply.
+        macro_rules! invoke_lent {
+            ($a:expr, $receiver:expr) => {{
+                let next = c.peek();
+                if next.op == Op::Invoke
+                    && next.a == $a
+                    && let Some(caller) = fiber.frames.last_mut()
+                {
+                    let receiver: &Value = $receiver;
+                    c.skip();
+                    caller.pc = c.pc_in(caller);
+                    match call::invoke_lent(cx, &c, receiver, next.a, next.b, next.c) {
+                        Some(Ok(v)) => {
+                            c.set(next.a, v);
+                            after_call!(Ok(call::Called::Done));
+                            continue;
+                        }
+                        Some(Err(exit)) => {
+                            let v = receiver.clone();
+                            c.set(next.a, v);
+                            break 'run Stop::Fail(exit);
+                        }
+                        None => c.unfetch(),
+                    }
+                }
+            }};
+        }
         let ins = c.fetch();
         // One arm per operation, so that each is one jump from the dispatch.
         macro_rules! arith {
@@ -196,7 +226,11 @@ pub(super) fn run(cx: &Cx<'_>, fiber: &mut Fiber, cur: &mut Cursor, budget: &mut
             }
             Op::GetUpval => {
                 let here = c;
-                here.closure().upvalues[ins.b as usize].load_into(c.r_mut(ins.a));
+                let cell = &here.closure().upvalues[ins.b as usize];
+                if let CellObj::Fixed(receiver) = &**cell {
+                    invoke_lent!(ins.a, receiver);
+                }
+                cell.load_into(c.r_mut(ins.a));
             }
             // A captured local read by its own function.
             Op::GetCell => {
@@ -215,6 +249,10 @@ pub(super) fn run(cx: &Cx<'_>, fiber: &mut Fiber, cur: &mut Cursor, budget: &mut
                 c.set_clone(ins.a, k);
             }
             Op::Move => {
+                if ins.b != ins.a {
+                    let here = c;
+                    invoke_lent!(ins.a, here.r(ins.b));
+                }
                 let v = c.r(ins.b).clone();
                 c.set(ins.a, v);
             }

@@ -392,6 +392,41 @@ impl Value {
         self.tag() == other.tag() && self.payload == other.payload
     }
 
+    /// Runs `f` with the register at `slot` holding `v` without a count of its own, then
+    /// leaves 空 there. A native method called on a captured binding's value reads its
+    /// receiver in place this way (`call::invoke_lent`): the count the binding's cell
+    /// holds keeps the object alive, where a copy into the register and its drop after
+    /// the call were two atomic operations, on a cache line that every task calling a
+    /// shared counter's or wait group's method passed around.
+    ///
+    /// # Safety
+    ///
+    /// `slot` must point to a live register that nothing else writes during `f`; `f` may
+    /// read the register and clone its value but not move it out or drop it; and `v`
+    /// must stay alive and unchanged during `f` (a fixed cell's value, the cell kept alive
+    /// by the running closure, or another register of the running frame). The register is
+    /// not traced meanwhile: an unfinished
+    /// task's registers are roots to the cycle collector, and nothing else reads them.
+    pub unsafe fn lend<R>(slot: *mut Value, v: &Value, f: impl FnOnce() -> R) -> R {
+        /// Puts 空 back over the uncounted copy however `f` ends.
+        struct Reclaim(*mut Value);
+        impl Drop for Reclaim {
+            fn drop(&mut self) {
+                // SAFETY: the caller's `slot`, which holds the uncounted copy: it is
+                // overwritten without being dropped.
+                unsafe { std::ptr::write(self.0, Value::NIL) };
+            }
+        }
+        // SAFETY: `slot` is a live register (the caller's contract). Its old value is
+        // dropped as usual; the copy of `v` written over it shares `v`'s count, which is
+        // never given up, because `Reclaim` overwrites the copy without dropping it.
+        unsafe {
+            drop(std::ptr::replace(slot, std::ptr::read(v)));
+        }
+        let _reclaim = Reclaim(slot);
+        f()
+    }
+
     /// Moves the value out, leaving 空 behind.
     #[inline(always)]
     pub fn take(&mut self) -> Value {
@@ -523,6 +558,39 @@ impl std::fmt::Debug for Value {
 
 #[cfg(test)]
 mod tests {
+
+    /// A lent value is read in place, its count untouched; the register's old value is
+    /// dropped as usual, and 空 is left behind, also when the closure panics.
+    #[test]
+    fn lend_leaves_counts_alone() {
+        use crate::object::ListObj;
+        let lent = Arc::new(ListObj::new(vec![Value::int(1)]));
+        let old = Arc::new(ListObj::new(Vec::new()));
+        let v = Value::object(lent.clone());
+        let mut slot = Value::object(old.clone());
+        // SAFETY: `slot` is ours and only read in the closure; `v` outlives the call.
+        let seen = unsafe {
+            Value::lend(&mut slot, &v, || {
+                assert_eq!(Arc::strong_count(&lent), 2);
+                slot.same(&v)
+            })
+        };
+        assert!(seen);
+        assert!(slot.is_nil());
+        assert_eq!(Arc::strong_count(&old), 1);
+        assert_eq!(Arc::strong_count(&lent), 2);
+        let mut slot = Value::NIL;
+        let slot_ptr: *mut Value = &mut slot;
+        let caught = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            // SAFETY: as above.
+            unsafe { Value::lend(slot_ptr, &v, || panic!("in the middle")) }
+        }));
+        assert!(caught.is_err());
+        assert!(slot.is_nil());
+        drop(v);
+        assert_eq!(Arc::strong_count(&lent), 1);
+    }
+
     use super::*;
 
     #[test]
