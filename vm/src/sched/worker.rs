@@ -1,6 +1,6 @@
 //! A worker thread: take a task, run its turn, put it away; park when there is nothing.
 
-use std::cell::{Cell, RefCell};
+use std::cell::Cell;
 use std::sync::Arc;
 
 use super::driver::{self, Step};
@@ -16,7 +16,7 @@ pub struct Local {
     pub index: usize,
     queue: RunQueue,
     /// The task most recently woken by this worker's running task.
-    lifo: RefCell<Option<Runnable>>,
+    lifo: Cell<Option<Runnable>>,
     lifo_streak: Cell<u32>,
     tick: Cell<u32>,
     /// xorshift state for choosing steal victims.
@@ -35,7 +35,7 @@ impl Local {
         Local {
             index,
             queue: RunQueue::new(alone),
-            lifo: RefCell::new(None),
+            lifo: Cell::new(None),
             lifo_streak: Cell::new(0),
             tick: Cell::new(0),
             rng: Cell::new(0x9E37_79B9_7F4A_7C15 ^ (index as u64).wrapping_add(1)),
@@ -85,7 +85,10 @@ impl Local {
     }
 
     pub fn has_work(&self) -> bool {
-        self.lifo.borrow().is_some() || !self.queue.is_empty()
+        let lifo = self.lifo.take();
+        let occupied = lifo.is_some();
+        self.lifo.set(lifo);
+        occupied || !self.queue.is_empty()
     }
 
     pub fn random(&self) -> u64 {
@@ -105,17 +108,16 @@ impl Local {
         {
             return Some(t);
         }
-        if self.lifo_streak.get() < LIFO_LIMIT
-            && let Some(t) = self.lifo.take()
-        {
-            self.lifo_streak.set(self.lifo_streak.get() + 1);
-            return Some(t);
-        }
-        self.lifo_streak.set(0);
         if let Some(t) = self.lifo.take() {
+            let streak = self.lifo_streak.get();
+            if streak < LIFO_LIMIT {
+                self.lifo_streak.set(streak + 1);
+                return Some(t);
+            }
             // Over the limit: the slot's task waits its turn in the queue.
             self.queue.push(t);
         }
+        self.lifo_streak.set(0);
         self.queue
             .pop()
             .or_else(|| sched.take_injected(self))
