@@ -203,10 +203,11 @@ impl<'a> Compiler<'a, '_> {
     }
 
     /// Whether a method call's receiver can be loaded after its arguments, right before
-    /// the `Invoke`, without anyone telling the difference: it is a binding nothing can
-    /// reassign, and a captured one (which may not be initialized yet, E3010) only with
-    /// arguments that are literals. The interpreter then calls a native method on the
-    /// receiver in place (`fast.rs`, `invoke_lent!`), with no copy counted up and down.
+    /// the `Invoke`, without anyone telling the difference: a captured binding nothing can
+    /// reassign, with arguments that are literals (the binding may not be initialized yet,
+    /// E3010, and no argument can act or fail before that is found). The interpreter then
+    /// calls a native method on the captured value in place (`fast.rs`, `invoke_lent!`),
+    /// with no copy counted up and down.
     fn receiver_loads_last(&mut self, object: &Expr<'a>, args: &[Expr<'a>]) -> bool {
         let ExprKind::Name(id) = &object.kind else {
             return false;
@@ -221,22 +222,10 @@ impl<'a> Compiler<'a, '_> {
                     | ExprKind::Nil
             )
         };
-        match self.lookup(id.name) {
-            Some(super::names::NameRef::Local {
-                cell: false,
-                mutable: false,
-                ..
-            }) => true,
-            Some(super::names::NameRef::Local {
-                cell: true,
-                mutable: false,
-                ..
-            })
-            | Some(super::names::NameRef::Upvalue { mutable: false, .. }) => {
-                args.iter().all(literal)
-            }
-            _ => false,
-        }
+        matches!(
+            self.lookup(id.name),
+            Some(super::names::NameRef::Upvalue { mutable: false, .. })
+        ) && args.iter().all(literal)
     }
 
     /// A `类型::名` whose type is declared in this file and not shadowed.

@@ -116,14 +116,39 @@ fn run_native(cx: &super::Cx<'_>, n: &NativeFunction, args: &[Value]) -> Result<
     (n.f)(&mut ctx, args)
 }
 
-/// `Invoke A B C` on `receiver`, a value that `R[A]` was about to get a copy of (from a
-/// fixed cell, `GetUpval`, or another register, `Move`), when the method is a native:
+/// Whether a value of this type has methods written in Rust, worth calling in place
+/// (`invoke_lent`). Structs' and enums' methods are Qi code; a coroutine's `恢复` leaves
+/// the loop; modules and types hold functions.
+#[inline(always)]
+pub fn lends_to_natives(tag: Tag) -> bool {
+    matches!(
+        tag,
+        Tag::Str
+            | Tag::List
+            | Tag::Dict
+            | Tag::Range
+            | Tag::Ref
+            | Tag::Error
+            | Tag::Task
+            | Tag::Channel
+            | Tag::Mutex
+            | Tag::WaitGroup
+            | Tag::AtomicInt
+            | Tag::Socket
+    )
+}
+
+/// `Invoke A B C` on `receiver`, a fixed cell's value that `R[A]` was about to get a copy
+/// of (`GetUpval A U` just before), when the method is a native:
 /// the native reads the receiver in place (`Value::lend`), which saves counting the copy
 /// up and down — two atomic operations per call of a list's, a counter's or a wait
-/// group's method. `None` when that does not apply (a method written in Qi, a
-/// coroutine's, an unknown name), and the instructions run as they are. The caller puts
+/// group's method. For a receiver of a type `lends_to_natives` admits. `None` when that
+/// does not apply (a method the prelude writes in Qi, an unknown name), and the
+/// instructions run as they are. The caller puts
 /// a copy in `R[A]` on an error (or a wait), as the two instructions would have left it.
-#[inline]
+/// (Out of line: inlined, it made the fast loop's entry and exit dearer for everything,
+/// a coroutine's round trip by 60 instructions.)
+#[inline(never)]
 pub fn invoke_lent(
     cx: &super::Cx<'_>,
     cur: &Cursor,
@@ -132,9 +157,6 @@ pub fn invoke_lent(
     argc: u16,
     name_index: u16,
 ) -> Option<Result<Value, Exit>> {
-    if receiver.tag() == Tag::Coroutine {
-        return None;
-    }
     let name = *cur.info().syms.get(name_index as usize)?;
     let Ok(super::member::Method::Builtin(m)) =
         super::member::find_method(cx.shared, receiver, name)
@@ -145,8 +167,8 @@ pub fn invoke_lent(
     let cur = Cursor::reload(cur);
     // SAFETY: `R[A]` is a register of the running frame, which only this call touches
     // meanwhile; a native reads its arguments through a shared slice (it may clone them,
-    // never take them); `receiver` is a fixed cell's value (the running closure holds
-    // the cell) or another register's (`B != A`, which a native cannot write).
+    // never take them); `receiver` is a fixed cell's value, and the running closure
+    // holds the cell.
     let result = unsafe {
         Value::lend(cur.ptr(a), receiver, || {
             run_native(cx, n, cur.slice(a, argc + 1))

@@ -118,18 +118,19 @@ pub(super) fn run(cx: &Cx<'_>, fiber: &mut Fiber, cur: &mut Cursor, budget: &mut
                 }
             }};
         }
-        // `GetUpval A U` or `Move A B` followed by `Invoke A …`: a native method on the
-        // value loaded runs as one instruction, reading `receiver` in place instead of
+        // `GetUpval A U` followed by `Invoke A …`: a native method on the captured
+        // value runs as one instruction, reading `receiver` in place instead of
         // from a copy in `R[A]` (`call::invoke_lent`). Falls through, with the cursor
         // back on the `Invoke`, when that does not apply.
         macro_rules! invoke_lent {
             ($a:expr, $receiver:expr) => {{
+                let receiver: &Value = $receiver;
                 let next = c.peek();
                 if next.op == Op::Invoke
                     && next.a == $a
+                    && call::lends_to_natives(receiver.tag())
                     && let Some(caller) = fiber.frames.last_mut()
                 {
-                    let receiver: &Value = $receiver;
                     c.skip();
                     caller.pc = c.pc_in(caller);
                     match call::invoke_lent(cx, &c, receiver, next.a, next.b, next.c) {
@@ -249,10 +250,6 @@ pub(super) fn run(cx: &Cx<'_>, fiber: &mut Fiber, cur: &mut Cursor, budget: &mut
                 c.set_clone(ins.a, k);
             }
             Op::Move => {
-                if ins.b != ins.a {
-                    let here = c;
-                    invoke_lent!(ins.a, here.r(ins.b));
-                }
                 let v = c.r(ins.b).clone();
                 c.set(ins.a, v);
             }

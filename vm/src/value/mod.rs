@@ -404,8 +404,7 @@ impl Value {
     /// `slot` must point to a live register that nothing else writes during `f`; `f` may
     /// read the register and clone its value but not move it out or drop it; and `v`
     /// must stay alive and unchanged during `f` (a fixed cell's value, the cell kept alive
-    /// by the running closure, or another register of the running frame). The register is
-    /// not traced meanwhile: an unfinished
+    /// by the running closure). The register is not traced meanwhile: an unfinished
     /// task's registers are roots to the cycle collector, and nothing else reads them.
     pub unsafe fn lend<R>(slot: *mut Value, v: &Value, f: impl FnOnce() -> R) -> R {
         /// Puts 空 back over the uncounted copy however `f` ends.
