@@ -532,8 +532,9 @@ impl Scheduler {
         self.schedule(Runnable::Woken(token), local, true);
     }
 
-    /// Queued plus running tasks (for snapshots), with those the running turns have
-    /// queued and not counted yet.
+    /// Queued plus running tasks (for snapshots): `active`, plus what the running turns
+    /// have queued and not counted yet, minus the workers' surplus. (Read without a lock
+    /// while workers run, so a snapshot's figure is approximate.)
     pub fn active_count(&self) -> usize {
         let (uncounted, surplus) = self.counts.iter().fold((0, 0), |(u, s), slot| {
             (
