@@ -53,6 +53,17 @@ fn block_on<F: std::future::Future>(f: F) -> F::Output {
     }
 }
 
+/// A host's later `eval` can add methods to a type an earlier one declared, as a REPL
+/// entry can.
+#[test]
+fn eval_adds_methods_to_an_earlier_type() -> Result<(), Error> {
+    let vm = Vm::builder().threads(1).build()?;
+    vm.eval("结构体 账户 { 余额 }\n变量 甲 = 账户 { 余额: 10 };")?;
+    vm.eval("方法 账户 { 函数 存(n) { 返回 账户 { 余额: 自己.余额 + n }; } }")?;
+    assert_eq!(i64::try_from(vm.eval("甲.存(5).余额")?)?, 15);
+    Ok(())
+}
+
 #[test]
 fn eval_call_and_globals() -> Result<(), Error> {
     let vm = Vm::builder().threads(2).build()?;
