@@ -673,23 +673,37 @@ impl<'a, 'o> Compiler<'a, 'o> {
             let Some(method) = info.methods().get(f.name.name).cloned() else {
                 continue;
             };
-            if self.decls[method.slot as usize].is_some() {
+            let Some(proto) = self.compile_method(m, f, &method) else {
                 continue;
-            }
-            let name: Arc<str> = format!("{}.{}", m.target.name, f.name.name).into();
-            let mark = self.push_type_params(m.type_params);
-            let proto = self.function(f, name, FunctionKind::Method, method.uses_self);
-            self.type_params.truncate(mark);
+            };
             match &mut self.decls[type_slot as usize] {
-                Some(Decl::Struct(s)) => s.methods.push(proto.clone()),
-                Some(Decl::Enum(e)) => e.methods.push(proto.clone()),
+                Some(Decl::Struct(s)) => s.methods.push(proto),
+                Some(Decl::Enum(e)) => e.methods.push(proto),
                 _ => {}
             }
-            self.decls[method.slot as usize] = Some(Decl::Function {
-                proto,
-                public: false,
-            });
         }
+    }
+
+    /// One method of block `m` into its slot (`None` if it is there already: a duplicate,
+    /// reported when it was declared).
+    fn compile_method(
+        &mut self,
+        m: &'a MethodsDecl<'a>,
+        f: &'a FunctionDecl<'a>,
+        method: &MethodInfo,
+    ) -> Option<Arc<FunctionProto>> {
+        if self.decls[method.slot as usize].is_some() {
+            return None;
+        }
+        let name: Arc<str> = format!("{}.{}", m.target.name, f.name.name).into();
+        let mark = self.push_type_params(m.type_params);
+        let proto = self.function(f, name, FunctionKind::Method, method.uses_self);
+        self.type_params.truncate(mark);
+        self.decls[method.slot as usize] = Some(Decl::Function {
+            proto: proto.clone(),
+            public: false,
+        });
+        Some(proto)
     }
 
     /// The methods of a `方法` block for an earlier entry's type (`declare_extension`).
@@ -705,18 +719,9 @@ impl<'a, 'o> Compiler<'a, 'o> {
             let Some(method) = self.extensions[index].methods.get(f.name.name).cloned() else {
                 continue;
             };
-            if self.decls[method.slot as usize].is_some() {
-                continue;
+            if let Some(proto) = self.compile_method(m, f, &method) {
+                self.extensions[index].protos.push(proto);
             }
-            let name: Arc<str> = format!("{}.{}", m.target.name, f.name.name).into();
-            let mark = self.push_type_params(m.type_params);
-            let proto = self.function(f, name, FunctionKind::Method, method.uses_self);
-            self.type_params.truncate(mark);
-            self.extensions[index].protos.push(proto.clone());
-            self.decls[method.slot as usize] = Some(Decl::Function {
-                proto,
-                public: false,
-            });
         }
     }
 

@@ -100,7 +100,7 @@ pub fn park(
 ) -> Parked {
     let _ = shared;
     match op {
-        // (The worker parks these without calling here.)
+        // (Never here: the turn parks these itself, `Step::Parked`.)
         BlockOp::Registered(_) => Parked::Waiting,
         BlockOp::Await(task) => {
             let mut guard = task.state.lock();
