@@ -446,6 +446,25 @@ fn natives_pay_steps_for_large_work() -> Result<(), Error> {
 }
 
 #[test]
+fn tasks_woken_through_a_channel_fail_cleanly_over_the_step_limit() -> Result<(), Error> {
+    // Every turn of both tasks starts woken through its wait token and ends registered with
+    // a channel again, with the token handle its run-queue entry held: the turn that
+    // crosses the limit takes that registration back and fails. One worker and two.
+    for threads in [1, 2] {
+        let vm = Vm::builder().threads(threads).max_steps(5_000).build()?;
+        let e = vm
+            .eval(
+                "变量 乒 = 通道();\n变量 乓 = 通道();\n\
+                 启动 { 对于 i 在 0..1000000 { 变量 v = <-乒; 乓 <- v; } };\n\
+                 可变 和 = 0;\n对于 i 在 0..1000000 { 乒 <- i; 和 += <-乓; }\n和",
+            )
+            .unwrap_err();
+        assert_eq!(e.code().as_deref(), Some("E9001"), "{e}");
+    }
+    Ok(())
+}
+
+#[test]
 fn a_task_over_the_step_limit_fails_even_when_its_turn_ends_waiting_on_a_channel()
 -> Result<(), Error> {
     // The turn that crosses the limit ends in a receive that must wait, where the task

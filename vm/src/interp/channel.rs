@@ -72,10 +72,10 @@ pub fn recv_or_park(cx: &Cx<'_>, channel: &Value, for_loop: bool, dst: &mut Valu
         }
         Received::Closed => ChanStep::Closed,
         Received::Empty => match cx.park_token() {
-            Some(token) => {
+            Some((token, waiter)) => {
                 inner.prune();
                 inner.recvq.push_back(RecvWaiter {
-                    token: token.clone(),
+                    token: waiter,
                     case: None,
                     for_loop,
                 });
@@ -211,10 +211,10 @@ pub fn send_or_park(cx: &Cx<'_>, channel: &Value, value: Value) -> ChanStep {
         Sent::Done => ChanStep::Done,
         Sent::Closed => ChanStep::Closed,
         Sent::Full => match cx.park_token() {
-            Some(token) => {
+            Some((token, waiter)) => {
                 inner.prune();
                 inner.sendq.push_back(SendWaiter {
-                    token: token.clone(),
+                    token: waiter,
                     case: None,
                     value: back.unwrap_or(Value::NIL),
                 });

@@ -26,6 +26,7 @@ use crate::fiber::{Fiber, Handler};
 use crate::native::error;
 use crate::object::{CellObj, RangeObj, ThrowSite};
 use crate::ops::{self, ArithOp};
+use crate::sched::wait::WaitToken;
 use crate::value::{Tag, Value};
 use crate::vm::Shared;
 use frame::Cursor;
@@ -52,20 +53,22 @@ pub struct Cx<'a> {
     /// the channel's lock and leave the loop already parked (`BlockOp::Registered`).
     /// `None` where the code does not run as a task's turn (an inline host call): its
     /// operations wait the general way.
-    pub spare: Option<&'a std::cell::Cell<Option<std::sync::Arc<crate::sched::wait::WaitToken>>>>,
+    pub spare: Option<&'a crate::sched::wait::Spare<'a>>,
 }
 
 impl Cx<'_> {
-    /// A token to register with a channel now, the task marked as blocked; `None` when
-    /// this code cannot park in place. Call it only when the registration follows.
-    pub fn park_token(&self) -> Option<std::sync::Arc<crate::sched::wait::WaitToken>> {
-        let slot = self.spare?;
-        let token = slot
+    /// A token to register with a channel now, the task marked as blocked, as the task's
+    /// handle and the waiter's; `None` when this code cannot park in place. Call it only
+    /// when the registration follows.
+    pub fn park_token(&self) -> Option<(std::sync::Arc<WaitToken>, std::sync::Arc<WaitToken>)> {
+        let spare = self.spare?;
+        let token = spare
             .take()
-            .unwrap_or_else(|| crate::sched::wait::WaitToken::new(self.task.clone()));
+            .unwrap_or_else(|| WaitToken::new(self.task.clone()));
+        let waiter = spare.handle_for_waiter(&token);
         // Before the token is where a waker can claim it: the waker makes it runnable.
         self.task.set_status(crate::sched::task::Status::Blocked);
-        Some(token)
+        Some((token, waiter))
     }
 }
 

@@ -5,7 +5,6 @@
 //! to the fiber below. Both are a pointer move, done here between two calls of the
 //! interpreter loop — no Rust stack is kept across a suspension.
 
-use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
 use qi_bytecode::diagnostic::Code;
@@ -14,7 +13,7 @@ use super::Scheduler;
 use super::block::{BlockOp, cancellation};
 use super::queue::Runnable;
 use super::task::{Ending, Resume, Resumed, TaskExec};
-use super::wait::{WaitToken, Wake};
+use super::wait::{Spare, WaitToken, Wake};
 use super::worker::Local;
 use crate::fiber::Fiber;
 use crate::interp::{self, Cx, Outcome};
@@ -35,9 +34,6 @@ pub enum Step {
     Exit(i32),
 }
 
-/// Where a turn lends the task's spare wait token to the interpreter (`Cx::spare`).
-pub type Spare = std::cell::Cell<Option<Arc<WaitToken>>>;
-
 /// Runs `task` until it finishes, blocks, or yields. First, with `ready`, it takes up the
 /// result of an operation that completed as it was about to wait (by reference: a value
 /// of that size passed by value was copied through memory at every turn, and mostly it is
@@ -52,7 +48,7 @@ pub fn drive(
     runnable: &Runnable,
     exec: &mut TaskExec,
     ready: &mut Option<(Wake, Resume)>,
-    spare: &Spare,
+    spare: &Spare<'_>,
 ) -> Step {
     spare.set(exec.take_spare());
     let cx = Cx {
@@ -64,25 +60,18 @@ pub fn drive(
         charged: std::cell::Cell::new(0),
         spare: Some(spare),
     };
-    turn(&cx, exec, ready, runnable.token())
+    turn(&cx, exec, ready)
 }
 
 /// After `drive`: the spare token the turn did not use goes back to the task. (A turn
 /// that ended parked has its token in place already, and lent out none.)
-pub fn put_back(spare: &Spare, exec: &mut TaskExec) {
+pub fn put_back(spare: &Spare<'_>, exec: &mut TaskExec) {
     if let Some(t) = spare.take() {
         exec.token = Some(t);
     }
 }
 
-/// `woken_by`: the token the task was queued as (`Runnable::Woken`), which is one more
-/// reference to its parked token that does not stop it being reused.
-fn turn(
-    cx: &Cx<'_>,
-    exec: &mut TaskExec,
-    ready: &mut Option<(Wake, Resume)>,
-    woken_by: Option<&Arc<WaitToken>>,
-) -> Step {
+fn turn(cx: &Cx<'_>, exec: &mut TaskExec, ready: &mut Option<(Wake, Resume)>) -> Step {
     let (shared, sched, task) = (cx.shared, cx.sched, cx.task);
     let mut pending: Option<Outcome> = None;
     if !exec.started {
@@ -99,8 +88,10 @@ fn turn(
         && let Some(token) = exec.token.take()
         && let Some(wake) = token.take_wake(exec)
     {
-        if let Some(slot) = cx.spare {
-            slot.set(WaitToken::reuse(token, woken_by));
+        // The entry the task was queued as (`Runnable::Woken`) is one more handle to its
+        // parked token that does not stop it being reused.
+        if let Some(spare) = cx.spare {
+            spare.set(WaitToken::reuse(token, spare.entry()));
         }
         pending = apply_wake(cx, exec, wake, resume);
     }
@@ -136,11 +127,28 @@ fn turn(
                 if let Some(e) = over
                     && can_fail
                 {
+                    let fallback = match outcome {
+                        Outcome::Block {
+                            op: BlockOp::Registered(token),
+                            ..
+                        } => {
+                            // The task keeps its token (claimed back above) for the rest
+                            // of the turn: see `Spare::handle_for_waiter`.
+                            if let Some(spare) = cx.spare {
+                                spare.set(Some(token));
+                            }
+                            Outcome::Threw {
+                                value: e.clone(),
+                                site: None,
+                            }
+                        }
+                        other => other,
+                    };
                     // Thrown where the task stands; the limit errors are uncatchable, so
                     // this unwinds every fiber of the task without running 捕获 or 最终.
                     match exec.top().map(|top| interp::throw(cx, top, Exit::Throw(e))) {
                         Some(Err(o)) => o,
-                        _ => outcome,
+                        _ => fallback,
                     }
                 } else {
                     outcome

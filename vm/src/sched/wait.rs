@@ -14,7 +14,7 @@
 //! are kept apart rather than as one `Wake`, so that a token is 32 bytes: 48 with its
 //! counts, one per parked task.
 
-use std::cell::UnsafeCell;
+use std::cell::{Cell, UnsafeCell};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
 
@@ -249,6 +249,73 @@ impl WaitToken {
     }
 }
 
+/// A turn's wait tokens. The task's spare token is lent to the interpreter, so that a
+/// channel operation can register the task under the channel's lock (`Cx::park_token`).
+/// The run-queue entry the task was woken as (`Runnable::Woken`) is a second handle to
+/// that same token, and it is the one the waiter gets: the entry's handle moves into the
+/// channel's queue instead of a new handle going in there and the entry's being dropped
+/// at the end of the turn — two atomic read-modify-writes per wait that cancelled out.
+pub struct Spare<'a> {
+    token: Cell<Option<Arc<WaitToken>>>,
+    entry: Option<&'a Arc<WaitToken>>,
+    given: Cell<bool>,
+}
+
+impl<'a> Spare<'a> {
+    /// For a turn of a task woken through `entry` (if it was).
+    pub fn new(entry: Option<&'a Arc<WaitToken>>) -> Spare<'a> {
+        Spare {
+            token: Cell::new(None),
+            entry,
+            given: Cell::new(false),
+        }
+    }
+
+    pub fn set(&self, token: Option<Arc<WaitToken>>) {
+        self.token.set(token);
+    }
+
+    pub fn take(&self) -> Option<Arc<WaitToken>> {
+        self.token.take()
+    }
+
+    /// The entry's handle, while it is still the caller's (it counts as one of the task's
+    /// own in `WaitToken::reuse`).
+    pub fn entry(&self) -> Option<&'a Arc<WaitToken>> {
+        self.entry.filter(|_| !self.given.get())
+    }
+
+    /// Whether the entry's handle went to a waiter: the entry must then be forgotten, not
+    /// dropped, and the turn must not use it once the task's own handle to the token is
+    /// gone (see `handle_for_waiter`).
+    pub fn entry_given(&self) -> bool {
+        self.given.get()
+    }
+
+    /// A handle to `token` for the waiter the task registers with: the entry's own, once,
+    /// when it is a handle to `token`; a new one otherwise.
+    ///
+    /// After this the entry and the task borrowed through it stay valid only while another
+    /// handle keeps the token alive. The task's own does: the turn parks the task with it
+    /// (`TaskExec::park`), or, when the task fails over a limit instead, keeps it in
+    /// `TaskExec::token` until the turn no longer uses the task (`worker::run_turn`).
+    pub fn handle_for_waiter(&self, token: &Arc<WaitToken>) -> Arc<WaitToken> {
+        match self.entry() {
+            Some(entry) if Arc::ptr_eq(entry, token) => {
+                self.given.set(true);
+                // SAFETY: `entry` is a live handle (a strong count of its own) owned by the
+                // run-queue entry of this turn. Making a second `Arc` from its pointer
+                // without a new count transfers that count: `given` now says the entry no
+                // longer owns it, and the turn forgets the entry instead of dropping it
+                // (`worker::run_turn`), so the count is released exactly once, by the
+                // waiter's handle.
+                unsafe { Arc::from_raw(Arc::as_ptr(entry)) }
+            }
+            _ => token.clone(),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -322,6 +389,53 @@ mod tests {
         drop(waiter);
         let t = WaitToken::reuse(entry.clone(), Some(&entry)).expect("only the entry besides");
         assert!(!t.is_fired());
+    }
+
+    /// The entry's handle goes to the first waiter for its token, without a count of its
+    /// own; every other waiter gets a new handle. Forgetting the entry then leaves the
+    /// count right.
+    #[test]
+    fn the_entry_hands_its_handle_to_one_waiter() {
+        let t = token();
+        let entry = t.clone();
+        let spare = Spare::new(Some(&entry));
+        assert!(spare.entry().is_some());
+        let stranger = token();
+        let other = spare.handle_for_waiter(&stranger);
+        assert_eq!(Arc::strong_count(&stranger), 2);
+        assert!(!spare.entry_given());
+        drop(spare);
+        // The entry is forgotten below, not dropped, even if an assertion fails.
+        let entry = std::mem::ManuallyDrop::new(entry);
+        let spare = Spare::new(Some(&entry));
+        let waiter = spare.handle_for_waiter(&t);
+        assert_eq!(
+            Arc::strong_count(&t),
+            2,
+            "the task's, and the entry's now the waiter's"
+        );
+        assert!(spare.entry_given());
+        assert!(spare.entry().is_none(), "no longer the caller's");
+        let second = spare.handle_for_waiter(&t);
+        assert_eq!(Arc::strong_count(&t), 3);
+        drop(spare);
+        drop((second, other));
+        assert_eq!(Arc::strong_count(&t), 2, "the task's and the waiter's");
+        drop(waiter);
+        assert!(WaitToken::reuse(t, None).is_some());
+    }
+
+    /// Without an entry (a task's first turn), a waiter always gets a new handle.
+    #[test]
+    fn without_an_entry_a_waiter_gets_a_new_handle() {
+        let t = token();
+        let spare = Spare::new(None);
+        spare.set(Some(t.clone()));
+        let waiter = spare.handle_for_waiter(&t);
+        assert_eq!(Arc::strong_count(&t), 3);
+        assert!(!spare.entry_given());
+        assert!(spare.take().is_some());
+        drop(waiter);
     }
 
     /// A token delivered to and then reused without being taken drops what it carried.

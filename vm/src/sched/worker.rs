@@ -6,7 +6,7 @@ use std::sync::Arc;
 use super::driver::{self, Step};
 use super::queue::{RunQueue, Runnable};
 use super::task::{Status, Task};
-use super::wait::WaitToken;
+use super::wait::{self, WaitToken};
 use super::{End, INJECTOR_INTERVAL, LIFO_LIMIT, Scheduler};
 use crate::value::Value;
 use crate::vm::Shared;
@@ -212,19 +212,56 @@ fn run_task(shared: &Shared, sched: &Scheduler, local: &Local, task: Runnable) {
 
 /// Whether the task was put away (finished or parked): it no longer counts as active.
 fn run_turn(shared: &Shared, sched: &Scheduler, local: &Local, runnable: Runnable) -> bool {
+    // Dropped below unless its handle went to a waiter (`Spare::handle_for_waiter`); a
+    // panic leaks it rather than release that handle twice.
+    let runnable = std::mem::ManuallyDrop::new(runnable);
+    let spare = wait::Spare::new(runnable.token());
+    let turn = turn_of(shared, sched, local, &runnable, &spare);
+    let given = spare.entry_given();
+    drop(spare);
+    match turn {
+        TurnEnd::PutAway => {
+            if !given {
+                drop(std::mem::ManuallyDrop::into_inner(runnable));
+            }
+            true
+        }
+        TurnEnd::Requeue => {
+            sched.requeue(std::mem::ManuallyDrop::into_inner(runnable), Some(local));
+            false
+        }
+    }
+}
+
+/// What is left to do with the run-queue entry after a turn.
+enum TurnEnd {
+    /// Finished or parked: the entry goes.
+    PutAway,
+    /// Yielded: back of the queue.
+    Requeue,
+}
+
+/// Runs the turn of `runnable`'s task. Once the queue entry's handle has gone to a waiter,
+/// the task is used only while its own handle to the same token keeps that alive (see
+/// `Spare::handle_for_waiter`): it is parked with it, or holds it until the end.
+fn turn_of(
+    shared: &Shared,
+    sched: &Scheduler,
+    local: &Local,
+    runnable: &Runnable,
+    spare: &wait::Spare<'_>,
+) -> TurnEnd {
     let task = runnable.task();
     let mut exec = task.exec.lock();
     let mut ready = None;
-    let spare = driver::Spare::default();
     loop {
-        let step = driver::drive(
-            shared, sched, local, &runnable, &mut exec, &mut ready, &spare,
-        );
-        driver::put_back(&spare, &mut exec);
+        let step = driver::drive(shared, sched, local, runnable, &mut exec, &mut ready, spare);
+        driver::put_back(spare, &mut exec);
         match step {
             Step::Finished(ending) => {
-                // The spare token refers to the task: keeping it would keep the task.
-                exec.token = None;
+                // The spare token refers to the task: keeping it would keep the task. It
+                // is dropped last, as it may be what keeps `task` alive.
+                let token = exec.token.take();
                 drop(exec);
                 // The ending is stored in the task: a result that holds the task's own
                 // handle closes a cycle.
@@ -233,13 +270,18 @@ fn run_turn(shared: &Shared, sched: &Scheduler, local: &Local, runnable: Runnabl
                     .gc
                     .stored_lazily(local.index, || Value::object(task.clone()), v);
                 sched.complete(task, ending, Some(local));
-                return true;
+                drop(token);
+                return TurnEnd::PutAway;
             }
             Step::Yielded => {
                 record(sched, task, &mut exec);
-                drop(exec);
-                sched.requeue(runnable, Some(local));
-                return false;
+                if spare.entry_given() {
+                    // Not reached (a turn that registers ends parked or failed), but the
+                    // entry is no longer the queue's to take.
+                    sched.requeue(Runnable::Task(task.clone()), Some(local));
+                    return TurnEnd::PutAway;
+                }
+                return TurnEnd::Requeue;
             }
             Step::Parked => {
                 record(sched, task, &mut exec);
@@ -250,7 +292,7 @@ fn run_turn(shared: &Shared, sched: &Scheduler, local: &Local, runnable: Runnabl
                 {
                     super::block::deliver_cancel(sched, token, Some(local));
                 }
-                return true;
+                return TurnEnd::PutAway;
             }
             Step::Blocked(op, resume) => {
                 record(sched, task, &mut exec);
@@ -262,14 +304,14 @@ fn run_turn(shared: &Shared, sched: &Scheduler, local: &Local, runnable: Runnabl
                 match super::block::park(shared, sched, local, op, &token) {
                     super::block::Parked::Waiting => {
                         wait(sched, local, task, exec, token, resume);
-                        return true;
+                        return TurnEnd::PutAway;
                     }
                     super::block::Parked::Ready(wake) => {
                         // Completed without waiting: go on with the result. The token
                         // is kept for the next wait unless a queue holds it still (a
                         // `选择` that registered on some channels before one was ready).
                         task.set_status(Status::Runnable);
-                        exec.token = WaitToken::reuse(token, runnable.token());
+                        exec.token = WaitToken::reuse(token, spare.entry());
                         ready = Some((wake, resume));
                     }
                 }
@@ -277,7 +319,7 @@ fn run_turn(shared: &Shared, sched: &Scheduler, local: &Local, runnable: Runnabl
             Step::Exit(code) => {
                 drop(exec);
                 sched.finish_program(End::Exit(code));
-                return true;
+                return TurnEnd::PutAway;
             }
         }
     }
