@@ -76,6 +76,7 @@ impl Fiber {
 
 impl Fiber {
     /// Writes register `reg` of the top frame (a value arriving at a suspension point).
+    #[inline]
     pub fn set_top_reg(&mut self, reg: u16, v: Value) {
         if let Some(f) = self.frames.last() {
             f.set_reg(reg, v);

@@ -109,8 +109,9 @@ impl Frame {
     }
 
     /// Writes register `i` of this frame (a handler's error register).
+    #[inline]
     pub fn set_reg(&self, i: u16, v: Value) {
-        if i < self.info().proto.num_regs {
+        if i < self.num_regs {
             // SAFETY: invariant 2 (base has num_regs live values), checked bound.
             unsafe { *self.base.add(i as usize) = v };
         }
