@@ -298,7 +298,7 @@ impl<'a> Spare<'a> {
     /// After this the entry and the task borrowed through it stay valid only while another
     /// handle keeps the token alive. The task's own does: the turn parks the task with it
     /// (`TaskExec::park`), or, when the task fails over a limit instead, keeps it in
-    /// `TaskExec::token` until the turn no longer uses the task (`worker::run_turn`).
+    /// `TaskExec::token` until the turn no longer uses the task (`worker::turn_of`).
     pub fn handle_for_waiter(&self, token: &Arc<WaitToken>) -> Arc<WaitToken> {
         match self.entry() {
             Some(entry) if Arc::ptr_eq(entry, token) => {
