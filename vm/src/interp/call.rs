@@ -157,13 +157,10 @@ pub fn invoke_lent(
     argc: u16,
     name_index: u16,
 ) -> Option<Result<Value, Exit>> {
-    let name = *cur.info().syms.get(name_index as usize)?;
-    let Ok(super::member::Method::Builtin(m)) =
-        super::member::find_method(cx.shared, receiver, name)
-    else {
-        return None;
-    };
-    let n = m.as_obj::<NativeFunction>()?;
+    let info = cur.info();
+    let name = *info.syms.get(name_index as usize)?;
+    let cache = info.method_cache.get(name_index as usize)?;
+    let n = super::member::native_method(cx.shared, receiver.tag(), name, cache)?;
     let cur = Cursor::reload(cur);
     // SAFETY: `R[A]` is a register of the running frame, which only this call touches
     // meanwhile; a native reads its arguments through a shared slice (it may clone them,
@@ -360,9 +357,17 @@ pub fn invoke(
     // list-heavy program spent a tenth of its time there).
     let mut cur = Cursor::reload(cur);
     let shared = cx.shared;
-    let name = cur.info().syms[name_index as usize];
+    let info = cur.info();
+    let name = info.syms[name_index as usize];
+    let cache = &info.method_cache[name_index as usize];
     let receiver = cur.r(a);
-    match super::member::find_method(shared, receiver, name)? {
+    if let Some(n) = super::member::native_method(shared, receiver.tag(), name, cache) {
+        // Built-in methods take the receiver first: R[A]… is already that list.
+        let v = run_native(cx, n, cur.slice(a, argc + 1))?;
+        cur.set(a, v);
+        return Ok(Called::Done);
+    }
+    match super::member::find_method(shared, receiver, name, cache)? {
         super::member::Method::Own(m) => {
             // A method of the receiver's own type: 自己 is R[A] in place. The receiver
             // holds its type, which holds the method.
@@ -385,13 +390,8 @@ pub fn invoke(
             Ok(Called::Entered)
         }
         super::member::Method::Builtin(m) => {
-            // Built-in methods take the receiver first: R[A]… is already that list.
-            // The VM's method table keeps `m` alive.
-            if let Some(n) = m.as_obj::<NativeFunction>() {
-                let v = run_native(cx, n, cur.slice(a, argc + 1))?;
-                cur.set(a, v);
-                return Ok(Called::Done);
-            }
+            // A built-in method written in Qi (the prelude's; `native_method` above took
+            // those written in Rust). The VM's method table keeps `m` alive.
             let Some(c) = m.as_obj::<Closure>() else {
                 return Err(not_callable(m));
             };

@@ -1,6 +1,7 @@
 //! Member access: `a[i]`, `值.名`, `类型::名`, and finding the method `值.名(…)` calls.
 
 use std::sync::Arc;
+use std::sync::atomic::AtomicU64;
 
 use qi_bytecode::diagnostic::Code;
 use qi_bytecode::opcode::{Instr, Op};
@@ -408,10 +409,35 @@ pub enum Method<'a> {
     Value(Value),
 }
 
+/// The method `name` of a value with tag `tag` if it is a built-in one written in Rust,
+/// through the call site's cache (`Shared::method_cached`): most method calls, found
+/// without building a [`Method`] and returning it through memory. `None` for anything
+/// else, which [`find_method`] then looks up.
+#[inline(always)]
+pub fn native_method<'a>(
+    shared: &'a Shared,
+    tag: Tag,
+    name: Symbol,
+    cache: &AtomicU64,
+) -> Option<&'a NativeFunction> {
+    if matches!(
+        tag,
+        Tag::Instance | Tag::Variant | Tag::Module | Tag::Nil | Tag::StructType | Tag::EnumType
+    ) {
+        return None;
+    }
+    shared
+        .method_cached(tag, name, cache)?
+        .as_obj::<NativeFunction>()
+}
+
+/// The method `name` of `receiver`, for a call site whose cache for built-in methods is
+/// `cache` (`Shared::method_cached`).
 pub fn find_method<'a>(
     shared: &'a Shared,
     receiver: &'a Value,
     name: Symbol,
+    cache: &AtomicU64,
 ) -> Result<Method<'a>, Exit> {
     match receiver.tag() {
         Tag::Instance => {
@@ -439,7 +465,7 @@ pub fn find_method<'a>(
         Tag::Nil => Err(nil_member(&format!("空 没有方法「{}」", name.name()))),
         Tag::StructType | Tag::EnumType => get_path(shared, receiver, name).map(Method::Value),
         tag => shared
-            .method(tag, name)
+            .method_cached(tag, name, cache)
             .map(Method::Builtin)
             .ok_or_else(|| unknown_member(receiver, name)),
     }

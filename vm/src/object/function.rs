@@ -1,6 +1,6 @@
 //! Functions: Qi closures, native (Rust) functions and bound methods.
 
-use std::sync::atomic::{AtomicPtr, Ordering};
+use std::sync::atomic::{AtomicPtr, AtomicU64, Ordering};
 use std::sync::{Arc, Weak};
 
 use qi_bytecode::proto::FunctionProto;
@@ -37,6 +37,9 @@ pub struct FunctionInfo {
     pub consts: Box<[Value]>,
     /// `K[n]` as interned names, where the constant is a name.
     pub syms: Box<[Symbol]>,
+    /// Beside each name, the built-in method a call of it found last
+    /// (`Shared::method_cached`).
+    pub method_cache: Box<[AtomicU64]>,
     /// Nested functions, by index for `Closure`.
     pub protos: Box<[Arc<FunctionInfo>]>,
 }
@@ -72,6 +75,7 @@ impl FunctionInfo {
             module,
             decl_slots: AtomicPtr::new(std::ptr::null_mut()),
             consts,
+            method_cache: syms.iter().map(|_| AtomicU64::new(0)).collect(),
             syms,
             protos,
         }
