@@ -69,6 +69,19 @@ impl Fiber {
         }
     }
 
+    /// Makes this fiber what `Fiber::new(regs)` would make, keeping its allocations where
+    /// they fit (a recycled task's, `sched::recycle`). What it held is dropped here.
+    pub fn reset(&mut self, regs: usize) {
+        if self.frames.capacity() > 16 {
+            self.frames = Vec::with_capacity(1);
+        } else {
+            self.frames.clear();
+        }
+        self.handlers = ThinVec::new();
+        self.keep.clear();
+        self.stack.reset(regs);
+    }
+
     pub fn depth(&self) -> usize {
         self.frames.len()
     }

@@ -225,6 +225,19 @@ impl RegStack {
             .chain(self.more.iter().flat_map(|s| s.iter()))
     }
 
+    /// Makes this the stack a new fiber with `first` registers in its first segment would
+    /// have: every register given up, no segments beyond the first, which is kept when it
+    /// is big enough and not much bigger (a recycled task's, `sched::recycle`).
+    pub fn reset(&mut self, first: usize) {
+        let first = first.max(1);
+        self.more = ThinVec::new();
+        if self.first.len() < first || self.first.len() > first.max(8) * 4 {
+            self.first = new_segment(first);
+        } else {
+            self.first.fill(GIVEN_UP);
+        }
+    }
+
     /// Total registers allocated (for size tests and the task snapshot).
     pub fn capacity(&self) -> usize {
         self.first.len() + self.more.iter().map(|s| s.len()).sum::<usize>()

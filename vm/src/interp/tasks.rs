@@ -120,12 +120,16 @@ fn via_apply(
 }
 
 fn fiber_for(closure: Value, args: Vec<Value>) -> Result<Fiber, Exit> {
-    let regs = closure
-        .as_obj::<Closure>()
-        .map_or(0, |c| c.info.num_regs as usize);
-    let mut fiber = Fiber::new(regs);
+    let mut fiber = Fiber::new(entry_registers(&closure));
     enter_checked(&mut fiber, closure, &args)?;
     Ok(fiber)
+}
+
+/// The registers a fiber's first segment needs for entering `closure`.
+fn entry_registers(closure: &Value) -> usize {
+    closure
+        .as_obj::<Closure>()
+        .map_or(0, |c| c.info.num_regs as usize)
 }
 
 /// Pushes the entry frame of `closure(args)` on `fiber`, after the arity check. (By
@@ -241,8 +245,7 @@ pub fn spawn_call(
         return Ok(Value::object(task));
     }
     let (closure, args) = callable(callee, args)?;
-    let fiber = fiber_for(closure, args)?;
-    let task = Arc::new(Task::new(cx.sched.next_id(), Some(fiber), detached, site));
+    let task = new_task(cx, closure, args, detached, site)?;
     cx.sched.count_spawned(Some(cx.local));
     if detached {
         // 启动: nobody keeps a handle, so the queue gets the only one.
@@ -251,6 +254,33 @@ pub fn spawn_call(
     }
     cx.sched.schedule(task.clone(), Some(cx.local), false);
     Ok(Value::object(task))
+}
+
+/// A task that will run `closure(args)`: in a finished task's memory when this thread has
+/// one (`sched::recycle`), else new.
+fn new_task(
+    cx: &Cx<'_>,
+    closure: Value,
+    args: Vec<Value>,
+    detached: bool,
+    site: Option<crate::sched::task::Site>,
+) -> Result<Arc<Task>, Exit> {
+    if let Some(mut task) = crate::sched::recycle::take(cx.sched, cx.local)
+        && let Some(t) = Arc::get_mut(&mut task)
+        && let Some(fiber) = t.exec.get_mut().root.as_mut()
+    {
+        fiber.reset(entry_registers(&closure));
+        enter_checked(fiber, closure, &args)?;
+        t.renew(cx.sched.next_id(), detached, site);
+        return Ok(task);
+    }
+    let fiber = fiber_for(closure, args)?;
+    Ok(Arc::new(Task::new(
+        cx.sched.next_id(),
+        Some(fiber),
+        detached,
+        site,
+    )))
 }
 
 /// What `等待` found.

@@ -50,6 +50,7 @@ pub mod driver;
 pub mod pool;
 pub mod queue;
 pub mod reactor;
+pub mod recycle;
 pub mod report;
 pub mod task;
 pub mod wait;
@@ -129,6 +130,10 @@ pub struct Scheduler {
     /// Tasks that failed with nobody waiting yet: kept alive, because if nobody awaits
     /// them by the end of the program their errors are reported then.
     pub failed: Mutex<Vec<Arc<Task>>>,
+    /// Batches of finished tasks for threads that have none left (`recycle`), and how
+    /// many there are (read without the lock).
+    recycled: Mutex<Vec<Vec<Arc<Task>>>>,
+    recycled_batches: AtomicUsize,
     /// Counts finished tasks, to order endings in time.
     finish_seq: AtomicU64,
     /// Hosted (REPL, embedding): no task #1, and running out of work does not end
@@ -211,6 +216,8 @@ impl Scheduler {
             main: OnceLock::new(),
             entry: Mutex::new(None),
             failed: Mutex::new(Vec::new()),
+            recycled: Mutex::new(Vec::new()),
+            recycled_batches: AtomicUsize::new(0),
             finish_seq: AtomicU64::new(0),
             hosted: false,
             orphans: Mutex::new(Vec::new()),

@@ -262,6 +262,25 @@ impl Task {
         }
     }
 
+    /// Empties a finished task for reuse (`recycle`): it becomes what `Task::new` makes,
+    /// with an empty fiber that keeps its allocations. `false` for a task without a fiber
+    /// (a 未来 without code), which is not worth keeping.
+    pub fn clear_for_reuse(&mut self) -> bool {
+        let Some(mut fiber) = self.exec.get_mut().root.take() else {
+            return false;
+        };
+        fiber.reset(0);
+        *self = Task::new(0, Some(fiber), false, None);
+        true
+    }
+
+    /// Starts a recycled task anew (`clear_for_reuse`), as `Task::new` would.
+    pub fn renew(&mut self, id: u64, detached: bool, created_at: Option<Site>) {
+        self.id = id;
+        self.detached = detached;
+        self.created_at = created_at;
+    }
+
     /// A finished 未来 holding `v` (`未来::就绪`).
     pub fn ready(v: Value) -> Task {
         let t = Task::new(0, None, false, None);

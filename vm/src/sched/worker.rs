@@ -1,6 +1,6 @@
 //! A worker thread: take a task, run its turn, put it away; park when there is nothing.
 
-use std::cell::Cell;
+use std::cell::{Cell, RefCell};
 use std::sync::Arc;
 
 use super::driver::{self, Step};
@@ -26,6 +26,8 @@ pub struct Local {
     /// A task's turn is running here: tasks it queues where no other worker can take them
     /// are counted apart (`Scheduler::settle`), and added to `active` when the turn ends.
     in_turn: Cell<bool>,
+    /// Finished tasks kept for the next spawns on this thread (`recycle`).
+    recycled: RefCell<Vec<Arc<Task>>>,
 }
 
 impl Local {
@@ -41,7 +43,26 @@ impl Local {
             rng: Cell::new(0x9E37_79B9_7F4A_7C15 ^ (index as u64).wrapping_add(1)),
             heap_seen: Cell::new(crate::heap::thread_net()),
             in_turn: Cell::new(false),
+            recycled: RefCell::new(Vec::new()),
         }
+    }
+
+    /// Keeps a recycled task (`recycle::put`). When `max` are kept already, half of them
+    /// come back, to be handed to the scheduler.
+    pub fn pool_push(&self, task: Arc<Task>, max: usize) -> Option<Vec<Arc<Task>>> {
+        let mut pool = self.recycled.borrow_mut();
+        let overflow = (pool.len() >= max).then(|| pool.split_off(max / 2));
+        pool.push(task);
+        overflow
+    }
+
+    pub fn pool_pop(&self) -> Option<Arc<Task>> {
+        self.recycled.borrow_mut().pop()
+    }
+
+    /// Takes over a batch of recycled tasks (this thread had none left).
+    pub fn pool_refill(&self, batch: Vec<Arc<Task>>) {
+        self.recycled.borrow_mut().extend(batch);
     }
 
     /// Adds what this thread allocated (net) since the last call to `meter`; the total.
@@ -220,6 +241,12 @@ fn run_turn(shared: &Shared, sched: &Scheduler, local: &Local, runnable: Runnabl
     let given = spare.entry_given();
     drop(spare);
     match turn {
+        TurnEnd::Finished => {
+            if !given {
+                super::recycle::put(sched, local, std::mem::ManuallyDrop::into_inner(runnable));
+            }
+            true
+        }
         TurnEnd::PutAway => {
             if !given {
                 drop(std::mem::ManuallyDrop::into_inner(runnable));
@@ -235,7 +262,9 @@ fn run_turn(shared: &Shared, sched: &Scheduler, local: &Local, runnable: Runnabl
 
 /// What is left to do with the run-queue entry after a turn.
 enum TurnEnd {
-    /// Finished or parked: the entry goes.
+    /// Finished: the entry goes, and the task may be recycled.
+    Finished,
+    /// Parked (or the program ends): the entry goes.
     PutAway,
     /// Yielded: back of the queue.
     Requeue,
@@ -271,7 +300,7 @@ fn turn_of(
                     .stored_lazily(local.index, || Value::object(task.clone()), v);
                 sched.complete(task, ending, Some(local));
                 drop(token);
-                return TurnEnd::PutAway;
+                return TurnEnd::Finished;
             }
             Step::Yielded => {
                 record(sched, task, &mut exec);
