@@ -193,15 +193,17 @@ pub fn call(
             if c.info.proto.is_async {
                 // Calling an 异步 函数 starts it as a task (QI-LANGUAGE.md §7.2); as a
                 // statement its handle is thrown away.
-                let file = cur.info().proto.file.clone();
                 let pc = cur.pc().saturating_sub(1) as usize;
-                let span = cur.info().proto.spans.get(pc).copied().unwrap_or_default();
+                let site = crate::sched::task::SiteAt {
+                    file: &cur.info().proto.file,
+                    span: cur.info().proto.spans.get(pc).copied().unwrap_or_default(),
+                };
                 let t = super::tasks::spawn_call(
                     cx,
                     callee.clone(),
                     cur.slice(a + 1, argc),
                     discarded,
-                    Some((file, span)),
+                    Some(site),
                 )?;
                 cur.set(a, t);
                 return Ok(Called::Done);

@@ -15,7 +15,7 @@ use crate::fiber::Fiber;
 use crate::native::{Exit, error};
 use crate::object::{BoundMethod, Closure, CoroutineObj, NativeFunction};
 use crate::print::type_name;
-use crate::sched::task::{Ending, Task};
+use crate::sched::task::{Ending, SiteAt, Task};
 use crate::value::{Tag, Value};
 
 /// `c.恢复(值)` on a coroutine: the same as the built-in method, without looking it up
@@ -188,10 +188,13 @@ pub fn spawn(
     argc: u16,
     detached: bool,
 ) -> Result<Value, Exit> {
-    let site = (cur.info().proto.file.clone(), current_span(cur));
     // `R[A]` gets the handle, so the callee moves out of it instead of being copied and
     // then dropped there.
     let callee = std::mem::replace(cur.r_mut(a), Value::NIL);
+    let site = SiteAt {
+        file: &cur.info().proto.file,
+        span: current_span(cur),
+    };
     spawn_call(cx, callee, cur.slice(a + 1, argc), detached, Some(site))
 }
 
@@ -206,7 +209,7 @@ pub fn spawn_call(
     callee: Value,
     args: &[Value],
     detached: bool,
-    site: Option<crate::sched::task::Site>,
+    site: Option<SiteAt<'_>>,
 ) -> Result<Value, Exit> {
     if let Some(max) = cx.shared.config.limits.tasks
         && cx.sched.unfinished_tasks() >= max
@@ -214,7 +217,8 @@ pub fn spawn_call(
         return Err(error(Code::E9003, format!("：同时存在的任务最多 {max} 个")));
     }
     if crate::host::is_async(cx.shared, &callee)
-        && let Some(task) = crate::host::spawn_async(cx, &callee, args, detached, site.clone())
+        && let Some(task) =
+            crate::host::spawn_async(cx, &callee, args, detached, site.map(SiteAt::to_site))
     {
         return Ok(if detached {
             Value::NIL
@@ -239,7 +243,12 @@ pub fn spawn_call(
             Err(Exit::Throw(e)) => Ending::error(e, None),
             Err(other) => return Err(other),
         };
-        let task = Arc::new(Task::new(cx.sched.next_id(), None, detached, site));
+        let task = Arc::new(Task::new(
+            cx.sched.next_id(),
+            None,
+            detached,
+            site.map(SiteAt::to_site),
+        ));
         cx.sched.count_spawned(Some(cx.local));
         cx.sched.complete(&task, ending, Some(cx.local));
         return Ok(Value::object(task));
@@ -263,7 +272,7 @@ fn new_task(
     closure: Value,
     args: Vec<Value>,
     detached: bool,
-    site: Option<crate::sched::task::Site>,
+    site: Option<SiteAt<'_>>,
 ) -> Result<Arc<Task>, Exit> {
     if let Some(mut task) = crate::sched::recycle::take(cx.sched, cx.local)
         && let Some(t) = Arc::get_mut(&mut task)
@@ -279,7 +288,7 @@ fn new_task(
         cx.sched.next_id(),
         Some(fiber),
         detached,
-        site,
+        site.map(SiteAt::to_site),
     )))
 }
 

@@ -120,6 +120,38 @@ mod tests {
         assert!(take(&sched, &local).is_none(), "taken once");
     }
 
+    /// A task made again at the place of its last life keeps that file's handle and takes
+    /// the new span; made elsewhere, it takes the new file.
+    #[test]
+    fn a_renewed_task_keeps_its_site_file_when_it_is_the_same() {
+        use crate::sched::task::SiteAt;
+        use qi_bytecode::source::{SourceFile, Span};
+        let here = SourceFile::new("甲.qi", "启动 {};");
+        let there = SourceFile::new("乙.qi", "启动 {};");
+        let mut task = Task::new(
+            1,
+            Some(Fiber::new(1)),
+            true,
+            Some((here.clone(), Span::new(0, 2))),
+        );
+        assert!(task.clear_for_reuse());
+        let at = |file, start| {
+            Some(SiteAt {
+                file,
+                span: Span::new(start, start + 2),
+            })
+        };
+        task.renew(2, false, at(&here, 3));
+        assert_eq!(Arc::strong_count(&here), 2, "no new handle");
+        assert!(matches!(&task.created_at, Some((f, s)) if Arc::ptr_eq(f, &here) && s.start == 3));
+        task.renew(3, false, at(&there, 4));
+        assert_eq!(Arc::strong_count(&here), 1);
+        assert!(matches!(&task.created_at, Some((f, _)) if Arc::ptr_eq(f, &there)));
+        task.renew(4, false, None);
+        assert!(task.created_at.is_none());
+        assert_eq!((task.id, task.detached), (4, false));
+    }
+
     /// With one worker nothing is kept: memory never crosses threads there.
     #[test]
     fn one_worker_keeps_nothing() {

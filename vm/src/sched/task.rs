@@ -199,6 +199,22 @@ impl TaskExec {
 /// A place in the source: where a task was made.
 pub type Site = (Arc<SourceFile>, Span);
 
+/// A [`Site`] borrowed from the code that makes the task: a task that keeps the site of
+/// its last life (`Task::renew`, a recycled task made at the same place) then takes no
+/// new handle to the file, whose count every spawn would change, on a line the worker
+/// running the task passes back.
+#[derive(Clone, Copy)]
+pub struct SiteAt<'a> {
+    pub file: &'a Arc<SourceFile>,
+    pub span: Span,
+}
+
+impl SiteAt<'_> {
+    pub fn to_site(self) -> Site {
+        (self.file.clone(), self.span)
+    }
+}
+
 pub struct Task {
     /// `#N` in messages; 0 for an unnumbered 未来.
     pub id: u64,
@@ -270,15 +286,21 @@ impl Task {
             return false;
         };
         fiber.reset(0);
-        *self = Task::new(0, Some(fiber), false, None);
+        // The site stays, for `renew`: tasks made at one place in a loop recycle each
+        // other's.
+        let site = self.created_at.take();
+        *self = Task::new(0, Some(fiber), false, site);
         true
     }
 
     /// Starts a recycled task anew (`clear_for_reuse`), as `Task::new` would.
-    pub fn renew(&mut self, id: u64, detached: bool, created_at: Option<Site>) {
+    pub fn renew(&mut self, id: u64, detached: bool, created_at: Option<SiteAt<'_>>) {
         self.id = id;
         self.detached = detached;
-        self.created_at = created_at;
+        match (&mut self.created_at, created_at) {
+            (Some((file, span)), Some(at)) if Arc::ptr_eq(file, at.file) => *span = at.span,
+            (kept, at) => *kept = at.map(SiteAt::to_site),
+        }
     }
 
     /// A finished 未来 holding `v` (`未来::就绪`).
