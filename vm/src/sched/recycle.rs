@@ -67,7 +67,12 @@ pub fn put(sched: &Scheduler, local: &Local, entry: Runnable) {
 
 /// A recycled task to start a new one in, if this thread or the scheduler has one. It is
 /// the only handle to the task.
+#[inline]
 pub fn take(sched: &Scheduler, local: &Local) -> Option<Arc<Task>> {
+    // Nothing is kept with one worker (`put`).
+    if sched.workers == 1 {
+        return None;
+    }
     if let Some(task) = local.pool_pop() {
         return Some(task);
     }
