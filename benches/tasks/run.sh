@@ -22,18 +22,23 @@
 #   2. times each whole process with hyperfine (warm-up 1, 5 to 20 runs; a version whose
 #      check run took over 1 s gets 3 runs, over 3 s 2 runs, no warm-up), or without
 #      hyperfine with a simple timing loop; every hyperfine call runs under `timeout` too;
-# then prints a Markdown table of mean wall-clock times with the ratios Qi/Go (same number
-# of threads) and Qi(1)/Lua, a table of the sleeping part's own wall time as the sleepers
-# programs print it (median of QI_TASKS_RUNS runs), and a table of bytes per parked task, measured
-# with /usr/bin/time -f %M (one run each); and last, whether the project's goals are met.
+# then prints a Markdown table of wall-clock times (means; for Qi and Go the median of the
+# rounds' means) with the ratios Qi/Go (same number of threads) and Qi(1)/Lua, a table of
+# the sleeping part's own wall time as the sleepers programs print it (median of
+# QI_TASKS_RUNS runs), and a table of bytes per parked task, measured with
+# /usr/bin/time -f %M (one run each); and last, whether the project's goals are met.
 # A language whose compiler or interpreter is missing is skipped with a message. Lua has
 # no timers, so there is no Lua sleepers program.
+#
+# Qi and Go are timed in QI_TASKS_ROUNDS rounds (default 3) that take turns, each getting the
+# median of its rounds' means, so that a change in the machine's speed during the script
+# does not skew one Qi/Go ratio alone.
 #
 # Environment: QI_TASKS_RUNS (minimum hyperfine runs, default 5); GO, LUA (default lua5.4,
 # then lua), PYTHON (default python3), NODE (default node) name the tools (set to "" to
 # skip one); QI_TASKS_TIMER=loop uses the fallback timer even when hyperfine is installed;
 # QI_TASKS_TIMEOUT (seconds, default 120) bounds every single run; CARGO_TARGET_DIR is
-# honoured. The full run takes about 4 minutes on a 2-core machine.
+# honoured. The full run takes about 6 minutes on a 2-core machine.
 
 set -euo pipefail
 
@@ -41,6 +46,7 @@ HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 ROOT="$(cd "$HERE/../.." && pwd)"
 WORKLOADS=(spawn pingpong resume channel sleepers sleepers100k)
 RUNS="${QI_TASKS_RUNS:-5}"
+ROUNDS="${QI_TASKS_ROUNDS:-3}"
 TMO="${QI_TASKS_TIMEOUT:-120}"
 # A workload made from another one by changing the line that sets n:
 # VARIANT[name]="source-workload old-n new-n". park0 is the baseline of park.
@@ -144,11 +150,13 @@ echo "- Qi: $QI_REV (release build); Qi(N) = QI_THREADS=N worker threads"
 if [[ "${QI_TASKS_TIMER:-}" != loop ]] && command -v hyperfine >/dev/null 2>&1; then
     TIMER=hyperfine
     echo "- Timer: $(hyperfine --version), whole process; warm-up 1 and $RUNS to $((RUNS * 4)) runs" \
-        "(3 runs without warm-up when one run takes over 1 s, 2 over 3 s); mean of the runs"
+        "(3 runs without warm-up when one run takes over 1 s, 2 over 3 s); mean of the runs;" \
+        "Qi and Go: median of $ROUNDS such means, timed in rounds that take turns"
 else
     TIMER=loop
     echo "- Timer: hyperfine not found; a simple timing loop, warm-up 1, $RUNS runs" \
-        "(fewer as above for slow runs); mean of the runs"
+        "(fewer as above for slow runs); mean of the runs; Qi and Go: median of $ROUNDS" \
+        "such means, timed in rounds that take turns"
 fi
 echo
 
@@ -291,13 +299,37 @@ ratio() { # ratio A B: A/B with two decimals, or "–" when either is missing
     fi
 }
 
+median() { # median of the numbers given as arguments
+    printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END {
+        if (NR % 2) print v[(NR + 1) / 2]; else printf "%.1f", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
+}
+
+# Qi and Go, whose ratios are the goals, are timed in ROUNDS rounds that take turns, and
+# each gets the median of its rounds: a change in the machine's speed while one of them is
+# timed (this 2-core VM passes cache lines between its cores about four times slower for
+# minutes at a time) then hits the others as well, instead of one ratio alone.
 declare -A MS
 for w in "${WORKLOADS[@]}"; do
+    declare -A ROUND_MS=()
+    for ((r = 1; r <= ROUNDS; r++)); do
+        for c in qi1 qi2 go1 go2; do
+            present "$w" "$c" || continue
+            echo "timing $w ${NAME[$c]} (round $r of $ROUNDS) ..." >&2
+            ROUND_MS[$c]+="$(mean_ms "$w" "$c") "
+        done
+    done
     for c in "${COLS[@]}"; do
         present "$w" "$c" || continue
-        echo "timing $w ${NAME[$c]} ..." >&2
-        MS[$w:$c]="$(mean_ms "$w" "$c")"
+        if [[ -n "${ROUND_MS[$c]:-}" ]]; then
+            # shellcheck disable=SC2086  # one word per round
+            MS[$w:$c]="$(median ${ROUND_MS[$c]})"
+            echo "$w ${NAME[$c]}: rounds ${ROUND_MS[$c]}-> ${MS[$w:$c]} ms" >&2
+        else
+            echo "timing $w ${NAME[$c]} ..." >&2
+            MS[$w:$c]="$(mean_ms "$w" "$c")"
+        fi
     done
+    unset ROUND_MS
 done
 
 # The sleeping part's own wall time, as the program prints it: median of RUNS runs.
