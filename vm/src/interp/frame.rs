@@ -225,9 +225,9 @@ impl RegStack {
             .chain(self.more.iter().flat_map(|s| s.iter()))
     }
 
-    /// Makes this the stack a new fiber with `first` registers in its first segment would
-    /// have: every register given up, no segments beyond the first, which is kept when it
-    /// is big enough and not much bigger (a recycled task's, `sched::recycle`).
+    /// Makes this the stack that `RegStack::new(first)` makes: every register given up and
+    /// no segment beyond the first, which is kept when it is big enough and not much bigger
+    /// (a recycled task's, `sched::recycle`).
     pub fn reset(&mut self, first: usize) {
         let first = first.max(1);
         self.more = ThinVec::new();

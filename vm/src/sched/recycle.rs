@@ -18,8 +18,13 @@
 //! the tasks beyond.
 //!
 //! A recycled task is as new (`Task::new`): it keeps nothing of its last life but its
-//! allocations. Only a task of which this is the only handle is taken (`Arc::get_mut`),
-//! so no value, registry entry or waiter can still see it.
+//! allocations and its creation site's file (`Task::renew`). Only a task of which this is
+//! the only handle is taken (`Arc::get_mut`), so no value, registry entry or waiter can
+//! still see it.
+//!
+//! With one worker nothing is kept: memory never crosses threads there, and mimalloc's
+//! free and allocation on one thread cost less than emptying a task (192 instructions
+//! more per task, measured).
 
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
@@ -37,9 +42,7 @@ pub const GLOBAL_MAX: usize = 16;
 /// Keeps the finished task of `entry` for a later spawn on this thread, if nothing else
 /// holds it; otherwise it is just dropped.
 pub fn put(sched: &Scheduler, local: &Local, entry: Runnable) {
-    // With one worker, memory never crosses threads, and mimalloc's own free and
-    // allocation on one thread are cheaper than emptying a task for reuse. A task woken
-    // through a token is held by that token too: never unique here.
+    // A task woken through a token is held by that token too: never unique here.
     let Runnable::Task(mut task) = entry else {
         return;
     };
