@@ -124,9 +124,9 @@ pub struct Shared {
     /// Methods of built-in types written in Rust, by the receiver's tag and the method
     /// name (see `method` for all of them): where they are in `method_values`.
     methods: FastMap<(Tag, Symbol), u32>,
-    /// The methods `methods` finds. A call site keeps the index it found last
-    /// (`method_cached`).
-    method_values: Box<[Value]>,
+    /// The methods `methods` finds, with their keys. A call site keeps the index it found
+    /// last (`method_cached`).
+    method_values: Box<[((Tag, Symbol), Value)]>,
     /// The standard library's Qi-written functions, compiled on first use.
     prelude: Option<crate::prelude::LazyPrelude>,
     /// Modules written in Rust (数学, 哈希), by name.
@@ -249,6 +249,7 @@ impl Shared {
         self.methods
             .get(&(tag, name))
             .and_then(|&i| self.method_values.get(i as usize))
+            .map(|(_, f)| f)
             .or_else(|| self.prelude.as_ref()?.method(self, tag, name))
     }
 
@@ -256,18 +257,23 @@ impl Shared {
     /// slot of the site's name): when the receiver has the tag the site saw last, a load
     /// and a compare instead of a hash lookup, which was about 60 instructions of every
     /// call of a built-in method. The methods written in Rust never change once the VM is
-    /// built, so an entry never goes stale; the prelude's are not cached.
+    /// built, so an entry never goes stale; the prelude's are not cached. A hit is checked
+    /// against the entry's key, so a function run by another VM (a host may hand a value
+    /// from one to another), whose list differs, only misses.
     #[inline]
     pub fn method_cached(&self, tag: Tag, name: Symbol, cache: &AtomicU64) -> Option<&Value> {
         // The tag plus one in the high half (0 is an empty cache), the index in the low.
         let seen = cache.load(Ordering::Relaxed);
-        if seen >> 32 == tag as u64 + 1 {
-            return self.method_values.get(seen as u32 as usize);
+        if seen >> 32 == tag as u64 + 1
+            && let Some((key, f)) = self.method_values.get(seen as u32 as usize)
+            && *key == (tag, name)
+        {
+            return Some(f);
         }
         match self.methods.get(&(tag, name)) {
             Some(&i) => {
                 cache.store((tag as u64 + 1) << 32 | u64::from(i), Ordering::Relaxed);
-                self.method_values.get(i as usize)
+                self.method_values.get(i as usize).map(|(_, f)| f)
             }
             None => self.prelude.as_ref()?.method(self, tag, name),
         }
@@ -460,7 +466,7 @@ impl VmBuilder {
             .methods
             .into_iter()
             .map(|(key, f)| {
-                method_values.push(f);
+                method_values.push((key, f));
                 (key, method_values.len() as u32 - 1)
             })
             .collect();
@@ -535,6 +541,16 @@ mod tests {
         // No such method: nothing, and the entry for lists is still good.
         assert_eq!(found(Tag::Dict), None);
         assert_eq!(found(Tag::List), Some(1));
+        // An index that another VM's list put there, naming lists' 长 for strings: the
+        // key does not match, so strings' 长 is looked up.
+        let lists = u64::from(shared.methods[&(Tag::List, len)]);
+        let other_vm = AtomicU64::new((Tag::Str as u64 + 1) << 32 | lists);
+        assert_eq!(
+            shared
+                .method_cached(Tag::Str, len, &other_vm)
+                .and_then(Value::as_int),
+            Some(2)
+        );
         let empty = Symbol::intern("空");
         let other = AtomicU64::new(0);
         assert_eq!(
