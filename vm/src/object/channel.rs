@@ -105,6 +105,11 @@ fn send_wake(w: &SendWaiter) -> Wake {
     }
 }
 
+/// A waiter that another wait may still pair with: not woken yet, and not `own`.
+fn is_other(waiter: &Arc<WaitToken>, own: &WaitToken) -> bool {
+    !std::ptr::eq(Arc::as_ptr(waiter), own) && !waiter.is_fired()
+}
+
 impl ChanInner {
     /// Takes a value if one is available: from the buffer (refilled from a waiting sender)
     /// or straight from a waiting sender.
@@ -137,9 +142,12 @@ impl ChanInner {
         }
     }
 
-    /// Whether a receive would complete now.
-    pub fn recv_ready(&self) -> bool {
-        !self.buf.is_empty() || self.closed || self.sendq.iter().any(|s| !s.token.is_fired())
+    /// Whether a receive by the `选择` waiting with `own` may complete now. Its own send
+    /// registered on this channel does not count: a 选择 never pairs with itself. (May:
+    /// a sender's wait can be woken by its timer or a cancellation, which do not take this
+    /// lock, between this check and the receive.)
+    pub fn recv_ready(&self, own: &WaitToken) -> bool {
+        !self.buf.is_empty() || self.closed || self.sendq.iter().any(|s| is_other(&s.token, own))
     }
 
     /// Hands `v` to a waiting receiver or buffers it; `woken` gets the receiver this
@@ -169,8 +177,11 @@ impl ChanInner {
         (Sent::Full, Some(v))
     }
 
-    pub fn send_ready(&self, capacity: usize) -> bool {
-        self.closed || self.buf.len() < capacity || self.recvq.iter().any(|r| !r.token.is_fired())
+    /// `recv_ready` for a send.
+    pub fn send_ready(&self, capacity: usize, own: &WaitToken) -> bool {
+        self.closed
+            || self.buf.len() < capacity
+            || self.recvq.iter().any(|r| is_other(&r.token, own))
     }
 
     /// Closes the channel: receivers waiting get 空 (or the end of their loop), senders

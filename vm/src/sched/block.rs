@@ -286,6 +286,12 @@ pub fn notify_awaiter(
 
 /// `选择` that must wait: register on every case; if a case turns out ready while
 /// registering, complete it at once.
+///
+/// A case is ready when a wait on the other side of its channel is still open, but a timer
+/// or a cancellation, which do not take the channel's lock, can wake that wait between the
+/// check and the hand-off. This wait is claimed by then, and a claim cannot be handed
+/// back, so the 选择 then runs again from the start (`Wake::Retry`), instead of taking
+/// that case with no value or reporting a send that nobody received.
 fn park_select(
     sched: &Scheduler,
     local: &Local,
@@ -300,20 +306,22 @@ fn park_select(
                 };
                 let mut woken = None;
                 let mut inner = ch.inner.lock();
-                if inner.recv_ready() {
+                if inner.recv_ready(token) {
                     if token.claim().is_none() {
                         return Parked::Waiting;
                     }
-                    let v = match inner.try_recv(&mut woken) {
-                        Received::Value(v) => v,
-                        _ => Value::NIL,
+                    let wake = match inner.try_recv(&mut woken) {
+                        Received::Value(v) => Wake::case(i, v),
+                        Received::Closed => Wake::case(i, Value::NIL),
+                        // The sender's wait was woken by something else after the check.
+                        Received::Empty => Wake::Retry,
                     };
                     drop(inner);
                     if let Some(t) = woken {
                         sched.woken(t, Some(local));
                     }
                     sched.reactor.retire(token);
-                    return Parked::Ready(Wake::case(i, v));
+                    return Parked::Ready(wake);
                 }
                 inner.prune();
                 inner.recvq.push_back(RecvWaiter {
@@ -328,13 +336,16 @@ fn park_select(
                 };
                 let mut woken = None;
                 let mut inner = ch.inner.lock();
-                if inner.send_ready(ch.capacity) {
+                if inner.send_ready(ch.capacity, token) {
                     if token.claim().is_none() {
                         return Parked::Waiting;
                     }
                     let wake = match inner.try_send(ch.capacity, value, &mut woken) {
+                        (Sent::Done, _) => Wake::case(i, Value::NIL),
                         (Sent::Closed, _) => Wake::Throw(closed_error()),
-                        _ => Wake::case(i, Value::NIL),
+                        // The receiver's wait was woken by something else after the check:
+                        // nothing was sent.
+                        (Sent::Full, _) => Wake::Retry,
                     };
                     drop(inner);
                     if let Some(t) = woken {
