@@ -238,23 +238,21 @@ fn run_turn(shared: &Shared, sched: &Scheduler, local: &Local, runnable: Runnabl
     let runnable = std::mem::ManuallyDrop::new(runnable);
     let spare = wait::Spare::new(runnable.token());
     let turn = turn_of(shared, sched, local, &runnable, &spare);
-    let given = spare.entry_given();
+    if spare.entry_given() {
+        // Forgotten: its handle is the waiter's now. (Never requeued: `turn_of` queues a
+        // new entry instead.)
+        return true;
+    }
     drop(spare);
+    let runnable = std::mem::ManuallyDrop::into_inner(runnable);
     match turn {
         TurnEnd::Finished => {
-            if !given {
-                super::recycle::put(sched, local, std::mem::ManuallyDrop::into_inner(runnable));
-            }
+            super::recycle::put(sched, local, runnable);
             true
         }
-        TurnEnd::PutAway => {
-            if !given {
-                drop(std::mem::ManuallyDrop::into_inner(runnable));
-            }
-            true
-        }
+        TurnEnd::PutAway => true,
         TurnEnd::Requeue => {
-            sched.requeue(std::mem::ManuallyDrop::into_inner(runnable), Some(local));
+            sched.requeue(runnable, Some(local));
             false
         }
     }
