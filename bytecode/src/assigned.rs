@@ -119,6 +119,10 @@ fn after(ins: Instr, s: &mut [u64]) {
             insert(s, c);
             insert(s, c + 1);
         }
+        Op::TaskClosure => {
+            insert(s, a);
+            insert(s, c);
+        }
         Op::ForPrep | Op::ForPrepIncl => {
             insert(s, a);
             insert(s, a + 1);
@@ -264,8 +268,14 @@ fn for_each_read(f: &FunctionProto, ins: Instr, mut read: impl FnMut(u16)) {
         // The payload count comes from the enum type at run time: the type is what is
         // known to be read.
         Op::NewVariant => read(b),
-        Op::Closure => {
-            if let Some(p) = f.protos.get(ins.bx() as usize) {
+        // A `TaskClosure`'s cache register is not read as a value: whatever an earlier
+        // frame left there is only compared with the closure to make.
+        Op::Closure | Op::TaskClosure => {
+            let proto = match ins.op {
+                Op::Closure => ins.bx() as usize,
+                _ => b as usize,
+            };
+            if let Some(p) = f.protos.get(proto) {
                 for c in &p.captures {
                     if let Capture::Local(r) = *c {
                         read(r);

@@ -198,6 +198,15 @@ impl Ctx {
                     Err("嵌套函数越界")
                 }
             }
+            Op::TaskClosure => {
+                reg(i.a)?;
+                reg(i.c)?;
+                if (i.b as usize) < f.protos.len() {
+                    Ok(())
+                } else {
+                    Err("嵌套函数越界")
+                }
+            }
             Op::Add
             | Op::Sub
             | Op::Mul

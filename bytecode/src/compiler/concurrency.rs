@@ -23,7 +23,7 @@ impl<'a> Compiler<'a, '_> {
                 let proto = self.block_function(b, span);
                 let idx = self.f().protos.len() as u32;
                 self.f().protos.push(proto);
-                self.f().op_bx(Op::Closure, base, idx, span);
+                self.f().task_closure(base, idx, span);
                 0
             }
             TaskBody::Call(call) => {

@@ -86,6 +86,9 @@ pub struct FunctionBuilder<'a> {
     pub wraps_future: bool,
     /// Too many registers or constants: reported once.
     pub overflowed: bool,
+    /// Where the `TaskClosure`s are, whose cache registers `finish` places above all the
+    /// others.
+    task_closures: Vec<usize>,
 }
 
 #[derive(Hash, PartialEq, Eq)]
@@ -121,11 +124,13 @@ impl<'a> FunctionBuilder<'a> {
             return_type: None,
             wraps_future: false,
             overflowed: false,
+            task_closures: Vec::new(),
         }
     }
 
     pub fn finish(mut self, file: &Arc<SourceFile>, hidden: bool) -> FunctionProto {
         self.fill_hints();
+        self.place_closure_caches();
         FunctionProto {
             name: self.name,
             kind: self.kind,
@@ -159,7 +164,39 @@ impl<'a> FunctionBuilder<'a> {
         }
     }
 
+    /// Gives each `TaskClosure` a register above every other, which nothing else touches,
+    /// so that its closure stays there from one run of the instruction to the next (a
+    /// loop that starts tasks). Past the register limit it becomes a plain `Closure`.
+    fn place_closure_caches(&mut self) {
+        for &pc in &self.task_closures {
+            let Some(ins) = self.code.get_mut(pc) else {
+                continue;
+            };
+            let cache = self.max_regs as u32;
+            if cache < MAX_REGS {
+                ins.c = cache as u16;
+                self.max_regs += 1;
+            } else {
+                *ins = Instr::with_bx(Op::Closure, ins.a, ins.b as u32);
+            }
+        }
+    }
+
     // ---- emission -------------------------------------------------------------------
+
+    /// `R[a]` = a closure of nested function `proto` that is the body of a task or
+    /// coroutine (see `Op::TaskClosure`).
+    pub fn task_closure(&mut self, a: u16, proto: u32, span: Span) {
+        match u16::try_from(proto) {
+            Ok(b) => {
+                let pc = self.op(Op::TaskClosure, a, b, 0, span);
+                self.task_closures.push(pc);
+            }
+            Err(_) => {
+                self.op_bx(Op::Closure, a, proto, span);
+            }
+        }
+    }
 
     pub fn emit(&mut self, instr: Instr, span: Span) -> usize {
         self.code.push(instr);
@@ -284,5 +321,32 @@ impl<'a> FunctionBuilder<'a> {
 
     pub fn find_upvalue(&self, name: &str) -> Option<usize> {
         self.upvalues.iter().position(|u| u.name == name)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::opcode::Op;
+    use crate::verify::tests::compiled;
+
+    #[test]
+    fn a_task_closures_cache_register_is_its_own() {
+        let m = compiled(
+            "函数 新通道() { 返回 1; } 变量 通 = 新通道(); 对于 i 在 0..3 { 变量 x = i; 启动 { 通 <- x; }; }
+             变量 c = 协程 { 挂起 1; }; 对于 i 在 0..3 { 变量 y = <-通; }",
+        );
+        let main = &m.main;
+        let caches: Vec<u16> = main
+            .code
+            .iter()
+            .filter(|i| i.op == Op::TaskClosure)
+            .map(|i| i.c)
+            .collect();
+        // One each, above every register the rest of the code uses.
+        assert_eq!(caches, [main.num_regs - 2, main.num_regs - 1]);
+        for ins in main.code.iter().filter(|i| i.op.writes_a()) {
+            assert!(ins.a < caches[0] || ins.op == Op::TaskClosure, "{ins:?}");
+        }
+        assert_eq!(crate::verify::verify_module(&m), Ok(()));
     }
 }

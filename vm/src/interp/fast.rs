@@ -477,6 +477,7 @@ pub(super) fn run(cx: &Cx<'_>, fiber: &mut Fiber, cur: &mut Cursor, budget: &mut
             | Op::NewCell
             | Op::SetCell
             | Op::Closure
+            | Op::TaskClosure
             | Op::Div
             | Op::Rem
             | Op::Neg

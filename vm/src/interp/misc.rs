@@ -46,6 +46,33 @@ pub fn make_closure(cur: Cursor, index: u32) -> Value {
     Value::new(Closure { info, upvalues })
 }
 
+/// `TaskClosure A B C`: the closure `R[C]` keeps when it is of nested function `index`
+/// and captures the cells a new one would, else a new one, which `R[C]` then keeps.
+pub fn task_closure(mut cur: Cursor, index: u16, cache: u16) -> Value {
+    if let Some(kept) = cur.r(cache).as_obj::<Closure>()
+        && Arc::ptr_eq(&kept.info, &cur.info().protos[index as usize])
+        && captures_same(cur, kept)
+    {
+        return cur.r(cache).clone();
+    }
+    let v = make_closure(cur, index as u32);
+    cur.set(cache, v.clone());
+    v
+}
+
+/// Whether `kept` holds the very cells a closure of its function made here would capture.
+fn captures_same(cur: Cursor, kept: &Closure) -> bool {
+    let captures = &kept.info.proto.captures;
+    captures.len() == kept.upvalues.len()
+        && captures.iter().zip(&kept.upvalues).all(|(c, held)| {
+            let now = match *c {
+                Capture::Local(r) => cur.r(r).as_obj::<CellObj>(),
+                Capture::Upvalue(i) => cur.closure().upvalues.get(i as usize).map(|u| &**u),
+            };
+            now.is_some_and(|cell| std::ptr::eq(cell, &**held))
+        })
+}
+
 pub fn new_dict(regs: &[Value]) -> Result<Value, Exit> {
     let mut map = crate::object::DictMap::default();
     for pair in regs.chunks_exact(2) {

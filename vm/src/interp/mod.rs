@@ -308,6 +308,10 @@ fn run_steps(cx: &Cx<'_>, fiber: &mut Fiber, budget: &mut u32) -> Outcome {
                     let v = misc::make_closure(cur, ins.bx());
                     cur.set(ins.a, v);
                 }
+                Op::TaskClosure => {
+                    let v = misc::task_closure(cur, ins.b, ins.c);
+                    cur.set(ins.a, v);
+                }
 
                 Op::Add => {
                     let (x, y) = (cur.r(ins.b), cur.r(ins.c));
