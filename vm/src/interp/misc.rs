@@ -27,13 +27,13 @@ pub fn bad_range_bound(a: &Value, b: &Value) -> Exit {
 }
 
 /// `Closure A Bx`: a closure of nested function `Bx`, capturing cells from this frame.
-pub fn make_closure(cur: Cursor, index: u32) -> Value {
+#[inline(always)]
+fn make_closure(cur: Cursor, index: u32) -> Value {
     let info = cur.info().protos[index as usize].clone();
-    let upvalues = info
-        .proto
-        .captures
-        .iter()
-        .map(|c| match *c {
+    let captures = &info.proto.captures;
+    let mut upvalues = Upvalues::with_capacity(captures.len());
+    for c in captures.iter() {
+        upvalues.push(match *c {
             Capture::Local(r) => match cur.r(r).to_arc::<CellObj>() {
                 Some(cell) => cell,
                 // Every captured local is a cell (the compiler's capture analysis); this
@@ -41,23 +41,58 @@ pub fn make_closure(cur: Cursor, index: u32) -> Value {
                 None => Arc::new(CellObj::new(cur.r(r).clone())),
             },
             Capture::Upvalue(i) => cur.closure().upvalues[i as usize].clone(),
-        })
-        .collect();
+        });
+    }
     Value::new(Closure { info, upvalues })
 }
 
-/// `TaskClosure A B C`: the closure `R[C]` keeps when it is of nested function `index`
-/// and captures the cells a new one would, else a new one, which `R[C]` then keeps.
-pub fn task_closure(mut cur: Cursor, index: u16, cache: u16) -> Value {
-    if let Some(kept) = cur.r(cache).as_obj::<Closure>()
-        && Arc::ptr_eq(&kept.info, &cur.info().protos[index as usize])
-        && captures_same(cur, kept)
-    {
-        return cur.r(cache).clone();
+/// `Closure A Bx`, and `TaskClosure A B C`: the closure `R[C]` keeps when it is of nested
+/// function `B` and captures the cells a new one would, else a new one. (One function for
+/// both, so that making a closure is inlined in one place.)
+///
+/// The first closure a frame makes at a `TaskClosure` is kept. When a later one captures
+/// other cells (the block uses a variable of the loop around it, new at every iteration),
+/// the site stops keeping any: `R[C]` gets [`NOT_KEPT`] and every run makes its own
+/// closure, as `Closure` would, instead of paying a count up and down per run to swap the
+/// kept one.
+pub fn closure(mut cur: Cursor, ins: Instr) -> Value {
+    if ins.op != Op::TaskClosure {
+        return make_closure(cur, ins.bx());
     }
+    let (index, cache) = (ins.b, ins.c);
+    let kept = cur.r(cache);
+    let keep = match kept.as_obj::<Closure>() {
+        Some(k)
+            if Arc::ptr_eq(&k.info, &cur.info().protos[index as usize])
+                && captures_same(cur, k) =>
+        {
+            return kept.clone();
+        }
+        Some(_) => {
+            cur.set(cache, not_kept());
+            false
+        }
+        None => !is_not_kept(kept),
+    };
     let v = make_closure(cur, index as u32);
-    cur.set(cache, v.clone());
+    if keep {
+        cur.set(cache, v.clone());
+    }
     v
+}
+
+/// The bits of what a `TaskClosure`'s register holds once its site has stopped keeping
+/// closures: a NaN with a payload no arithmetic makes. (A register holds 空 or a scalar
+/// an earlier frame left there before it is first written; one that happened to hold this
+/// would only make its site keep nothing.)
+const NOT_KEPT: u64 = 0x7ff8_5149_0000_0001;
+
+fn not_kept() -> Value {
+    Value::float(f64::from_bits(NOT_KEPT))
+}
+
+fn is_not_kept(v: &Value) -> bool {
+    v.tag() == Tag::Float && v.float_unchecked().to_bits() == NOT_KEPT
 }
 
 /// Whether `kept` holds the very cells a closure of its function made here would capture.

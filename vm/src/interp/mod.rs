@@ -304,12 +304,8 @@ fn run_steps(cx: &Cx<'_>, fiber: &mut Fiber, budget: &mut u32) -> Outcome {
                         None => cur.set(ins.a, v),
                     }
                 }
-                Op::Closure => {
-                    let v = misc::make_closure(cur, ins.bx());
-                    cur.set(ins.a, v);
-                }
-                Op::TaskClosure => {
-                    let v = misc::task_closure(cur, ins.b, ins.c);
+                Op::Closure | Op::TaskClosure => {
+                    let v = misc::closure(cur, ins);
                     cur.set(ins.a, v);
                 }
 

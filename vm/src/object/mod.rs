@@ -28,7 +28,7 @@ pub use channel::{
 pub use coroutine::{CoStatus, CoroutineObj};
 pub use dict::{DictKey, DictObj, Map as DictMap};
 pub use error::{ErrorObj, ThrowSite};
-pub use function::{BoundMethod, Closure, FunctionInfo, NativeFn, NativeFunction};
+pub use function::{BoundMethod, Closure, FunctionInfo, NativeFn, NativeFunction, Upvalues};
 pub use iter::{IterObj, IterState, Step};
 pub use list::ListObj;
 pub use module::{Export, ModuleObj};
