@@ -152,10 +152,10 @@ opcodes! {
     /// `R[A] = a closure of nested function Bx, capturing per its capture list`
     Closure,
     /// `R[A] = a closure of nested function B`, the body of a `协程`/`创建`/`启动` block:
-    /// `R[C]` is a register of its own that keeps the closure made last, reused when its
-    /// captured cells are the ones this closure would capture. Qi code never sees such a
-    /// closure, so one object can serve every task a loop makes: a parked task is 48
-    /// bytes smaller, and a spawn allocates nothing for its body.
+    /// `R[C]`, a register of its own below every call's frame, keeps the first closure
+    /// made here, reused while its captured cells are the ones this closure would capture.
+    /// Qi code never sees such a closure, so one object can serve every task a loop makes:
+    /// a parked task is 48 bytes smaller, and a spawn allocates nothing for its body.
     TaskClosure,
     /// `R[A] = R[B] + R[C]`
     Add,

@@ -86,9 +86,8 @@ pub struct FunctionBuilder<'a> {
     pub wraps_future: bool,
     /// Too many registers or constants: reported once.
     pub overflowed: bool,
-    /// Where the `TaskClosure`s are, whose cache registers `finish` places above all the
-    /// others.
-    task_closures: Vec<usize>,
+    /// The registers kept for the `TaskClosure`s still to come (`reserve_task_caches`).
+    task_caches: std::ops::Range<u16>,
 }
 
 #[derive(Hash, PartialEq, Eq)]
@@ -124,13 +123,12 @@ impl<'a> FunctionBuilder<'a> {
             return_type: None,
             wraps_future: false,
             overflowed: false,
-            task_closures: Vec::new(),
+            task_caches: 0..0,
         }
     }
 
     pub fn finish(mut self, file: &Arc<SourceFile>, hidden: bool) -> FunctionProto {
         self.fill_hints();
-        self.place_closure_caches();
         FunctionProto {
             name: self.name,
             kind: self.kind,
@@ -164,38 +162,26 @@ impl<'a> FunctionBuilder<'a> {
         }
     }
 
-    /// Gives each `TaskClosure` a register above every other, which nothing else touches,
-    /// so that its closure stays there from one run of the instruction to the next (a
-    /// loop that starts tasks). Past the register limit it becomes a plain `Closure`.
-    fn place_closure_caches(&mut self) {
-        for &pc in &self.task_closures {
-            let Some(ins) = self.code.get_mut(pc) else {
-                continue;
-            };
-            let cache = self.max_regs as u32;
-            if cache < MAX_REGS {
-                ins.c = cache as u16;
-                self.max_regs += 1;
-            } else {
-                *ins = Instr::with_bx(Op::Closure, ins.a, ins.b as u32);
-            }
-        }
-    }
-
     // ---- emission -------------------------------------------------------------------
 
+    /// Keeps `n` registers, from here up, for the function's `TaskClosure`s (`n` is the
+    /// number of task and coroutine blocks the function makes). Called before any other
+    /// register is allocated but the parameters, so that every call's frame starts above
+    /// them: a callee's registers overlap its caller's from the call's slot up, and would
+    /// otherwise overwrite a kept closure at every call in a loop.
+    pub fn reserve_task_caches(&mut self, n: u16) {
+        let first = self.alloc_n(n as u32);
+        self.task_caches = first..first.saturating_add(n);
+    }
+
     /// `R[a]` = a closure of nested function `proto` that is the body of a task or
-    /// coroutine (see `Op::TaskClosure`).
+    /// coroutine (see `Op::TaskClosure`); a plain `Closure` when no register is left for
+    /// it.
     pub fn task_closure(&mut self, a: u16, proto: u32, span: Span) {
-        match u16::try_from(proto) {
-            Ok(b) => {
-                let pc = self.op(Op::TaskClosure, a, b, 0, span);
-                self.task_closures.push(pc);
-            }
-            Err(_) => {
-                self.op_bx(Op::Closure, a, proto, span);
-            }
-        }
+        match (u16::try_from(proto), self.task_caches.next()) {
+            (Ok(b), Some(cache)) => self.op(Op::TaskClosure, a, b, cache, span),
+            _ => self.op_bx(Op::Closure, a, proto, span),
+        };
     }
 
     pub fn emit(&mut self, instr: Instr, span: Span) -> usize {
@@ -332,7 +318,8 @@ mod tests {
     #[test]
     fn a_task_closures_cache_register_is_its_own() {
         let m = compiled(
-            "函数 新通道() { 返回 1; } 变量 通 = 新通道(); 对于 i 在 0..3 { 变量 x = i; 启动 { 通 <- x; }; }
+            "函数 新通道() { 返回 1; } 函数 说(x) { 返回 x; }
+             变量 通 = 新通道(); 对于 i 在 0..3 { 变量 x = 说(i); 启动 { 通 <- x; }; }
              变量 c = 协程 { 挂起 1; }; 对于 i 在 0..3 { 变量 y = <-通; }",
         );
         let main = &m.main;
@@ -342,11 +329,32 @@ mod tests {
             .filter(|i| i.op == Op::TaskClosure)
             .map(|i| i.c)
             .collect();
-        // One each, above every register the rest of the code uses.
-        assert_eq!(caches, [main.num_regs - 2, main.num_regs - 1]);
-        for ins in main.code.iter().filter(|i| i.op.writes_a()) {
-            assert!(ins.a < caches[0] || ins.op == Op::TaskClosure, "{ins:?}");
+        // One each, below every other register the code uses, so below every call's frame.
+        assert_eq!(caches, [0, 1]);
+        for ins in main.code.iter().filter(|i| i.op != Op::TaskClosure) {
+            if ins.op.writes_a() {
+                assert!(!caches.contains(&ins.a), "{ins:?}");
+            }
+            if matches!(ins.op, Op::Call | Op::CallDecl | Op::Invoke) {
+                assert!(ins.a > caches[1], "{ins:?}");
+            }
         }
         assert_eq!(crate::verify::verify_module(&m), Ok(()));
+    }
+
+    #[test]
+    fn a_functions_cache_registers_follow_its_parameters() {
+        let m =
+            compiled("函数 f(a, b) { 变量 t = 协程 { 挂起 a; }; 启动 { 打(b); }; } 函数 打(x) {}");
+        let Some(crate::proto::Decl::Function { proto, .. }) = m.decls.first() else {
+            panic!("no f");
+        };
+        let caches: Vec<u16> = proto
+            .code
+            .iter()
+            .filter(|i| i.op == Op::TaskClosure)
+            .map(|i| i.c)
+            .collect();
+        assert_eq!(caches, [2, 3]);
     }
 }

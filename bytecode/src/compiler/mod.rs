@@ -734,6 +734,8 @@ impl<'a, 'o> Compiler<'a, 'o> {
             span,
         ));
         self.f().begin_scope();
+        let task_blocks = self.res.toplevel_task_blocks;
+        self.f().reserve_task_caches(task_blocks);
         let mut import_index = 0u32;
         let shown = self.opts.repl.then(|| shown_value(program)).flatten();
         for stmt in program.stmts {

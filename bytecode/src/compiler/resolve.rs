@@ -24,6 +24,12 @@ pub struct Resolution {
     pub self_captured: HashSet<u32>,
     /// Methods (by span start) that use `自己` anywhere, closures included.
     pub self_used: HashSet<u32>,
+    /// How many `协程`/`创建`/`启动` blocks each function makes directly (not inside a
+    /// nested function), by the span start of its body; the code generator gives each a
+    /// register of its own for `Op::TaskClosure`.
+    pub task_blocks: HashMap<u32, u16>,
+    /// The same for the top level.
+    pub toplevel_task_blocks: u16,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -39,6 +45,8 @@ struct FnScope<'a> {
     scopes: Vec<Vec<(&'a str, u32)>>,
     /// The span start of the method, when `自己` is bound.
     self_owner: Option<u32>,
+    /// `协程`/`创建`/`启动` blocks seen so far directly in this function.
+    task_blocks: u16,
 }
 
 struct Resolver<'a> {
@@ -70,10 +78,12 @@ pub fn resolve(program: &Program<'_>, repl: bool) -> Resolution {
         kind: FnKind::TopLevel,
         scopes: vec![Vec::new()],
         self_owner: None,
+        task_blocks: 0,
     });
     for stmt in program.stmts {
         r.stmt(stmt);
     }
+    r.out.toplevel_task_blocks = r.fns.pop().map_or(0, |f| f.task_blocks);
     r.out
 }
 
@@ -145,23 +155,37 @@ impl<'a> Resolver<'a> {
             kind,
             scopes: vec![Vec::new()],
             self_owner,
+            task_blocks: 0,
         });
         for p in f.params {
             self.declare(p.name.name, p.name.span.start);
         }
         self.block_inner(f.body);
-        self.fns.pop();
+        self.end_function(f.body);
     }
 
     /// A block run later as its own function (`协程 {…}`, `创建 {…}`, `启动 {…}`).
     fn deferred_block(&mut self, b: &'a Block<'a>) {
+        if let Some(f) = self.fns.last_mut() {
+            f.task_blocks = f.task_blocks.saturating_add(1);
+        }
         self.fns.push(FnScope {
             kind: FnKind::Closure,
             scopes: vec![Vec::new()],
             self_owner: None,
+            task_blocks: 0,
         });
         self.block_inner(b);
-        self.fns.pop();
+        self.end_function(b);
+    }
+
+    /// Leaves the function whose body is `body`, noting its task blocks.
+    fn end_function(&mut self, body: &Block<'_>) {
+        if let Some(f) = self.fns.pop()
+            && f.task_blocks > 0
+        {
+            self.out.task_blocks.insert(body.span.start, f.task_blocks);
+        }
     }
 
     fn block(&mut self, b: &'a Block<'a>) {

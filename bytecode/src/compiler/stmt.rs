@@ -455,6 +455,13 @@ impl<'a> Compiler<'a, '_> {
             }
             self.declare_local(p.name, reg, true, ty);
         }
+        let task_blocks = self
+            .res
+            .task_blocks
+            .get(&f.body.span.start)
+            .copied()
+            .unwrap_or(0);
+        self.f().reserve_task_caches(task_blocks);
         // `: 未来<T>`: an 异步 函数 returns a T (the call makes the 未来); any other
         // function's result is wrapped in a finished 未来 (QI-LANGUAGE.md §7.2, §10).
         let ret_ty = match f.ret {
