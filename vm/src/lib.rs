@@ -10,8 +10,8 @@
 //!
 //! The VM never recurses on the Rust stack for a Qi call, never panics on user input,
 //! and keeps all of its `unsafe` in `value/mod.rs`, `heap.rs`, `interp/frame.rs` (with
-//! the frame set-up in `interp/call.rs` and `interp/fast.rs`), `object/coroutine.rs`,
-//! `object/function.rs` and `spin.rs`.
+//! the frame set-up in `interp/call.rs`, `interp/fast.rs` and `interp/mod.rs`),
+//! `object/coroutine.rs`, `object/function.rs`, `sched/wait.rs` and `spin.rs`.
 
 pub mod entries;
 pub mod fiber;
