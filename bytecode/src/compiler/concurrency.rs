@@ -23,7 +23,12 @@ impl<'a> Compiler<'a, '_> {
                 let proto = self.block_function(b, span);
                 let idx = self.f().protos.len() as u32;
                 self.f().protos.push(proto);
-                self.f().task_closure(base, idx, span);
+                // Outside a loop the block runs once per frame: nothing to share.
+                if self.fref().loops.is_empty() {
+                    self.f().op_bx(Op::Closure, base, idx, span);
+                } else {
+                    self.f().task_closure(base, idx, span);
+                }
                 0
             }
             TaskBody::Call(call) => {

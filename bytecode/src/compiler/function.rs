@@ -320,7 +320,8 @@ mod tests {
         let m = compiled(
             "函数 新通道() { 返回 1; } 函数 说(x) { 返回 x; }
              变量 通 = 新通道(); 对于 i 在 0..3 { 变量 x = 说(i); 启动 { 通 <- x; }; }
-             变量 c = 协程 { 挂起 1; }; 对于 i 在 0..3 { 变量 y = <-通; }",
+             当 真 { 变量 c = 协程 { 挂起 1; }; 跳出; } 启动 { 说(1); };
+             对于 i 在 0..3 { 变量 y = <-通; }",
         );
         let main = &m.main;
         let caches: Vec<u16> = main
@@ -329,8 +330,10 @@ mod tests {
             .filter(|i| i.op == Op::TaskClosure)
             .map(|i| i.c)
             .collect();
-        // One each, below every other register the code uses, so below every call's frame.
+        // One for each block in a loop, below every other register the code uses, so below
+        // every call's frame; the block outside a loop runs once and gets a plain closure.
         assert_eq!(caches, [0, 1]);
+        assert_eq!(main.code.iter().filter(|i| i.op == Op::Closure).count(), 1);
         for ins in main.code.iter().filter(|i| i.op != Op::TaskClosure) {
             if ins.op.writes_a() {
                 assert!(!caches.contains(&ins.a), "{ins:?}");
@@ -344,8 +347,10 @@ mod tests {
 
     #[test]
     fn a_functions_cache_registers_follow_its_parameters() {
-        let m =
-            compiled("函数 f(a, b) { 变量 t = 协程 { 挂起 a; }; 启动 { 打(b); }; } 函数 打(x) {}");
+        let m = compiled(
+            "函数 f(a, b) { 循环 { 变量 t = 协程 { 挂起 a; }; 启动 { 打(b); }; 跳出; } }
+             函数 打(x) {}",
+        );
         let Some(crate::proto::Decl::Function { proto, .. }) = m.decls.first() else {
             panic!("no f");
         };

@@ -24,9 +24,9 @@ pub struct Resolution {
     pub self_captured: HashSet<u32>,
     /// Methods (by span start) that use `自己` anywhere, closures included.
     pub self_used: HashSet<u32>,
-    /// How many `协程`/`创建`/`启动` blocks each function makes directly (not inside a
-    /// nested function), by the span start of its body; the code generator gives each a
-    /// register of its own for `Op::TaskClosure`.
+    /// How many `协程`/`创建`/`启动` blocks each function makes directly inside one of its
+    /// loops (not inside a nested function), by the span start of its body; the code
+    /// generator gives each a register of its own for `Op::TaskClosure`.
     pub task_blocks: HashMap<u32, u16>,
     /// The same for the top level.
     pub toplevel_task_blocks: u16,
@@ -45,8 +45,10 @@ struct FnScope<'a> {
     scopes: Vec<Vec<(&'a str, u32)>>,
     /// The span start of the method, when `自己` is bound.
     self_owner: Option<u32>,
-    /// `协程`/`创建`/`启动` blocks seen so far directly in this function.
+    /// `协程`/`创建`/`启动` blocks seen so far directly in a loop of this function.
     task_blocks: u16,
+    /// How many loops of this function enclose the current point.
+    loops: u32,
 }
 
 struct Resolver<'a> {
@@ -79,6 +81,7 @@ pub fn resolve(program: &Program<'_>, repl: bool) -> Resolution {
         scopes: vec![Vec::new()],
         self_owner: None,
         task_blocks: 0,
+        loops: 0,
     });
     for stmt in program.stmts {
         r.stmt(stmt);
@@ -156,6 +159,7 @@ impl<'a> Resolver<'a> {
             scopes: vec![Vec::new()],
             self_owner,
             task_blocks: 0,
+            loops: 0,
         });
         for p in f.params {
             self.declare(p.name.name, p.name.span.start);
@@ -166,7 +170,10 @@ impl<'a> Resolver<'a> {
 
     /// A block run later as its own function (`协程 {…}`, `创建 {…}`, `启动 {…}`).
     fn deferred_block(&mut self, b: &'a Block<'a>) {
-        if let Some(f) = self.fns.last_mut() {
+        // Only a block in a loop runs more than once per frame, and can share its closure.
+        if let Some(f) = self.fns.last_mut()
+            && f.loops > 0
+        {
             f.task_blocks = f.task_blocks.saturating_add(1);
         }
         self.fns.push(FnScope {
@@ -174,6 +181,7 @@ impl<'a> Resolver<'a> {
             scopes: vec![Vec::new()],
             self_owner: None,
             task_blocks: 0,
+            loops: 0,
         });
         self.block_inner(b);
         self.end_function(b);
@@ -185,6 +193,16 @@ impl<'a> Resolver<'a> {
             && f.task_blocks > 0
         {
             self.out.task_blocks.insert(body.span.start, f.task_blocks);
+        }
+    }
+
+    fn loop_body(&mut self, b: &'a Block<'a>) {
+        if let Some(f) = self.fns.last_mut() {
+            f.loops += 1;
+        }
+        self.block(b);
+        if let Some(f) = self.fns.last_mut() {
+            f.loops -= 1;
         }
     }
 
@@ -248,16 +266,16 @@ impl<'a> Resolver<'a> {
             }
             StmtKind::While { cond, body } => {
                 self.expr(cond);
-                self.block(body);
+                self.loop_body(body);
             }
             StmtKind::For { var, iter, body } => {
                 self.expr(iter);
                 self.push_scope();
                 self.declare(var.name, var.span.start);
-                self.block(body);
+                self.loop_body(body);
                 self.pop_scope();
             }
-            StmtKind::Loop { body } => self.block(body),
+            StmtKind::Loop { body } => self.loop_body(body),
             StmtKind::Return(e) => {
                 if let Some(e) = e {
                     self.expr(e);
