@@ -32,7 +32,9 @@
 #
 # Qi and Go are timed in QI_TASKS_ROUNDS rounds (default 3) that take turns, each getting the
 # median of its rounds' means, so that a change in the machine's speed during the script
-# does not skew one Qi/Go ratio alone.
+# does not skew one Qi/Go ratio alone. Before each workload and after the last, one run of
+# the Go spawn program on two threads probes how fast cache lines pass between the cores;
+# the report lists the probes and marks those over twice the fastest.
 #
 # Environment: QI_TASKS_RUNS (minimum hyperfine runs, default 5); GO, LUA (default lua5.4,
 # then lua), PYTHON (default python3), NODE (default node) name the tools (set to "" to
@@ -308,8 +310,22 @@ median() { # median of the numbers given as arguments
 # each gets the median of its rounds: a change in the machine's speed while one of them is
 # timed (this 2-core VM passes cache lines between its cores about four times slower for
 # minutes at a time) then hits the others as well, instead of one ratio alone.
-declare -A MS
+declare -A MS PROBE
+
+# probe LABEL: one run of the Go spawn program on two threads, its wall time in seconds
+# into PROBE[LABEL] (nothing without Go)
+probe() {
+    [[ -n "$GO_BIN" ]] || return 0
+    local s t
+    s="$EPOCHREALTIME"
+    GOMAXPROCS=2 timeout "$TMO" "$TMP/go/spawn" >/dev/null || die "the probe (Go spawn) failed"
+    t="$EPOCHREALTIME"
+    PROBE[$1]="$(awk -v s="$s" -v t="$t" 'BEGIN { printf "%.2f", t - s }')"
+    echo "cross-core probe before $1: ${PROBE[$1]} s" >&2
+}
+
 for w in "${WORKLOADS[@]}"; do
+    probe "$w"
     declare -A ROUND_MS=()
     for ((r = 1; r <= ROUNDS; r++)); do
         for c in qi1 qi2 go1 go2; do
@@ -331,6 +347,7 @@ for w in "${WORKLOADS[@]}"; do
     done
     unset ROUND_MS
 done
+probe end
 
 # The sleeping part's own wall time, as the program prints it: median of RUNS runs.
 declare -A SLEEP
@@ -364,6 +381,20 @@ fi
 
 echo "- Load average at the end of the measurements: $(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || echo unknown)" \
     "(other processes on the machine make the times, the 2-thread ones most, noisier)"
+if [[ -n "$GO_BIN" ]]; then
+    # label=seconds pairs, in order; a probe over twice the fastest is marked slow
+    pairs=()
+    for w in "${WORKLOADS[@]}" end; do pairs+=("$w=${PROBE[$w]}"); done
+    printf '%s\n' "${pairs[@]}" | awk -F= '
+        { label[NR] = $1; sec[NR] = $2; if (NR == 1 || $2 < min) min = $2 }
+        END {
+            printf "- Cross-core probe (one run of Go(2) spawn, s) before each workload and at the end:"
+            for (i = 1; i <= NR; i++)
+                printf " %s %s%s%s", label[i], sec[i], (sec[i] > 2 * min) ? " (slow)" : "", (i < NR) ? "," : ""
+            print "; this VM passes cache lines between its cores about four times slower for" \
+                " minutes at a time, and a probe over twice the fastest marks such a period"
+        }'
+fi
 echo
 
 cell() { # cell ARRAY-VALUE WORKLOAD COLUMN
