@@ -313,7 +313,17 @@ impl<'a> FunctionBuilder<'a> {
 #[cfg(test)]
 mod tests {
     use crate::opcode::Op;
+    use crate::proto::FunctionProto;
     use crate::verify::tests::compiled;
+
+    /// The cache registers of `f`'s `TaskClosure`s, in code order.
+    fn cache_registers(f: &FunctionProto) -> Vec<u16> {
+        f.code
+            .iter()
+            .filter(|i| i.op == Op::TaskClosure)
+            .map(|i| i.c)
+            .collect()
+    }
 
     #[test]
     fn a_task_closures_cache_register_is_its_own() {
@@ -324,12 +334,7 @@ mod tests {
              对于 i 在 0..3 { 变量 y = <-通; }",
         );
         let main = &m.main;
-        let caches: Vec<u16> = main
-            .code
-            .iter()
-            .filter(|i| i.op == Op::TaskClosure)
-            .map(|i| i.c)
-            .collect();
+        let caches = cache_registers(main);
         // One for each block in a loop, below every other register the code uses, so below
         // every call's frame; the block outside a loop runs once and gets a plain closure.
         assert_eq!(caches, [0, 1]);
@@ -354,12 +359,6 @@ mod tests {
         let Some(crate::proto::Decl::Function { proto, .. }) = m.decls.first() else {
             panic!("no f");
         };
-        let caches: Vec<u16> = proto
-            .code
-            .iter()
-            .filter(|i| i.op == Op::TaskClosure)
-            .map(|i| i.c)
-            .collect();
-        assert_eq!(caches, [2, 3]);
+        assert_eq!(cache_registers(proto), [2, 3]);
     }
 }

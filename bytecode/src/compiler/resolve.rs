@@ -51,6 +51,18 @@ struct FnScope<'a> {
     loops: u32,
 }
 
+impl FnScope<'_> {
+    fn new(kind: FnKind, self_owner: Option<u32>) -> Self {
+        FnScope {
+            kind,
+            scopes: vec![Vec::new()],
+            self_owner,
+            task_blocks: 0,
+            loops: 0,
+        }
+    }
+}
+
 struct Resolver<'a> {
     fns: Vec<FnScope<'a>>,
     /// Every top-level `变量` by name.
@@ -76,13 +88,7 @@ pub fn resolve(program: &Program<'_>, repl: bool) -> Resolution {
             }
         }
     }
-    r.fns.push(FnScope {
-        kind: FnKind::TopLevel,
-        scopes: vec![Vec::new()],
-        self_owner: None,
-        task_blocks: 0,
-        loops: 0,
-    });
+    r.fns.push(FnScope::new(FnKind::TopLevel, None));
     for stmt in program.stmts {
         r.stmt(stmt);
     }
@@ -154,13 +160,7 @@ impl<'a> Resolver<'a> {
     }
 
     fn function(&mut self, f: &'a FunctionDecl<'a>, kind: FnKind, self_owner: Option<u32>) {
-        self.fns.push(FnScope {
-            kind,
-            scopes: vec![Vec::new()],
-            self_owner,
-            task_blocks: 0,
-            loops: 0,
-        });
+        self.fns.push(FnScope::new(kind, self_owner));
         for p in f.params {
             self.declare(p.name.name, p.name.span.start);
         }
@@ -176,13 +176,7 @@ impl<'a> Resolver<'a> {
         {
             f.task_blocks = f.task_blocks.saturating_add(1);
         }
-        self.fns.push(FnScope {
-            kind: FnKind::Closure,
-            scopes: vec![Vec::new()],
-            self_owner: None,
-            task_blocks: 0,
-            loops: 0,
-        });
+        self.fns.push(FnScope::new(FnKind::Closure, None));
         self.block_inner(b);
         self.end_function(b);
     }
