@@ -27,32 +27,26 @@ pub struct Fiber {
     pub keep: Keep,
 }
 
-/// The closures a fiber's entry frames run, kept alive while the fiber lives. Almost every
-/// fiber has exactly one (a task's or coroutine's body), held inline: a parked task is
-/// one allocation of 32 bytes smaller than with a one-element vector. Typed, an entry is
-/// one word instead of a 16-byte value.
+/// The closure a fiber's entry frame runs, kept alive while the fiber lives (frame
+/// invariant 3). A fiber has one entry frame at a time: `enter_entry` starts one only on a
+/// fiber without frames (a new task's or coroutine's, a reused host fiber, task #1's
+/// after its top level returned), so one word holds it, where a parked task once paid 32
+/// bytes for a one-element vector and then 8 for a second field that no fiber used.
 #[derive(Default)]
-pub struct Keep {
-    first: Option<Arc<Closure>>,
-    more: ThinVec<Arc<Closure>>,
-}
+pub struct Keep(Option<Arc<Closure>>);
 
 impl Keep {
-    pub fn push(&mut self, c: Arc<Closure>) {
-        if self.first.is_none() {
-            self.first = Some(c);
-        } else {
-            self.more.push(c);
-        }
+    /// Keeps `c`, letting go of the closure of an entry frame that has returned.
+    pub fn set(&mut self, c: Arc<Closure>) {
+        self.0 = Some(c);
     }
 
     pub fn iter(&self) -> impl Iterator<Item = &Arc<Closure>> {
-        self.first.iter().chain(self.more.iter())
+        self.0.iter()
     }
 
     pub fn clear(&mut self) {
-        self.first = None;
-        self.more.clear();
+        self.0 = None;
     }
 }
 

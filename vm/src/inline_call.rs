@@ -112,7 +112,7 @@ impl Runtime {
             other => {
                 // It must wait (or its budget ran out): from here it is an ordinary task.
                 let task = Arc::new(Task::new(sched.next_id(), Some(fiber), false, None));
-                task.exec.lock().pending = Some(Box::new(other));
+                sched.hold_outcome(&task, other);
                 sched.register(&task);
                 sched.schedule(task.clone(), None, false);
                 self.wait(&task, None)

@@ -33,7 +33,11 @@ use qi_vm::value::Value;
 /// block that fills a class exactly into the next one: 503 to 457 bytes per parked task.
 /// Task went to 176 (192 with its counts, the next class down) when a failure's value,
 /// throw site and sequence number moved into a box (`Ending` is two words; failures are
-/// rare) instead of a 40-byte ending and an 8-byte number in every task.
+/// rare) instead of a 40-byte ending and an 8-byte number in every task. Fiber went to 64
+/// (Task 168) when it kept one entry closure in one word (`fiber::Keep`: an entry frame
+/// starts only on a fiber without frames), and Task to 160 when the outcome a host call's
+/// fiber stopped with before its task existed (rare) moved out of every task into the
+/// scheduler (`Scheduler::hold_outcome`).
 #[test]
 fn headers_do_not_grow() {
     assert_eq!(std::mem::size_of::<Value>(), 16);
@@ -43,12 +47,12 @@ fn headers_do_not_grow() {
         std::mem::size_of::<Frame>()
     );
     assert!(
-        std::mem::size_of::<Fiber>() <= 72,
+        std::mem::size_of::<Fiber>() <= 64,
         "Fiber {}",
         std::mem::size_of::<Fiber>()
     );
     assert!(
-        std::mem::size_of::<Task>() <= 176,
+        std::mem::size_of::<Task>() <= 160,
         "Task {}",
         std::mem::size_of::<Task>()
     );

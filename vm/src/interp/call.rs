@@ -485,6 +485,14 @@ pub fn import(
 
 /// Starts a fiber on `closure` (held alive by `keep`) with `args`.
 pub fn enter_entry(fiber: &mut Fiber, keep: Value, args: &[Value]) -> Result<(), Exit> {
+    if !fiber.frames.is_empty() {
+        // `Fiber::keep` holds one entry frame's closure; a second would end the first's
+        // hold while its frame still runs.
+        return Err(error(
+            Code::E7000,
+            "：内部错误：入口帧只能在没有帧的纤程上开始",
+        ));
+    }
     let c = keep.into_arc::<Closure>().map_err(|v| not_callable(&v))?;
     let need = (c.info.proto.num_regs as usize).max(args.len());
     let base = fiber.stack.bottom();
@@ -501,7 +509,7 @@ pub fn enter_entry(fiber: &mut Fiber, keep: Value, args: &[Value]) -> Result<(),
         FrameKind::Entry,
     ));
     // `fiber.keep` holds the closure from here on (frame invariant 3).
-    fiber.keep.push(c);
+    fiber.keep.set(c);
     Ok(())
 }
 
@@ -512,4 +520,35 @@ pub fn enter_module_init(fiber: &mut Fiber, module: &ModuleObj) -> Result<(), Ex
     }
     module.state.store(MODULE_RUNNING, Ordering::Release);
     enter_entry(fiber, module.main.clone(), &[])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A fiber keeps one entry frame's closure (`Fiber::keep`): a second entry frame on a
+    /// fiber that still runs one is refused, and one on a fiber whose entry frame returned
+    /// takes the kept closure's place.
+    #[test]
+    fn an_entry_frame_starts_only_on_a_fiber_without_frames() {
+        let Ok(shared) = crate::vm::VmBuilder::new().build() else {
+            panic!("an empty VM builds");
+        };
+        let file = qi_bytecode::source::SourceFile::new("测试.qi", "变量 x = 1;\n");
+        let module = match crate::loader::load_text(&shared, file, "测试", false, false) {
+            Ok(loaded) => loaded.module,
+            Err(d) => panic!("compiles: {} diagnostics", d.len()),
+        };
+        let mut fiber = Fiber::new(8);
+        assert!(enter_entry(&mut fiber, module.main.clone(), &[]).is_ok());
+        assert_eq!(fiber.keep.iter().count(), 1);
+        match enter_entry(&mut fiber, module.main.clone(), &[]) {
+            Err(Exit::Throw(e)) => assert!(crate::print::display(&e).contains("E7000")),
+            _ => panic!("a second entry frame is refused"),
+        }
+        assert_eq!(fiber.depth(), 1, "the running frame stays");
+        fiber.frames.clear();
+        assert!(enter_entry(&mut fiber, module.main.clone(), &[]).is_ok());
+        assert_eq!(fiber.keep.iter().count(), 1);
+    }
 }

@@ -127,6 +127,10 @@ pub struct Scheduler {
     pub main: OnceLock<Arc<Task>>,
     /// The `入口` function task #1 runs after its top level (kept here, not in every task).
     entry: Mutex<Option<Value>>,
+    /// How the fibers of tasks made by a host call that ran inline and then had to wait
+    /// had stopped, by task number, for their first turns to take up
+    /// (`TaskExec::outcome_held`). Rare, so kept here rather than a word in every task.
+    held_outcomes: Mutex<Vec<(u64, crate::interp::Outcome)>>,
     /// Tasks that failed with nobody waiting yet: kept alive, because if nobody awaits
     /// them by the end of the program their errors are reported then.
     pub failed: Mutex<Vec<Arc<Task>>>,
@@ -215,6 +219,7 @@ impl Scheduler {
             shutdown: AtomicBool::new(false),
             main: OnceLock::new(),
             entry: Mutex::new(None),
+            held_outcomes: Mutex::new(Vec::new()),
             failed: Mutex::new(Vec::new()),
             recycled: Mutex::new(Vec::new()),
             recycled_batches: AtomicUsize::new(0),
@@ -268,6 +273,20 @@ impl Scheduler {
             return None;
         }
         self.entry.lock().take()
+    }
+
+    /// Keeps how `task`'s fiber stopped before the task existed, for its first turn
+    /// (`take_held_outcome`).
+    pub fn hold_outcome(&self, task: &Task, outcome: crate::interp::Outcome) {
+        task.exec.lock().outcome_held = true;
+        self.held_outcomes.lock().push((task.id, outcome));
+    }
+
+    /// What `hold_outcome` kept for `task`.
+    pub fn take_held_outcome(&self, task: &Task) -> Option<crate::interp::Outcome> {
+        let mut held = self.held_outcomes.lock();
+        let at = held.iter().position(|(id, _)| *id == task.id)?;
+        Some(held.swap_remove(at).1)
     }
 
     /// The next task number (`#N`).
@@ -741,5 +760,32 @@ impl Scheduler {
         } else if failed && task.id != 0 {
             self.failed.lock().push(task.clone());
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::interp::Outcome;
+
+    /// A held outcome goes to its own task's first turn, once.
+    #[test]
+    fn held_outcomes_go_to_their_own_task() {
+        let sched = Scheduler::new(1, 100);
+        let a = Task::new(7, None, false, None);
+        let b = Task::new(8, None, false, None);
+        sched.hold_outcome(&a, Outcome::Exit(3));
+        sched.hold_outcome(&b, Outcome::Exit(4));
+        assert!(a.exec.lock().outcome_held);
+        assert!(matches!(
+            sched.take_held_outcome(&b),
+            Some(Outcome::Exit(4))
+        ));
+        assert!(sched.take_held_outcome(&b).is_none());
+        assert!(matches!(
+            sched.take_held_outcome(&a),
+            Some(Outcome::Exit(3))
+        ));
+        assert!(sched.held_outcomes.lock().is_empty());
     }
 }

@@ -160,9 +160,10 @@ pub struct TaskExec {
     pub parked: Option<Resume>,
     /// The task has not run yet (a cancelled one then ends without running).
     pub started: bool,
-    /// How the fiber stopped before the task existed (a host call that ran inline and
-    /// then had to wait): the driver takes it up first.
-    pub pending: Option<Box<crate::interp::Outcome>>,
+    /// The scheduler holds how the fiber stopped before the task existed (a host call
+    /// that ran inline and then had to wait, `Scheduler::hold_outcome`): the first turn
+    /// takes it up.
+    pub outcome_held: bool,
     /// The scheduler's registry has it (see `Scheduler::record`).
     pub recorded: bool,
 }
@@ -261,7 +262,7 @@ impl Task {
                 token: None,
                 parked: None,
                 started: false,
-                pending: None,
+                outcome_held: false,
                 recorded: false,
             }),
             status: AtomicU8::new(Status::Runnable as u8),
