@@ -108,7 +108,7 @@ fn sleep(ctx: &mut NativeCtx<'_>, args: &[Value]) -> NativeResult {
 fn timeout(ctx: &mut NativeCtx<'_>, args: &[Value]) -> NativeResult {
     let ms = milliseconds(args, 0)?;
     let task = Arc::new(Task::new(0, None, false, None));
-    task.exec.lock().started = true;
+    task.exec().lock().started = true;
     ctx.cx.sched.reactor.add(
         Duration::from_millis(ms),
         TimerAction::Complete(task.clone()),
@@ -155,7 +155,7 @@ fn await_combined(
     ms: Option<u64>,
 ) -> NativeResult {
     let future = Arc::new(Task::new(0, None, false, None));
-    future.exec.lock().started = true;
+    future.exec().lock().started = true;
     let c = Combiner::new(kind, future.clone(), parts);
     // Parts that are already finished decide first; the deadline only races the others.
     c.start(ctx.cx.sched, Some(ctx.cx.local));

@@ -108,7 +108,7 @@ fn start_task(
 ) -> Arc<Task> {
     let sched = ctx.cx.sched;
     let task = Arc::new(Task::new(sched.next_id(), None, detached, site));
-    task.exec.lock().started = true;
+    task.exec().lock().started = true;
     task.set_status(crate::sched::task::Status::Blocked);
     sched.register(&task);
     let future = f(args.to_vec());

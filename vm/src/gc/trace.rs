@@ -162,10 +162,10 @@ fn task_children(t: &Task, out: &mut Vec<Value>) -> Option<()> {
     if !t.is_finished() {
         return None;
     }
-    if let Some(e) = &t.state.lock().ending {
+    if let Some(e) = &t.state().lock().ending {
         push(e.value(), out);
     }
-    let exec = t.exec.lock();
+    let exec = t.exec().lock();
     if let Some(f) = &exec.root {
         fiber_children(f, out);
     }
@@ -230,12 +230,12 @@ pub fn cut(v: &Value, out: &mut Vec<Value>) {
         }
         Tag::Task => {
             if let Some(t) = v.as_obj::<Task>() {
-                match t.state.lock().ending.as_mut() {
+                match t.state().lock().ending.as_mut() {
                     Some(Ending::Value(x)) => out.push(x.take()),
                     Some(Ending::Error(f)) => out.push(f.value.take()),
                     None => {}
                 }
-                let mut exec = t.exec.lock();
+                let mut exec = t.exec().lock();
                 let root = exec.root.take();
                 let chain = std::mem::take(&mut exec.chain);
                 drop(exec);

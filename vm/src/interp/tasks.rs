@@ -276,7 +276,7 @@ fn new_task(
 ) -> Result<Arc<Task>, Exit> {
     if let Some(mut task) = crate::sched::recycle::take(cx.sched, cx.local)
         && let Some(t) = Arc::get_mut(&mut task)
-        && let Some(fiber) = t.exec.get_mut().root.as_mut()
+        && let Some(fiber) = t.exec_mut().root.as_mut()
     {
         fiber.reset(entry_registers(&closure));
         enter_checked(fiber, closure, &args)?;
@@ -305,7 +305,7 @@ pub fn try_await(v: &Value) -> Result<AwaitNow, Exit> {
     let Some(task) = v.to_arc::<Task>() else {
         return Err(error(Code::E6003, format!("：这里是「{}」", type_name(v))));
     };
-    let mut guard = task.state.lock();
+    let mut guard = task.state().lock();
     let st = &mut *guard;
     match &st.ending {
         Some(Ending::Value(v)) => {

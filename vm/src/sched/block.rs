@@ -81,6 +81,7 @@ pub fn deliver_cancel(sched: &Scheduler, token: &Arc<WaitToken>, local: Option<&
     if sched.wake(token, Wake::Throw(cancellation()), local) {
         token
             .task
+            .flags()
             .cancel
             .store(false, std::sync::atomic::Ordering::SeqCst);
     }
@@ -103,7 +104,7 @@ pub fn park(
         // (Never here: the turn parks these itself, `Step::Parked`.)
         BlockOp::Registered(_) => Parked::Waiting,
         BlockOp::Await(task) => {
-            let mut guard = task.state.lock();
+            let mut guard = task.state().lock();
             let st = &mut *guard;
             if let Some(ending) = &st.ending {
                 task.mark_observed();
@@ -421,14 +422,14 @@ impl Combiner {
                 .parts
                 .iter()
                 .enumerate()
-                .filter_map(|(i, p)| match &p.state.lock().ending {
+                .filter_map(|(i, p)| match &p.state().lock().ending {
                     Some(Ending::Error(f)) => Some((i, p, f.seq)),
                     _ => None,
                 })
                 .min_by_key(|&(_, _, seq)| seq);
             if let Some((i, part, _)) = first_failure {
                 let ending = {
-                    let st = part.state.lock();
+                    let st = part.state().lock();
                     part.mark_observed();
                     st.ending.clone()
                 };
@@ -440,7 +441,7 @@ impl Combiner {
         }
         for (i, part) in self.parts.iter().enumerate() {
             let ending = {
-                let mut guard = part.state.lock();
+                let mut guard = part.state().lock();
                 let st = &mut *guard;
                 match &st.ending {
                     Some(e) => {
@@ -535,12 +536,15 @@ pub fn cancel(sched: &Scheduler, task: &Arc<Task>, local: Option<&Local>) {
     if task.is_finished() {
         return;
     }
-    task.cancelled
+    task.flags()
+        .cancelled
         .store(true, std::sync::atomic::Ordering::SeqCst);
-    task.cancel.store(true, std::sync::atomic::Ordering::SeqCst);
+    task.flags()
+        .cancel
+        .store(true, std::sync::atomic::Ordering::SeqCst);
     // Parked: wake it with E6005. Running (the lock is held): it sees the flag at its next
     // suspension point — the worker checks after parking, and at every budget yield.
-    let codeless = match task.exec.try_lock() {
+    let codeless = match task.exec().try_lock() {
         Some(exec) => {
             if let Some(token) = exec.parked_token() {
                 deliver_cancel(sched, token, local);

@@ -249,7 +249,7 @@ fn turn(cx: &Cx<'_>, exec: &mut TaskExec, ready: &mut Option<(Wake, Resume)>) ->
 /// A pending `t.取消()`: E6005 thrown at this suspension point (once).
 fn deliver_cancel(cx: &Cx<'_>, exec: &mut TaskExec) -> Option<Outcome> {
     // A load first: this runs at every suspension point, and the flag is almost never set.
-    let cancel = &cx.task.cancel;
+    let cancel = &cx.task.flags().cancel;
     if !cancel.load(std::sync::atomic::Ordering::Acquire)
         || !cancel.swap(false, std::sync::atomic::Ordering::AcqRel)
     {

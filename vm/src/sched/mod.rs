@@ -278,7 +278,7 @@ impl Scheduler {
     /// Keeps how `task`'s fiber stopped before the task existed, for its first turn
     /// (`take_held_outcome`).
     pub fn hold_outcome(&self, task: &Task, outcome: crate::interp::Outcome) {
-        task.exec.lock().outcome_held = true;
+        task.exec().lock().outcome_held = true;
         self.held_outcomes.lock().push((task.id, outcome));
     }
 
@@ -360,7 +360,7 @@ impl Scheduler {
     /// Counts a new task and records it for reports at once (task #1, a host's tasks).
     pub fn register(&self, task: &Arc<Task>) {
         self.count_spawned(None);
-        task.exec.lock().recorded = true;
+        task.exec().lock().recorded = true;
         self.record(task);
     }
 
@@ -386,7 +386,7 @@ impl Scheduler {
     /// parked task's token, and a kept spare one, refer back to the task.
     pub fn release_tasks(&self) {
         for t in self.live_tasks() {
-            let mut exec = t.exec.lock();
+            let mut exec = t.exec().lock();
             exec.parked = None;
             exec.token = None;
         }
@@ -717,12 +717,12 @@ impl Scheduler {
     /// Marks `task` finished and wakes everything waiting for it.
     pub fn complete(&self, task: &Arc<Task>, mut ending: Ending, local: Option<&Local>) {
         // A timer future finished early (cancelled): its timer no longer counts.
-        self.reactor.retire_flag(&task.timer_armed);
-        let cancelled = task.cancelled.load(Ordering::SeqCst)
+        self.reactor.retire_flag(&task.flags().timer_armed);
+        let cancelled = task.flags().cancelled.load(Ordering::SeqCst)
             && matches!(&ending, Ending::Error(f) if block::is_cancellation(&f.value));
         let failed = matches!(ending, Ending::Error(..)) && !cancelled;
         let awaiters = {
-            let mut st = task.state.lock();
+            let mut st = task.state().lock();
             if st.ending.is_some() {
                 // Finished already (a timer future both fired and was cancelled).
                 return;
@@ -753,9 +753,9 @@ impl Scheduler {
             block::notify_awaiter(self, task, a, &ending, local);
         }
         let is_main = self.main.get().is_some_and(|m| Arc::ptr_eq(m, task));
-        if failed && task.detached && self.hosted {
+        if failed && task.flags().detached && self.hosted {
             self.orphans.lock().push(task.clone());
-        } else if failed && (task.detached || is_main) {
+        } else if failed && (task.flags().detached || is_main) {
             self.finish_program(End::Failed(task.clone()));
         } else if failed && task.id != 0 {
             self.failed.lock().push(task.clone());
@@ -776,7 +776,7 @@ mod tests {
         let b = Task::new(8, None, false, None);
         sched.hold_outcome(&a, Outcome::Exit(3));
         sched.hold_outcome(&b, Outcome::Exit(4));
-        assert!(a.exec.lock().outcome_held);
+        assert!(a.exec().lock().outcome_held);
         assert!(matches!(
             sched.take_held_outcome(&b),
             Some(Outcome::Exit(4))

@@ -172,7 +172,7 @@ impl Reactor {
         let counted = match &action {
             TimerAction::Wake(token, _) => Some(&token.timer_armed),
             TimerAction::TimeOut(c) => Some(&c.timer_armed),
-            TimerAction::Complete(task) => Some(&task.timer_armed),
+            TimerAction::Complete(task) => Some(&task.flags().timer_armed),
             TimerAction::SocketDeadline(_) => None,
         };
         if let Some(armed) = counted {
@@ -408,7 +408,7 @@ impl Reactor {
                 }
             }
             TimerAction::Complete(task) => {
-                let armed = task.timer_armed.swap(false, Ordering::AcqRel);
+                let armed = task.flags().timer_armed.swap(false, Ordering::AcqRel);
                 fire(Fired::Complete(
                     task,
                     super::task::Ending::Value(Value::NIL),

@@ -105,8 +105,8 @@ mod tests {
     fn finished_task(id: u64) -> Arc<Task> {
         let task = Arc::new(Task::new(id, Some(Fiber::new(4)), true, None));
         task.set_status(Status::Failed);
-        task.cancel.store(true, Ordering::Relaxed);
-        task.state.lock().ending = Some(Ending::Value(Value::int(5)));
+        task.flags().cancel.store(true, Ordering::Relaxed);
+        task.state().lock().ending = Some(Ending::Value(Value::int(5)));
         task
     }
 
@@ -120,9 +120,9 @@ mod tests {
         let t = Arc::get_mut(&mut task).expect("the only handle");
         assert_eq!(t.id, 0);
         assert_eq!(t.status(), Status::Runnable);
-        assert!(!t.cancel_requested() && !t.detached && t.created_at.is_none());
-        assert!(t.state.lock().ending.is_none());
-        let exec = t.exec.get_mut();
+        assert!(!t.cancel_requested() && !t.flags().detached && t.created_at.is_none());
+        assert!(t.state().lock().ending.is_none());
+        let exec = t.exec_mut();
         assert!(!exec.started && exec.token.is_none() && exec.parked.is_none());
         assert_eq!(exec.root.as_ref().map(Fiber::depth), Some(0));
         assert!(take(&sched, &local).is_none(), "taken once");
@@ -157,7 +157,7 @@ mod tests {
         assert!(matches!(&task.created_at, Some((f, _)) if Arc::ptr_eq(f, &there)));
         task.renew(4, false, None);
         assert!(task.created_at.is_none());
-        assert_eq!((task.id, task.detached), (4, false));
+        assert_eq!((task.id, task.flags().detached), (4, false));
     }
 
     /// With one worker nothing is kept: memory never crosses threads there.
@@ -178,7 +178,7 @@ mod tests {
         let handle = task.clone();
         put(&sched, &local, Runnable::Task(task));
         assert!(take(&sched, &local).is_none());
-        assert!(handle.state.lock().ending.is_some(), "untouched");
+        assert!(handle.state().lock().ending.is_some(), "untouched");
     }
 
     /// A thread's overflow goes to the scheduler, where a thread with none takes it.

@@ -34,7 +34,7 @@ pub fn status_name(task: &Task) -> &'static str {
 /// is not running (its execution lock is free).
 pub fn task_stack(task: &Task) -> Vec<String> {
     let mut lines = Vec::new();
-    if let Some(exec) = task.exec.try_lock() {
+    if let Some(exec) = task.exec().try_lock() {
         for r in exec.chain.iter().rev() {
             lines.extend(r.fiber.stack_lines());
         }
@@ -97,7 +97,7 @@ pub fn snapshot(sched: &Scheduler) -> String {
 pub fn deadlock(sched: &Scheduler) -> Diagnostic {
     let mut d = Diagnostic::bare(Code::E6006);
     if let Some(main) = sched.main.get()
-        && let Some(exec) = main.exec.try_lock()
+        && let Some(exec) = main.exec().try_lock()
     {
         let fiber = exec.chain.last().map(|r| &*r.fiber).or(exec.root.as_ref());
         if let Some((file, span)) = fiber.and_then(|f| f.current_site()) {
@@ -131,7 +131,7 @@ pub fn still_waiting(sched: &Scheduler) -> Option<Diagnostic> {
 
 /// The diagnostic for a task that failed and whose error nobody received.
 pub fn failure(task: &Task) -> Option<Diagnostic> {
-    let ending = task.state.lock().ending.clone()?;
+    let ending = task.state().lock().ending.clone()?;
     let Ending::Error(failure) = ending else {
         return None;
     };
@@ -154,7 +154,7 @@ pub fn unobserved_failures(sched: &Scheduler) -> Vec<Diagnostic> {
     let failed = sched.failed.lock().clone();
     failed
         .into_iter()
-        .filter(|t| t.status() == Status::Failed && !t.is_observed() && !t.detached)
+        .filter(|t| t.status() == Status::Failed && !t.is_observed() && !t.flags().detached)
         .filter(|t| !sched.main.get().is_some_and(|m| Arc::ptr_eq(m, t)))
         .filter_map(|t| failure(&t))
         .collect()

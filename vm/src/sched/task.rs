@@ -15,7 +15,7 @@ use super::block::Combiner;
 use super::wait::WaitToken;
 use crate::fiber::Fiber;
 use crate::object::ThrowSite;
-use crate::spin::SpinLock;
+use crate::spin::{SpinPair, SpinRef};
 use crate::value::Value;
 
 /// Where a task is in its life.
@@ -219,15 +219,17 @@ impl SiteAt<'_> {
 pub struct Task {
     /// `#N` in messages; 0 for an unnumbered 未来.
     pub id: u64,
-    /// Held by the worker running the task for a whole turn; anyone else `try_lock`s it,
-    /// or locks a task that cannot be running (see `spin.rs`).
-    pub exec: SpinLock<TaskExec>,
+    /// The execution (`exec()`), the state (`state()`) and the flags (`flags()`), the
+    /// two locks' flags and the task's own in one word.
+    parts: SpinPair<TaskExec, TaskState, TaskFlags>,
+    /// Where `创建`/`启动` made it, for stack traces.
+    pub created_at: Option<Site>,
+}
+
+/// A task's byte-sized fields, outside both locks.
+pub struct TaskFlags {
     /// A [`Status`]; atomic, because it flips on every park and wake-up.
     status: AtomicU8,
-    /// Short sections only (set the ending, add an awaiter): a spin lock, whose unlock
-    /// is a plain store, where a `parking_lot` mutex took a second atomic
-    /// read-modify-write at every task's end.
-    pub state: SpinLock<TaskState>,
     /// `t.取消()` was called and E6005 is not delivered yet: it will be at the next
     /// suspension point.
     pub cancel: AtomicBool,
@@ -240,8 +242,6 @@ pub struct Task {
     observed: AtomicBool,
     /// The handle was thrown away when made (启动, `创建 f();`): a failure ends the program.
     pub detached: bool,
-    /// Where `创建`/`启动` made it, for stack traces.
-    pub created_at: Option<Site>,
     /// A `超时(ms)` future whose timer still counts as pending work.
     pub timer_armed: AtomicBool,
 }
@@ -254,36 +254,68 @@ impl std::fmt::Debug for Task {
 
 impl Task {
     pub fn new(id: u64, root: Option<Fiber>, detached: bool, created_at: Option<Site>) -> Task {
-        Task {
-            id,
-            exec: SpinLock::new(TaskExec {
-                root,
-                chain: ThinVec::new(),
-                token: None,
-                parked: None,
-                started: false,
-                outcome_held: false,
-                recorded: false,
-            }),
+        let exec = TaskExec {
+            root,
+            chain: ThinVec::new(),
+            token: None,
+            parked: None,
+            started: false,
+            outcome_held: false,
+            recorded: false,
+        };
+        let state = TaskState {
+            ending: None,
+            awaiters: ThinVec::new(),
+        };
+        let flags = TaskFlags {
             status: AtomicU8::new(Status::Runnable as u8),
-            state: SpinLock::new(TaskState {
-                ending: None,
-                awaiters: ThinVec::new(),
-            }),
             cancel: AtomicBool::new(false),
             cancelled: AtomicBool::new(false),
             observed: AtomicBool::new(false),
             detached,
-            created_at,
             timer_armed: AtomicBool::new(false),
+        };
+        Task {
+            id,
+            parts: SpinPair::new(exec, state, flags),
+            created_at,
         }
+    }
+
+    /// What only the worker running the task touches: held by that worker for a whole
+    /// turn; anyone else `try_lock`s it, or locks a task that cannot be running (see
+    /// `spin.rs`).
+    #[inline]
+    pub fn exec(&self) -> SpinRef<'_, TaskExec> {
+        self.parts.first()
+    }
+
+    pub fn exec_mut(&mut self) -> &mut TaskExec {
+        self.parts.first_mut()
+    }
+
+    /// What other tasks read and change: short sections only (set the ending, add an
+    /// awaiter). A spin lock, whose unlock is a plain store, where a `parking_lot` mutex
+    /// took a second atomic read-modify-write at every task's end.
+    #[inline]
+    pub fn state(&self) -> SpinRef<'_, TaskState> {
+        self.parts.second()
+    }
+
+    pub fn state_mut(&mut self) -> &mut TaskState {
+        self.parts.second_mut()
+    }
+
+    #[inline]
+    pub fn flags(&self) -> &TaskFlags {
+        &self.parts.rest
     }
 
     /// Empties a finished task for reuse (`recycle`): it becomes what `Task::new` makes,
     /// with an empty fiber that keeps its allocations. `false` for a task without a fiber
     /// (a 未来 without code), which is not worth keeping.
     pub fn clear_for_reuse(&mut self) -> bool {
-        let Some(mut fiber) = self.exec.get_mut().root.take() else {
+        let Some(mut fiber) = self.exec_mut().root.take() else {
             return false;
         };
         fiber.reset(0);
@@ -297,7 +329,7 @@ impl Task {
     /// Starts a recycled task anew (`clear_for_reuse`), as `Task::new` would.
     pub fn renew(&mut self, id: u64, detached: bool, created_at: Option<SiteAt<'_>>) {
         self.id = id;
-        self.detached = detached;
+        self.parts.rest.detached = detached;
         match (&mut self.created_at, created_at) {
             (Some((file, span)), Some(at)) if Arc::ptr_eq(file, at.file) => *span = at.span,
             (kept, at) => *kept = at.map(SiteAt::to_site),
@@ -308,13 +340,13 @@ impl Task {
     pub fn ready(v: Value) -> Task {
         let t = Task::new(0, None, false, None);
         t.set_status(Status::Done);
-        t.state.lock().ending = Some(Ending::Value(v));
-        t.exec.lock().started = true;
+        t.state().lock().ending = Some(Ending::Value(v));
+        t.exec().lock().started = true;
         t
     }
 
     pub fn status(&self) -> Status {
-        match self.status.load(Ordering::Acquire) {
+        match self.flags().status.load(Ordering::Acquire) {
             0 => Status::Runnable,
             1 => Status::Blocked,
             2 => Status::Done,
@@ -324,7 +356,7 @@ impl Task {
     }
 
     pub fn set_status(&self, status: Status) {
-        self.status.store(status as u8, Ordering::Release);
+        self.flags().status.store(status as u8, Ordering::Release);
     }
 
     pub fn is_finished(&self) -> bool {
@@ -337,7 +369,7 @@ impl Task {
     /// Registers a thread outside the workers to hear when this task finishes.
     pub fn host_wait(&self) -> Arc<HostWait> {
         let wait = Arc::new(HostWait::default());
-        let mut st = self.state.lock();
+        let mut st = self.state().lock();
         if st.ending.is_some() {
             wait.fire();
         } else {
@@ -348,20 +380,20 @@ impl Task {
 
     /// The ending, once finished.
     pub fn ending(&self) -> Option<Ending> {
-        self.state.lock().ending.clone()
+        self.state().lock().ending.clone()
     }
 
     pub fn cancel_requested(&self) -> bool {
-        self.cancel.load(Ordering::Acquire)
+        self.flags().cancel.load(Ordering::Acquire)
     }
 
     /// Someone awaited the ending: a failure was delivered, not lost.
     pub fn mark_observed(&self) {
-        self.observed.store(true, Ordering::Release);
+        self.flags().observed.store(true, Ordering::Release);
     }
 
     pub fn is_observed(&self) -> bool {
-        self.observed.load(Ordering::Acquire)
+        self.flags().observed.load(Ordering::Acquire)
     }
 
     /// `  任务 #N 创建于 (文件:行:列)`, for stack traces.

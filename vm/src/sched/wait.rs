@@ -182,7 +182,7 @@ impl WaitToken {
     pub fn take_wake(&self, exec: &mut TaskExec) -> Option<Wake> {
         // The lock on the token's own task is what makes this the only reader; anyone
         // else gets nothing.
-        if !std::ptr::eq(self.task.exec.data_ptr(), exec) {
+        if !std::ptr::eq(self.task.exec().data_ptr(), exec) {
             return None;
         }
         let state = self.state.load(Ordering::Acquire);
@@ -346,7 +346,7 @@ mod tests {
             assert!(t.is_fired());
             claim.deliver(wake);
             let task = t.task.clone();
-            let mut exec = task.exec.lock();
+            let mut exec = task.exec().lock();
             let got = t.take_wake(&mut exec).expect("delivered");
             assert_eq!(format!("{got:?}"), expected);
             assert!(t.take_wake(&mut exec).is_none());
@@ -367,8 +367,8 @@ mod tests {
             c.deliver(Wake::End);
         }
         let stranger = Task::new(2, None, false, None);
-        assert!(t.take_wake(&mut stranger.exec.lock()).is_none());
-        assert!(t.take_wake(&mut t.task.exec.lock()).is_some());
+        assert!(t.take_wake(&mut stranger.exec().lock()).is_none());
+        assert!(t.take_wake(&mut t.task.exec().lock()).is_some());
     }
 
     /// The run-queue entry a task was woken as is the caller's own handle: with it the
@@ -463,7 +463,7 @@ mod tests {
         })
         .join()
         .expect("the thread ran");
-        let got = t.take_wake(&mut t.task.exec.lock());
+        let got = t.take_wake(&mut t.task.exec().lock());
         assert!(matches!(got, Some(Wake::Value(v)) if v.as_int() == Some(42)));
     }
 }

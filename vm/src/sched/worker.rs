@@ -279,7 +279,7 @@ fn turn_of(
     spare: &wait::Spare<'_>,
 ) -> TurnEnd {
     let task = runnable.task();
-    let mut exec = task.exec.lock();
+    let mut exec = task.exec().lock();
     let mut ready = None;
     loop {
         let step = driver::drive(shared, sched, local, runnable, &mut exec, &mut ready, spare);
