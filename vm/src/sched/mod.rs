@@ -407,6 +407,7 @@ impl Scheduler {
 
     /// Makes a task runnable. `local` is the worker doing it, if any; `woken` says the
     /// task was woken by the task running there (a candidate for the LIFO slot).
+    #[inline(always)]
     pub fn schedule(&self, task: impl Into<Runnable>, local: Option<&Local>, woken: bool) {
         let task = task.into();
         match local
@@ -493,6 +494,7 @@ impl Scheduler {
         }
     }
 
+    #[inline(always)]
     fn enqueue(&self, task: Runnable, local: Option<&Local>, woken: bool) {
         let stealable = match local {
             Some(l) if woken && self.workers > 1 => match l.put_lifo(task) {
@@ -553,6 +555,7 @@ impl Scheduler {
 
     /// Schedules the task of a token someone already claimed and delivered, handing the
     /// queue this reference to the token (see [`Runnable`]).
+    #[inline(always)]
     pub fn woken(&self, token: Arc<WaitToken>, local: Option<&Local>) {
         self.reactor.retire(&token);
         self.schedule(Runnable::Woken(token), local, true);

@@ -64,6 +64,7 @@ impl RunQueue {
         }
     }
 
+    #[inline(always)]
     pub fn push(&self, task: Runnable) {
         match self {
             RunQueue::Shared(q) => q.push(task),

@@ -81,11 +81,13 @@ impl Local {
     }
 
     /// Queues a task at the back of this worker's queue.
+    #[inline(always)]
     pub fn push(&self, task: Runnable) {
         self.queue.push(task);
     }
 
     /// Puts a woken task in the LIFO slot; its previous occupant, to go to the queue.
+    #[inline(always)]
     pub fn put_lifo(&self, task: Runnable) -> Option<Runnable> {
         self.lifo.replace(Some(task))
     }
