@@ -69,12 +69,6 @@ impl<T> SpinLock<T> {
         self.as_ref().try_lock()
     }
 
-    /// Where the protected value lives: whoever holds a `&mut` to it through a guard can
-    /// tell it is this lock's (`WaitToken::take_wake` does).
-    pub fn data_ptr(&self) -> *const T {
-        self.value.get()
-    }
-
     pub fn get_mut(&mut self) -> &mut T {
         self.value.get_mut()
     }
@@ -173,7 +167,8 @@ impl<'a, T> SpinRef<'a, T> {
             .map(|_| SpinGuard { lock: self })
     }
 
-    /// Where the protected value lives (see `SpinLock::data_ptr`).
+    /// Where the protected value lives: whoever holds a `&mut` to it through a guard can
+    /// tell it is this lock's (`WaitToken::take_wake` does).
     pub fn data_ptr(self) -> *const T {
         self.value.get()
     }
