@@ -77,18 +77,14 @@ fn turn(cx: &Cx<'_>, exec: &mut TaskExec, ready: &mut Option<(Wake, Resume)>) ->
     if !exec.started {
         exec.started = true;
         if task.cancel_requested() {
-            if exec.outcome_held {
-                exec.outcome_held = false;
-                drop(sched.take_held_outcome(task));
-            }
+            drop(sched.take_held_outcome(task, exec));
             return Step::Finished(Ending::error(cancellation(), None));
         }
     }
     if let Some((wake, resume)) = ready.take() {
         pending = apply_wake(cx, exec, wake, resume);
-    } else if exec.outcome_held {
-        exec.outcome_held = false;
-        pending = sched.take_held_outcome(task);
+    } else if let Some(o) = sched.take_held_outcome(task, exec) {
+        pending = Some(o);
     } else if let Some(resume) = exec.parked.take()
         && let Some(token) = exec.token.take()
         && let Some(wake) = token.take_wake(exec)
