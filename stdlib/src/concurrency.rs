@@ -255,7 +255,7 @@ fn close(ctx: &mut NativeCtx<'_>, args: &[Value]) -> NativeResult {
         if inner.closed {
             return Err(error(Code::E6007, "：通道已经关闭过了"));
         }
-        inner.close(&mut woken, || {
+        inner.close(ctx.cx.sched, &mut woken, || {
             qi_vm::native::error_value(Code::E6007, "：通道在等待发送时被关闭")
         });
     }
@@ -301,7 +301,7 @@ fn unlock(ctx: &mut NativeCtx<'_>, args: &[Value]) -> NativeResult {
         if ctx
             .cx
             .sched
-            .wake(&token, Wake::Value(Value::NIL), Some(ctx.cx.local))
+            .wake(token, Wake::Value(Value::NIL), Some(ctx.cx.local))
         {
             // Still locked: ownership passed to the woken task.
             return Ok(Value::NIL);
@@ -356,7 +356,7 @@ fn group_change(ctx: &mut NativeCtx<'_>, g: &WaitGroupObj, delta: i64) -> Native
         for token in waiters {
             ctx.cx
                 .sched
-                .wake(&token, Wake::Value(Value::NIL), Some(ctx.cx.local));
+                .wake(token, Wake::Value(Value::NIL), Some(ctx.cx.local));
         }
     }
     Ok(Value::NIL)

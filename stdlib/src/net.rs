@@ -378,7 +378,7 @@ fn close(ctx: &mut NativeCtx<'_>, args: &[Value]) -> NativeResult {
         return Ok(Value::NIL);
     };
     for (token, wake) in sock.close() {
-        ctx.cx.sched.wake(&token, wake, Some(ctx.cx.local));
+        ctx.cx.sched.wake(token, wake, Some(ctx.cx.local));
     }
     let reactor = &ctx.cx.sched.reactor;
     sock.release(|fd| {

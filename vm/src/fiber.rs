@@ -90,6 +90,12 @@ impl Fiber {
         }
     }
 
+    /// Register `reg` of the top frame (tests look at what a wake-up wrote).
+    #[cfg(test)]
+    pub fn top_reg(&self, reg: u16) -> Option<&Value> {
+        self.frames.last()?.reg(reg)
+    }
+
     /// Back to the call that blocked (saved pc is just after it), to run it again.
     pub fn rewind_call(&mut self) {
         if let Some(f) = self.frames.last_mut() {

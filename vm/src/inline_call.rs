@@ -80,7 +80,7 @@ impl Runtime {
             task: &ctx.task,
             steps: std::cell::Cell::new(0),
             charged: std::cell::Cell::new(0),
-            spare: None,
+            entry: None,
         };
         let entered = sched.safepoint.enter_host();
         // Running here, it may wake a task another host thread is waiting for: it must

@@ -74,7 +74,7 @@ pub fn run_main(shared: &Shared, module: &Arc<ModuleObj>) -> Ending {
             }
             s.spawn(move || {
                 sched.reactor.run(|fired| match fired {
-                    Fired::Schedule(task) => sched.schedule(task, None, false),
+                    Fired::Deliver(token, wake) => sched.deliver_claimed(token, wake, None),
                     Fired::Complete(task, ending) => sched.complete(&task, ending, None),
                     Fired::TimeOut(c) => c.time_out(sched, None),
                     Fired::Batch => sched.poke(),

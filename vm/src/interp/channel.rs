@@ -1,10 +1,8 @@
 //! The channel instructions of QI-LANGUAGE.md §7: receive, send, and `选择`.
 //!
 //! A receive or send completes at once when it can; otherwise, where the task can park in
-//! place (`Cx::park_token`), it registers the task with the channel under the lock it
+//! place (`Cx::park_waiter`), it registers the task with the channel under the lock it
 //! already holds, and the interpreter leaves its loop with `BlockOp::Registered`.
-
-use std::sync::Arc;
 
 use qi_bytecode::diagnostic::Code;
 use qi_bytecode::opcode::{ChanAt, Instr};
@@ -16,7 +14,6 @@ use crate::native::{Exit, error};
 use crate::object::{CellObj, ChannelObj, Received, RecvWaiter, SendWaiter, Sent};
 use crate::print::type_name;
 use crate::sched::block::SelectArm;
-use crate::sched::wait::WaitToken;
 use crate::value::{Tag, Value};
 
 pub fn check_channel(v: &Value) -> Result<(), Exit> {
@@ -48,38 +45,36 @@ pub enum ChanStep {
     Done,
     /// A receive: the channel is closed and drained. A send: E6007.
     Closed,
-    /// It must wait, and cannot park in place (`Cx::park_token`): the caller makes the
+    /// It must wait, and cannot park in place (`Cx::park_waiter`): the caller makes the
     /// `BlockOp` (a send's value is still in its register).
     Wait,
-    /// The task is registered with the channel with this token (`BlockOp::Registered`).
-    Parked(Arc<WaitToken>),
+    /// The task is registered with the channel for its wait of this generation
+    /// (`BlockOp::Registered`).
+    Parked(u64),
 }
 
 /// A receive that completes now, into `dst`, or — where the task can park in place
-/// (`Cx::park_token`) — registers the task as a receiver under the same lock: the worker
+/// (`Cx::park_waiter`) — registers the task as a receiver under the same lock: the worker
 /// then parks it without looking at the channel again.
-pub fn recv_or_park(cx: &Cx<'_>, channel: &Value, for_loop: bool, dst: &mut Value) -> ChanStep {
+pub fn recv_or_park(cx: &Cx<'_>, channel: &Value, dst: &mut Value) -> ChanStep {
     let Some(ch) = channel.as_obj::<ChannelObj>() else {
         return ChanStep::Closed;
     };
     let mut woken = None;
     let mut got = None;
     let mut inner = ch.inner.lock();
-    let step = match inner.try_recv(&mut woken) {
+    let step = match inner.try_recv(cx.sched, &mut woken) {
         Received::Value(v) => {
             got = Some(v);
             ChanStep::Done
         }
         Received::Closed => ChanStep::Closed,
-        Received::Empty => match cx.park_token() {
-            Some((token, waiter)) => {
+        Received::Empty => match cx.park_waiter() {
+            Some(token) => {
                 inner.prune();
-                inner.recvq.push_back(RecvWaiter {
-                    token: waiter,
-                    case: None,
-                    for_loop,
-                });
-                ChanStep::Parked(token)
+                let generation = token.generation();
+                inner.recvq.push_back(RecvWaiter::new(token, None));
+                ChanStep::Parked(generation)
             }
             None => ChanStep::Wait,
         },
@@ -101,13 +96,13 @@ pub fn recv_or_park(cx: &Cx<'_>, channel: &Value, for_loop: bool, dst: &mut Valu
 /// and reading that copy back stalled on store forwarding — a receive loop over a
 /// channel was 15% slower.)
 #[inline(always)]
-pub fn recv_into(cx: &Cx<'_>, mut cur: Cursor, ch: u16, dst: u16, for_loop: bool) -> ChanStep {
+pub fn recv_into(cx: &Cx<'_>, mut cur: Cursor, ch: u16, dst: u16) -> ChanStep {
     if ch == dst {
         let channel = cur.r(ch).clone();
-        return recv_or_park(cx, &channel, for_loop, cur.r_mut(dst));
+        return recv_or_park(cx, &channel, cur.r_mut(dst));
     }
     let here = cur;
-    recv_or_park(cx, here.r(ch), for_loop, cur.r_mut(dst))
+    recv_or_park(cx, here.r(ch), cur.r_mut(dst))
 }
 
 /// A `Recv` instruction whose channel is a channel where `ins.c` says it is and can be
@@ -119,7 +114,7 @@ pub fn recv_op(cx: &Cx<'_>, mut cur: Cursor, ins: Instr) -> Option<ChanStep> {
         if cur.r(ins.b).tag() != Tag::Channel {
             return None;
         }
-        return Some(recv_into(cx, cur, ins.b, ins.a, false));
+        return Some(recv_into(cx, cur, ins.b, ins.a));
     }
     if ins.a == ins.b {
         return None;
@@ -129,7 +124,7 @@ pub fn recv_op(cx: &Cx<'_>, mut cur: Cursor, ins: Instr) -> Option<ChanStep> {
     if channel.tag() != Tag::Channel {
         return None;
     }
-    Some(recv_or_park(cx, channel, false, cur.r_mut(ins.a)))
+    Some(recv_or_park(cx, channel, cur.r_mut(ins.a)))
 }
 
 /// `recv_op` for any operand: a variable cell's value is copied out, and what is not a
@@ -140,7 +135,7 @@ pub fn recv_op_general(cx: &Cx<'_>, mut cur: Cursor, ins: Instr) -> Result<ChanS
     }
     let channel = channel_value(&cur, ins.c, ins.b);
     check_channel(&channel)?;
-    Ok(recv_or_park(cx, &channel, false, cur.r_mut(ins.a)))
+    Ok(recv_or_park(cx, &channel, cur.r_mut(ins.a)))
 }
 
 /// A `Send` instruction, as `recv_op`: `None` unless its channel can be read in place.
@@ -206,19 +201,18 @@ pub fn send_or_park(cx: &Cx<'_>, channel: &Value, value: Value) -> ChanStep {
     };
     let mut woken = None;
     let mut inner = ch.inner.lock();
-    let (sent, back) = inner.try_send(ch.capacity, value, &mut woken);
+    let (sent, back) = inner.try_send(cx.sched, ch.capacity, value, &mut woken);
     let step = match sent {
         Sent::Done => ChanStep::Done,
         Sent::Closed => ChanStep::Closed,
-        Sent::Full => match cx.park_token() {
-            Some((token, waiter)) => {
+        Sent::Full => match cx.park_waiter() {
+            Some(token) => {
                 inner.prune();
-                inner.sendq.push_back(SendWaiter {
-                    token: waiter,
-                    case: None,
-                    value: back.unwrap_or(Value::NIL),
-                });
-                ChanStep::Parked(token)
+                let generation = token.generation();
+                inner
+                    .sendq
+                    .push_back(SendWaiter::new(token, None, back.unwrap_or(Value::NIL)));
+                ChanStep::Parked(generation)
             }
             None => ChanStep::Wait,
         },
@@ -241,7 +235,7 @@ pub fn try_recv(cx: &Cx<'_>, channel: &Value) -> RecvNow {
         return RecvNow::Closed;
     };
     let mut woken = None;
-    let got = ch.inner.lock().try_recv(&mut woken);
+    let got = ch.inner.lock().try_recv(cx.sched, &mut woken);
     if let Some(t) = woken {
         cx.sched.woken(t, Some(cx.local));
     }
@@ -259,7 +253,10 @@ pub fn try_send(cx: &Cx<'_>, channel: &Value, value: Value) -> Result<Option<Val
         return Ok(None);
     };
     let mut woken = None;
-    let sent = ch.inner.lock().try_send(ch.capacity, value, &mut woken);
+    let sent = ch
+        .inner
+        .lock()
+        .try_send(cx.sched, ch.capacity, value, &mut woken);
     if let Some(t) = woken {
         cx.sched.woken(t, Some(cx.local));
     }

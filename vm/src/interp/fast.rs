@@ -389,7 +389,7 @@ pub(super) fn run(cx: &Cx<'_>, fiber: &mut Fiber, cur: &mut Cursor, budget: &mut
                 Some(ChanStep::Closed) => break 'run Stop::Fail(channel::send_on_closed()),
             },
             Op::IterNext if c.r(ins.a).tag() == Tag::Channel => {
-                match channel::recv_into(cx, c, ins.a, ins.b, true) {
+                match channel::recv_into(cx, c, ins.a, ins.b) {
                     ChanStep::Done => c.skip(),
                     ChanStep::Closed => {
                         let jump = c.peek();

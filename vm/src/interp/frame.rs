@@ -117,6 +117,13 @@ impl Frame {
         }
     }
 
+    /// Register `i` of this frame, if it has one (tests look at what a wake-up wrote).
+    #[cfg(test)]
+    pub fn reg(&self, i: u16) -> Option<&Value> {
+        // SAFETY: invariant 2 (base has num_regs live values), checked bound.
+        (i < self.num_regs).then(|| unsafe { &*self.base.add(i as usize) })
+    }
+
     /// Releases the registers of a frame that returned: clears them, unless the function
     /// is one whose registers hold only scalars when it returns (invariant 4).
     #[inline(always)]

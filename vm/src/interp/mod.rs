@@ -48,27 +48,28 @@ pub struct Cx<'a> {
     /// Steps a native charged for work proportional to its input (DESIGN.md "Natives
     /// pay for their work"): taken from the budget when it returns.
     pub charged: std::cell::Cell<u32>,
-    /// The task's spare wait token (`TaskExec::spare`) while the task runs its turn on a
-    /// worker, so that a channel operation that must wait can register the task under
-    /// the channel's lock and leave the loop already parked (`BlockOp::Registered`).
-    /// `None` where the code does not run as a task's turn (an inline host call): its
-    /// operations wait the general way.
-    pub spare: Option<&'a crate::sched::wait::Spare<'a>>,
+    /// The run-queue entry of the task's turn while it runs on a worker, so that a channel
+    /// operation that must wait can register the task under the channel's lock, with the
+    /// entry's handle on the task, and leave the loop already parked
+    /// (`BlockOp::Registered`). `None` where the code does not run as a task's turn (an
+    /// inline host call): its operations wait the general way.
+    pub entry: Option<&'a crate::sched::wait::Entry<'a>>,
 }
 
 impl Cx<'_> {
-    /// A token to register with a channel now, the task marked as blocked, as the task's
-    /// handle and the waiter's; `None` when this code cannot park in place. Call it only
-    /// when the registration follows.
-    pub fn park_token(&self) -> Option<(std::sync::Arc<WaitToken>, std::sync::Arc<WaitToken>)> {
-        let spare = self.spare?;
-        let token = spare
-            .take()
-            .unwrap_or_else(|| WaitToken::new(self.task.clone()));
-        let waiter = spare.handle_for_waiter(&token);
-        // Before the token is where a waker can claim it: the waker makes it runnable.
+    /// Starts a wait of the task, marked as blocked, and gives the token to register with a
+    /// channel now; `None` when this code cannot park in place. Call it only when the
+    /// registration follows.
+    #[inline]
+    pub fn park_waiter(&self) -> Option<WaitToken> {
+        let entry = self.entry?;
+        let generation = self.sched.begin_wait(self.task);
+        // Before the waiter is where a waker can claim it: the waker makes it runnable.
         self.task.set_status(crate::sched::task::Status::Blocked);
-        Some((token, waiter))
+        Some(WaitToken::new(
+            entry.handle_for_waiter(self.task),
+            generation,
+        ))
     }
 }
 
@@ -577,7 +578,7 @@ fn run_steps(cx: &Cx<'_>, fiber: &mut Fiber, budget: &mut u32) -> Outcome {
                         };
                     }
                     // The channel is only cloned if the task must wait on it.
-                    misc::Next::Recv => match channel::recv_into(cx, cur, ins.a, ins.b, true) {
+                    misc::Next::Recv => match channel::recv_into(cx, cur, ins.a, ins.b) {
                         channel::ChanStep::Done => cur.skip(),
                         channel::ChanStep::Closed => {
                             let jump = cur.peek();

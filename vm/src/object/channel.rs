@@ -2,50 +2,78 @@
 //!
 //! The operations never block here: they complete, or report that the caller must park
 //! (and then register a waiter under the same lock, so no wake-up can be lost). Waiters
-//! are wait tokens; a token fired by someone else (another `选择` case, a cancellation) is
-//! skipped and dropped when met.
+//! are wait tokens; a wait that is over (woken through another `选择` case, cancelled) is
+//! skipped and dropped when met. A waiter woken here gets its wake-up in place
+//! (`Scheduler::put_wake`) under this lock; the caller schedules it after.
 
 use std::collections::VecDeque;
-use std::num::NonZeroU32;
-use std::sync::Arc;
+use std::num::NonZeroU16;
 
+use crate::sched::Scheduler;
 use crate::sched::wait::{WaitToken, Wake};
 use crate::spin::SpinLock;
 use crate::value::Value;
 
-/// A `选择` case's index, kept plus one so that "no case" needs no room of its own: a
-/// receive waiter is 16 bytes, and a million tasks parked on one channel are a million
-/// of them.
+/// A `选择` case's index, kept plus one so that "no case" is 0: it rides in the waiter's
+/// token (`WaitToken::note`), and a receive waiter is 16 bytes — a million tasks parked on
+/// one channel are a million of them. (A `选择` has at most one case per register of its
+/// function, and registers are numbered in 16 bits: its case numbers fit.)
 #[derive(Clone, Copy, Debug)]
-pub struct CaseIndex(NonZeroU32);
+pub struct CaseIndex(NonZeroU16);
 
 impl CaseIndex {
     pub fn new(i: usize) -> Option<CaseIndex> {
-        u32::try_from(i + 1)
+        u16::try_from(i + 1)
             .ok()
-            .and_then(NonZeroU32::new)
+            .and_then(NonZeroU16::new)
             .map(CaseIndex)
     }
 
     pub fn get(self) -> usize {
         self.0.get() as usize - 1
     }
+
+    fn of(token: &WaitToken) -> Option<CaseIndex> {
+        NonZeroU16::new(token.note()).map(CaseIndex)
+    }
 }
 
-/// A task waiting to receive.
+/// A task waiting to receive. (A `对于` loop over the channel is told by its resume point,
+/// not here: a closed channel wakes every receiver with `Wake::End`.)
 pub struct RecvWaiter {
-    pub token: Arc<WaitToken>,
-    /// The `选择` case, if the wait is part of one.
-    pub case: Option<CaseIndex>,
-    /// A `对于` loop: the end of the channel wakes it with `Wake::End`.
-    pub for_loop: bool,
+    pub token: WaitToken,
+}
+
+impl RecvWaiter {
+    /// `case`: the `选择` case, if the wait is part of one.
+    pub fn new(token: WaitToken, case: Option<CaseIndex>) -> RecvWaiter {
+        RecvWaiter {
+            token: token.with_note(case.map_or(0, |c| c.0.get())),
+        }
+    }
+
+    fn case(&self) -> Option<CaseIndex> {
+        CaseIndex::of(&self.token)
+    }
 }
 
 /// A task waiting to send `value`.
 pub struct SendWaiter {
-    pub token: Arc<WaitToken>,
-    pub case: Option<CaseIndex>,
+    pub token: WaitToken,
     pub value: Value,
+}
+
+impl SendWaiter {
+    pub fn new(token: WaitToken, case: Option<CaseIndex>, value: Value) -> SendWaiter {
+        SendWaiter {
+            token: token.with_note(case.map_or(0, |c| c.0.get())),
+            value,
+        }
+    }
+
+    fn case(&self) -> Option<CaseIndex> {
+        CaseIndex::of(&self.token)
+    }
 }
 
 #[derive(Default)]
@@ -89,38 +117,38 @@ pub enum Sent {
 /// The tasks 关闭 woke, to schedule once the channel's lock is released. (A send or a
 /// receive wakes at most one: it hands back an `Option` instead, which costs a hand-off
 /// about a hundred instructions less than this vector did.)
-pub type Woken = smallvec::SmallVec<[Arc<WaitToken>; 2]>;
+pub type Woken = smallvec::SmallVec<[WaitToken; 2]>;
 
 fn recv_wake(w: &RecvWaiter, v: Value) -> Wake {
-    match w.case {
+    match w.case() {
         Some(i) => Wake::case(i.get(), v),
         None => Wake::Value(v),
     }
 }
 
 fn send_wake(w: &SendWaiter) -> Wake {
-    match w.case {
+    match w.case() {
         Some(i) => Wake::case(i.get(), Value::NIL),
         None => Wake::Value(Value::NIL),
     }
 }
 
-/// A waiter that another wait may still pair with: not woken yet, and not `own`.
-fn is_other(waiter: &Arc<WaitToken>, own: &WaitToken) -> bool {
-    !std::ptr::eq(Arc::as_ptr(waiter), own) && !waiter.is_fired()
+/// A waiter that another wait may still pair with: not woken yet, and not `own`'s task.
+fn is_other(waiter: &WaitToken, own: &WaitToken) -> bool {
+    !waiter.is_for(&own.task) && !waiter.is_fired()
 }
 
 impl ChanInner {
     /// Takes a value if one is available: from the buffer (refilled from a waiting sender)
     /// or straight from a waiting sender.
     /// `woken` gets the sender this woke, if any, to schedule once the lock is released.
-    pub fn try_recv(&mut self, woken: &mut Option<Arc<WaitToken>>) -> Received {
+    pub fn try_recv(&mut self, sched: &Scheduler, woken: &mut Option<WaitToken>) -> Received {
         if let Some(v) = self.buf.pop_front() {
             // Room was made: the first live sender's value moves into the buffer.
             while let Some(s) = self.sendq.pop_front() {
                 if let Some(claim) = s.token.claim() {
-                    claim.deliver(send_wake(&s));
-                    // The waiter's handle on the token moves on: no count change.
+                    sched.put_wake(claim, send_wake(&s));
+                    // The waiter's handle on the task moves on: no count change.
                     *woken = Some(s.token);
                     self.buf.push_back(s.value);
                     break;
@@ -130,7 +158,7 @@ impl ChanInner {
         }
         while let Some(s) = self.sendq.pop_front() {
             if let Some(claim) = s.token.claim() {
-                claim.deliver(send_wake(&s));
+                sched.put_wake(claim, send_wake(&s));
                 *woken = Some(s.token);
                 return Received::Value(s.value);
             }
@@ -156,16 +184,17 @@ impl ChanInner {
     #[inline(always)]
     pub fn try_send(
         &mut self,
+        sched: &Scheduler,
         capacity: usize,
         v: Value,
-        woken: &mut Option<Arc<WaitToken>>,
+        woken: &mut Option<WaitToken>,
     ) -> (Sent, Option<Value>) {
         if self.closed {
             return (Sent::Closed, Some(v));
         }
         while let Some(r) = self.recvq.pop_front() {
             if let Some(claim) = r.token.claim() {
-                claim.deliver(recv_wake(&r, v));
+                sched.put_wake(claim, recv_wake(&r, v));
                 *woken = Some(r.token);
                 return (Sent::Done, None);
             }
@@ -186,28 +215,33 @@ impl ChanInner {
 
     /// Closes the channel: receivers waiting get 空 (or the end of their loop), senders
     /// waiting get E6007 (`closed_error` makes it).
-    pub fn close(&mut self, woken: &mut Woken, closed_error: impl Fn() -> Value) {
+    pub fn close(
+        &mut self,
+        sched: &Scheduler,
+        woken: &mut Woken,
+        closed_error: impl Fn() -> Value,
+    ) {
         self.closed = true;
         for r in self.recvq.drain(..) {
             if let Some(claim) = r.token.claim() {
-                let wake = if r.for_loop {
-                    Wake::End
-                } else {
-                    recv_wake(&r, Value::NIL)
+                // A `对于` loop ends; a plain receive gets 空.
+                let wake = match r.case() {
+                    Some(_) => recv_wake(&r, Value::NIL),
+                    None => Wake::End,
                 };
-                claim.deliver(wake);
+                sched.put_wake(claim, wake);
                 woken.push(r.token);
             }
         }
         for s in self.sendq.drain(..) {
             if let Some(claim) = s.token.claim() {
-                claim.deliver(Wake::Throw(closed_error()));
+                sched.put_wake(claim, Wake::Throw(closed_error()));
                 woken.push(s.token);
             }
         }
     }
 
-    /// Drops waiters whose tokens fired elsewhere, now and then, so a channel that a
+    /// Drops waiters whose waits are over, now and then, so a channel that a
     /// `选择` keeps registering on does not grow without bound.
     #[inline]
     pub fn prune(&mut self) {

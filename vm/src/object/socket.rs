@@ -12,7 +12,7 @@
 
 use std::collections::VecDeque;
 use std::io::{ErrorKind, Read, Write};
-use std::sync::{Arc, OnceLock};
+use std::sync::OnceLock;
 
 use parking_lot::Mutex;
 
@@ -47,9 +47,9 @@ pub struct SocketState {
     pub read_epoch: u64,
     pub write_epoch: u64,
     /// Tasks waiting for the socket to become readable (they will retry).
-    pub readers: Vec<Arc<WaitToken>>,
+    pub readers: Vec<WaitToken>,
     /// Tasks waiting for the outgoing buffer to drain.
-    pub writers: Vec<Arc<WaitToken>>,
+    pub writers: Vec<WaitToken>,
     /// Bytes read and not yet consumed (an incomplete line or UTF-8 character).
     pub inbuf: Vec<u8>,
     pub outbuf: VecDeque<u8>,
@@ -199,7 +199,7 @@ impl SocketObj {
     }
 
     /// The reactor saw readiness: the tasks to wake, and with what.
-    pub fn on_ready(&self, readable: bool, writable: bool) -> Vec<(Arc<WaitToken>, Wake)> {
+    pub fn on_ready(&self, readable: bool, writable: bool) -> Vec<(WaitToken, Wake)> {
         let mut st = self.state.lock();
         let mut woken = Vec::new();
         if readable {
@@ -235,7 +235,7 @@ impl SocketObj {
 
     /// Closes the socket: waiters are woken to find it closed. The caller then
     /// [`release`](SocketObj::release)s it.
-    pub fn close(&self) -> Vec<(Arc<WaitToken>, Wake)> {
+    pub fn close(&self) -> Vec<(WaitToken, Wake)> {
         let mut st = self.state.lock();
         if st.closed {
             return Vec::new();
@@ -245,7 +245,7 @@ impl SocketObj {
             let _ = self.flush(&mut st);
             let _ = s.shutdown(std::net::Shutdown::Both);
         }
-        let mut woken: Vec<(Arc<WaitToken>, Wake)> =
+        let mut woken: Vec<(WaitToken, Wake)> =
             st.readers.drain(..).map(|t| (t, Wake::Retry)).collect();
         woken.extend(
             st.writers

@@ -1,7 +1,6 @@
 //! 互斥锁, 等待组 and 原子整数 (QI-LANGUAGE.md §7.4). Each blocks only the calling task.
 
 use std::collections::VecDeque;
-use std::sync::Arc;
 use std::sync::atomic::AtomicI64;
 
 use parking_lot::Mutex;
@@ -18,7 +17,7 @@ pub struct MutexObj {
 #[derive(Default)]
 pub struct LockState {
     pub locked: bool,
-    pub waiters: VecDeque<Arc<WaitToken>>,
+    pub waiters: VecDeque<WaitToken>,
 }
 
 impl std::fmt::Debug for MutexObj {
@@ -38,7 +37,7 @@ pub struct WaitGroupObj {
     pub count: AtomicI64,
     /// A waiter registers under this lock after seeing a count above zero; whoever brings
     /// the count to zero takes the waiters under it afterwards, so none is missed.
-    pub waiters: Mutex<Vec<Arc<WaitToken>>>,
+    pub waiters: Mutex<Vec<WaitToken>>,
 }
 
 impl std::fmt::Debug for WaitGroupObj {

@@ -1,4 +1,4 @@
-//! What a task can wait for, and how it parks: registering its wait token with whatever
+//! What a task can wait for, and how it parks: registering its wait with whatever
 //! will wake it, or finding that it need not wait at all.
 
 use std::sync::Arc;
@@ -55,14 +55,15 @@ pub enum BlockOp {
     },
     /// Wait until the socket's outgoing buffer is flushed.
     SocketDrain(Value),
-    /// A channel operation already registered this token, under the channel's lock, and
-    /// marked the task blocked (`Cx::park_token`): nothing is left to do but park.
-    Registered(Arc<WaitToken>),
+    /// A channel operation already registered the task's wait of this generation, under
+    /// the channel's lock, and marked the task blocked (`Cx::park_waiter`): nothing is left
+    /// to do but park.
+    Registered(u64),
 }
 
 /// What parking found.
 pub enum Parked {
-    /// The token is registered; the task waits.
+    /// The wait is registered; the task waits.
     Waiting,
     /// No need to wait: this is the result.
     Ready(Wake),
@@ -77,11 +78,10 @@ pub fn cancellation() -> Value {
 }
 
 /// Wakes a parked task with E6005; the pending request is then delivered.
-pub fn deliver_cancel(sched: &Scheduler, token: &Arc<WaitToken>, local: Option<&Local>) {
+pub fn deliver_cancel(sched: &Scheduler, token: WaitToken, local: Option<&Local>) {
+    let task = token.task.clone();
     if sched.wake(token, Wake::Throw(cancellation()), local) {
-        token
-            .task
-            .flags()
+        task.flags()
             .cancel
             .store(false, std::sync::atomic::Ordering::SeqCst);
     }
@@ -97,7 +97,7 @@ pub fn park(
     sched: &Scheduler,
     local: &Local,
     op: BlockOp,
-    token: &Arc<WaitToken>,
+    token: &WaitToken,
 ) -> Parked {
     let _ = shared;
     match op {
@@ -120,7 +120,7 @@ pub fn park(
             let mut woken = None;
             let result = {
                 let mut inner = ch.inner.lock();
-                match inner.try_recv(&mut woken) {
+                match inner.try_recv(sched, &mut woken) {
                     Received::Value(v) => Parked::Ready(Wake::Value(v)),
                     Received::Closed => Parked::Ready(if for_loop {
                         Wake::End
@@ -129,11 +129,7 @@ pub fn park(
                     }),
                     Received::Empty => {
                         inner.prune();
-                        inner.recvq.push_back(RecvWaiter {
-                            token: token.clone(),
-                            case: None,
-                            for_loop,
-                        });
+                        inner.recvq.push_back(RecvWaiter::new(token.clone(), None));
                         Parked::Waiting
                     }
                 }
@@ -150,16 +146,16 @@ pub fn park(
             let mut woken = None;
             let result = {
                 let mut inner = ch.inner.lock();
-                match inner.try_send(ch.capacity, value, &mut woken) {
+                match inner.try_send(sched, ch.capacity, value, &mut woken) {
                     (Sent::Done, _) => Parked::Ready(Wake::Value(Value::NIL)),
                     (Sent::Closed, _) => Parked::Ready(Wake::Throw(closed_error())),
                     (Sent::Full, v) => {
                         inner.prune();
-                        inner.sendq.push_back(SendWaiter {
-                            token: token.clone(),
-                            case: None,
-                            value: v.unwrap_or(Value::NIL),
-                        });
+                        inner.sendq.push_back(SendWaiter::new(
+                            token.clone(),
+                            None,
+                            v.unwrap_or(Value::NIL),
+                        ));
                         Parked::Waiting
                     }
                 }
@@ -278,7 +274,7 @@ pub fn notify_awaiter(
 ) {
     match a {
         Awaiter::Token(token) => {
-            sched.wake(&token, ending_wake(task, ending), local);
+            sched.wake(token, ending_wake(task, ending), local);
         }
         Awaiter::Combine(c, index) => c.on_ending(sched, index, ending, local),
         Awaiter::Host(wait) => wait.fire(),
@@ -297,7 +293,7 @@ fn park_select(
     sched: &Scheduler,
     local: &Local,
     arms: Vec<SelectArm>,
-    token: &Arc<WaitToken>,
+    token: &WaitToken,
 ) -> Parked {
     for (i, arm) in arms.into_iter().enumerate() {
         match arm {
@@ -311,7 +307,7 @@ fn park_select(
                     if token.claim().is_none() {
                         return Parked::Waiting;
                     }
-                    let wake = match inner.try_recv(&mut woken) {
+                    let wake = match inner.try_recv(sched, &mut woken) {
                         Received::Value(v) => Wake::case(i, v),
                         Received::Closed => Wake::case(i, Value::NIL),
                         // The sender's wait was woken by something else after the check.
@@ -325,11 +321,9 @@ fn park_select(
                     return Parked::Ready(wake);
                 }
                 inner.prune();
-                inner.recvq.push_back(RecvWaiter {
-                    token: token.clone(),
-                    case: CaseIndex::new(i),
-                    for_loop: false,
-                });
+                inner
+                    .recvq
+                    .push_back(RecvWaiter::new(token.clone(), CaseIndex::new(i)));
             }
             SelectArm::Send(channel, value) => {
                 let Some(ch) = channel.as_obj::<ChannelObj>() else {
@@ -341,7 +335,7 @@ fn park_select(
                     if token.claim().is_none() {
                         return Parked::Waiting;
                     }
-                    let wake = match inner.try_send(ch.capacity, value, &mut woken) {
+                    let wake = match inner.try_send(sched, ch.capacity, value, &mut woken) {
                         (Sent::Done, _) => Wake::case(i, Value::NIL),
                         (Sent::Closed, _) => Wake::Throw(closed_error()),
                         // The receiver's wait was woken by something else after the check:
@@ -356,11 +350,9 @@ fn park_select(
                     return Parked::Ready(wake);
                 }
                 inner.prune();
-                inner.sendq.push_back(SendWaiter {
-                    token: token.clone(),
-                    case: CaseIndex::new(i),
-                    value,
-                });
+                inner
+                    .sendq
+                    .push_back(SendWaiter::new(token.clone(), CaseIndex::new(i), value));
             }
             SelectArm::Timeout(ms) => {
                 sched.reactor.add(
@@ -544,15 +536,18 @@ pub fn cancel(sched: &Scheduler, task: &Arc<Task>, local: Option<&Local>) {
         .store(true, std::sync::atomic::Ordering::SeqCst);
     // Parked: wake it with E6005. Running (the lock is held): it sees the flag at its next
     // suspension point — the worker checks after parking, and at every budget yield.
-    let codeless = match task.exec().try_lock() {
-        Some(exec) => {
-            if let Some(token) = exec.parked_token() {
-                deliver_cancel(sched, token, local);
-            }
-            exec.root.is_none()
-        }
-        None => false,
+    let (parked_on, codeless) = match task.exec().try_lock() {
+        Some(exec) => (
+            exec.parked.map(|_| task.wait.generation()),
+            exec.root.is_none(),
+        ),
+        None => (None, false),
     };
+    // Claimed only if it is still the wait it was parked on (outside the lock: a waker
+    // needs it to deliver in place).
+    if let Some(generation) = parked_on {
+        deliver_cancel(sched, WaitToken::new(task.clone(), generation), local);
+    }
     // A future without code (a combination, a timer) just ends cancelled.
     if codeless {
         sched.complete(task, Ending::error(cancellation(), None), local);

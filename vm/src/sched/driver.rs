@@ -13,7 +13,7 @@ use super::Scheduler;
 use super::block::{BlockOp, cancellation};
 use super::queue::Runnable;
 use super::task::{Ending, Resume, Resumed, TaskExec};
-use super::wait::{Spare, WaitToken, Wake};
+use super::wait::{Entry, Wake};
 use super::worker::Local;
 use crate::fiber::Fiber;
 use crate::interp::{self, Cx, Outcome};
@@ -37,9 +37,9 @@ pub enum Step {
 /// Runs `task` until it finishes, blocks, or yields. First, with `ready`, it takes up the
 /// result of an operation that completed as it was about to wait (by reference: a value
 /// of that size passed by value was copied through memory at every turn, and mostly it is
-/// `None`). The task's spare token goes into `spare` for the turn; the caller puts back
-/// what is left of it (`put_back`). The caller does that, not this function: with nothing
-/// to do after `turn`, its `Step` is written straight into the caller's instead of being
+/// `None`). `entry` is the turn's run-queue entry, whose handle on the task the first
+/// waiter may take (`wait::Entry`). The caller reads the `Step`, not this function: with
+/// nothing to do after `turn`, it is written straight into the caller's instead of being
 /// copied out wider than it was written — a store-forwarding stall at every turn.
 pub fn drive(
     shared: &Shared,
@@ -48,9 +48,8 @@ pub fn drive(
     runnable: &Runnable,
     exec: &mut TaskExec,
     ready: &mut Option<(Wake, Resume)>,
-    spare: &Spare<'_>,
+    entry: &Entry<'_>,
 ) -> Step {
-    spare.set(exec.take_spare());
     let cx = Cx {
         shared,
         sched,
@@ -58,17 +57,9 @@ pub fn drive(
         task: runnable.task(),
         steps: std::cell::Cell::new(0),
         charged: std::cell::Cell::new(0),
-        spare: Some(spare),
+        entry: Some(entry),
     };
     turn(&cx, exec, ready)
-}
-
-/// After `drive`: the spare token the turn did not use goes back to the task. (A turn
-/// that ended parked has its token in place already, and lent out none.)
-pub fn put_back(spare: &Spare<'_>, exec: &mut TaskExec) {
-    if let Some(t) = spare.take() {
-        exec.token = Some(t);
-    }
 }
 
 fn turn(cx: &Cx<'_>, exec: &mut TaskExec, ready: &mut Option<(Wake, Resume)>) -> Step {
@@ -85,15 +76,12 @@ fn turn(cx: &Cx<'_>, exec: &mut TaskExec, ready: &mut Option<(Wake, Resume)>) ->
         pending = apply_wake(cx, exec, wake, resume);
     } else if let Some(o) = sched.take_held_outcome(task, exec) {
         pending = Some(o);
-    } else if let Some(resume) = exec.parked.take()
-        && let Some(token) = exec.token.take()
-        && let Some(wake) = token.take_wake(exec)
+    } else if task.wait.has_held()
+        && let Some(wake) = sched.held_wakes.take(task)
+        && let Some(resume) = exec.parked.take()
     {
-        // The entry the task was queued as (`Runnable::Woken`) is one more handle to its
-        // parked token that does not stop it being reused.
-        if let Some(spare) = cx.spare {
-            spare.set(WaitToken::reuse(token, spare.entry()));
-        }
+        // A wake-up its waker could not put in place (a throw, or the turn that parked
+        // had not ended yet).
         pending = apply_wake(cx, exec, wake, resume);
     }
     let limited = shared.config.limits.steps.is_some() || shared.config.limits.heap_bytes.is_some();
@@ -115,14 +103,23 @@ fn turn(cx: &Cx<'_>, exec: &mut TaskExec, ready: &mut Option<(Wake, Resume)>) ->
                 let used = cx.steps.get().saturating_sub(before);
                 left = left.saturating_sub(used.min(u64::from(u32::MAX)) as u32);
                 let over = if limited { over_limit(cx) } else { None };
-                // A task that parked in place can only fail instead if it takes its token
+                // A task that parked in place can only fail instead if it takes its wait
                 // back first; if a waker got there before, it has been woken and stays
-                // parked, and its next turn checks the limit again.
+                // parked, and its next turn checks the limit again. Its waiter may hold
+                // the turn's handle on the task, which can go once the wait is taken back:
+                // the turn keeps one of its own first.
                 let can_fail = match &outcome {
                     Outcome::Block {
-                        op: BlockOp::Registered(token),
+                        op: BlockOp::Registered(generation),
                         ..
-                    } => over.is_some() && token.claim().is_some(),
+                    } => {
+                        over.is_some() && {
+                            if let Some(entry) = cx.entry {
+                                entry.keep(task);
+                            }
+                            task.wait.claim(*generation)
+                        }
+                    }
                     _ => true,
                 };
                 if let Some(e) = over
@@ -130,19 +127,12 @@ fn turn(cx: &Cx<'_>, exec: &mut TaskExec, ready: &mut Option<(Wake, Resume)>) ->
                 {
                     let fallback = match outcome {
                         Outcome::Block {
-                            op: BlockOp::Registered(token),
+                            op: BlockOp::Registered(_),
                             ..
-                        } => {
-                            // The task keeps its token (claimed back above) for the rest
-                            // of the turn: see `Spare::handle_for_waiter`.
-                            if let Some(spare) = cx.spare {
-                                spare.set(Some(token));
-                            }
-                            Outcome::Threw {
-                                value: e.clone(),
-                                site: None,
-                            }
-                        }
+                        } => Outcome::Threw {
+                            value: e.clone(),
+                            site: None,
+                        },
                         other => other,
                     };
                     // Thrown where the task stands; the limit errors are uncatchable, so
@@ -222,13 +212,13 @@ fn turn(cx: &Cx<'_>, exec: &mut TaskExec, ready: &mut Option<(Wake, Resume)>) ->
                 }
             },
             Outcome::Block {
-                op: BlockOp::Registered(token),
+                op: BlockOp::Registered(_),
                 resume,
             } => {
                 // Registered already: park it here, and leave the worker nothing to carry
                 // but the fact. (A registered wait is cancelled by the worker, which
-                // claims its token.)
-                exec.park(token, resume);
+                // claims it.)
+                exec.park(resume);
                 return Step::Parked;
             }
             Outcome::Block { op, resume } => {

@@ -3,8 +3,8 @@
 //! # The moving parts
 //!
 //! - **Tasks** ([`task::Task`]) hold their fibers and their ending. A task is *active* while
-//!   it is queued or running, and *parked* while it waits on a [`wait::WaitToken`] that
-//!   something else will fire: a channel operation, a timer, a task it awaits, a lock.
+//!   it is queued or running, and *parked* during a wait ([`wait`]) that something else
+//!   will claim: a channel operation, a timer, a task it awaits, a lock.
 //! - **Workers** each own a crossbeam-deque FIFO queue and a LIFO slot. A task woken by the
 //!   task running on a worker goes into that worker's LIFO slot, so a ping-pong pair stays
 //!   on one core and in cache; the slot is used at most [`LIFO_LIMIT`] times in a row so the
@@ -22,8 +22,8 @@
 //!
 //! # Invariants
 //!
-//! - A token fires at most once (`claim`), and only the one who claimed it schedules the
-//!   task. So a parked task is queued exactly once per wake-up.
+//! - A wait is claimed at most once (`WaitToken::claim`), and only the one who claimed it
+//!   delivers and schedules the task. So a parked task is queued exactly once per wake-up.
 //! - `active` counts queued plus running tasks. It is incremented *before* a task is made
 //!   visible in a queue (or, for a task a turn queues where no other worker can take it,
 //!   when that turn ends: the running task's own count covers it meanwhile) and
@@ -131,6 +131,8 @@ pub struct Scheduler {
     /// had stopped, by task number, for their first turns to take up
     /// (`TaskExec::outcome_held`). Rare, so kept here rather than a word in every task.
     held_outcomes: Mutex<Vec<(u64, crate::interp::Outcome)>>,
+    /// Wake-ups their wakers could not put in place, for the tasks' next turns.
+    pub held_wakes: wait::HeldWakes,
     /// Tasks that failed with nobody waiting yet: kept alive, because if nobody awaits
     /// them by the end of the program their errors are reported then.
     pub failed: Mutex<Vec<Arc<Task>>>,
@@ -220,6 +222,7 @@ impl Scheduler {
             main: OnceLock::new(),
             entry: Mutex::new(None),
             held_outcomes: Mutex::new(Vec::new()),
+            held_wakes: wait::HeldWakes::default(),
             failed: Mutex::new(Vec::new()),
             recycled: Mutex::new(Vec::new()),
             recycled_batches: AtomicUsize::new(0),
@@ -391,13 +394,12 @@ impl Scheduler {
         reg.push(Arc::downgrade(task));
     }
 
-    /// Breaks the cycles tasks are left in when the VM stops with them unfinished: a
-    /// parked task's token, and a kept spare one, refer back to the task.
+    /// Lets go of what tasks left unfinished when the VM stops still hold: where a parked
+    /// task's value was to go, and the wake-ups held for tasks that never ran again.
     pub fn release_tasks(&self) {
         for t in self.live_tasks() {
-            let mut exec = t.exec().lock();
-            exec.parked = None;
-            exec.token = None;
+            t.exec().lock().parked = None;
+            drop(self.held_wakes.take(&t));
         }
     }
 
@@ -552,24 +554,67 @@ impl Scheduler {
         self.idle_cv.notify_all();
     }
 
-    /// Fires `token` with `wake` if nobody has, and schedules its task.
-    pub fn wake(&self, token: &Arc<WaitToken>, wake: Wake, local: Option<&Local>) -> bool {
+    /// Starts the next wait of `task`, whose turn is running: its generation, for the
+    /// tokens of its waiters. A timer or socket wait the last one left counted stops
+    /// counting (its entry, of an older generation, can no longer retire it).
+    #[inline]
+    pub fn begin_wait(&self, task: &Task) -> u64 {
+        let (generation, left) = task.wait.begin();
+        if left != 0 {
+            self.reactor.stop_counting(left);
+        }
+        generation
+    }
+
+    /// Claims `token`'s wait with `wake` if nobody has, and schedules its task.
+    pub fn wake(&self, token: WaitToken, wake: Wake, local: Option<&Local>) -> bool {
         let Some(claim) = token.claim() else {
             return false;
         };
-        claim.deliver(wake);
-        self.woken(token.clone(), local);
+        self.put_wake(claim, wake);
+        self.woken(token, local);
         true
     }
 
-    /// Schedules the task of a token someone already claimed and delivered, handing the
-    /// queue this reference to the token (see [`Runnable`]). (Inlined, as are `schedule`,
+    /// Delivers `wake` to the task whose wait the caller claimed: into its registers,
+    /// under its execution lock, if that is free and the wake-up needs no interpreter;
+    /// held for its next turn otherwise. The caller then schedules the task (`woken`).
+    /// (Inlined into the channel operations, which then write a received value straight
+    /// into the receiver's register.)
+    #[inline(always)]
+    pub fn put_wake(&self, claim: wait::Claim<'_>, wake: Wake) {
+        self.put_in_place(claim.task(), wake);
+    }
+
+    /// `put_wake` and `woken` for a wait the reactor claimed (a timer, a socket, a pool
+    /// job's result). The task is queued before its timer or socket wait stops counting,
+    /// so that a quiescence check never sees neither.
+    pub fn deliver_claimed(&self, token: WaitToken, wake: Wake, local: Option<&Local>) {
+        self.put_in_place(&token.task, wake);
+        self.schedule(token.task.clone(), local, false);
+        self.reactor.retire(&token);
+    }
+
+    #[inline(always)]
+    fn put_in_place(&self, task: &Arc<Task>, wake: Wake) {
+        let wake = match task.exec().try_lock() {
+            Some(mut exec) => match wait::apply_in_place(&mut exec, wake) {
+                Ok(()) => return,
+                Err(wake) => wake,
+            },
+            None => wake,
+        };
+        self.held_wakes.hold(task, wake);
+    }
+
+    /// Schedules the task of a wait someone claimed and delivered, handing the queue the
+    /// waiter's handle on the task (see [`Runnable`]). (Inlined, as are `schedule`,
     /// `enqueue` and the queues' `push`: a channel hand-off then writes the entry straight
     /// into the queue, 74 instructions less per ping-pong round trip and 4% faster.)
     #[inline(always)]
-    pub fn woken(&self, token: Arc<WaitToken>, local: Option<&Local>) {
+    pub fn woken(&self, token: WaitToken, local: Option<&Local>) {
         self.reactor.retire(&token);
-        self.schedule(Runnable::Woken(token), local, true);
+        self.schedule(token.task, local, true);
     }
 
     /// Queued plus running tasks (for snapshots): `active`, plus what the running turns

@@ -21,7 +21,7 @@ pub const MAX_THREADS: usize = 8;
 pub type Work = Box<dyn FnOnce() -> Wake + Send>;
 
 struct Job {
-    token: Arc<WaitToken>,
+    token: WaitToken,
     work: Work,
 }
 
@@ -36,7 +36,7 @@ struct Queue {
 /// A finished job, waiting for the reactor to deliver it.
 pub enum Finished {
     /// Wake the parked task with this.
-    Wake(Arc<WaitToken>, Wake),
+    Wake(WaitToken, Wake),
     /// End this task (a host function's future, which is a task of its own).
     Complete(Arc<super::task::Task>, super::task::Ending),
 }
@@ -68,7 +68,7 @@ impl Pool {
     /// Queues `work` for `token`; `notify` wakes the reactor when it is done.
     pub fn submit(
         self: &Arc<Pool>,
-        token: Arc<WaitToken>,
+        token: WaitToken,
         work: Work,
         notify: Arc<dyn Fn() + Send + Sync>,
     ) {

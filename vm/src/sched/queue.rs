@@ -7,40 +7,27 @@ use std::sync::Arc;
 use crossbeam_deque::{Injector, Steal, Stealer, Worker};
 
 use super::task::Task;
-use super::wait::WaitToken;
 
-/// A task to run, as queues hold it.
-///
-/// A task woken through a wait token is queued as that token: the waker hands over the
-/// reference it took out of the waiter (a channel's queue, a timer), where taking a new
-/// reference to the task and dropping the token's cost two atomic read-modify-writes
-/// per wake-up, a sixth of a channel hand-off. The task's next turn then finds the
-/// token held twice, by the task and by this entry, and reuses it all the same.
-pub enum Runnable {
-    Task(Arc<Task>),
-    Woken(Arc<WaitToken>),
-}
+/// A task to run, as queues hold it: one word. A task woken by a waker is queued with
+/// the handle the waiter held (a channel's queue, a timer), which moves on without a count
+/// change, and moves again into the next waiter when the task's turn ends parked
+/// (`wait::Entry`).
+pub struct Runnable(Arc<Task>);
 
 impl Runnable {
     pub fn task(&self) -> &Arc<Task> {
-        match self {
-            Runnable::Task(t) => t,
-            Runnable::Woken(w) => &w.task,
-        }
+        &self.0
     }
 
-    /// The token the task was woken through, if it was.
-    pub fn token(&self) -> Option<&Arc<WaitToken>> {
-        match self {
-            Runnable::Task(_) => None,
-            Runnable::Woken(w) => Some(w),
-        }
+    pub fn into_task(self) -> Arc<Task> {
+        self.0
     }
 }
 
 impl From<Arc<Task>> for Runnable {
+    #[inline(always)]
     fn from(task: Arc<Task>) -> Runnable {
-        Runnable::Task(task)
+        Runnable(task)
     }
 }
 

@@ -18,13 +18,13 @@ use parking_lot::Mutex;
 
 use super::pool::Finished;
 use super::task::Task;
-use super::wait::{WaitToken, Wake};
+use super::wait::{IO, TIMER, WaitToken, Wake};
 use crate::value::Value;
 
 /// What a timer does when it fires.
 pub enum TimerAction {
     /// Wake a parked task with this value (unless something else woke it first).
-    Wake(Arc<WaitToken>, Wake),
+    Wake(WaitToken, Wake),
     /// Finish a 未来 made by `超时(ms)` with 空.
     Complete(Arc<Task>),
     /// 限时等待's deadline.
@@ -36,8 +36,9 @@ pub enum TimerAction {
 
 /// What the reactor hands the scheduler when a timer fires.
 pub enum Fired {
-    /// A parked task was woken: queue it.
-    Schedule(Arc<Task>),
+    /// A parked task's wait was claimed here: deliver this to it and queue it
+    /// (`Scheduler::deliver_claimed`).
+    Deliver(WaitToken, Wake),
     /// A timer future or a host function's task finished: complete it with this ending
     /// (waking its awaiters).
     Complete(Arc<Task>, super::task::Ending),
@@ -166,17 +167,16 @@ impl Reactor {
         false
     }
 
-    /// Arms a timer. For a `Wake`, the token remembers it so that firing the token by
-    /// other means retires the timer from `live` at once.
+    /// Arms a timer. For a `Wake`, the wait remembers it (its `TIMER` bit) so that waking
+    /// the task by other means retires the timer from `live` at once.
     pub fn add(&self, after: Duration, action: TimerAction) {
         let counted = match &action {
-            TimerAction::Wake(token, _) => Some(&token.timer_armed),
-            TimerAction::TimeOut(c) => Some(&c.timer_armed),
-            TimerAction::Complete(task) => Some(&task.flags().timer_armed),
-            TimerAction::SocketDeadline(_) => None,
+            TimerAction::Wake(token, _) => token.arm(TIMER),
+            TimerAction::TimeOut(c) => !c.timer_armed.swap(true, Ordering::AcqRel),
+            TimerAction::Complete(task) => !task.flags().timer_armed.swap(true, Ordering::AcqRel),
+            TimerAction::SocketDeadline(_) => false,
         };
-        if let Some(armed) = counted {
-            armed.store(true, Ordering::Release);
+        if counted {
             self.live.fetch_add(1, Ordering::SeqCst);
         }
         self.need_thread();
@@ -201,12 +201,26 @@ impl Reactor {
         }
     }
 
-    /// A token fired (by whatever means): its timer and socket wait no longer count.
+    /// A wait was claimed (by whatever means): its timer and socket wait no longer count.
+    /// (`disarm` looks before it writes: this runs at every wake-up, and only a few waits
+    /// have a timer or a socket.)
+    #[inline(always)]
     pub fn retire(&self, token: &WaitToken) {
-        self.retire_flag(&token.timer_armed);
-        // A load first, as in `retire_flag`: this runs at every wake-up, and only a task
-        // waiting on a socket has the flag set.
-        if token.io_armed.load(Ordering::Acquire) && token.io_armed.swap(false, Ordering::AcqRel) {
+        if token.disarm(TIMER) {
+            self.live.fetch_sub(1, Ordering::SeqCst);
+        }
+        if token.disarm(IO) {
+            self.io_waiting.fetch_sub(1, Ordering::SeqCst);
+        }
+    }
+
+    /// Stops counting what a wait that is over left armed (`bits`: `TIMER`, `IO`), when
+    /// its task starts the next one (`Scheduler::begin_wait`).
+    pub fn stop_counting(&self, bits: u64) {
+        if bits & TIMER != 0 {
+            self.live.fetch_sub(1, Ordering::SeqCst);
+        }
+        if bits & IO != 0 {
             self.io_waiting.fetch_sub(1, Ordering::SeqCst);
         }
     }
@@ -214,7 +228,7 @@ impl Reactor {
     /// A task parks on a socket: it counts as pending work until woken.
     pub fn arm_io(&self, token: &WaitToken) {
         self.need_thread();
-        if !token.io_armed.swap(true, Ordering::AcqRel) {
+        if token.arm(IO) {
             self.io_waiting.fetch_add(1, Ordering::SeqCst);
         }
     }
@@ -256,7 +270,7 @@ impl Reactor {
     }
 
     /// Runs `work` on the blocking pool; `token`'s task is woken with its result.
-    pub fn submit(&self, token: Arc<WaitToken>, work: super::pool::Work) {
+    pub fn submit(&self, token: WaitToken, work: super::pool::Work) {
         self.pool.submit(token, work, self.notifier());
     }
 
@@ -345,9 +359,8 @@ impl Reactor {
             for finished in done {
                 match finished {
                     Finished::Wake(token, wake) => {
-                        if let Some(claim) = token.claim() {
-                            claim.deliver(wake);
-                            fire(Fired::Schedule(token.task.clone()));
+                        if token.claim().is_some() {
+                            fire(Fired::Deliver(token, wake));
                         }
                     }
                     Finished::Complete(task, ending) => fire(Fired::Complete(task, ending)),
@@ -379,11 +392,12 @@ impl Reactor {
                         event.is_writable() || event.is_write_closed() || event.is_error();
                     for (token, wake) in socket.on_ready(readable, writable) {
                         any_socket = true;
-                        if let Some(claim) = token.claim() {
-                            claim.deliver(wake);
-                            fire(Fired::Schedule(token.task.clone()));
+                        if token.claim().is_some() {
+                            // Retired as it is scheduled (`Scheduler::woken`).
+                            fire(Fired::Deliver(token, wake));
+                        } else {
+                            self.retire(&token);
                         }
-                        self.retire(&token);
                     }
                 }
             }
@@ -396,10 +410,9 @@ impl Reactor {
     fn fire_timer(&self, action: TimerAction, fire: &mut impl FnMut(Fired)) {
         match action {
             TimerAction::Wake(token, wake) => {
-                let armed = token.timer_armed.swap(false, Ordering::AcqRel);
-                if let Some(claim) = token.claim() {
-                    claim.deliver(wake);
-                    fire(Fired::Schedule(token.task.clone()));
+                let armed = token.disarm(TIMER);
+                if token.claim().is_some() {
+                    fire(Fired::Deliver(token, wake));
                 }
                 // Schedule first, then stop counting the timer, so the quiescence
                 // check never sees neither.
@@ -453,11 +466,9 @@ impl Reactor {
                     &format!("：{expired} 毫秒内没有收到数据"),
                 );
                 for token in readers {
-                    if let Some(claim) = token.claim() {
-                        claim.deliver(Wake::Throw(e.clone()));
-                        // Schedule first, then stop counting, as for timers.
-                        fire(Fired::Schedule(token.task.clone()));
-                        self.retire(&token);
+                    if token.claim().is_some() {
+                        // Scheduled, then retired (`Scheduler::woken`), as for timers.
+                        fire(Fired::Deliver(token, Wake::Throw(e.clone())));
                     }
                 }
             }

@@ -42,10 +42,7 @@ pub const GLOBAL_MAX: usize = 16;
 /// Keeps the finished task of `entry` for a later spawn on this thread, if nothing else
 /// holds it; otherwise it is just dropped.
 pub fn put(sched: &Scheduler, local: &Local, entry: Runnable) {
-    // A task woken through a token is held by that token too: never unique here.
-    let Runnable::Task(mut task) = entry else {
-        return;
-    };
+    let mut task = entry.into_task();
     if sched.workers == 1 {
         return;
     }
@@ -115,7 +112,7 @@ mod tests {
     fn a_recycled_task_is_as_new() {
         let sched = Scheduler::new(2, 1000);
         let local = Local::new(0, false);
-        put(&sched, &local, Runnable::Task(finished_task(7)));
+        put(&sched, &local, Runnable::from(finished_task(7)));
         let mut task = take(&sched, &local).expect("kept");
         let t = Arc::get_mut(&mut task).expect("the only handle");
         assert_eq!(t.id, 0);
@@ -123,7 +120,7 @@ mod tests {
         assert!(!t.cancel_requested() && !t.flags().detached && t.created_at.is_none());
         assert!(t.state().lock().ending.is_none());
         let exec = t.exec_mut();
-        assert!(!exec.started && exec.token.is_none() && exec.parked.is_none());
+        assert!(!exec.started && exec.parked.is_none());
         assert_eq!(exec.root.as_ref().map(Fiber::depth), Some(0));
         assert!(take(&sched, &local).is_none(), "taken once");
     }
@@ -165,7 +162,7 @@ mod tests {
     fn one_worker_keeps_nothing() {
         let sched = Scheduler::new(1, 1000);
         let local = Local::new(0, true);
-        put(&sched, &local, Runnable::Task(finished_task(9)));
+        put(&sched, &local, Runnable::from(finished_task(9)));
         assert!(take(&sched, &local).is_none());
     }
 
@@ -176,7 +173,7 @@ mod tests {
         let local = Local::new(0, false);
         let task = finished_task(8);
         let handle = task.clone();
-        put(&sched, &local, Runnable::Task(task));
+        put(&sched, &local, Runnable::from(task));
         assert!(take(&sched, &local).is_none());
         assert!(handle.state().lock().ending.is_some(), "untouched");
     }
@@ -187,7 +184,7 @@ mod tests {
         let sched = Scheduler::new(2, 1000);
         let (runner, spawner) = (Local::new(0, false), Local::new(1, false));
         for i in 0..=LOCAL_MAX as u64 {
-            put(&sched, &runner, Runnable::Task(finished_task(i)));
+            put(&sched, &runner, Runnable::from(finished_task(i)));
         }
         assert_eq!(sched.recycled.lock().len(), 1);
         let mut got = 0;

@@ -12,7 +12,7 @@ use thin_vec::ThinVec;
 use qi_bytecode::source::{SourceFile, Span};
 
 use super::block::Combiner;
-use super::wait::WaitToken;
+use super::wait::{WaitToken, WaitWord};
 use crate::fiber::Fiber;
 use crate::object::ThrowSite;
 use crate::spin::{SpinPair, SpinRef};
@@ -73,7 +73,7 @@ impl Ending {
 /// Something waiting for this task to finish.
 pub enum Awaiter {
     /// A parked task (`等待`).
-    Token(Arc<WaitToken>),
+    Token(WaitToken),
     /// A combined future (全部等待, 任一等待, 限时等待), as its part `usize`.
     Combine(Arc<Combiner>, usize),
     /// A thread outside the workers (the REPL, an embedding host).
@@ -150,13 +150,8 @@ pub struct TaskExec {
     pub root: Option<Fiber>,
     /// Coroutines being resumed, innermost last.
     pub chain: ThinVec<Resumed>,
-    /// While parked (`parked` is set), the token that will wake the task. Otherwise the
-    /// token of the last wait, kept for the next one when nothing else held it
-    /// (`WaitToken::reuse`): the spare. It refers to this task, so it is dropped when the
-    /// task ends. (One field for both, as a task never needs the two at once: 16 bytes
-    /// less per task.)
-    pub token: Option<Arc<WaitToken>>,
-    /// Set while parked: where the waking value goes.
+    /// Set while parked: where the waking value goes. A waker that puts the value there
+    /// itself (`wait::apply_in_place`) clears it.
     pub parked: Option<Resume>,
     /// The task has not run yet (a cancelled one then ends without running).
     pub started: bool,
@@ -169,23 +164,9 @@ pub struct TaskExec {
 }
 
 impl TaskExec {
-    /// The token the task is parked on, if it is.
-    pub fn parked_token(&self) -> Option<&Arc<WaitToken>> {
-        self.parked.and(self.token.as_ref())
-    }
-
-    /// Parks the task on `token`, its value to go where `resume` says.
-    pub fn park(&mut self, token: Arc<WaitToken>, resume: Resume) {
-        self.token = Some(token);
+    /// Parks the task, its value to go where `resume` says.
+    pub fn park(&mut self, resume: Resume) {
         self.parked = Some(resume);
-    }
-
-    /// The spare token, taken to lend out or use (none while parked).
-    pub fn take_spare(&mut self) -> Option<Arc<WaitToken>> {
-        if self.parked.is_some() {
-            return None;
-        }
-        self.token.take()
     }
 
     /// The fiber running now: the innermost resumed coroutine, else the root.
@@ -222,6 +203,8 @@ pub struct Task {
     /// The execution (`exec()`), the state (`state()`) and the flags (`flags()`), the
     /// two locks' flags and the task's own in one word.
     parts: SpinPair<TaskExec, TaskState, TaskFlags>,
+    /// Its current wait, which wakers claim (`wait.rs`).
+    pub wait: WaitWord,
     /// Where `创建`/`启动` made it, for stack traces.
     pub created_at: Option<Site>,
 }
@@ -257,7 +240,6 @@ impl Task {
         let exec = TaskExec {
             root,
             chain: ThinVec::new(),
-            token: None,
             parked: None,
             started: false,
             outcome_held: false,
@@ -278,6 +260,7 @@ impl Task {
         Task {
             id,
             parts: SpinPair::new(exec, state, flags),
+            wait: WaitWord::default(),
             created_at,
         }
     }

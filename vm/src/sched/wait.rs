@@ -1,22 +1,26 @@
 //! Wake-ups: how a parked task is woken exactly once.
 //!
-//! A task that blocks gets a [`WaitToken`] and hands clones of it to everything that might
-//! wake it (a channel's waiter queue, the timer heap, the task it awaits, a `选择`'s several
-//! channels). The first to [`claim`](WaitToken::claim) it wins: it delivers the wake-up
-//! and schedules the task. Later attempts find it claimed and do nothing, and queues drop
-//! claimed tokens lazily when they meet them.
+//! A task that blocks starts a *wait* (`Scheduler::begin_wait`): the next generation in the
+//! task's wait word. Everything that might wake it (a channel's waiter queue, the timer
+//! heap, the task it awaits, a `选择`'s several channels) holds a [`WaitToken`]: the task
+//! and that generation. The first to [`claim`](WaitToken::claim) the wait wins — a
+//! compare-and-swap in the task, which fails for anyone holding an older generation or
+//! coming second — and delivers the wake-up and schedules the task. Queues drop the tokens
+//! of finished waits lazily when they meet them. (Go's `sudog` tickets and `selectDone`
+//! work the same way.) A token is two words and no allocation: a parked task costs no
+//! more than its waiter entries, where a token of its own cost 48 bytes per parked task.
 //!
-//! The wake-up itself is handed over without a lock. Claiming is the one atomic
-//! read-modify-write: it makes the claimer the only writer, so delivering is a plain store
-//! of the phase after the value, and the woken task, which runs only once it has been
-//! queued after that, reads it with a load. (A spin lock around the value cost two more
-//! read-modify-writes per channel hand-off.) The value, its kind and a `选择` case number
-//! are kept apart rather than as one `Wake`, so that a token is 32 bytes: 48 with its
-//! counts, one per parked task.
+//! Delivering puts the wake-up where the task's suspension point wants it — straight into
+//! its registers — under the task's execution lock, which the claimer only `try_lock`s:
+//! it never waits for it. When the lock is busy (the worker that parked the task has not
+//! finished that turn yet, a snapshot is reading the task) or the wake-up is thrown (that
+//! takes the interpreter), the wake-up waits in the scheduler's table of held wake-ups
+//! ([`HeldWakes`]) and the task's next turn takes it from there.
 
-use std::cell::{Cell, UnsafeCell};
+use std::cell::Cell;
+use std::collections::HashMap;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use super::task::{Task, TaskExec};
 use crate::value::Value;
@@ -29,7 +33,7 @@ pub enum Wake {
     /// The operation failed with this thrown value (E6005 cancellation, E6004 timeout, an
     /// awaited task's error …).
     Throw(Value),
-    /// A `对于` loop's source ended (closed channel).
+    /// A `对于` loop's source ended (closed channel); outside a loop, 空.
     End,
     /// A `选择` chose case `index`, receiving `value` (空 for other cases).
     Case(u32, Value),
@@ -47,423 +51,506 @@ impl Wake {
     }
 }
 
-/// Where a token's wake-up stands: the low two bits of `WaitToken::state`.
-const OPEN: u8 = 0;
-/// Claimed: the claimer alone may deliver (or it never will: a task that took its own
-/// token back).
-const CLAIMED: u8 = 1;
-/// Delivered: the kind is in the bits above the phase, the rest in `carried` and `case`.
-const DELIVERED: u8 = 2;
-/// Taken by the woken task.
-const TAKEN: u8 = 3;
-const PHASE: u8 = 0b11;
+/// The wait word's bits below the generation.
+///
+/// The current wait has been claimed (or there is none: a task that is not waiting).
+const CLAIMED: u64 = 1;
+/// A timer entry for the current wait counts as pending work (`Reactor::add`).
+pub const TIMER: u64 = 1 << 1;
+/// A socket's waiter list holds the current wait, which counts as pending work.
+pub const IO: u64 = 1 << 2;
+/// The wake-up waits in the scheduler's [`HeldWakes`].
+const HELD: u64 = 1 << 3;
+/// The generation is the word's top 48 bits: a `选择`'s waiter can sit in a channel
+/// nobody touches for as many waits as the task makes, and a generation that wrapped
+/// would let it wake the wrong one. 2^48 waits at one per 100 ns take most of a year.
+const GEN_SHIFT: u32 = 16;
+const GEN_MASK: u64 = (1 << (64 - GEN_SHIFT)) - 1;
 
-/// A wake-up's kind, in `WaitToken::state` above the phase.
-#[derive(Clone, Copy)]
-#[repr(u8)]
-enum Kind {
-    Value = 1,
-    Throw,
-    End,
-    Case,
-    AwaitError,
-    Retry,
-}
+/// Where a task's waits stand: the current wait's generation and bits (above). Only the
+/// task's own turn starts a wait; anyone holding a token may claim it.
+pub struct WaitWord(AtomicU64);
 
-impl Kind {
-    fn of(bits: u8) -> Option<Kind> {
-        Some(match bits >> 2 {
-            1 => Kind::Value,
-            2 => Kind::Throw,
-            3 => Kind::End,
-            4 => Kind::Case,
-            5 => Kind::AwaitError,
-            6 => Kind::Retry,
-            _ => return None,
-        })
+impl Default for WaitWord {
+    fn default() -> WaitWord {
+        WaitWord(AtomicU64::new(CLAIMED))
     }
 }
 
-/// What a delivered wake-up carries besides its kind and case number (16 bytes: the
-/// other variants fit in the value's tag).
-enum Carried {
-    None,
-    Value(Value),
-    AwaitError(Box<(Value, Arc<Task>)>),
+impl WaitWord {
+    /// Starts the next wait and returns its generation, with the pending-work bits the
+    /// last one still had (the caller stops counting them: `Scheduler::begin_wait`).
+    ///
+    /// Called by the task's turn only. The last wait is over by then (claimed), and only
+    /// the task's own turn sets bits, so nobody else can change the word between the load
+    /// and the store but to clear bits, which the swap then sees.
+    pub fn begin(&self) -> (u64, u64) {
+        let old = self.0.load(Ordering::Relaxed);
+        let generation = ((old >> GEN_SHIFT) + 1) & GEN_MASK;
+        let new = generation << GEN_SHIFT;
+        if old & (TIMER | IO | HELD) == 0 {
+            self.0.store(new, Ordering::Release);
+            return (generation, 0);
+        }
+        let old = self.0.swap(new, Ordering::AcqRel);
+        (generation, old & (TIMER | IO))
+    }
+
+    /// The current wait's generation.
+    pub fn generation(&self) -> u64 {
+        self.0.load(Ordering::Acquire) >> GEN_SHIFT
+    }
+
+    /// Claims wait `generation`, if it is still the current one and nobody has.
+    pub fn claim(&self, generation: u64) -> bool {
+        let mut cur = self.0.load(Ordering::Acquire);
+        loop {
+            if cur >> GEN_SHIFT != generation || cur & CLAIMED != 0 {
+                return false;
+            }
+            match self.0.compare_exchange_weak(
+                cur,
+                cur | CLAIMED,
+                Ordering::AcqRel,
+                Ordering::Acquire,
+            ) {
+                Ok(_) => return true,
+                Err(now) => cur = now,
+            }
+        }
+    }
+
+    fn is_fired(&self, generation: u64) -> bool {
+        let cur = self.0.load(Ordering::Acquire);
+        cur >> GEN_SHIFT != generation || cur & CLAIMED != 0
+    }
+
+    /// Sets `bit` for wait `generation` if it is still the current wait; whether it was
+    /// not set before.
+    fn set_bit(&self, generation: u64, bit: u64) -> bool {
+        self.update(generation, |w| (w & bit == 0).then_some(w | bit))
+    }
+
+    /// Clears `bit` of wait `generation` if it is still the current wait and has it;
+    /// whether it did. (A load first: at almost every wake-up the bit is clear.)
+    fn clear_bit(&self, generation: u64, bit: u64) -> bool {
+        if self.0.load(Ordering::Acquire) & bit == 0 {
+            return false;
+        }
+        self.update(generation, |w| (w & bit != 0).then_some(w & !bit))
+    }
+
+    /// Changes the word by `f` while wait `generation` is current; whether it did.
+    fn update(&self, generation: u64, f: impl Fn(u64) -> Option<u64>) -> bool {
+        let mut cur = self.0.load(Ordering::Acquire);
+        loop {
+            if cur >> GEN_SHIFT != generation {
+                return false;
+            }
+            let Some(new) = f(cur) else {
+                return false;
+            };
+            match self
+                .0
+                .compare_exchange_weak(cur, new, Ordering::AcqRel, Ordering::Acquire)
+            {
+                Ok(_) => return true,
+                Err(now) => cur = now,
+            }
+        }
+    }
+
+    /// Whether a wake-up for this task waits in the held table. (Inlined: every turn
+    /// asks, and almost never is there one.)
+    #[inline(always)]
+    pub fn has_held(&self) -> bool {
+        self.0.load(Ordering::Acquire) & HELD != 0
+    }
 }
 
+/// A handle on one wait of one task: what a waiter holds.
+///
+/// Besides the generation, the word that holds it has 16 bits for the holder
+/// ([`WaitToken::note`]): a channel's receive waiter keeps its `选择` case there, and
+/// stays two words.
+#[derive(Clone)]
 pub struct WaitToken {
     pub task: Arc<Task>,
-    /// The phase (`OPEN` …) in the low two bits, and once delivered the `Kind` above.
-    state: AtomicU8,
-    /// Written only by the claimer, before `state` says `DELIVERED`; read only by the
-    /// token's task, after (see `take_wake`).
-    carried: UnsafeCell<Carried>,
-    case: UnsafeCell<u32>,
-    /// A timer entry refers to this token and counts as pending work until it fires or
-    /// the token fires by other means.
-    pub timer_armed: AtomicBool,
-    /// A socket's waiter list holds this token and counts as pending work the same way.
-    pub io_armed: AtomicBool,
+    /// The generation above `GEN_SHIFT`, the holder's note below.
+    key: u64,
 }
 
-// SAFETY: `carried` and `case` are written by one thread at a time and read after that
-// write is published: the claimer alone writes them (`claim` lets one caller through per
-// wait), before its release store of `DELIVERED`; the token's task reads them after an
-// acquire load sees `DELIVERED`, holding its task's execution lock, which no two threads
-// hold at once; and `reuse` resets them only when no other handle to the token exists.
-// Everything else is atomic or immutable.
-unsafe impl Sync for WaitToken {}
-// SAFETY: the cells hold `Send` values (`Value`, `Arc<Task>`).
-unsafe impl Send for WaitToken {}
+impl WaitToken {
+    /// A token for wait `generation` of `task` (`Scheduler::begin_wait`).
+    pub fn new(task: Arc<Task>, generation: u64) -> WaitToken {
+        WaitToken {
+            task,
+            key: generation << GEN_SHIFT,
+        }
+    }
 
-/// The right to deliver a token's wake-up, which one caller gets per wait.
+    /// The same token with `note` kept in it.
+    pub fn with_note(mut self, note: u16) -> WaitToken {
+        self.key = (self.key & !0xFFFF) | u64::from(note);
+        self
+    }
+
+    pub fn note(&self) -> u16 {
+        (self.key & 0xFFFF) as u16
+    }
+
+    /// Which wait of its task this is.
+    pub fn generation(&self) -> u64 {
+        self.key >> GEN_SHIFT
+    }
+
+    /// Whether the wait is over (claimed by anyone, or the task has moved on).
+    pub fn is_fired(&self) -> bool {
+        self.task.wait.is_fired(self.generation())
+    }
+
+    /// Whether this is a wait of `task`.
+    pub fn is_for(&self, task: &Task) -> bool {
+        std::ptr::eq(Arc::as_ptr(&self.task), task)
+    }
+
+    /// Claims the wait. Only the caller that gets the claim may deliver (with
+    /// `Scheduler::put_wake`) and schedule; a claim dropped undelivered leaves the wait
+    /// claimed for good (a task that took its own wait back).
+    pub fn claim(&self) -> Option<Claim<'_>> {
+        self.task
+            .wait
+            .claim(self.generation())
+            .then_some(Claim { token: self })
+    }
+
+    /// Marks this wait as counted in pending work by `bit` (`TIMER`, `IO`); whether it was
+    /// not marked already.
+    pub fn arm(&self, bit: u64) -> bool {
+        self.task.wait.set_bit(self.generation(), bit)
+    }
+
+    /// Unmarks it; whether it was marked (the caller then stops counting it).
+    pub fn disarm(&self, bit: u64) -> bool {
+        self.task.wait.clear_bit(self.generation(), bit)
+    }
+}
+
+/// The right to deliver a wait's wake-up, which one caller gets per wait.
 pub struct Claim<'a> {
     token: &'a WaitToken,
 }
 
 impl Claim<'_> {
-    /// Stores the wake-up for the task; the caller then schedules it. (Inlined, as is
-    /// `take_wake`: a `Wake` passed through memory was stored in halves and reloaded
-    /// whole, a store-forwarding stall that cost a channel hand-off more than the two
-    /// locks this replaced.)
-    #[inline(always)]
-    pub fn deliver(self, wake: Wake) {
-        let (kind, case, carried) = match wake {
-            Wake::Value(v) => (Kind::Value, 0, Carried::Value(v)),
-            Wake::Throw(v) => (Kind::Throw, 0, Carried::Value(v)),
-            Wake::End => (Kind::End, 0, Carried::None),
-            Wake::Case(i, v) => (Kind::Case, i, Carried::Value(v)),
-            Wake::AwaitError(e) => (Kind::AwaitError, 0, Carried::AwaitError(e)),
-            Wake::Retry => (Kind::Retry, 0, Carried::None),
-        };
-        let t = self.token;
-        // SAFETY: the claim makes this the only writer, and no reader looks before the
-        // store of `DELIVERED` below (see the `Sync` impl). What the cell held is an
-        // empty `Carried` (a new or reset token), dropped here.
-        unsafe {
-            *t.carried.get() = carried;
-            *t.case.get() = case;
-        }
-        t.state
-            .store(DELIVERED | (kind as u8) << 2, Ordering::Release);
+    pub fn task(&self) -> &Arc<Task> {
+        &self.token.task
     }
 }
 
-impl WaitToken {
-    pub fn new(task: Arc<Task>) -> Arc<WaitToken> {
-        Arc::new(WaitToken {
-            task,
-            state: AtomicU8::new(OPEN),
-            carried: UnsafeCell::new(Carried::None),
-            case: UnsafeCell::new(0),
-            timer_armed: AtomicBool::new(false),
-            io_armed: AtomicBool::new(false),
-        })
+/// Puts `wake` where the suspension point of the parked task `exec` wants it, in its
+/// registers. `Err` gives it back when that takes the task's own turn: a thrown value
+/// (the interpreter unwinds), or a task not parked (yet). (Inlined into the channel
+/// operations: a `Wake` passed through memory was stored in halves and reloaded whole, a
+/// store-forwarding stall on every hand-off.)
+#[inline(always)]
+pub fn apply_in_place(exec: &mut TaskExec, wake: Wake) -> Result<(), Wake> {
+    let Some(resume) = exec.parked else {
+        return Err(wake);
+    };
+    let Some(top) = exec.top() else {
+        return Err(wake);
+    };
+    match wake {
+        Wake::Value(v) => {
+            top.set_top_reg(resume.dest, v);
+            if resume.for_loop {
+                top.skip_exit_jump();
+            }
+        }
+        Wake::End => {
+            if resume.for_loop {
+                top.take_exit_jump();
+            } else {
+                top.set_top_reg(resume.dest, Value::NIL);
+            }
+        }
+        Wake::Case(i, v) => {
+            top.set_top_reg(resume.dest, Value::int(i64::from(i)));
+            top.set_top_reg(resume.dest.wrapping_add(1), v);
+        }
+        Wake::Retry => top.rewind_call(),
+        other => return Err(other),
+    }
+    exec.parked = None;
+    Ok(())
+}
+
+/// Wake-ups that wait for their task's next turn, by task (see the module docs). A
+/// table rather than a field of every task: a parked task would pay for it, and it is
+/// needed only when a wake-up is thrown or races with the end of the turn that parked.
+#[derive(Default)]
+pub struct HeldWakes(parking_lot::Mutex<HashMap<usize, Wake>>);
+
+impl HeldWakes {
+    /// Keeps `wake` for `task`'s next turn.
+    pub fn hold(&self, task: &Arc<Task>, wake: Wake) {
+        self.0.lock().insert(key(task), wake);
+        task.wait.0.fetch_or(HELD, Ordering::AcqRel);
     }
 
-    pub fn is_fired(&self) -> bool {
-        self.state.load(Ordering::Acquire) & PHASE != OPEN
+    /// The wake-up held for `task`, once. (The caller checks `WaitWord::has_held`
+    /// first.)
+    pub fn take(&self, task: &Arc<Task>) -> Option<Wake> {
+        task.wait.0.fetch_and(!HELD, Ordering::AcqRel);
+        self.0.lock().remove(&key(task))
     }
 
-    /// Claims the token. Only the caller that gets the claim may deliver (with
-    /// [`Claim::deliver`]) and schedule; a claim dropped undelivered leaves the token
-    /// claimed for good (a task that took its own token back).
-    pub fn claim(&self) -> Option<Claim<'_>> {
-        self.state
-            .compare_exchange(OPEN, CLAIMED, Ordering::AcqRel, Ordering::Acquire)
-            .ok()
-            .map(|_| Claim { token: self })
-    }
-
-    /// The delivered wake-up, taken by the token's task: `exec` is its execution, which
-    /// the caller holds locked. `None` if nothing was delivered, or it was taken.
-    #[inline(always)]
-    pub fn take_wake(&self, exec: &mut TaskExec) -> Option<Wake> {
-        // The lock on the token's own task is what makes this the only reader; anyone
-        // else gets nothing.
-        if !std::ptr::eq(self.task.exec().data_ptr(), exec) {
-            return None;
-        }
-        let state = self.state.load(Ordering::Acquire);
-        if state & PHASE != DELIVERED {
-            return None;
-        }
-        // SAFETY: `DELIVERED` was published by the claimer's release store after its
-        // last write to the cells, and seen by the acquire load above; the claim admits
-        // no other writer; and the caller holds the task's execution lock (checked
-        // above), so no other thread reads here. `TAKEN` below keeps this thread from
-        // taking it twice.
-        let (carried, case) = unsafe {
-            (
-                std::mem::replace(&mut *self.carried.get(), Carried::None),
-                *self.case.get(),
-            )
-        };
-        self.state.store(TAKEN, Ordering::Release);
-        let value = |c: Carried| match c {
-            Carried::Value(v) => v,
-            _ => Value::NIL,
-        };
-        Some(match Kind::of(state)? {
-            Kind::Value => Wake::Value(value(carried)),
-            Kind::Throw => Wake::Throw(value(carried)),
-            Kind::End => Wake::End,
-            Kind::Case => Wake::Case(case, value(carried)),
-            Kind::AwaitError => match carried {
-                Carried::AwaitError(e) => Wake::AwaitError(e),
-                _ => Wake::Value(Value::NIL),
-            },
-            Kind::Retry => Wake::Retry,
-        })
-    }
-
-    /// Makes a token that no one else holds any more as good as new, for the next time
-    /// its task blocks: a task that blocks often then allocates one token, not one per
-    /// wait. `also` is another handle of the caller's own that may be this token (the
-    /// run queue entry its task was woken as, `Runnable::Woken`): it does not count.
-    /// `None` when another handle is still out there (a queue that has not dropped it
-    /// yet, a timer), and the token must not be reused.
-    pub fn reuse(token: Arc<WaitToken>, also: Option<&Arc<WaitToken>>) -> Option<Arc<WaitToken>> {
-        // No weak handles to tokens are ever made, so a strong count of one (two, with
-        // `also`) means the caller holds every handle, and nobody can make another. The
-        // fence pairs with the release decrement of whoever dropped the last other
-        // handle, so their writes (a claim, a delivery) are seen before the fields are
-        // reset. (`Arc::get_mut` would say the same with a compare-and-swap, on every
-        // wait.)
-        let ours = 1 + usize::from(also.is_some_and(|a| Arc::ptr_eq(a, &token)));
-        if Arc::strong_count(&token) != ours {
-            return None;
-        }
-        std::sync::atomic::fence(Ordering::Acquire);
-        if token.state.load(Ordering::Relaxed) & PHASE == DELIVERED {
-            // Delivered and never taken (the task was woken while taking its token
-            // back): the value goes now, not with the next delivery.
-            // SAFETY: this is the only handle (above), so nothing else reads or writes.
-            drop(unsafe { std::mem::replace(&mut *token.carried.get(), Carried::None) });
-        }
-        token.state.store(OPEN, Ordering::Relaxed);
-        token.timer_armed.store(false, Ordering::Relaxed);
-        token.io_armed.store(false, Ordering::Relaxed);
-        Some(token)
+    pub fn is_empty(&self) -> bool {
+        self.0.lock().is_empty()
     }
 }
 
-/// A turn's wait tokens. The task's spare token is lent to the interpreter, so that a
-/// channel operation can register the task under the channel's lock (`Cx::park_token`).
-/// The run-queue entry the task was woken as (`Runnable::Woken`) is a second handle to
-/// that same token, and it is the one the waiter gets: the entry's handle moves into the
-/// channel's queue instead of a new handle going in there and the entry's being dropped
-/// at the end of the turn — two atomic read-modify-writes per wait that cancelled out.
-pub struct Spare<'a> {
-    token: Cell<Option<Arc<WaitToken>>>,
-    entry: Option<&'a Arc<WaitToken>>,
+/// A live task's address names it: no two live tasks share one, and a held wake-up is
+/// taken by the task's next turn, which comes before the task can go.
+fn key(task: &Arc<Task>) -> usize {
+    Arc::as_ptr(task) as usize
+}
+
+/// The run-queue entry of a turn. Its handle on the task goes to the first waiter the task
+/// registers with under a channel's lock (`Cx::park_waiter`): the handle moves from the
+/// run queue into the channel's queue instead of a new one going in there and the entry's
+/// being dropped at the end of the turn — two atomic read-modify-writes per wait that
+/// cancelled out.
+pub struct Entry<'a> {
+    entry: &'a Arc<Task>,
     given: Cell<bool>,
+    /// A handle of the turn's own, taken before a wait registered with the entry's handle
+    /// is taken back: the waiter's handle can then go at any time.
+    kept: Cell<Option<Arc<Task>>>,
 }
 
-impl<'a> Spare<'a> {
-    /// For a turn of a task woken through `entry` (if it was).
-    pub fn new(entry: Option<&'a Arc<WaitToken>>) -> Spare<'a> {
-        Spare {
-            token: Cell::new(None),
+impl<'a> Entry<'a> {
+    pub fn new(entry: &'a Arc<Task>) -> Entry<'a> {
+        Entry {
             entry,
             given: Cell::new(false),
+            kept: Cell::new(None),
         }
-    }
-
-    pub fn set(&self, token: Option<Arc<WaitToken>>) {
-        self.token.set(token);
-    }
-
-    pub fn take(&self) -> Option<Arc<WaitToken>> {
-        self.token.take()
-    }
-
-    /// The entry's handle, while it is still the caller's (it counts as one of the task's
-    /// own in `WaitToken::reuse`).
-    pub fn entry(&self) -> Option<&'a Arc<WaitToken>> {
-        self.entry.filter(|_| !self.given.get())
     }
 
     /// Whether the entry's handle went to a waiter: the entry must then be forgotten, not
-    /// dropped, and the turn must not use it once the task's own handle to the token is
-    /// gone (see `handle_for_waiter`).
-    pub fn entry_given(&self) -> bool {
+    /// dropped, and the turn must not use the task once it has let go of the task's
+    /// execution lock (see `handle_for_waiter`).
+    pub fn given(&self) -> bool {
         self.given.get()
     }
 
-    /// A handle to `token` for the waiter the task registers with: the entry's own, once,
-    /// when it is a handle to `token`; a new one otherwise.
+    /// A handle on `task` for a waiter: the entry's own, once, when it is `task`'s; a new
+    /// one otherwise.
     ///
-    /// After this the entry and the task borrowed through it stay valid only while another
-    /// handle keeps the token alive. The task's own does: the turn parks the task with it
-    /// (`TaskExec::park`), or, when the task fails over a limit instead, keeps it in
-    /// `TaskExec::token` until the turn no longer uses the task (`worker::turn_of`).
-    pub fn handle_for_waiter(&self, token: &Arc<WaitToken>) -> Arc<WaitToken> {
-        match self.entry() {
-            Some(entry) if Arc::ptr_eq(entry, token) => {
-                self.given.set(true);
-                // SAFETY: `entry` is a live handle (a strong count of its own) owned by the
-                // run-queue entry of this turn. Making a second `Arc` from its pointer
-                // without a new count transfers that count: `given` now says the entry no
-                // longer owns it, and the turn forgets the entry instead of dropping it
-                // (`worker::run_turn`), so the count is released exactly once, by the
-                // waiter's handle.
-                unsafe { Arc::from_raw(Arc::as_ptr(entry)) }
-            }
-            _ => token.clone(),
+    /// After this the task stays valid while its execution lock is held: a waker must take
+    /// that lock to deliver in place, or, finding it held, hands the waiter's handle on to
+    /// a run queue — either way a handle lives until the lock is let go. A turn that takes
+    /// the wait back must first `keep` a handle of its own.
+    pub fn handle_for_waiter(&self, task: &Arc<Task>) -> Arc<Task> {
+        if !self.given.get() && Arc::ptr_eq(self.entry, task) {
+            self.given.set(true);
+            // SAFETY: `entry` is a live handle (a strong count of its own) owned by the
+            // run-queue entry of this turn. Making a second `Arc` from its pointer
+            // without a new count transfers that count: `given` now says the entry no
+            // longer owns it, and the turn forgets the entry instead of dropping it
+            // (`worker::run_turn`), so the count is released exactly once, by the
+            // waiter's handle.
+            return unsafe { Arc::from_raw(Arc::as_ptr(self.entry)) };
         }
+        task.clone()
+    }
+
+    /// Keeps a handle on `task` until the turn is over (see `handle_for_waiter`).
+    pub fn keep(&self, task: &Arc<Task>) {
+        self.kept.set(Some(task.clone()));
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::fiber::Fiber;
+    use crate::sched::task::Resume;
 
-    fn token() -> Arc<WaitToken> {
-        WaitToken::new(Arc::new(Task::new(1, None, false, None)))
+    fn task() -> Arc<Task> {
+        Arc::new(Task::new(1, Some(Fiber::new(4)), false, None))
     }
 
-    /// Every kind of wake-up comes out as it went in, once; only the first claim counts;
-    /// a reused token starts over.
-    #[test]
-    fn a_wake_up_is_delivered_once_and_taken_once() {
-        let wakes = || {
-            vec![
-                Wake::Value(Value::int(5)),
-                Wake::Throw(Value::int(6)),
-                Wake::End,
-                Wake::case(3, Value::int(7)),
-                Wake::Retry,
-            ]
+    /// A task whose fiber runs a frame with a few registers.
+    fn running_task() -> Arc<Task> {
+        let Ok(shared) = crate::vm::VmBuilder::new().build() else {
+            panic!("an empty VM builds");
         };
-        let mut t = token();
-        for wake in wakes() {
-            let expected = format!("{wake:?}");
-            assert!(!t.is_fired());
-            let claim = t.claim().expect("an open token can be claimed");
-            assert!(t.claim().is_none());
-            assert!(t.is_fired());
-            claim.deliver(wake);
-            let task = t.task.clone();
-            let mut exec = task.exec().lock();
-            let got = t.take_wake(&mut exec).expect("delivered");
-            assert_eq!(format!("{got:?}"), expected);
-            assert!(t.take_wake(&mut exec).is_none());
-            drop(exec);
-            t = WaitToken::reuse(t, None).expect("no other handle");
-        }
-        // Another handle out there: not reused.
-        let other = t.clone();
-        assert!(WaitToken::reuse(t, None).is_none());
-        drop(other);
+        let file = qi_bytecode::source::SourceFile::new(
+            "测试.qi",
+            "变量 a = 1;\n变量 b = 2;\n变量 c = 3;\n",
+        );
+        let module = match crate::loader::load_text(&shared, file, "测试", false, false) {
+            Ok(loaded) => loaded.module,
+            Err(d) => panic!("compiles: {} diagnostics", d.len()),
+        };
+        let mut fiber = Fiber::new(8);
+        assert!(crate::interp::enter_entry(&mut fiber, module.main.clone(), &[]).is_ok());
+        Arc::new(Task::new(1, Some(fiber), false, None))
     }
 
-    /// The task's execution is the proof of who reads: another task's is refused.
+    fn token(t: &Arc<Task>) -> WaitToken {
+        let (generation, _) = t.wait.begin();
+        WaitToken::new(t.clone(), generation)
+    }
+
+    /// Only the first claim of a wait counts; a new wait makes the old tokens stale.
     #[test]
-    fn only_the_tokens_task_takes() {
-        let t = token();
-        if let Some(c) = t.claim() {
-            c.deliver(Wake::End);
-        }
-        let stranger = Task::new(2, None, false, None);
-        assert!(t.take_wake(&mut stranger.exec().lock()).is_none());
-        assert!(t.take_wake(&mut t.task.exec().lock()).is_some());
+    fn a_wait_is_claimed_once_and_old_tokens_go_stale() {
+        let t = task();
+        let first = token(&t);
+        let other = first.clone();
+        assert!(!first.is_fired());
+        assert!(first.claim().is_some());
+        assert!(other.claim().is_none());
+        assert!(other.is_fired());
+        let second = token(&t);
+        assert!(!second.is_fired());
+        assert!(first.is_fired(), "an old wait stays over");
+        assert!(first.claim().is_none());
+        assert!(second.claim().is_some());
     }
 
-    /// The run-queue entry a task was woken as is the caller's own handle: with it the
-    /// token is reused, with a third handle (a queue that still holds it) it is not.
+    /// A task that is not waiting cannot be claimed, even by a token for generation 0.
     #[test]
-    fn the_entry_a_task_was_woken_as_does_not_stop_reuse() {
-        let t = token();
-        if let Some(c) = t.claim() {
-            c.deliver(Wake::End);
-        }
-        let entry = t.clone();
-        // Another token's entry is no excuse: the token is held twice.
-        let stranger = token();
-        assert!(WaitToken::reuse(t, Some(&stranger)).is_none());
-        // A third handle (a waiter) stops it.
-        let waiter = entry.clone();
-        assert!(WaitToken::reuse(entry.clone(), Some(&entry)).is_none());
-        drop(waiter);
-        let t = WaitToken::reuse(entry.clone(), Some(&entry)).expect("only the entry besides");
-        assert!(!t.is_fired());
+    fn a_task_that_never_waited_cannot_be_claimed() {
+        let t = task();
+        assert!(WaitToken::new(t.clone(), 0).claim().is_none());
+        assert!(WaitToken::new(t, 1).claim().is_none());
     }
 
-    /// The entry's handle goes to the first waiter for its token, without a count of its
+    /// The pending-work bits belong to one wait: an old wait's token can neither set nor
+    /// clear them, and a new wait hands back what the last one left set.
+    #[test]
+    fn pending_bits_belong_to_their_wait() {
+        let t = task();
+        let first = token(&t);
+        assert!(first.arm(TIMER));
+        assert!(!first.arm(TIMER), "already armed");
+        assert!(first.arm(IO));
+        assert!(first.claim().is_some());
+        assert!(first.disarm(IO));
+        assert!(!first.disarm(IO));
+        let (generation, left) = t.wait.begin();
+        assert_eq!(left, TIMER, "the timer the last wait left armed");
+        let second = WaitToken::new(t.clone(), generation);
+        assert!(!first.disarm(TIMER), "a stale timer is not counted twice");
+        assert!(!first.arm(TIMER));
+        assert!(second.arm(TIMER));
+        assert!(second.disarm(TIMER));
+    }
+
+    /// The note rides in the token without touching the generation.
+    #[test]
+    fn a_note_keeps_the_generation() {
+        let t = task();
+        let tok = token(&t).with_note(0xBEEF);
+        assert_eq!(tok.note(), 0xBEEF);
+        assert!(tok.is_for(&t));
+        assert!(!tok.is_for(&task()));
+        assert!(tok.claim().is_some());
+    }
+
+    /// Values, ends, cases and retries go straight into the parked task's registers;
+    /// throws, and anything for a task not parked, come back to be held.
+    #[test]
+    fn wake_ups_go_into_the_registers_of_a_parked_task() {
+        let t = running_task();
+        let mut exec = t.exec().lock();
+        assert!(apply_in_place(&mut exec, Wake::End).is_err(), "not parked");
+        exec.park(Resume {
+            dest: 0,
+            for_loop: false,
+        });
+        assert!(apply_in_place(&mut exec, Wake::Throw(Value::int(1))).is_err());
+        assert!(exec.parked.is_some(), "a throw leaves it parked");
+        assert!(apply_in_place(&mut exec, Wake::Value(Value::int(42))).is_ok());
+        assert!(exec.parked.is_none());
+        exec.park(Resume {
+            dest: 1,
+            for_loop: false,
+        });
+        assert!(apply_in_place(&mut exec, Wake::case(3, Value::int(9))).is_ok());
+        let top = exec.top().expect("a fiber");
+        let regs: Vec<Option<i64>> = (0..3)
+            .map(|r| top.top_reg(r).and_then(Value::as_int))
+            .collect();
+        assert_eq!(regs, [Some(42), Some(3), Some(9)]);
+    }
+
+    /// A held wake-up goes to its own task, once, and the word says it is there.
+    #[test]
+    fn held_wake_ups_go_to_their_own_task() {
+        let held = HeldWakes::default();
+        let (a, b) = (task(), task());
+        held.hold(&a, Wake::Value(Value::int(5)));
+        assert!(a.wait.has_held());
+        assert!(!b.wait.has_held());
+        assert!(held.take(&b).is_none());
+        assert!(matches!(held.take(&a), Some(Wake::Value(v)) if v.as_int() == Some(5)));
+        assert!(!a.wait.has_held());
+        assert!(held.is_empty());
+    }
+
+    /// Of many threads claiming one wait, exactly one wins, every round.
+    #[test]
+    fn one_claimer_wins_among_threads() {
+        let t = task();
+        for _ in 0..200 {
+            let tok = token(&t);
+            let wins = std::sync::atomic::AtomicUsize::new(0);
+            std::thread::scope(|s| {
+                for _ in 0..4 {
+                    s.spawn(|| {
+                        if tok.claim().is_some() {
+                            wins.fetch_add(1, Ordering::SeqCst);
+                        }
+                    });
+                }
+            });
+            assert_eq!(wins.load(Ordering::SeqCst), 1);
+        }
+    }
+
+    /// The entry's handle goes to the first waiter for its task, without a count of its
     /// own; every other waiter gets a new handle. Forgetting the entry then leaves the
     /// count right.
     #[test]
     fn the_entry_hands_its_handle_to_one_waiter() {
-        let t = token();
-        let entry = t.clone();
-        let spare = Spare::new(Some(&entry));
-        assert!(spare.entry().is_some());
-        let stranger = token();
-        let other = spare.handle_for_waiter(&stranger);
-        assert_eq!(Arc::strong_count(&stranger), 2);
-        assert!(!spare.entry_given());
-        drop(spare);
+        let t = task();
         // The entry is forgotten below, not dropped, even if an assertion fails.
-        let entry = std::mem::ManuallyDrop::new(entry);
-        let spare = Spare::new(Some(&entry));
-        let waiter = spare.handle_for_waiter(&t);
+        let entry = std::mem::ManuallyDrop::new(t.clone());
+        let turn = Entry::new(&entry);
+        let stranger = task();
+        let other = turn.handle_for_waiter(&stranger);
+        assert_eq!(Arc::strong_count(&stranger), 2);
+        assert!(!turn.given());
+        let waiter = turn.handle_for_waiter(&t);
         assert_eq!(
             Arc::strong_count(&t),
             2,
-            "the task's, and the entry's now the waiter's"
+            "ours, and the entry's now the waiter's"
         );
-        assert!(spare.entry_given());
-        assert!(spare.entry().is_none(), "no longer the caller's");
-        let second = spare.handle_for_waiter(&t);
+        assert!(turn.given());
+        let second = turn.handle_for_waiter(&t);
         assert_eq!(Arc::strong_count(&t), 3);
-        drop(spare);
+        turn.keep(&t);
+        assert_eq!(Arc::strong_count(&t), 4);
+        drop(turn);
         drop((second, other));
-        assert_eq!(Arc::strong_count(&t), 2, "the task's and the waiter's");
+        assert_eq!(Arc::strong_count(&t), 2, "ours and the waiter's");
         drop(waiter);
-        assert!(WaitToken::reuse(t, None).is_some());
-    }
-
-    /// Without an entry (a task's first turn), a waiter always gets a new handle.
-    #[test]
-    fn without_an_entry_a_waiter_gets_a_new_handle() {
-        let t = token();
-        let spare = Spare::new(None);
-        spare.set(Some(t.clone()));
-        let waiter = spare.handle_for_waiter(&t);
-        assert_eq!(Arc::strong_count(&t), 3);
-        assert!(!spare.entry_given());
-        assert!(spare.take().is_some());
-        drop(waiter);
-    }
-
-    /// A token delivered to and then reused without being taken drops what it carried.
-    #[test]
-    fn reuse_drops_an_untaken_value() {
-        let t = token();
-        let awaited = Arc::new(Task::new(2, None, false, None));
-        if let Some(c) = t.claim() {
-            c.deliver(Wake::AwaitError(Box::new((Value::NIL, awaited.clone()))));
-        }
-        assert_eq!(Arc::strong_count(&awaited), 2);
-        let t = WaitToken::reuse(t, None).expect("no other handle");
-        assert!(!t.is_fired());
-        assert_eq!(Arc::strong_count(&awaited), 1);
-    }
-
-    #[test]
-    fn wake_ups_from_other_threads_arrive() {
-        let t = token();
-        let sender = t.clone();
-        std::thread::spawn(move || {
-            if let Some(c) = sender.claim() {
-                c.deliver(Wake::Value(Value::int(42)));
-            }
-        })
-        .join()
-        .expect("the thread ran");
-        let got = t.take_wake(&mut t.task.exec().lock());
-        assert!(matches!(got, Some(Wake::Value(v)) if v.as_int() == Some(42)));
+        assert_eq!(Arc::strong_count(&t), 1);
     }
 }

@@ -235,17 +235,17 @@ fn run_task(shared: &Shared, sched: &Scheduler, local: &Local, task: Runnable) {
 
 /// Whether the task was put away (finished or parked): it no longer counts as active.
 fn run_turn(shared: &Shared, sched: &Scheduler, local: &Local, runnable: Runnable) -> bool {
-    // Dropped below unless its handle went to a waiter (`Spare::handle_for_waiter`); a
-    // panic leaks it rather than release that handle twice.
+    // Dropped below unless its handle went to a waiter (`wait::Entry`); a panic leaks it
+    // rather than release that handle twice.
     let runnable = std::mem::ManuallyDrop::new(runnable);
-    let spare = wait::Spare::new(runnable.token());
-    let turn = turn_of(shared, sched, local, &runnable, &spare);
-    if spare.entry_given() {
+    let entry = wait::Entry::new(runnable.task());
+    let turn = turn_of(shared, sched, local, &runnable, &entry);
+    if entry.given() {
         // Forgotten: its handle is the waiter's now. (Never requeued: `turn_of` queues a
         // new entry instead.)
         return true;
     }
-    drop(spare);
+    drop(entry);
     let runnable = std::mem::ManuallyDrop::into_inner(runnable);
     match turn {
         TurnEnd::Finished => {
@@ -271,26 +271,22 @@ enum TurnEnd {
 }
 
 /// Runs the turn of `runnable`'s task. Once the queue entry's handle has gone to a waiter,
-/// the task is used only while its own handle to the same token keeps that alive (see
-/// `Spare::handle_for_waiter`): it is parked with it, or holds it until the end.
+/// the task is used only while its execution lock is held, or through a handle the turn
+/// kept (see `wait::Entry::handle_for_waiter`).
 fn turn_of(
     shared: &Shared,
     sched: &Scheduler,
     local: &Local,
     runnable: &Runnable,
-    spare: &wait::Spare<'_>,
+    entry: &wait::Entry<'_>,
 ) -> TurnEnd {
     let task = runnable.task();
     let mut exec = task.exec().lock();
     let mut ready = None;
     loop {
-        let step = driver::drive(shared, sched, local, runnable, &mut exec, &mut ready, spare);
-        driver::put_back(spare, &mut exec);
+        let step = driver::drive(shared, sched, local, runnable, &mut exec, &mut ready, entry);
         match step {
             Step::Finished(ending) => {
-                // The spare token refers to the task: keeping it would keep the task. It
-                // is dropped last, as it may be what keeps `task` alive.
-                let token = exec.token.take();
                 drop(exec);
                 // The ending is stored in the task: a result that holds the task's own
                 // handle closes a cycle.
@@ -299,15 +295,14 @@ fn turn_of(
                     .gc
                     .stored_lazily(local.index, || Value::object(task.clone()), v);
                 sched.complete(task, ending, Some(local));
-                drop(token);
                 return TurnEnd::Finished;
             }
             Step::Yielded => {
                 record(sched, task, &mut exec);
-                if spare.entry_given() {
+                if entry.given() {
                     // Not reached (a turn that registers ends parked or failed), but the
                     // entry is no longer the queue's to take.
-                    sched.requeue(Runnable::Task(task.clone()), Some(local));
+                    sched.requeue(Runnable::from(task.clone()), Some(local));
                     return TurnEnd::PutAway;
                 }
                 return TurnEnd::Requeue;
@@ -316,19 +311,16 @@ fn turn_of(
                 record(sched, task, &mut exec);
                 // A cancellation that raced with parking is delivered now (the woken task
                 // cannot run before `exec` is released).
-                if task.cancel_requested()
-                    && let Some(token) = exec.parked_token()
-                {
+                if task.cancel_requested() {
+                    let token = WaitToken::new(task.clone(), task.wait.generation());
                     super::block::deliver_cancel(sched, token, Some(local));
                 }
                 return TurnEnd::PutAway;
             }
             Step::Blocked(op, resume) => {
                 record(sched, task, &mut exec);
-                let token = match exec.take_spare() {
-                    Some(token) => token,
-                    None => WaitToken::new(task.clone()),
-                };
+                let generation = sched.begin_wait(task);
+                let token = WaitToken::new(task.clone(), generation);
                 task.set_status(Status::Blocked);
                 match super::block::park(shared, sched, local, op, &token) {
                     super::block::Parked::Waiting => {
@@ -336,11 +328,8 @@ fn turn_of(
                         return TurnEnd::PutAway;
                     }
                     super::block::Parked::Ready(wake) => {
-                        // Completed without waiting: go on with the result. The token
-                        // is kept for the next wait unless a queue holds it still (a
-                        // `选择` that registered on some channels before one was ready).
+                        // Completed without waiting: go on with the result.
                         task.set_status(Status::Runnable);
-                        exec.token = WaitToken::reuse(token, spare.entry());
                         ready = Some((wake, resume));
                     }
                 }
@@ -354,22 +343,22 @@ fn turn_of(
     }
 }
 
-/// Leaves a task parked on `token`, registered with what it waits for, and ends its turn
-/// (the caller then stops counting it as active).
+/// Leaves a task parked, registered with what it waits for (`token`'s wait), and ends its
+/// turn (the caller then stops counting it as active).
 fn wait(
     sched: &Scheduler,
     local: &Local,
     task: &Arc<Task>,
     mut exec: crate::spin::SpinGuard<'_, super::task::TaskExec>,
-    token: Arc<WaitToken>,
+    token: WaitToken,
     resume: super::task::Resume,
 ) {
+    exec.park(resume);
     // A cancellation that raced with parking is delivered now (the woken task cannot run
     // before `exec` is released, below).
     if task.cancel_requested() {
-        super::block::deliver_cancel(sched, &token, Some(local));
+        super::block::deliver_cancel(sched, token, Some(local));
     }
-    exec.park(token, resume);
     drop(exec);
 }
 
