@@ -166,12 +166,6 @@ impl<'a, T> SpinRef<'a, T> {
             .ok()
             .map(|_| SpinGuard { lock: self })
     }
-
-    /// Where the protected value lives: whoever holds a `&mut` to it through a guard can
-    /// tell it is this lock's (`WaitToken::take_wake` does).
-    pub fn data_ptr(self) -> *const T {
-        self.value.get()
-    }
 }
 
 #[cold]

@@ -28,8 +28,8 @@ pub enum Step {
     /// The budget ran out, or a bare 挂起: back of the queue.
     Yielded,
     Blocked(BlockOp, Resume),
-    /// A channel operation registered the task and marked it blocked; it is parked on its
-    /// token (`TaskExec::park`).
+    /// A channel operation registered the task's wait and marked it blocked; it is parked
+    /// (`TaskExec::park`).
     Parked,
     Exit(i32),
 }
