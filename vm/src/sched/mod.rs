@@ -827,6 +827,47 @@ mod tests {
     use super::*;
     use crate::interp::Outcome;
 
+    /// A wake-up goes into the registers of a parked task whose execution is free, and
+    /// waits in the held table while that is busy (the turn that parked it has not ended,
+    /// a snapshot reads it) or when it is a throw; either way the task is queued once.
+    #[test]
+    fn a_wake_up_waits_while_the_task_is_busy() {
+        use crate::sched::task::Resume;
+        let sched = Scheduler::new(1, 100);
+        let task = Arc::new(Task::new(1, Some(crate::fiber::Fiber::new(2)), false, None));
+        let park = |task: &Arc<Task>| {
+            let generation = sched.begin_wait(task);
+            task.exec().lock().park(Resume {
+                dest: 0,
+                for_loop: false,
+            });
+            WaitToken::new(task.clone(), generation)
+        };
+        // Free: delivered in place, nothing held.
+        let token = park(&task);
+        assert!(sched.wake(token.clone(), Wake::Value(Value::int(1)), None));
+        assert!(!sched.wake(token, Wake::Value(Value::int(2)), None), "once");
+        assert!(!task.wait.has_held());
+        assert!(task.exec().lock().parked.is_none());
+        // Busy: held, the task still parked where the value is to go.
+        let token = park(&task);
+        let busy = task.exec().lock();
+        assert!(sched.wake(token, Wake::Value(Value::int(3)), None));
+        drop(busy);
+        assert!(task.wait.has_held());
+        assert!(task.exec().lock().parked.is_some());
+        assert!(
+            matches!(sched.held_wakes.take(&task), Some(Wake::Value(v)) if v.as_int() == Some(3))
+        );
+        task.exec().lock().parked = None;
+        // A throw is always held.
+        let token = park(&task);
+        assert!(sched.wake(token, Wake::Throw(Value::int(4)), None));
+        assert!(matches!(sched.held_wakes.take(&task), Some(Wake::Throw(_))));
+        assert!(sched.held_wakes.is_empty());
+        assert_eq!(sched.injector.len(), 3, "queued once per wake-up");
+    }
+
     /// A held outcome goes to its own task's first turn, once.
     #[test]
     fn held_outcomes_go_to_their_own_task() {
