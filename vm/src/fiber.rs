@@ -90,6 +90,16 @@ impl Fiber {
         }
     }
 
+    /// `set_top_reg` that gives back what the register held, for the caller to drop where
+    /// it chooses.
+    #[inline]
+    pub fn replace_top_reg(&mut self, reg: u16, v: Value) -> Value {
+        match self.frames.last() {
+            Some(f) => f.replace_reg(reg, v),
+            None => Value::NIL,
+        }
+    }
+
     /// Register `reg` of the top frame (tests look at what a wake-up wrote).
     #[cfg(test)]
     pub fn top_reg(&self, reg: u16) -> Option<&Value> {

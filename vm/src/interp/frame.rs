@@ -117,6 +117,18 @@ impl Frame {
         }
     }
 
+    /// Writes register `i` of this frame and gives back what it held (空 where the frame
+    /// has no such register, and `v` is dropped).
+    #[inline]
+    pub fn replace_reg(&self, i: u16, v: Value) -> Value {
+        if i < self.num_regs {
+            // SAFETY: invariant 2 (base has num_regs live values), checked bound.
+            unsafe { std::mem::replace(&mut *self.base.add(i as usize), v) }
+        } else {
+            Value::NIL
+        }
+    }
+
     /// Register `i` of this frame, if it has one (tests look at what a wake-up wrote).
     #[cfg(test)]
     pub fn reg(&self, i: u16) -> Option<&Value> {

@@ -593,6 +593,7 @@ impl Scheduler {
         self.put_in_place(&token.task, wake);
         self.schedule(token.task.clone(), local, false);
         self.reactor.retire(&token);
+        wait::drop_displaced();
     }
 
     #[inline(always)]
@@ -615,6 +616,7 @@ impl Scheduler {
     pub fn woken(&self, token: WaitToken, local: Option<&Local>) {
         self.reactor.retire(&token);
         self.schedule(token.task, local, true);
+        wait::drop_displaced();
     }
 
     /// Queued plus running tasks (for snapshots): `active`, plus what the running turns

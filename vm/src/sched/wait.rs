@@ -17,7 +17,7 @@
 //! takes the interpreter), the wake-up waits in the scheduler's table of held wake-ups
 //! ([`HeldWakes`]) and the task's next turn takes it from there.
 
-use std::cell::Cell;
+use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -252,6 +252,11 @@ impl Claim<'_> {
 /// (the interpreter unwinds), or a task not parked (yet). (Inlined into the channel
 /// operations: a `Wake` passed through memory was stored in halves and reloaded whole, a
 /// store-forwarding stall on every hand-off.)
+///
+/// What the registers held is not dropped here but kept for `drop_displaced`: the waker
+/// holds a channel's lock, and the last handle on a large structure — the item a `对于`
+/// loop received before — could take a while to free, with every other user of the
+/// channel waiting. The parked task itself dropped it in its own turn before.
 #[inline(always)]
 pub fn apply_in_place(exec: &mut TaskExec, wake: Wake) -> Result<(), Wake> {
     let Some(resume) = exec.parked else {
@@ -262,7 +267,7 @@ pub fn apply_in_place(exec: &mut TaskExec, wake: Wake) -> Result<(), Wake> {
     };
     match wake {
         Wake::Value(v) => {
-            top.set_top_reg(resume.dest, v);
+            displace(top.replace_top_reg(resume.dest, v));
             if resume.for_loop {
                 top.skip_exit_jump();
             }
@@ -271,18 +276,53 @@ pub fn apply_in_place(exec: &mut TaskExec, wake: Wake) -> Result<(), Wake> {
             if resume.for_loop {
                 top.take_exit_jump();
             } else {
-                top.set_top_reg(resume.dest, Value::NIL);
+                displace(top.replace_top_reg(resume.dest, Value::NIL));
             }
         }
         Wake::Case(i, v) => {
-            top.set_top_reg(resume.dest, Value::int(i64::from(i)));
-            top.set_top_reg(resume.dest.wrapping_add(1), v);
+            displace(top.replace_top_reg(resume.dest, Value::int(i64::from(i))));
+            displace(top.replace_top_reg(resume.dest.wrapping_add(1), v));
         }
         Wake::Retry => top.rewind_call(),
         other => return Err(other),
     }
     exec.parked = None;
     Ok(())
+}
+
+thread_local! {
+    /// Register values a wake-up displaced, to drop once the waker has let go of its
+    /// locks (`drop_displaced`).
+    static DISPLACED: RefCell<Vec<Value>> = const { RefCell::new(Vec::new()) };
+    static ANY_DISPLACED: Cell<bool> = const { Cell::new(false) };
+}
+
+/// Keeps `old` for `drop_displaced`, unless dropping it frees nothing (an integer, 空 …).
+#[inline(always)]
+fn displace(old: Value) {
+    if old.tag().is_heap() {
+        DISPLACED.with_borrow_mut(|d| d.push(old));
+        ANY_DISPLACED.set(true);
+    }
+}
+
+/// Drops what wake-ups on this thread displaced. Called where a woken task is queued
+/// (`Scheduler::woken`), which every waker does after it has let go of the channel's
+/// lock. (A flag first: almost always nothing is there.)
+#[inline(always)]
+pub fn drop_displaced() {
+    if ANY_DISPLACED.get() {
+        ANY_DISPLACED.set(false);
+        // Taken out before the values drop (a drop must not find the list borrowed), and
+        // put back empty to keep its room.
+        let mut displaced = DISPLACED.with_borrow_mut(std::mem::take);
+        displaced.clear();
+        DISPLACED.with_borrow_mut(|d| {
+            if d.is_empty() {
+                *d = displaced;
+            }
+        });
+    }
 }
 
 /// Wake-ups that wait for their task's next turn, by task (see the module docs). A
@@ -487,6 +527,27 @@ mod tests {
             .map(|r| top.top_reg(r).and_then(Value::as_int))
             .collect();
         assert_eq!(regs, [Some(42), Some(3), Some(9)]);
+    }
+
+    /// What a wake-up's value replaces in the registers is dropped by `drop_displaced`,
+    /// not while the waker may still hold a channel's lock.
+    #[test]
+    fn a_displaced_register_value_is_dropped_later() {
+        let t = running_task();
+        let mut exec = t.exec().lock();
+        let resume = Resume {
+            dest: 0,
+            for_loop: false,
+        };
+        let big = Value::new(crate::object::ListObj::new(vec![Value::int(1)]));
+        exec.park(resume);
+        assert!(apply_in_place(&mut exec, Wake::Value(big.clone())).is_ok());
+        assert_eq!(big.ref_count(), 2, "ours and the register's");
+        exec.park(resume);
+        assert!(apply_in_place(&mut exec, Wake::Value(Value::int(7))).is_ok());
+        assert_eq!(big.ref_count(), 2, "displaced, not dropped yet");
+        drop_displaced();
+        assert_eq!(big.ref_count(), 1);
     }
 
     /// A held wake-up goes to its own task, once, and the word says it is there.
