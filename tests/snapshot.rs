@@ -57,8 +57,10 @@ fn a_snapshot_counts_the_tasks_that_have_not_run_yet() {
     );
     let out = common::run_with_timeout(
         Command::new(env!("CARGO_BIN_EXE_qi"))
-            // A snapshot every 20 ms, while the main task's first turn runs its whole
-            // loop (a budget big enough for it): the tasks it started have not run.
+            // A snapshot every 20 ms; the main task's first turn runs its whole loop (a
+            // budget big enough for it), and the tasks it started have not run when that
+            // turn ends. With one worker the worker itself prints, between turns
+            // (`sched/solo.rs`): the first snapshot comes as the main task starts waiting.
             .args(["run", "--线程", "1", "--任务快照=20", program])
             .env("QI_BUDGET", "4000000000")
             .env("NO_COLOR", "1"),
@@ -66,10 +68,10 @@ fn a_snapshot_counts_the_tasks_that_have_not_run_yet() {
     .expect("runs");
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "{stderr}");
-    // Taken while the main task's loop runs, with the five it started queued.
+    // Taken once the main task's loop is done, with the five it started queued.
     let first = stderr.split("—— 任务快照 ——").nth(1).expect("a snapshot");
-    assert!(first.contains("（可运行 6，"), "{stderr}");
-    assert!(first.contains("任务 #1（运行中）"), "{stderr}");
+    assert!(first.contains("（可运行 5，"), "{stderr}");
+    assert!(first.contains("任务 #1（等待中）"), "{stderr}");
     assert!(
         first.contains("（另有 5 个任务还在第一轮运行或排队中）"),
         "{stderr}"

@@ -29,7 +29,9 @@ impl Ending {
 /// Runs `module`'s top level, then its `入口` if it has one, as task #1, with the
 /// configured number of workers; returns when no task can make progress.
 pub fn run_main(shared: &Shared, module: &Arc<ModuleObj>) -> Ending {
-    let sched = Scheduler::new(shared.config.workers, shared.config.budget);
+    let mut sched = Scheduler::new(shared.config.workers, shared.config.budget);
+    // With one worker, this thread is the only one that runs the program (`sched/solo.rs`).
+    sched.set_solo();
     let mut fiber = Fiber::new(1024);
     if let Err(e) = crate::interp::enter_module_init(&mut fiber, module) {
         let value = match e {
@@ -74,6 +76,11 @@ pub fn run_main(shared: &Shared, module: &Arc<ModuleObj>) -> Ending {
             }
             s.spawn(move || {
                 sched.reactor.run(|fired| match fired {
+                    fired @ (Fired::Deliver(..) | Fired::Complete(..) | Fired::TimeOut(_))
+                        if sched.is_solo() =>
+                    {
+                        sched.defer(fired)
+                    }
                     Fired::Deliver(token, wake) => sched.deliver_claimed(token, wake, None),
                     Fired::Complete(task, ending) => sched.complete(&task, ending, None),
                     Fired::TimeOut(c) => c.time_out(sched, None),
@@ -95,7 +102,12 @@ pub fn run_main(shared: &Shared, module: &Arc<ModuleObj>) -> Ending {
         if let Some(every) = shared.config.snapshot_every {
             s.spawn(move || {
                 while !sched.wait_for_end_timeout(every) {
-                    eprint!("{}", report::snapshot(sched));
+                    if sched.is_solo() {
+                        // The worker reads the tasks (`sched/solo.rs`).
+                        sched.request_snapshot();
+                    } else {
+                        eprint!("{}", report::snapshot(sched));
+                    }
                 }
             });
         }

@@ -62,7 +62,7 @@ pub fn recv_or_park(cx: &Cx<'_>, channel: &Value, dst: &mut Value) -> ChanStep {
     };
     let mut woken = None;
     let mut got = None;
-    let mut inner = ch.inner.lock();
+    let mut inner = cx.sched.lock_channel(ch);
     let step = match inner.try_recv(cx.sched, &mut woken) {
         Received::Value(v) => {
             got = Some(v);
@@ -200,7 +200,7 @@ pub fn send_or_park(cx: &Cx<'_>, channel: &Value, value: Value) -> ChanStep {
         return ChanStep::Done;
     };
     let mut woken = None;
-    let mut inner = ch.inner.lock();
+    let mut inner = cx.sched.lock_channel(ch);
     let (sent, back) = inner.try_send(cx.sched, ch.capacity, value, &mut woken);
     let step = match sent {
         Sent::Done => ChanStep::Done,

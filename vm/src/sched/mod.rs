@@ -52,6 +52,7 @@ pub mod queue;
 pub mod reactor;
 pub mod recycle;
 pub mod report;
+pub mod solo;
 pub mod task;
 pub mod wait;
 pub mod worker;
@@ -133,6 +134,12 @@ pub struct Scheduler {
     held_outcomes: Mutex<Vec<(u64, crate::interp::Outcome)>>,
     /// Wake-ups their wakers could not put in place, for the tasks' next turns.
     pub held_wakes: wait::HeldWakes,
+    /// One worker thread alone locks tasks' executions and channels (`solo.rs`).
+    solo: bool,
+    /// Solo: what the reactor handed the worker (`Scheduler::defer`), and whether there is
+    /// any.
+    deferred: Mutex<Vec<reactor::Fired>>,
+    deferred_any: AtomicBool,
     /// Tasks that failed with nobody waiting yet: kept alive, because if nobody awaits
     /// them by the end of the program their errors are reported then.
     pub failed: Mutex<Vec<Arc<Task>>>,
@@ -223,6 +230,9 @@ impl Scheduler {
             entry: Mutex::new(None),
             held_outcomes: Mutex::new(Vec::new()),
             held_wakes: wait::HeldWakes::default(),
+            solo: false,
+            deferred: Mutex::new(Vec::new()),
+            deferred_any: AtomicBool::new(false),
             failed: Mutex::new(Vec::new()),
             recycled: Mutex::new(Vec::new()),
             recycled_batches: AtomicUsize::new(0),
@@ -598,7 +608,7 @@ impl Scheduler {
 
     #[inline(always)]
     fn put_in_place(&self, task: &Arc<Task>, wake: Wake) {
-        let wake = match task.exec().try_lock() {
+        let wake = match self.try_lock_exec(task) {
             Some(mut exec) => match wait::apply_in_place(&mut exec, wake) {
                 Ok(()) => return,
                 Err(wake) => wake,
@@ -728,6 +738,7 @@ impl Scheduler {
     fn has_work(&self, local: &Local) -> bool {
         !self.injector.is_empty()
             || local.has_work()
+            || self.has_deferred()
             || self
                 .stealers
                 .get()

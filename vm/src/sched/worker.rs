@@ -170,6 +170,7 @@ pub fn run_with(shared: &Shared, sched: &Scheduler, local: &Local, mut between: 
             return;
         }
         between();
+        sched.run_deferred(local);
         sched.print_requested_snapshot();
         let next = local.next(sched).or_else(|| {
             // Out of work: what this worker holds of `active` goes back first, or the
@@ -281,7 +282,7 @@ fn turn_of(
     entry: &wait::Entry<'_>,
 ) -> TurnEnd {
     let task = runnable.task();
-    let mut exec = task.exec().lock();
+    let mut exec = sched.lock_exec(task);
     let mut ready = None;
     loop {
         let step = driver::drive(shared, sched, local, runnable, &mut exec, &mut ready, entry);
