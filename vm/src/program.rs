@@ -76,12 +76,16 @@ pub fn run_main(shared: &Shared, module: &Arc<ModuleObj>) -> Ending {
             }
             s.spawn(move || {
                 sched.reactor.run(|fired| match fired {
-                    fired @ (Fired::Deliver(..) | Fired::Complete(..) | Fired::TimeOut(_))
+                    fired @ (Fired::Wake(..)
+                    | Fired::Timer(..)
+                    | Fired::Complete(..)
+                    | Fired::TimeOut(_))
                         if sched.is_solo() =>
                     {
                         sched.defer(fired)
                     }
-                    Fired::Deliver(token, wake) => sched.deliver_claimed(token, wake, None),
+                    Fired::Wake(token, wake) => sched.reactor_wake(token, wake, None),
+                    Fired::Timer(token, wake) => sched.timer_wake(token, wake, None),
                     Fired::Complete(task, ending) => sched.complete(&task, ending, None),
                     Fired::TimeOut(c) => c.time_out(sched, None),
                     Fired::Batch => sched.poke(),

@@ -61,7 +61,8 @@ impl Runtime {
         let s = sched.clone();
         threads.push(spawn_thread("气-反应器", move || {
             s.reactor.run(|fired| match fired {
-                Fired::Deliver(token, wake) => s.deliver_claimed(token, wake, None),
+                Fired::Wake(token, wake) => s.reactor_wake(token, wake, None),
+                Fired::Timer(token, wake) => s.timer_wake(token, wake, None),
                 Fired::Complete(task, ending) => s.complete(&task, ending, None),
                 Fired::TimeOut(c) => c.time_out(&s, None),
                 Fired::Batch => s.poke(),

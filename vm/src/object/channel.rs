@@ -146,7 +146,7 @@ impl ChanInner {
         if let Some(v) = self.buf.pop_front() {
             // Room was made: the first live sender's value moves into the buffer.
             while let Some(s) = self.sendq.pop_front() {
-                if let Some(claim) = s.token.claim() {
+                if let Some(claim) = sched.claim(&s.token) {
                     sched.put_wake(claim, send_wake(&s));
                     // The waiter's handle on the task moves on: no count change.
                     *woken = Some(s.token);
@@ -157,7 +157,7 @@ impl ChanInner {
             return Received::Value(v);
         }
         while let Some(s) = self.sendq.pop_front() {
-            if let Some(claim) = s.token.claim() {
+            if let Some(claim) = sched.claim(&s.token) {
                 sched.put_wake(claim, send_wake(&s));
                 *woken = Some(s.token);
                 return Received::Value(s.value);
@@ -193,7 +193,7 @@ impl ChanInner {
             return (Sent::Closed, Some(v));
         }
         while let Some(r) = self.recvq.pop_front() {
-            if let Some(claim) = r.token.claim() {
+            if let Some(claim) = sched.claim(&r.token) {
                 sched.put_wake(claim, recv_wake(&r, v));
                 *woken = Some(r.token);
                 return (Sent::Done, None);
@@ -223,7 +223,7 @@ impl ChanInner {
     ) {
         self.closed = true;
         for r in self.recvq.drain(..) {
-            if let Some(claim) = r.token.claim() {
+            if let Some(claim) = sched.claim(&r.token) {
                 // A `对于` loop ends; a plain receive gets 空.
                 let wake = match r.case() {
                     Some(_) => recv_wake(&r, Value::NIL),
@@ -234,7 +234,7 @@ impl ChanInner {
             }
         }
         for s in self.sendq.drain(..) {
-            if let Some(claim) = s.token.claim() {
+            if let Some(claim) = sched.claim(&s.token) {
                 sched.put_wake(claim, Wake::Throw(closed_error()));
                 woken.push(s.token);
             }

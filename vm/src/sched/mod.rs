@@ -578,7 +578,7 @@ impl Scheduler {
 
     /// Claims `token`'s wait with `wake` if nobody has, and schedules its task.
     pub fn wake(&self, token: WaitToken, wake: Wake, local: Option<&Local>) -> bool {
-        let Some(claim) = token.claim() else {
+        let Some(claim) = self.claim(&token) else {
             return false;
         };
         self.put_wake(claim, wake);
@@ -596,14 +596,31 @@ impl Scheduler {
         self.put_in_place(claim.task(), wake);
     }
 
-    /// `put_wake` and `woken` for a wait the reactor claimed (a timer, a socket, a pool
-    /// job's result). The task is queued before its timer or socket wait stops counting,
-    /// so that a quiescence check never sees neither.
-    pub fn deliver_claimed(&self, token: WaitToken, wake: Wake, local: Option<&Local>) {
-        self.put_in_place(&token.task, wake);
-        self.schedule(token.task.clone(), local, false);
+    /// What the reactor has for a parked task (`Fired::Wake`: a pool job's result, a
+    /// socket's readiness): claimed and delivered here unless something else woke it. The
+    /// task is queued before its socket wait stops counting, so that a quiescence check
+    /// never sees neither; a wait someone else woke stops counting it too.
+    pub fn reactor_wake(&self, token: WaitToken, wake: Wake, local: Option<&Local>) {
+        match self.claim(&token) {
+            Some(claim) => {
+                self.put_wake(claim, wake);
+                self.schedule(token.task.clone(), local, false);
+            }
+            None => drop(wake),
+        }
         self.reactor.retire(&token);
         wait::drop_displaced();
+    }
+
+    /// A timer for `token`'s wait fired (`Fired::Timer`): as `reactor_wake`, and the timer
+    /// stops counting as pending work — after the task is queued — if the wait still had
+    /// it counted.
+    pub fn timer_wake(&self, token: WaitToken, wake: Wake, local: Option<&Local>) {
+        let armed = token.disarm(wait::TIMER);
+        self.reactor_wake(token, wake, local);
+        if armed {
+            self.reactor.stop_counting(wait::TIMER);
+        }
     }
 
     #[inline(always)]

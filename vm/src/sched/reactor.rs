@@ -36,9 +36,12 @@ pub enum TimerAction {
 
 /// What the reactor hands the scheduler when a timer fires.
 pub enum Fired {
-    /// A parked task's wait was claimed here: deliver this to it and queue it
-    /// (`Scheduler::deliver_claimed`).
-    Deliver(WaitToken, Wake),
+    /// A pool job or a socket has this for a parked task: wake it, unless something else
+    /// did (`Scheduler::reactor_wake`). The reactor does not claim the wait itself: with
+    /// one worker, only that worker's thread touches waits (`sched/solo.rs`).
+    Wake(WaitToken, Wake),
+    /// A timer for a parked task's wait fired (`Scheduler::timer_wake`).
+    Timer(WaitToken, Wake),
     /// A timer future or a host function's task finished: complete it with this ending
     /// (waking its awaiters).
     Complete(Arc<Task>, super::task::Ending),
@@ -358,11 +361,7 @@ impl Reactor {
             let any_done = !done.is_empty();
             for finished in done {
                 match finished {
-                    Finished::Wake(token, wake) => {
-                        if token.claim().is_some() {
-                            fire(Fired::Deliver(token, wake));
-                        }
-                    }
+                    Finished::Wake(token, wake) => fire(Fired::Wake(token, wake)),
                     Finished::Complete(task, ending) => fire(Fired::Complete(task, ending)),
                 }
                 // Schedule first, then stop counting, as for timers.
@@ -392,12 +391,7 @@ impl Reactor {
                         event.is_writable() || event.is_write_closed() || event.is_error();
                     for (token, wake) in socket.on_ready(readable, writable) {
                         any_socket = true;
-                        if token.claim().is_some() {
-                            // Retired as it is scheduled (`Scheduler::woken`).
-                            fire(Fired::Deliver(token, wake));
-                        } else {
-                            self.retire(&token);
-                        }
+                        fire(Fired::Wake(token, wake));
                     }
                 }
             }
@@ -409,17 +403,8 @@ impl Reactor {
 
     fn fire_timer(&self, action: TimerAction, fire: &mut impl FnMut(Fired)) {
         match action {
-            TimerAction::Wake(token, wake) => {
-                let armed = token.disarm(TIMER);
-                if token.claim().is_some() {
-                    fire(Fired::Deliver(token, wake));
-                }
-                // Schedule first, then stop counting the timer, so the quiescence
-                // check never sees neither.
-                if armed {
-                    self.live.fetch_sub(1, Ordering::SeqCst);
-                }
-            }
+            // It stops counting where it is acted on, after the task is queued.
+            TimerAction::Wake(token, wake) => fire(Fired::Timer(token, wake)),
             TimerAction::Complete(task) => {
                 let armed = task.flags().timer_armed.swap(false, Ordering::AcqRel);
                 fire(Fired::Complete(
@@ -466,10 +451,7 @@ impl Reactor {
                     &format!("：{expired} 毫秒内没有收到数据"),
                 );
                 for token in readers {
-                    if token.claim().is_some() {
-                        // Scheduled, then retired (`Scheduler::woken`), as for timers.
-                        fire(Fired::Deliver(token, Wake::Throw(e.clone())));
-                    }
+                    fire(Fired::Wake(token, Wake::Throw(e.clone())));
                 }
             }
         }

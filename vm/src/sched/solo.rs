@@ -1,14 +1,15 @@
 //! Solo scheduling: one worker thread is the only one that locks the scheduler's tasks'
-//! executions and its channels.
+//! executions and its channels, and claims its tasks' waits.
 //!
 //! `qi run` with one worker (`program::run_main`) runs every task on its own thread; the
-//! reactor and the blocking pool only claim waits, which stays atomic. Locking an
-//! execution or a channel there with a compare-and-swap bought nothing: nobody else ever
+//! reactor and the blocking pool only find out what is ready. Locking an
+//! execution or a channel, or claiming a wait, there with a compare-and-swap bought nothing: nobody else ever
 //! takes those locks, yet the locked instruction drains the store buffer each time, and a
 //! channel ping-pong takes eight of them per round trip (`perf annotate`: two fifths of its
-//! time on the instructions after them). So in solo mode those locks are taken with a
-//! plain load and store (`SpinRef::lock_unshared`), and what the reactor would deliver
-//! itself — a wake-up, a host future's ending, a `限时等待` deadline, all of which lock
+//! time on the instructions after them). So in solo mode those locks are taken, and waits
+//! claimed, with a plain load and store (`SpinRef::lock_unshared`,
+//! `WaitToken::claim_unshared`), and what the reactor would act on itself — a wake-up, a
+//! timer, a host future's ending, a `限时等待` deadline, all of which claim waits or lock
 //! executions — it hands to the worker instead (`defer`), which acts on it between turns
 //! (`run_deferred`). The periodic snapshot thread asks the worker to print, as SIGQUIT
 //! does, instead of reading the tasks itself.
@@ -18,6 +19,7 @@ use std::sync::atomic::Ordering;
 use super::Scheduler;
 use super::reactor::Fired;
 use super::task::{Task, TaskExec};
+use super::wait::{Claim, WaitToken};
 use super::worker::Local;
 use crate::object::{ChanInner, ChannelObj};
 use crate::spin::SpinGuard;
@@ -69,6 +71,18 @@ impl Scheduler {
         }
     }
 
+    /// Claims `token`'s wait (see `WaitToken::claim`).
+    #[inline(always)]
+    pub fn claim<'t>(&self, token: &'t WaitToken) -> Option<Claim<'t>> {
+        if self.solo {
+            // SAFETY: solo: only the worker thread, which runs this, changes wait words —
+            // the reactor hands its wake-ups over unclaimed (module docs).
+            unsafe { token.claim_unshared() }
+        } else {
+            token.claim()
+        }
+    }
+
     /// Solo: the reactor hands `fired` to the worker. It counts as active until the worker
     /// has acted on it, so that nobody sees the program quiescent meanwhile (the reactor
     /// stops counting a timer or a pool job only after this).
@@ -96,7 +110,8 @@ impl Scheduler {
         let fired = std::mem::take(&mut *self.deferred.lock());
         for f in fired {
             match f {
-                Fired::Deliver(token, wake) => self.deliver_claimed(token, wake, Some(local)),
+                Fired::Wake(token, wake) => self.reactor_wake(token, wake, Some(local)),
+                Fired::Timer(token, wake) => self.timer_wake(token, wake, Some(local)),
                 Fired::Complete(task, ending) => self.complete(&task, ending, Some(local)),
                 Fired::TimeOut(c) => c.time_out(self, Some(local)),
                 Fired::Batch | Fired::StartWorker => {}

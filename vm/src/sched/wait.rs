@@ -120,6 +120,22 @@ impl WaitWord {
         }
     }
 
+    /// `claim` with a plain load and store, for a word that no other thread changes
+    /// meanwhile.
+    ///
+    /// # Safety
+    ///
+    /// No other thread may change this word while this runs (`sched/solo.rs`).
+    #[inline]
+    unsafe fn claim_unshared(&self, generation: u64) -> bool {
+        let cur = self.0.load(Ordering::Relaxed);
+        if cur >> GEN_SHIFT != generation || cur & CLAIMED != 0 {
+            return false;
+        }
+        self.0.store(cur | CLAIMED, Ordering::Relaxed);
+        true
+    }
+
     fn is_fired(&self, generation: u64) -> bool {
         let cur = self.0.load(Ordering::Acquire);
         cur >> GEN_SHIFT != generation || cur & CLAIMED != 0
@@ -222,6 +238,18 @@ impl WaitToken {
             .wait
             .claim(self.generation())
             .then_some(Claim { token: self })
+    }
+
+    /// `claim` for a caller on the one thread that changes wait words (a solo scheduler's
+    /// worker: `Scheduler::claim`).
+    ///
+    /// # Safety
+    ///
+    /// No other thread may change this task's wait word meanwhile.
+    #[inline]
+    pub unsafe fn claim_unshared(&self) -> Option<Claim<'_>> {
+        // SAFETY: the caller's promise, passed on.
+        unsafe { self.task.wait.claim_unshared(self.generation()) }.then_some(Claim { token: self })
     }
 
     /// Marks this wait as counted in pending work by `bit` (`TIMER`, `IO`); whether it was
