@@ -98,6 +98,12 @@ impl Local {
         self.in_turn.get()
     }
 
+    /// Says whether what runs on this worker now queues tasks as a turn does (see
+    /// `in_turn`); the caller then settles (`Scheduler::settle`).
+    pub(super) fn set_in_turn(&self, in_turn: bool) {
+        self.in_turn.set(in_turn);
+    }
+
     /// Everything queued here (the LIFO slot first).
     pub fn drain(&self) -> Vec<Runnable> {
         let mut out: Vec<Runnable> = self.lifo.take().into_iter().collect();
