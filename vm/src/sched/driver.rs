@@ -102,6 +102,19 @@ fn turn(cx: &Cx<'_>, exec: &mut TaskExec, ready: &mut Option<(Wake, Resume)>) ->
                 let outcome = interp::run(cx, fiber, left);
                 let used = cx.steps.get().saturating_sub(before);
                 left = left.saturating_sub(used.min(u64::from(u32::MAX)) as u32);
+                // A channel operation that parked in place, the most common way a turn
+                // ends, is taken up here, where the outcome lies: passed on below, it was
+                // copied at every turn, and the copy's wide loads stalled on the narrow
+                // stores that had just written it.
+                if !limited
+                    && let Outcome::Block {
+                        op: BlockOp::Registered(_),
+                        resume,
+                    } = &outcome
+                {
+                    exec.park(*resume);
+                    return Step::Parked;
+                }
                 let over = if limited { over_limit(cx) } else { None };
                 // A task that parked in place can only fail instead if it takes its wait
                 // back first; if a waker got there before, it has been woken and stays
