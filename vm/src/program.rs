@@ -28,6 +28,11 @@ impl Ending {
 
 /// Runs `module`'s top level, then its `入口` if it has one, as task #1, with the
 /// configured number of workers; returns when no task can make progress.
+///
+/// With one worker the program runs solo (`sched/solo.rs`): the calling thread is then
+/// the only one that runs Qi code of `shared` until this returns — nothing else (another
+/// scheduler, a `Runtime` on the same VM) may run its code or use its values meanwhile.
+/// `qi run` and the benches build a VM for each program.
 pub fn run_main(shared: &Shared, module: &Arc<ModuleObj>) -> Ending {
     let mut sched = Scheduler::new(shared.config.workers, shared.config.budget);
     // With one worker, this thread is the only one that runs the program (`sched/solo.rs`).
