@@ -2,10 +2,10 @@
 //! executions and its channels, and claims its tasks' waits.
 //!
 //! `qi run` with one worker (`program::run_main`) runs every task on its own thread; the
-//! reactor and the blocking pool only find out what is ready. Locking an
-//! execution or a channel, or claiming a wait, there with a compare-and-swap bought nothing: nobody else ever
-//! takes those locks, yet the locked instruction drains the store buffer each time, and a
-//! channel ping-pong takes eight of them per round trip (`perf annotate`: two fifths of its
+//! reactor and the blocking pool only find out what is ready. Locking an execution or a
+//! channel, or claiming a wait, with a compare-and-swap bought nothing there: nobody else
+//! ever took those locks, yet a locked instruction drains the store buffer each time, and
+//! a channel ping-pong took ten of them per round trip (`perf annotate`: two fifths of its
 //! time on the instructions after them). So in solo mode those locks are taken, and waits
 //! claimed, with a plain load and store (`SpinRef::lock_unshared`,
 //! `WaitToken::claim_unshared`), and what the reactor would act on itself — a wake-up, a
