@@ -593,7 +593,15 @@ impl Scheduler {
     /// into the receiver's register.)
     #[inline(always)]
     pub fn put_wake(&self, claim: wait::Claim<'_>, wake: Wake) {
-        self.put_in_place(claim.task(), wake);
+        let task = claim.task();
+        let wake = match self.try_lock_exec(task) {
+            Some(mut exec) => match wait::apply_in_place(&mut exec, wake) {
+                Ok(()) => return,
+                Err(wake) => wake,
+            },
+            None => wake,
+        };
+        self.held_wakes.hold(task, wake);
     }
 
     /// What the reactor has for a parked task (`Fired::Wake`: a pool job's result, a
@@ -621,18 +629,6 @@ impl Scheduler {
         if armed {
             self.reactor.stop_counting(wait::TIMER);
         }
-    }
-
-    #[inline(always)]
-    fn put_in_place(&self, task: &Arc<Task>, wake: Wake) {
-        let wake = match self.try_lock_exec(task) {
-            Some(mut exec) => match wait::apply_in_place(&mut exec, wake) {
-                Ok(()) => return,
-                Err(wake) => wake,
-            },
-            None => wake,
-        };
-        self.held_wakes.hold(task, wake);
     }
 
     /// Schedules the task of a wait someone claimed and delivered, handing the queue the
