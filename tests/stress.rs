@@ -11,23 +11,29 @@ const EXPECTED: &str = "计数 10000\n原子 真\n收到 10000\n合计 真\n";
 
 #[test]
 fn ten_thousand_tasks_on_eight_workers_twenty_times() {
-    hammer("auto", RUNS);
+    hammer("8", "auto", RUNS);
+}
+
+/// The same on one worker, which runs solo (`vm/src/sched/solo.rs`), 5 times.
+#[test]
+fn ten_thousand_tasks_on_one_solo_worker() {
+    hammer("1", "auto", 5);
 }
 
 /// The same with the cycle collector stopping the world at every safepoint that has
 /// suspects: it must never free what a task still uses.
 #[test]
 fn the_same_with_the_cycle_collector_at_every_safepoint() {
-    hammer("stress", RUNS);
+    hammer("8", "stress", RUNS);
 }
 
-fn hammer(gc: &str, runs: usize) {
+fn hammer(workers: &str, gc: &str, runs: usize) {
     let program = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/stress/混合压力.qi");
     for run in 0..runs {
         let output = common::run_with_timeout(
             Command::new(env!("CARGO_BIN_EXE_qi"))
                 .args(["run", program])
-                .env("QI_THREADS", "8")
+                .env("QI_THREADS", workers)
                 .env("QI_GC", gc)
                 .env("NO_COLOR", "1"),
         )
@@ -44,14 +50,26 @@ fn hammer(gc: &str, runs: usize) {
 /// woken once, by the one whose result it gets. 8 workers, 10 times.
 #[test]
 fn racing_wake_ups_wake_once_on_eight_workers() {
+    racing_wake_ups("8", 10);
+}
+
+/// The same on one worker, which runs solo (`vm/src/sched/solo.rs`): its locks and claims
+/// are plain loads and stores, and the timers firing against the channels are handed to it
+/// by the reactor thread, which must never touch a wait itself. 10 times.
+#[test]
+fn racing_wake_ups_wake_once_on_one_solo_worker() {
+    racing_wake_ups("1", 10);
+}
+
+fn racing_wake_ups(workers: &str, runs: usize) {
     let program = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/stress/唤醒竞争.qi");
     let expected =
         "发送 2000 接收 2000\n一一对应 真 真\n结束 2000 被取消的不超过一半 真\n乒乓 真\n";
-    for run in 0..10 {
+    for run in 0..runs {
         let output = common::run_with_timeout(
             Command::new(env!("CARGO_BIN_EXE_qi"))
                 .args(["run", program])
-                .env("QI_THREADS", "8")
+                .env("QI_THREADS", workers)
                 .env("NO_COLOR", "1"),
         )
         .unwrap_or_else(|e| panic!("第 {run} 次运行：{e}"));
