@@ -9,6 +9,8 @@
 //! of finished waits lazily when they meet them. (Go's `sudog` tickets and `selectDone`
 //! work the same way.) A token is two words and no allocation: a parked task costs no
 //! more than its waiter entries, where a token of its own cost 48 bytes per parked task.
+//! With one worker, whose thread alone changes wait words, a claim is a plain load and
+//! store instead (`claim_unshared`, `sched/solo.rs`).
 //!
 //! Delivering puts the wake-up where the task's suspension point wants it — straight into
 //! its registers — under the task's execution lock, which the claimer only `try_lock`s:
