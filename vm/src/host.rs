@@ -142,6 +142,7 @@ pub fn start(
 ) {
     pool.pending
         .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+    pool.added_work();
     let pool = pool.clone();
     let job: BoxFuture<()> = Box::pin(async move {
         let ending = match (CatchUnwind { inner: future }).await {

@@ -670,8 +670,16 @@ impl Scheduler {
     /// Nothing queued, nothing running, no timer pending.
     pub fn quiescent(&self) -> bool {
         // Pending work first: a firing timer or finished job schedules before it stops
+        // counting. The other way, a task that starts to wait on pending work counts the
+        // work before it stops counting itself — but between the look at pending work and
+        // the look at `active` a task can do both (a thread descheduled between the two
+        // loads saw it under load: a false E6006). So the count of work ever added must
+        // not have moved meanwhile; it moves after each addition, before the task can stop
         // counting.
-        self.reactor.pending() == 0 && self.active.load(Ordering::SeqCst) == 0
+        let epoch = self.reactor.pending_epoch();
+        self.reactor.pending() == 0
+            && self.active.load(Ordering::SeqCst) == 0
+            && self.reactor.pending_epoch() == epoch
     }
 
     /// Records why the program stops (the first reason wins), stops the workers and the
@@ -892,6 +900,32 @@ mod tests {
         assert!(matches!(sched.held_wakes.take(&task), Some(Wake::Throw(_))));
         assert!(sched.held_wakes.is_empty());
         assert_eq!(sched.injector.len(), 3, "queued once per wake-up");
+    }
+
+    /// Every addition of pending work moves the count that quiescence reads before and
+    /// after it looks, so that a task which adds work and then stops counting between the
+    /// two looks cannot be taken for the end of the program.
+    #[test]
+    fn adding_pending_work_moves_the_epoch_quiescence_reads() {
+        let sched = Scheduler::new(2, 100);
+        let task = Arc::new(Task::new(1, Some(crate::fiber::Fiber::new(2)), false, None));
+        let before = sched.reactor.pending_epoch();
+        assert!(sched.quiescent());
+        let generation = sched.begin_wait(&task);
+        let token = WaitToken::new(task.clone(), generation);
+        sched.reactor.add(
+            std::time::Duration::from_secs(3600),
+            reactor::TimerAction::Wake(token.clone(), Wake::End),
+        );
+        assert_eq!(sched.reactor.pending_epoch(), before + 1);
+        sched.reactor.arm_io(&token);
+        assert_eq!(sched.reactor.pending_epoch(), before + 2);
+        assert!(!sched.quiescent(), "a timer and a socket wait are pending");
+        // The wait ends: both stop counting, and the count of additions stays.
+        assert!(token.claim().is_some());
+        sched.reactor.retire(&token);
+        assert!(sched.quiescent());
+        assert_eq!(sched.reactor.pending_epoch(), before + 2);
     }
 
     /// A held outcome goes to its own task's first turn, once.

@@ -8,7 +8,7 @@
 
 use std::collections::VecDeque;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 
 use parking_lot::{Condvar, Mutex};
 
@@ -51,6 +51,10 @@ pub struct Pool {
     pub done: Done,
     /// Jobs submitted and not yet delivered.
     pub pending: AtomicUsize,
+    /// How many times pending work of any kind was added — a job, a timer, a socket wait —
+    /// counted after the work itself (`Pool::added_work`): quiescence reads it before and
+    /// after it looks (`Scheduler::quiescent`).
+    pub added: AtomicU64,
 }
 
 impl Default for Pool {
@@ -60,11 +64,17 @@ impl Default for Pool {
             cv: Condvar::new(),
             done: Mutex::new(Vec::new()),
             pending: AtomicUsize::new(0),
+            added: AtomicU64::new(0),
         }
     }
 }
 
 impl Pool {
+    /// Pending work was just added (after its own count went up): see `added`.
+    pub fn added_work(&self) {
+        self.added.fetch_add(1, Ordering::SeqCst);
+    }
+
     /// Queues `work` for `token`; `notify` wakes the reactor when it is done.
     pub fn submit(
         self: &Arc<Pool>,
@@ -73,6 +83,7 @@ impl Pool {
         notify: Arc<dyn Fn() + Send + Sync>,
     ) {
         self.pending.fetch_add(1, Ordering::SeqCst);
+        self.added_work();
         let mut q = self.queue.lock();
         q.jobs.push_back(Job { token, work });
         if q.idle > 0 {

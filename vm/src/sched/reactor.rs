@@ -181,6 +181,7 @@ impl Reactor {
         };
         if counted {
             self.live.fetch_add(1, Ordering::SeqCst);
+            self.pool.added_work();
         }
         self.need_thread();
         let deadline = Instant::now() + after;
@@ -233,6 +234,7 @@ impl Reactor {
         self.need_thread();
         if token.arm(IO) {
             self.io_waiting.fetch_add(1, Ordering::SeqCst);
+            self.pool.added_work();
         }
     }
 
@@ -275,6 +277,11 @@ impl Reactor {
     /// Runs `work` on the blocking pool; `token`'s task is woken with its result.
     pub fn submit(&self, token: WaitToken, work: super::pool::Work) {
         self.pool.submit(token, work, self.notifier());
+    }
+
+    /// How many times pending work was added so far (`Pool::added`).
+    pub fn pending_epoch(&self) -> u64 {
+        self.pool.added.load(Ordering::SeqCst)
     }
 
     /// Pending work that can still wake a task: timers, pool jobs, socket waits.
