@@ -13,7 +13,7 @@ use super::Scheduler;
 use super::block::{BlockOp, cancellation};
 use super::queue::Runnable;
 use super::task::{Ending, Resume, Resumed, TaskExec};
-use super::wait::{Entry, Wake};
+use super::wait::{self, Entry, Wake};
 use super::worker::Local;
 use crate::fiber::Fiber;
 use crate::interp::{self, Cx, Outcome};
@@ -327,44 +327,27 @@ fn resume_coroutine(
     }
 }
 
-/// Puts the value a parked task was woken with where its suspension point wants it.
+/// Puts the value a parked task was woken with where its suspension point wants it
+/// (`wait::put_in_registers`, as a waker would), or throws what it was woken with.
 /// (Inlined: its `Option<Outcome>`, returned through memory, was written in words and
 /// read back in halves — a store-forwarding stall on every wake-up.)
 #[inline(always)]
 fn apply_wake(cx: &Cx<'_>, exec: &mut TaskExec, wake: Wake, resume: Resume) -> Option<Outcome> {
     let task_id = cx.task.id;
     let top = exec.top()?;
-    match wake {
-        Wake::Value(v) => {
-            top.set_top_reg(resume.dest, v);
-            if resume.for_loop {
-                top.skip_exit_jump();
-            }
-            None
-        }
-        Wake::End => {
-            if resume.for_loop {
-                top.take_exit_jump();
-            } else {
-                top.set_top_reg(resume.dest, Value::NIL);
-            }
-            None
-        }
-        Wake::Case(i, v) => {
-            top.set_top_reg(resume.dest, Value::int(i as i64));
-            top.set_top_reg(resume.dest + 1, v);
-            None
-        }
-        Wake::Throw(e) => throw_into(cx, top, e),
-        Wake::Retry => {
-            top.rewind_call();
-            None
-        }
-        Wake::AwaitError(failure) => {
+    let thrown = wait::put_in_registers(top, resume, wake);
+    // Nothing here holds a lock: what the registers held goes now.
+    wait::drop_displaced();
+    match thrown {
+        Ok(()) => None,
+        Err(Wake::AwaitError(failure)) => {
             let (e, failed) = *failure;
             super::task::chain_await_error(&e, &failed, task_id, top);
             throw_into(cx, top, e)
         }
+        Err(Wake::Throw(e)) => throw_into(cx, top, e),
+        // `put_in_registers` gives back throws only.
+        Err(_) => None,
     }
 }
 

@@ -24,7 +24,8 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use super::task::{Task, TaskExec};
+use super::task::{Resume, Task, TaskExec};
+use crate::fiber::Fiber;
 use crate::value::Value;
 
 /// What a woken task finds.
@@ -278,15 +279,11 @@ impl Claim<'_> {
 }
 
 /// Puts `wake` where the suspension point of the parked task `exec` wants it, in its
-/// registers. `Err` gives it back when that takes the task's own turn: a thrown value
-/// (the interpreter unwinds), or a task not parked (yet). (Inlined into the channel
-/// operations: a `Wake` passed through memory was stored in halves and reloaded whole, a
-/// store-forwarding stall on every hand-off.)
-///
-/// What the registers held is not dropped here but kept for `drop_displaced`: the waker
-/// holds a channel's lock, and the last handle on a large structure — the item a `对于`
-/// loop received before — could take a while to free, with every other user of the
-/// channel waiting. The parked task itself dropped it in its own turn before.
+/// registers (`put_in_registers`), and marks it no longer parked. `Err` gives the wake-up
+/// back when that takes the task's own turn: a thrown value (the interpreter unwinds), or
+/// a task not parked (yet). (Inlined into the channel operations: a `Wake` passed through
+/// memory was stored in halves and reloaded whole, a store-forwarding stall on every
+/// hand-off.)
 #[inline(always)]
 pub fn apply_in_place(exec: &mut TaskExec, wake: Wake) -> Result<(), Wake> {
     let Some(resume) = exec.parked else {
@@ -295,6 +292,22 @@ pub fn apply_in_place(exec: &mut TaskExec, wake: Wake) -> Result<(), Wake> {
     let Some(top) = exec.top() else {
         return Err(wake);
     };
+    put_in_registers(top, resume, wake)?;
+    exec.parked = None;
+    Ok(())
+}
+
+/// Puts a value, a channel's end, a `选择` case or a rerun where the suspension point
+/// `resume` of `top` wants it; `Err` gives back a throw (`Wake::Throw`,
+/// `Wake::AwaitError`), which takes the interpreter. Used by wakers (`apply_in_place`) and
+/// by the task's own turn (`driver::apply_wake`).
+///
+/// What the registers held is not dropped here but kept for `drop_displaced`: a waker
+/// holds a channel's lock, and the last handle on a large structure — the item a `对于`
+/// loop received before — could take a while to free, with every other user of the
+/// channel waiting. The parked task itself dropped it in its own turn before.
+#[inline(always)]
+pub fn put_in_registers(top: &mut Fiber, resume: Resume, wake: Wake) -> Result<(), Wake> {
     match wake {
         Wake::Value(v) => {
             displace(top.replace_top_reg(resume.dest, v));
@@ -314,9 +327,8 @@ pub fn apply_in_place(exec: &mut TaskExec, wake: Wake) -> Result<(), Wake> {
             displace(top.replace_top_reg(resume.dest.wrapping_add(1), v));
         }
         Wake::Retry => top.rewind_call(),
-        other => return Err(other),
+        throw => return Err(throw),
     }
-    exec.parked = None;
     Ok(())
 }
 
@@ -445,8 +457,6 @@ impl<'a> Entry<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::fiber::Fiber;
-    use crate::sched::task::Resume;
 
     fn task() -> Arc<Task> {
         Arc::new(Task::new(1, Some(Fiber::new(4)), false, None))
