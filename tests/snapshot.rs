@@ -47,6 +47,64 @@ fn sigquit_prints_a_snapshot_and_the_program_goes_on() {
     assert_snapshot(&String::from_utf8_lossy(&out.stderr));
 }
 
+/// With two workers, the one running alone goes solo (`vm/src/sched/solo.rs`); the
+/// snapshot says how the workers stand and how often one did.
+#[test]
+fn a_snapshot_shows_the_workers_and_the_solo_mode() {
+    let out = common::run_with_timeout(
+        Command::new(env!("CARGO_BIN_EXE_qi"))
+            .args(["run", "--线程", "2", "--任务快照=50", PROGRAM])
+            .env("NO_COLOR", "1"),
+    )
+    .expect("runs");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert_snapshot(&stderr);
+    let line = stderr
+        .lines()
+        .find(|l| l.starts_with("（工作线程 2："))
+        .unwrap_or_else(|| panic!("no worker line: {stderr}"));
+    // The main task ran alone before it started task #2: solo at least once.
+    let entries: u64 = line
+        .split("已进入 ")
+        .nth(1)
+        .and_then(|rest| rest.split(' ').next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("no count: {line}"));
+    assert!(entries >= 1, "{line}");
+}
+
+/// A snapshot to a closed stderr is lost; the program goes on and ends normally.
+#[test]
+fn a_snapshot_to_a_closed_stderr_does_not_stop_the_program() {
+    for workers in ["1", "2"] {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_qi"))
+            .args(["run", "--线程", workers, "--任务快照=20", PROGRAM])
+            .env("NO_COLOR", "1")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("runs");
+        // The read end closes: every write to stderr fails.
+        drop(child.stderr.take());
+        let started = std::time::Instant::now();
+        let status = loop {
+            if let Some(status) = child.try_wait().expect("waits") {
+                break status;
+            }
+            if started.elapsed() > common::TIMEOUT {
+                let _ = child.kill();
+                panic!(
+                    "{workers} 个线程：超过 {} 秒没有结束",
+                    common::TIMEOUT.as_secs()
+                );
+            }
+            std::thread::sleep(Duration::from_millis(5));
+        };
+        assert!(status.success(), "{workers} 个线程：{status}");
+    }
+}
+
 /// Tasks that have not finished a turn yet are not in the registry a snapshot lists
 /// (`Scheduler::record`): the snapshot counts them on a line of their own.
 #[test]

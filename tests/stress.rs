@@ -79,3 +79,34 @@ fn racing_wake_ups(workers: &str, runs: usize) {
         assert_eq!(stdout, expected, "第 {run} 次运行结果不对：{stderr}");
     }
 }
+
+/// A worker running alone goes solo (`vm/src/sched/solo.rs`) and must leave the mode
+/// before another wakes: rounds of a ping-pong (one task at a time, so solo), a burst of
+/// tasks (the others woken), timers and cancellations switch the mode some two hundred
+/// times a run on two workers. Exact totals, 20 runs on two workers and 10 on four.
+#[test]
+fn solo_mode_switches_back_and_forth_on_two_and_four_workers() {
+    let program = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/stress/独行切换.qi");
+    let expected = "乒乓 真\n锁内 2560 原子 真\n结束 320 被取消的不超过一半 真\n";
+    for (workers, runs) in [("2", 20), ("4", 10)] {
+        for run in 0..runs {
+            let output = common::run_with_timeout(
+                Command::new(env!("CARGO_BIN_EXE_qi"))
+                    .args(["run", program])
+                    .env("QI_THREADS", workers)
+                    .env("NO_COLOR", "1"),
+            )
+            .unwrap_or_else(|e| panic!("{workers} 个线程，第 {run} 次运行：{e}"));
+            let stdout = String::from_utf8_lossy(&output.stdout);
+            let stderr = String::from_utf8_lossy(&output.stderr);
+            assert!(
+                output.status.success(),
+                "{workers} 个线程，第 {run} 次运行失败：{stderr}"
+            );
+            assert_eq!(
+                stdout, expected,
+                "{workers} 个线程，第 {run} 次运行结果不对：{stderr}"
+            );
+        }
+    }
+}

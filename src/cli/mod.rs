@@ -25,11 +25,7 @@ pub fn main(args: Vec<String>) -> i32 {
         }
         // `qi 程序.qi` runs the file, as `python 程序.py` would.
         path if path.ends_with(".qi") => run(&args),
-        other => {
-            eprintln!("错误：未知的命令「{other}」\n");
-            eprint!("{}", help::MAIN);
-            2
-        }
+        other => usage_error(&format!("未知的命令「{other}」"), help::MAIN),
     }
 }
 
@@ -135,8 +131,8 @@ fn parse_script<'a>(args: &'a [String], command: &str) -> Result<Script<'a>, Str
 }
 
 fn usage_error(message: &str, help: &str) -> i32 {
-    eprintln!("错误：{message}\n");
-    eprint!("{help}");
+    // `eprint!` would panic on a closed stderr.
+    let _ = write!(std::io::stderr().lock(), "错误：{message}\n\n{help}");
     2
 }
 
@@ -183,7 +179,9 @@ fn run(args: &[String]) -> i32 {
     vm.flush_out();
     print_diagnostics(&ending.diagnostics);
     if script.gc_stats {
-        eprint!("{}", vm.gc.report());
+        let _ = std::io::stderr()
+            .lock()
+            .write_all(vm.gc.report().as_bytes());
     }
     ending.exit_code()
 }

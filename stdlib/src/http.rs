@@ -451,7 +451,11 @@ fn write_reply(ctx: &mut NativeCtx<'_>, args: &[Value]) -> NativeResult {
 fn report(ctx: &mut NativeCtx<'_>, e: &Value) {
     let d = qi_vm::program::uncaught(e, None);
     ctx.flush_out();
-    eprint!("{}", qi_bytecode::diagnostic::render(&d, false));
+    // A closed stderr loses the report; the server goes on.
+    let _ = std::io::Write::write_all(
+        &mut std::io::stderr().lock(),
+        qi_bytecode::diagnostic::render(&d, false).as_bytes(),
+    );
 }
 
 /// `__HTTP报告错误(错误)`: a handler's error goes to stderr; the server goes on.

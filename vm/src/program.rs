@@ -29,13 +29,13 @@ impl Ending {
 /// Runs `module`'s top level, then its `入口` if it has one, as task #1, with the
 /// configured number of workers; returns when no task can make progress.
 ///
-/// With one worker the program runs solo (`sched/solo.rs`): the calling thread is then
-/// the only one that runs Qi code of `shared` until this returns — nothing else (another
+/// The program runs solo whenever one worker runs alone (`sched/solo.rs`): only this
+/// call's workers may run Qi code of `shared` until it returns — nothing else (another
 /// scheduler, a `Runtime` on the same VM) may run its code or use its values meanwhile.
 /// `qi run` and the benches build a VM for each program.
 pub fn run_main(shared: &Shared, module: &Arc<ModuleObj>) -> Ending {
     let mut sched = Scheduler::new(shared.config.workers, shared.config.budget);
-    // With one worker, this thread is the only one that runs the program (`sched/solo.rs`).
+    // Only this call's workers run the program (`sched/solo.rs`).
     sched.set_solo();
     let mut fiber = Fiber::new(1024);
     if let Err(e) = crate::interp::enter_module_init(&mut fiber, module) {
@@ -81,18 +81,11 @@ pub fn run_main(shared: &Shared, module: &Arc<ModuleObj>) -> Ending {
             }
             s.spawn(move || {
                 sched.reactor.run(|fired| match fired {
+                    // The workers act on it (`sched/solo.rs`).
                     fired @ (Fired::Wake(..)
                     | Fired::Timer(..)
                     | Fired::Complete(..)
-                    | Fired::TimeOut(_))
-                        if sched.is_solo() =>
-                    {
-                        sched.defer(fired)
-                    }
-                    Fired::Wake(token, wake) => sched.reactor_wake(token, wake, None),
-                    Fired::Timer(token, wake) => sched.timer_wake(token, wake, None),
-                    Fired::Complete(task, ending) => sched.complete(&task, ending, None),
-                    Fired::TimeOut(c) => c.time_out(sched, None),
+                    | Fired::TimeOut(_)) => sched.defer(fired),
                     Fired::Batch => sched.poke(),
                     Fired::StartWorker => {
                         // `unstarted` and `waiting` change together, here: a claimed
@@ -111,12 +104,8 @@ pub fn run_main(shared: &Shared, module: &Arc<ModuleObj>) -> Ending {
         if let Some(every) = shared.config.snapshot_every {
             s.spawn(move || {
                 while !sched.wait_for_end_timeout(every) {
-                    if sched.is_solo() {
-                        // The worker reads the tasks (`sched/solo.rs`).
-                        sched.request_snapshot();
-                    } else {
-                        eprint!("{}", report::snapshot(sched));
-                    }
+                    // A worker reads the tasks (`sched/solo.rs`).
+                    sched.request_snapshot();
                 }
             });
         }

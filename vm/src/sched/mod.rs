@@ -134,9 +134,15 @@ pub struct Scheduler {
     held_outcomes: Mutex<Vec<(u64, crate::interp::Outcome)>>,
     /// Wake-ups their wakers could not put in place, for the tasks' next turns.
     pub held_wakes: wait::HeldWakes,
-    /// One worker thread alone locks tasks' executions and channels (`solo.rs`).
-    solo: bool,
-    /// Solo: what the reactor handed the worker (`Scheduler::defer`), and whether there is
+    /// `qi run`: the scheduler goes solo whenever one worker runs alone (`solo.rs`).
+    may_solo: bool,
+    /// Solo now: one worker thread alone locks tasks' executions and channels, and
+    /// claims waits, without atomic read-modify-writes (`solo.rs`). Set and cleared
+    /// under `idle`'s lock (except with one worker, which is solo throughout).
+    solo: AtomicBool,
+    /// How many times a worker has gone solo (for snapshots).
+    solo_entries: AtomicU64,
+    /// What the reactor handed the workers (`Scheduler::defer`), and whether there is
     /// any.
     deferred: Mutex<Vec<reactor::Fired>>,
     deferred_any: AtomicBool,
@@ -230,7 +236,9 @@ impl Scheduler {
             entry: Mutex::new(None),
             held_outcomes: Mutex::new(Vec::new()),
             held_wakes: wait::HeldWakes::default(),
-            solo: false,
+            may_solo: false,
+            solo: AtomicBool::new(false),
+            solo_entries: AtomicU64::new(0),
             deferred: Mutex::new(Vec::new()),
             deferred_any: AtomicBool::new(false),
             failed: Mutex::new(Vec::new()),
@@ -270,7 +278,11 @@ impl Scheduler {
         if self.snapshot_wanted.load(Ordering::Relaxed)
             && self.snapshot_wanted.swap(false, Ordering::AcqRel)
         {
-            eprint!("{}", report::snapshot(self));
+            // A closed stderr loses the snapshot, and must not stop the worker.
+            let _ = std::io::Write::write_all(
+                &mut std::io::stderr().lock(),
+                report::snapshot(self).as_bytes(),
+            );
         }
     }
 
@@ -541,14 +553,19 @@ impl Scheduler {
         // nothing, and sleep again — a futex round trip per channel hand-off. With one
         // worker, a task it queues itself has nobody else to wake, so it skips `notify`
         // and its SeqCst fence; a host thread's queue is handed over with a notify of its
-        // own.
-        if stealable && !(self.workers == 1 && local.is_some()) {
-            self.notify();
+        // own. A solo worker wakes another only once it has left the mode, between turns
+        // (`review_solo`).
+        if stealable {
+            match local {
+                Some(_) if self.workers == 1 => {}
+                Some(l) if self.is_solo() => l.want_company(),
+                _ => self.notify(),
+            }
         }
     }
 
     /// Wakes one parked worker if any is parked, else has one started if any is left.
-    fn notify(&self) {
+    pub(super) fn notify(&self) {
         std::sync::atomic::fence(Ordering::SeqCst);
         if self.idle_count.load(Ordering::SeqCst) > 0 {
             let _guard = self.idle.lock();
@@ -775,7 +792,9 @@ impl Scheduler {
             if self.is_shut_down() {
                 break false;
             }
-            if self.has_work(local) {
+            // While another worker runs solo, this one must not touch a task
+            // (`solo.rs`): it stays parked until that worker leaves the mode.
+            if !self.solo_elsewhere() && self.has_work(local) {
                 break true;
             }
             if self.hosted && self.quiescent() {
@@ -796,10 +815,16 @@ impl Scheduler {
             // A timed wait: quiescence is also re-checked now and then, so a missed
             // wake-up can delay the end of a program but never hang it.
             self.idle_cv.wait_for(&mut idle, PARK_RECHECK);
-            if self.snapshot_wanted.load(Ordering::Relaxed) {
+            if self.snapshot_wanted.load(Ordering::Relaxed) && !self.solo_elsewhere() {
+                // Not parked while it reads the tasks, so that no worker goes solo
+                // meanwhile (the solo worker prints it otherwise).
+                *idle -= 1;
+                self.idle_count.fetch_sub(1, Ordering::SeqCst);
                 drop(idle);
                 self.print_requested_snapshot();
                 idle = self.idle.lock();
+                *idle += 1;
+                self.idle_count.fetch_add(1, Ordering::SeqCst);
             }
         };
         *idle -= 1;

@@ -71,6 +71,15 @@ pub fn snapshot(sched: &Scheduler) -> String {
             .io_waiting
             .load(std::sync::atomic::Ordering::SeqCst),
     );
+    let w = sched.worker_summary();
+    out.push_str(&format!(
+        "（工作线程 {}：休眠 {}，未启动 {}；独行模式{}，已进入 {} 次）\n",
+        w.workers,
+        w.parked,
+        w.unstarted,
+        if w.solo { "中" } else { "外" },
+        w.solo_entries
+    ));
     let mut listed = 0;
     for t in sched.live_tasks() {
         if t.is_finished() {

@@ -1,18 +1,32 @@
-//! Solo scheduling: one worker thread is the only one that locks the scheduler's tasks'
-//! executions and its channels, and claims its tasks' waits.
+//! Solo scheduling: while one worker thread runs alone, it is the only one that locks
+//! the scheduler's tasks' executions and its channels, and claims its tasks' waits.
 //!
-//! `qi run` with one worker (`program::run_main`) runs every task on its own thread; the
-//! reactor and the blocking pool only find out what is ready. Locking an execution or a
-//! channel, or claiming a wait, with a compare-and-swap bought nothing there: nobody else
-//! ever took those locks, yet a locked instruction drains the store buffer each time, and
-//! a channel ping-pong took ten of them per round trip (`perf annotate`: two fifths of its
-//! time on the instructions after them). So in solo mode those locks are taken, and waits
-//! claimed, with a plain load and store (`SpinRef::lock_unshared`,
-//! `WaitToken::claim_unshared`), and what the reactor would act on itself — a wake-up, a
-//! timer, a host future's ending, a `限时等待` deadline, all of which claim waits or lock
-//! executions — it hands to the worker instead (`defer`), which acts on it between turns
-//! (`run_deferred`). The periodic snapshot thread asks the worker to print, as SIGQUIT
-//! does, instead of reading the tasks itself.
+//! Under `qi run` (`program::run_main`) a worker runs alone whenever the others are
+//! parked — with one worker, always; with several, in any program that runs one task at
+//! a time, such as a channel ping-pong whose woken task runs next on the waker's worker.
+//! Locking an execution or a channel, or claiming a wait, with a compare-and-swap bought
+//! nothing then: nobody else took those locks, yet a locked instruction drains the store
+//! buffer each time, and a ping-pong took ten of them per round trip (`perf annotate`:
+//! two fifths of its time on the instructions after them). So in solo mode those locks
+//! are taken, and waits claimed, with a plain load and store (`SpinRef::lock_unshared`,
+//! `WaitToken::claim_unshared`).
+//!
+//! For that, nothing else may touch them while the mode lasts:
+//! - The reactor never acts on what it finds ready — a wake-up, a timer, a host future's
+//!   ending, a `限时等待` deadline, all of which claim waits or lock executions. Under
+//!   `qi run` it hands them to the workers instead (`defer`), solo or not, and a worker
+//!   acts on them between turns (`run_deferred`). So the reactor never races a change of
+//!   mode. The periodic snapshot thread likewise asks a worker to print.
+//! - The other workers are parked, and stay parked. A worker goes solo between turns,
+//!   under the lock of the parked-worker count, only when every other worker is parked
+//!   or not started (`review_solo`); a parked worker leaves `park` only under that lock
+//!   and only while nobody is solo, and a newly started one begins in `park`. Once solo,
+//!   a worker leaves the mode between turns, under the same lock, before it wakes another
+//!   for the work it queued (`Local::wants_company`) and before it parks. The lock orders
+//!   everything either side of a change of mode.
+//!
+//! So the mode changes only between turns, when the solo worker holds no lock it took
+//! without atomics.
 
 use std::sync::atomic::Ordering;
 
@@ -24,24 +38,108 @@ use super::worker::Local;
 use crate::object::{ChanInner, ChannelObj};
 use crate::spin::SpinGuard;
 
+/// What a snapshot says of the workers (`Scheduler::worker_summary`).
+pub struct WorkerSummary {
+    pub workers: usize,
+    pub parked: usize,
+    pub unstarted: usize,
+    pub solo: bool,
+    pub solo_entries: u64,
+}
+
 impl Scheduler {
-    /// Makes this scheduler solo (before any thread but the caller uses it): the caller's
-    /// thread is its one worker, and no other thread will run Qi code or lock its tasks'
-    /// executions or its channels. `qi run` with one worker.
+    /// Lets this scheduler go solo (before any thread but the caller uses it): no thread
+    /// other than its workers will run Qi code or lock its tasks' executions or its
+    /// channels, and whoever runs its reactor hands what fires to `defer`. `qi run`.
+    /// With one worker, the caller's thread, it is solo from now on.
     pub fn set_solo(&mut self) {
-        self.solo = self.workers == 1;
+        self.may_solo = true;
+        *self.solo.get_mut() = self.workers == 1;
     }
 
+    /// Whether the reactor must hand what fires to the workers (`defer`) and the snapshot
+    /// thread ask them to print (`request_snapshot`): this scheduler may go solo.
+    pub fn may_solo(&self) -> bool {
+        self.may_solo
+    }
+
+    /// Whether one worker runs alone now, without atomics for its locks and claims.
+    #[inline(always)]
     pub fn is_solo(&self) -> bool {
-        self.solo
+        self.solo.load(Ordering::Relaxed)
+    }
+
+    /// Whether a parked worker must stay parked: another one runs solo. (One worker is
+    /// solo throughout, parked or not.)
+    pub(super) fn solo_elsewhere(&self) -> bool {
+        self.workers > 1 && self.is_solo()
+    }
+
+    /// Between turns on `local`'s worker: goes solo if every other worker is parked, or
+    /// stops being solo if this worker queued work that another could take (which it
+    /// then wakes). (Inlined, two loads: the mode rarely changes.)
+    #[inline(always)]
+    pub fn review_solo(&self, local: &Local) {
+        if !self.may_solo || self.workers == 1 {
+            return;
+        }
+        if self.is_solo() {
+            if local.wants_company() {
+                self.leave_solo(local);
+                self.notify();
+            }
+        } else if self.idle_count.load(Ordering::Relaxed) + self.unstarted.load(Ordering::Relaxed)
+            == self.workers - 1
+        {
+            self.try_go_solo();
+        }
+    }
+
+    /// Goes solo if every other worker is still parked or not started. Under `idle`'s
+    /// lock: a parked worker leaves `park` only under it, seeing this.
+    #[cold]
+    #[inline(never)]
+    fn try_go_solo(&self) {
+        let idle = self.idle.lock();
+        if *idle + self.unstarted.load(Ordering::SeqCst) == self.workers - 1 && !self.is_shut_down()
+        {
+            self.solo.store(true, Ordering::Relaxed);
+            self.solo_entries.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+
+    /// For snapshots: the workers, how many are parked and how many not started, whether
+    /// one runs solo, and how many times one went solo.
+    pub fn worker_summary(&self) -> WorkerSummary {
+        WorkerSummary {
+            workers: self.workers,
+            parked: self.idle_count.load(Ordering::SeqCst),
+            unstarted: self.unstarted.load(Ordering::SeqCst),
+            solo: self.is_solo(),
+            solo_entries: self.solo_entries.load(Ordering::Relaxed),
+        }
+    }
+
+    /// Stops being solo, between turns of the solo worker (`local`'s): from the next
+    /// lock on, every worker uses atomics. (The lock's release hands the others what
+    /// this worker wrote without atomics.)
+    #[cold]
+    #[inline(never)]
+    pub(super) fn leave_solo(&self, local: &Local) {
+        local.clear_wants_company();
+        if self.workers > 1 && self.is_solo() {
+            let _idle = self.idle.lock();
+            self.solo.store(false, Ordering::Relaxed);
+        }
     }
 
     /// Locks `task`'s execution for a turn.
     #[inline(always)]
     pub fn lock_exec<'a>(&self, task: &'a Task) -> SpinGuard<'a, TaskExec> {
-        if self.solo {
-            // SAFETY: solo: only the worker thread, which runs this, locks executions
-            // (module docs; `set_solo`'s contract).
+        if self.is_solo() {
+            // SAFETY: solo: only the solo worker's thread, which runs this, locks
+            // executions until the mode changes between its turns (module docs;
+            // `set_solo`'s contract).
             unsafe { task.exec().lock_unshared() }
         } else {
             task.exec().lock()
@@ -51,7 +149,7 @@ impl Scheduler {
     /// Locks `task`'s execution if it is free now.
     #[inline(always)]
     pub fn try_lock_exec<'a>(&self, task: &'a Task) -> Option<SpinGuard<'a, TaskExec>> {
-        if self.solo {
+        if self.is_solo() {
             // SAFETY: as in `lock_exec`.
             unsafe { task.exec().try_lock_unshared() }
         } else {
@@ -62,9 +160,10 @@ impl Scheduler {
     /// Locks a channel for an operation of a task's turn.
     #[inline(always)]
     pub fn lock_channel<'a>(&self, ch: &'a ChannelObj) -> SpinGuard<'a, ChanInner> {
-        if self.solo {
-            // SAFETY: solo: only the worker thread, which runs this, runs Qi code, and
-            // only Qi code (and the collector, on that thread too) locks channels.
+        if self.is_solo() {
+            // SAFETY: solo: only the solo worker's thread, which runs this, runs Qi code,
+            // and only Qi code (and the collector, on a worker's thread too) locks
+            // channels.
             unsafe { ch.inner.lock_unshared() }
         } else {
             ch.inner.lock()
@@ -74,18 +173,18 @@ impl Scheduler {
     /// Claims `token`'s wait (see `WaitToken::claim`).
     #[inline(always)]
     pub fn claim<'t>(&self, token: &'t WaitToken) -> Option<Claim<'t>> {
-        if self.solo {
-            // SAFETY: solo: only the worker thread, which runs this, changes wait words —
-            // the reactor hands its wake-ups over unclaimed (module docs).
+        if self.is_solo() {
+            // SAFETY: solo: only the solo worker's thread, which runs this, changes wait
+            // words — the reactor hands its wake-ups over unclaimed (module docs).
             unsafe { token.claim_unshared() }
         } else {
             token.claim()
         }
     }
 
-    /// Solo: the reactor hands `fired` to the worker. It counts as active until the worker
-    /// has acted on it, so that nobody sees the program quiescent meanwhile (the reactor
-    /// stops counting a timer or a pool job only after this). The worker, if parked, is
+    /// The reactor hands `fired` to the workers (`may_solo`). It counts as active until a
+    /// worker has acted on it, so that nobody sees the program quiescent meanwhile (the
+    /// reactor stops counting a timer or a pool job only after this). Parked workers are
     /// woken by the `Fired::Batch` that ends each of the reactor's rounds, not once per
     /// event: a hundred thousand timers firing together had paid a wake-up each.
     pub fn defer(&self, fired: Fired) {
@@ -94,13 +193,13 @@ impl Scheduler {
         self.deferred_any.store(true, Ordering::SeqCst);
     }
 
-    /// Whether the reactor has handed the worker something (`defer`).
+    /// Whether the reactor has handed the workers something (`defer`).
     pub fn has_deferred(&self) -> bool {
         self.deferred_any.load(Ordering::SeqCst)
     }
 
-    /// On the solo worker, between turns: acts on what the reactor handed over. (Inlined,
-    /// a load: almost always there is nothing.)
+    /// On a worker, between turns: acts on what the reactor handed over. (Inlined, a load:
+    /// almost always there is nothing.)
     #[inline(always)]
     pub fn run_deferred(&self, local: &Local) {
         if self.deferred_any.load(Ordering::Relaxed) {

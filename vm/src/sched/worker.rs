@@ -28,6 +28,9 @@ pub struct Local {
     in_turn: Cell<bool>,
     /// Finished tasks kept for the next spawns on this thread (`recycle`).
     recycled: RefCell<Vec<Arc<Task>>>,
+    /// Solo, this worker queued a task another worker could take: it leaves the mode and
+    /// wakes one between turns (`Scheduler::review_solo`).
+    wants_company: Cell<bool>,
 }
 
 impl Local {
@@ -44,6 +47,7 @@ impl Local {
             heap_seen: Cell::new(crate::heap::thread_net()),
             in_turn: Cell::new(false),
             recycled: RefCell::new(Vec::new()),
+            wants_company: Cell::new(false),
         }
     }
 
@@ -102,6 +106,19 @@ impl Local {
     /// `in_turn`); the caller then settles (`Scheduler::settle`).
     pub(super) fn set_in_turn(&self, in_turn: bool) {
         self.in_turn.set(in_turn);
+    }
+
+    /// Records that this worker, solo, queued a task another could take.
+    pub(super) fn want_company(&self) {
+        self.wants_company.set(true);
+    }
+
+    pub(super) fn wants_company(&self) -> bool {
+        self.wants_company.get()
+    }
+
+    pub(super) fn clear_wants_company(&self) {
+        self.wants_company.set(false);
     }
 
     /// Everything queued here (the LIFO slot first).
@@ -165,12 +182,17 @@ pub fn install_stealers(sched: &Scheduler, locals: &[Local]) {
 
 /// A worker's life: run tasks until the scheduler shuts down.
 pub fn run(shared: &Shared, sched: &Scheduler, local: &Local) {
+    // Started while another worker may run solo: it waits in `park` until none does.
+    if sched.may_solo() && !sched.park(local) {
+        return;
+    }
     run_with(shared, sched, local, || {});
 }
 
 /// `run`, with `between` called before each task is taken and before parking: `qi run`'s
 /// main thread starts the reactor thread there when it is first needed.
 pub fn run_with(shared: &Shared, sched: &Scheduler, local: &Local, mut between: impl FnMut()) {
+    let _stop = StopOnPanic(sched);
     loop {
         if sched.is_shut_down() {
             return;
@@ -178,6 +200,7 @@ pub fn run_with(shared: &Shared, sched: &Scheduler, local: &Local, mut between: 
         between();
         sched.run_deferred(local);
         sched.print_requested_snapshot();
+        sched.review_solo(local);
         let next = local.next(sched).or_else(|| {
             // Out of work: what this worker holds of `active` goes back first, or the
             // others could never see the VM quiescent.
@@ -188,10 +211,25 @@ pub fn run_with(shared: &Shared, sched: &Scheduler, local: &Local, mut between: 
             Some(task) => run_task(shared, sched, local, task),
             None => {
                 shared.flush_idle();
+                // Others may wake while this one is parked.
+                sched.leave_solo(local);
                 if !sched.park(local) {
                     return;
                 }
             }
+        }
+    }
+}
+
+/// Shuts the scheduler down if its worker's thread panics (a bug): the tasks that worker
+/// held would otherwise never run again, and the others would wait for them for ever —
+/// the program hung instead of failing.
+struct StopOnPanic<'a>(&'a Scheduler);
+
+impl Drop for StopOnPanic<'_> {
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            self.0.shut_down();
         }
     }
 }
@@ -206,7 +244,8 @@ const SPINS: u32 = 64;
 /// calls, now 2; the time moved only from 399 to 391 ms, as what the two workers share
 /// costs more). A worker spinning here is not idle, so no one wakes it.
 fn spin_for_work(sched: &Scheduler, local: &Local) -> Option<Runnable> {
-    if sched.workers < 2 {
+    // Solo, the others are parked: nobody will queue anything to find.
+    if sched.workers < 2 || sched.is_solo() {
         return None;
     }
     for _ in 0..SPINS {
