@@ -136,9 +136,12 @@ pub struct Scheduler {
     pub held_wakes: wait::HeldWakes,
     /// `qi run`: the scheduler goes solo whenever one worker runs alone (`solo.rs`).
     may_solo: bool,
+    /// `qi run` with one worker: solo throughout. (A plain field, which the compiler
+    /// reads once for a whole channel operation.)
+    solo_always: bool,
     /// Solo now: one worker thread alone locks tasks' executions and channels, and
     /// claims waits, without atomic read-modify-writes (`solo.rs`). Set and cleared
-    /// under `idle`'s lock (except with one worker, which is solo throughout).
+    /// under `idle`'s lock (or set once, with `solo_always`).
     solo: AtomicBool,
     /// How many times a worker has gone solo (for snapshots).
     solo_entries: AtomicU64,
@@ -237,6 +240,7 @@ impl Scheduler {
             held_outcomes: Mutex::new(Vec::new()),
             held_wakes: wait::HeldWakes::default(),
             may_solo: false,
+            solo_always: false,
             solo: AtomicBool::new(false),
             solo_entries: AtomicU64::new(0),
             deferred: Mutex::new(Vec::new()),
@@ -274,10 +278,18 @@ impl Scheduler {
     /// Prints the snapshot a signal asked for, if one did. Workers call this between
     /// turns and while parked, so a snapshot shows every task but the printing worker's
     /// as it is between turns.
+    /// (Inlined, a load: it runs between every two turns.)
+    #[inline(always)]
     pub fn print_requested_snapshot(&self) {
-        if self.snapshot_wanted.load(Ordering::Relaxed)
-            && self.snapshot_wanted.swap(false, Ordering::AcqRel)
-        {
+        if self.snapshot_wanted.load(Ordering::Relaxed) {
+            self.print_snapshot_once();
+        }
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn print_snapshot_once(&self) {
+        if self.snapshot_wanted.swap(false, Ordering::AcqRel) {
             // A closed stderr loses the snapshot, and must not stop the worker.
             let _ = std::io::Write::write_all(
                 &mut std::io::stderr().lock(),
@@ -325,6 +337,13 @@ impl Scheduler {
 
     /// The next task number (`#N`).
     pub fn next_id(&self) -> u64 {
+        if self.is_solo() {
+            // Solo: only the solo worker runs Qi code, which is what numbers tasks (a
+            // host's `Runtime` is never solo), so a load and a store do (`solo.rs`).
+            let id = self.next_id.load(Ordering::Relaxed);
+            self.next_id.store(id + 1, Ordering::Relaxed);
+            return id;
+        }
         self.next_id.fetch_add(1, Ordering::Relaxed)
     }
 
@@ -466,13 +485,20 @@ impl Scheduler {
     /// Counts `n` tasks in `active` for the worker owning `slot`: out of its surplus, and
     /// when that runs short, with one read-modify-write for `SURPLUS_BATCH` more.
     fn take_surplus(&self, slot: &WorkerCounts, n: usize) {
-        let surplus = slot.surplus.load(Ordering::Relaxed);
+        let surplus = self.draw(slot.surplus.load(Ordering::Relaxed), n);
+        slot.surplus.store(surplus, Ordering::Relaxed);
+    }
+
+    /// A worker's surplus once `n` counts are taken out of `surplus`, adding to `active`
+    /// when it runs short.
+    #[inline(always)]
+    fn draw(&self, surplus: usize, n: usize) -> usize {
         if surplus >= n {
-            slot.surplus.store(surplus - n, Ordering::Relaxed);
+            surplus - n
         } else {
             self.active
                 .fetch_add(n - surplus + SURPLUS_BATCH, Ordering::SeqCst);
-            slot.surplus.store(SURPLUS_BATCH, Ordering::Relaxed);
+            SURPLUS_BATCH
         }
     }
 
@@ -490,14 +516,17 @@ impl Scheduler {
         if queued > 0 {
             slot.uncounted.store(0, Ordering::Relaxed);
         }
-        if put_away {
-            WorkerCounts::add(&slot.surplus, 1);
-        }
+        // Worked out in a register and stored once: reloading the surplus just stored
+        // stalled every turn (a fifth of `run_task`'s samples in a ping-pong).
+        let mut surplus = slot.surplus.load(Ordering::Relaxed) + usize::from(put_away);
         if queued > 0 {
-            self.take_surplus(slot, queued);
+            surplus = self.draw(surplus, queued);
         }
-        if slot.surplus.load(Ordering::Relaxed) > SURPLUS_LIMIT {
-            self.give_back(local);
+        if surplus > SURPLUS_LIMIT {
+            slot.surplus.store(0, Ordering::Relaxed);
+            self.active.fetch_sub(surplus, Ordering::SeqCst);
+        } else {
+            slot.surplus.store(surplus, Ordering::Relaxed);
         }
     }
 

@@ -54,7 +54,8 @@ impl Scheduler {
     /// With one worker, the caller's thread, it is solo from now on.
     pub fn set_solo(&mut self) {
         self.may_solo = true;
-        *self.solo.get_mut() = self.workers == 1;
+        self.solo_always = self.workers == 1;
+        *self.solo.get_mut() = self.solo_always;
     }
 
     /// Whether the reactor must hand what fires to the workers (`defer`) and the snapshot
@@ -66,7 +67,7 @@ impl Scheduler {
     /// Whether one worker runs alone now, without atomics for its locks and claims.
     #[inline(always)]
     pub fn is_solo(&self) -> bool {
-        self.solo.load(Ordering::Relaxed)
+        self.solo_always || self.solo.load(Ordering::Relaxed)
     }
 
     /// Whether a parked worker must stay parked: another one runs solo. (One worker is
@@ -80,7 +81,7 @@ impl Scheduler {
     /// then wakes). (Inlined, two loads: the mode rarely changes.)
     #[inline(always)]
     pub fn review_solo(&self, local: &Local) {
-        if !self.may_solo || self.workers == 1 {
+        if !self.may_solo || self.solo_always {
             return;
         }
         if self.is_solo() {
