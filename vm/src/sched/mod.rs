@@ -869,7 +869,7 @@ impl Scheduler {
             && matches!(&ending, Ending::Error(f) if block::is_cancellation(&f.value));
         let failed = matches!(ending, Ending::Error(..)) && !cancelled;
         let awaiters = {
-            let mut st = task.state().lock();
+            let mut st = self.lock_state(task);
             if st.ending.is_some() {
                 // Finished already (a timer future both fired and was cancelled).
                 return;

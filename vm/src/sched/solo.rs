@@ -32,7 +32,7 @@ use std::sync::atomic::Ordering;
 
 use super::Scheduler;
 use super::reactor::Fired;
-use super::task::{Task, TaskExec};
+use super::task::{Task, TaskExec, TaskState};
 use super::wait::{Claim, WaitToken};
 use super::worker::Local;
 use crate::object::{ChanInner, ChannelObj};
@@ -158,6 +158,19 @@ impl Scheduler {
         }
     }
 
+    /// Locks `task`'s state (its ending and awaiters): once per task, to finish it.
+    #[inline(always)]
+    pub fn lock_state<'a>(&self, task: &'a Task) -> SpinGuard<'a, TaskState> {
+        if self.is_solo() {
+            // SAFETY: solo: only the solo worker's thread, which runs this, runs Qi code
+            // and acts on what finishes (the reactor hands endings over), and only those
+            // and snapshots, which that thread prints, lock task states.
+            unsafe { task.state().lock_unshared() }
+        } else {
+            task.state().lock()
+        }
+    }
+
     /// Locks a channel for an operation of a task's turn.
     #[inline(always)]
     pub fn lock_channel<'a>(&self, ch: &'a ChannelObj) -> SpinGuard<'a, ChanInner> {
@@ -238,5 +251,86 @@ impl Scheduler {
     pub fn request_snapshot(&self) {
         self.snapshot_wanted.store(true, Ordering::SeqCst);
         self.poke();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+    use std::time::{Duration, Instant};
+
+    use super::*;
+
+    fn wait_until(what: &str, done: impl Fn() -> bool) {
+        let start = Instant::now();
+        while !done() {
+            assert!(start.elapsed() < Duration::from_secs(10), "{what}");
+            std::thread::sleep(Duration::from_millis(1));
+        }
+    }
+
+    /// A worker goes solo only while every other worker is parked; a parked worker that
+    /// work wakes stays parked while another is solo, and leaves `park` once that one
+    /// leaves the mode to wake it.
+    #[test]
+    fn a_parked_worker_stays_parked_while_another_runs_solo() {
+        let mut sched = Scheduler::new(2, 100);
+        sched.set_solo();
+        // Counts as running, so the parked worker never sees the program quiescent.
+        sched.activate();
+        let sched = &sched;
+        let solo = Local::new(0, false);
+        assert!(!sched.is_solo());
+        std::thread::scope(|s| {
+            let parked = s.spawn(move || sched.park(&Local::new(1, false)));
+            wait_until("the other parks", || {
+                sched.review_solo(&solo);
+                sched.is_solo()
+            });
+            assert_eq!(sched.worker_summary().solo_entries, 1);
+
+            // Work it could take, and a wake-up: it must stay parked.
+            sched.schedule(Arc::new(Task::new(7, None, true, None)), None, false);
+            sched.poke();
+            std::thread::sleep(Duration::from_millis(50));
+            assert!(!parked.is_finished(), "left park while another was solo");
+            assert!(sched.is_solo());
+
+            // The solo worker queued work for company: it leaves the mode and wakes it.
+            solo.want_company();
+            sched.review_solo(&solo);
+            assert!(!sched.is_solo());
+            assert!(parked.join().expect("no panic"), "woke for the work");
+        });
+        sched.deactivate();
+    }
+
+    /// A worker about to park leaves the mode first, so that the reactor's wake-ups
+    /// can reach every worker.
+    #[test]
+    fn the_solo_worker_leaves_the_mode_before_it_parks() {
+        let mut sched = Scheduler::new(2, 100);
+        sched.set_solo();
+        sched.defer_workers();
+        let solo = Local::new(0, false);
+        sched.review_solo(&solo);
+        assert!(sched.is_solo(), "the other worker has not started");
+        sched.leave_solo(&solo);
+        assert!(!sched.is_solo());
+    }
+
+    /// With one worker, solo throughout; without `set_solo` (a host's runtime), never.
+    #[test]
+    fn one_worker_is_solo_throughout_and_a_hosted_scheduler_never() {
+        let mut one = Scheduler::new(1, 100);
+        one.set_solo();
+        assert!(one.is_solo());
+        let local = Local::new(0, true);
+        one.leave_solo(&local);
+        assert!(one.is_solo());
+
+        let two = Scheduler::new(2, 100);
+        two.review_solo(&Local::new(0, false));
+        assert!(!two.is_solo());
     }
 }
