@@ -103,7 +103,9 @@ pub fn run_main(shared: &Shared, module: &Arc<ModuleObj>) -> Ending {
         };
         if let Some(every) = shared.config.snapshot_every {
             s.spawn(move || {
-                while !sched.wait_for_end_timeout(every) {
+                // Until the end, or until a worker's panic shut the scheduler down
+                // (`worker::StopOnPanic`), which sets no end.
+                while !sched.wait_for_end_timeout(every) && !sched.is_shut_down() {
                     // A worker reads the tasks (`sched/solo.rs`).
                     sched.request_snapshot();
                 }

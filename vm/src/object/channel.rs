@@ -315,3 +315,79 @@ impl Drop for ChannelObj {
         crate::value::drop_queue::release(items);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use super::*;
+    use crate::sched::task::Task;
+
+    /// A task waiting, and its token.
+    fn waiting(id: u64) -> (Arc<Task>, WaitToken) {
+        let task = Arc::new(Task::new(id, None, false, None));
+        let (generation, _) = task.wait.begin();
+        let token = WaitToken::new(task.clone(), generation);
+        (task, token)
+    }
+
+    /// A waiter whose wait is over (woken by its timer or a cancellation).
+    fn stale(id: u64) -> WaitToken {
+        let (_, token) = waiting(id);
+        assert!(token.claim().is_some());
+        token
+    }
+
+    /// A receive passes over the senders whose waits are over, takes the first live
+    /// one's value and wakes it, and leaves the rest queued.
+    #[test]
+    fn a_receive_takes_the_first_live_sender() {
+        let sched = Scheduler::new(1, 100);
+        let ch = ChannelObj::new(0);
+        let mut inner = ch.inner.lock();
+        let (first, live) = waiting(3);
+        let (_, after) = waiting(4);
+        inner
+            .sendq
+            .push_back(SendWaiter::new(stale(2), None, Value::int(1)));
+        inner
+            .sendq
+            .push_back(SendWaiter::new(live, None, Value::int(2)));
+        inner
+            .sendq
+            .push_back(SendWaiter::new(after, None, Value::int(3)));
+        let mut woken = None;
+        let got = match inner.try_recv(&sched, &mut woken) {
+            Received::Value(v) => v.as_int(),
+            _ => None,
+        };
+        assert_eq!(got, Some(2));
+        assert!(woken.is_some_and(|t| t.is_for(&first)));
+        assert_eq!(inner.sendq.len(), 1, "the one after it still waits");
+        drop(sched.held_wakes.take(&first));
+    }
+
+    /// A send passes over the receivers whose waits are over; with none live and no room
+    /// it gets its value back.
+    #[test]
+    fn a_send_skips_receivers_whose_waits_are_over() {
+        let sched = Scheduler::new(1, 100);
+        let ch = ChannelObj::new(0);
+        let mut inner = ch.inner.lock();
+        inner.recvq.push_back(RecvWaiter::new(stale(2), None));
+        let mut woken = None;
+        let (sent, back) = inner.try_send(&sched, 0, Value::int(7), &mut woken);
+        assert!(matches!(sent, Sent::Full));
+        assert_eq!(back.and_then(|v| v.as_int()), Some(7));
+        assert!(woken.is_none() && inner.recvq.is_empty());
+
+        let (task, live) = waiting(3);
+        inner.recvq.push_back(RecvWaiter::new(stale(4), None));
+        inner.recvq.push_back(RecvWaiter::new(live, None));
+        let (sent, back) = inner.try_send(&sched, 0, Value::int(8), &mut woken);
+        assert!(matches!(sent, Sent::Done) && back.is_none());
+        assert!(woken.is_some_and(|t| t.is_for(&task)));
+        assert!(inner.recvq.is_empty());
+        drop(sched.held_wakes.take(&task));
+    }
+}

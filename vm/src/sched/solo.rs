@@ -162,9 +162,9 @@ impl Scheduler {
     #[inline(always)]
     pub fn lock_state<'a>(&self, task: &'a Task) -> SpinGuard<'a, TaskState> {
         if self.is_solo() {
-            // SAFETY: solo: only the solo worker's thread, which runs this, runs Qi code
-            // and acts on what finishes (the reactor hands endings over), and only those
-            // and snapshots, which that thread prints, lock task states.
+            // SAFETY: solo: task states are locked by Qi code, by the endings the
+            // reactor hands over, by snapshots and by the collector, and only the solo
+            // worker's thread, which runs this, does any of those while the mode lasts.
             unsafe { task.state().lock_unshared() }
         } else {
             task.state().lock()
