@@ -253,8 +253,15 @@ pub fn spawn_call(
         cx.sched.complete(&task, ending, Some(cx.local));
         return Ok(Value::object(task));
     }
-    let (closure, args) = callable(callee, args)?;
-    let task = new_task(cx, closure, args, detached, site)?;
+    // A Qi function, by far the most common, runs with the arguments as they are; the
+    // general path returned a closure and a vector through memory, read back before its
+    // stores had landed (a stalled load at a tenth of a spawn).
+    let task = if callee.tag() == Tag::Function {
+        new_task(cx, callee, args, detached, site)?
+    } else {
+        let (closure, args) = callable(callee, args)?;
+        new_task(cx, closure, &args, detached, site)?
+    };
     cx.sched.count_spawned(Some(cx.local));
     if detached {
         // 启动: nobody keeps a handle, so the queue gets the only one.
@@ -270,7 +277,7 @@ pub fn spawn_call(
 fn new_task(
     cx: &Cx<'_>,
     closure: Value,
-    args: Vec<Value>,
+    args: &[Value],
     detached: bool,
     site: Option<SiteAt<'_>>,
 ) -> Result<Arc<Task>, Exit> {
@@ -279,11 +286,13 @@ fn new_task(
         && let Some(fiber) = t.exec_mut().root.as_mut()
     {
         fiber.reset(entry_registers(&closure));
-        enter_checked(fiber, closure, &args)?;
+        enter_checked(fiber, closure, args)?;
         t.renew(cx.sched.next_id(), detached, site);
         return Ok(task);
     }
-    let fiber = fiber_for(closure, args)?;
+    // Built here rather than by `fiber_for`, whose fiber came back through memory.
+    let mut fiber = Fiber::new(entry_registers(&closure));
+    enter_checked(&mut fiber, closure, args)?;
     Ok(Arc::new(Task::new(
         cx.sched.next_id(),
         Some(fiber),
