@@ -156,12 +156,15 @@ pub fn invoke_lent(
     a: u16,
     argc: u16,
     name_index: u16,
-) -> Option<Result<Value, Exit>> {
+) -> Lent {
     let info = cur.info();
-    let name = *info.syms.get(name_index as usize)?;
-    let cache = info.method_cache.get(name_index as usize)?;
-    let n = super::member::native_method(cx.shared, receiver.tag(), name, cache)?;
-    let cur = Cursor::reload(cur);
+    let Some(n) = info.syms.get(name_index as usize).and_then(|name| {
+        let cache = info.method_cache.get(name_index as usize)?;
+        super::member::native_method(cx.shared, receiver.tag(), *name, cache)
+    }) else {
+        return Lent::NotNative;
+    };
+    let mut cur = Cursor::reload(cur);
     // SAFETY: `R[A]` is a register of the running frame, which only this call touches
     // meanwhile; a native reads its arguments through a shared slice (it may clone them,
     // never take them); `receiver` is a fixed cell's value, and the running closure
@@ -171,7 +174,26 @@ pub fn invoke_lent(
             run_native(cx, n, cur.slice(a, argc + 1))
         })
     };
-    Some(result)
+    // The value goes into `R[A]` here, field by field: wrapped whole in the result, it
+    // was copied twice more, each time read back wider than it had been written, a
+    // stalled load (a tenth of a million spawns, whose tasks call two such methods).
+    match result {
+        Ok(v) => {
+            cur.set(a, v);
+            Lent::Done
+        }
+        Err(exit) => Lent::Failed(exit),
+    }
+}
+
+/// How `invoke_lent` went.
+pub enum Lent {
+    /// The native returned; its value is in `R[A]`.
+    Done,
+    /// The native threw or must wait; `R[A]` holds 空.
+    Failed(Exit),
+    /// The method is not a native: the instructions run as they are.
+    NotNative,
 }
 
 /// `Call A B`: calls whatever `R[A]` holds.

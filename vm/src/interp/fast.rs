@@ -134,17 +134,16 @@ pub(super) fn run(cx: &Cx<'_>, fiber: &mut Fiber, cur: &mut Cursor, budget: &mut
                     c.skip();
                     caller.pc = c.pc_in(caller);
                     match call::invoke_lent(cx, &c, receiver, next.a, next.b, next.c) {
-                        Some(Ok(v)) => {
-                            c.set(next.a, v);
+                        call::Lent::Done => {
                             after_call!(Ok(call::Called::Done));
                             continue;
                         }
-                        Some(Err(exit)) => {
+                        call::Lent::Failed(exit) => {
                             let v = receiver.clone();
                             c.set(next.a, v);
                             break 'run Stop::Fail(exit);
                         }
-                        None => c.unfetch(),
+                        call::Lent::NotNative => c.unfetch(),
                     }
                 }
             }};
