@@ -221,6 +221,15 @@ fn run_steps(cx: &Cx<'_>, fiber: &mut Fiber, budget: &mut u32) -> Outcome {
                 }
                 fast::Stop::Block(op, resume) => {
                     save_pc(fiber, cur);
+                    // A channel operation that parked, the common case, is rebuilt from
+                    // its parts: moved whole, the stop was read back wider than it had
+                    // been written, a stalled load at 4% of a ping-pong.
+                    if let crate::sched::block::BlockOp::Registered(generation) = op {
+                        return Outcome::Block {
+                            op: crate::sched::block::BlockOp::Registered(generation),
+                            resume,
+                        };
+                    }
                     return Outcome::Block { op, resume };
                 }
                 fast::Stop::Fail(exit) => fail!(exit),
