@@ -115,6 +115,25 @@ fn turn(cx: &Cx<'_>, exec: &mut TaskExec, ready: &mut Option<(Wake, Resume)>) ->
                     exec.park(*resume);
                     return Step::Parked;
                 }
+                // So are the coroutine switches, the other common way a run stops (a
+                // 恢复/挂起 round trip is two of them), for the same reason.
+                let outcome = if limited {
+                    outcome
+                } else {
+                    match outcome {
+                        Outcome::Resume { co, value, resume } => {
+                            pending = resume_coroutine(cx, exec, co, value, resume);
+                            continue;
+                        }
+                        Outcome::Suspend { value, dest } => {
+                            if let Some(step) = suspend(exec, value, dest) {
+                                return step;
+                            }
+                            continue;
+                        }
+                        other => other,
+                    }
+                };
                 let over = if limited { over_limit(cx) } else { None };
                 // A task that parked in place can only fail instead if it takes its wait
                 // back first; if a waker got there before, it has been woken and stays
@@ -206,24 +225,11 @@ fn turn(cx: &Cx<'_>, exec: &mut TaskExec, ready: &mut Option<(Wake, Resume)>) ->
             Outcome::Resume { co, value, resume } => {
                 pending = resume_coroutine(cx, exec, co, value, resume);
             }
-            Outcome::Suspend { value, dest } => match exec.chain.pop() {
-                None => {
-                    // A bare 挂起 outside any coroutine yields the task; it gives 空.
-                    if let Some(top) = exec.top() {
-                        top.set_top_reg(dest, Value::NIL);
-                    }
-                    return Step::Yielded;
+            Outcome::Suspend { value, dest } => {
+                if let Some(step) = suspend(exec, value, dest) {
+                    return step;
                 }
-                Some(r) => {
-                    r.coroutine.suspend(r.fiber, dest);
-                    if let Some(top) = exec.top() {
-                        top.set_top_reg(r.resumer.dest, value);
-                        if r.resumer.for_loop {
-                            top.skip_exit_jump();
-                        }
-                    }
-                }
-            },
+            }
             Outcome::Block {
                 op: BlockOp::Registered(_),
                 resume,
@@ -241,6 +247,29 @@ fn turn(cx: &Cx<'_>, exec: &mut TaskExec, ready: &mut Option<(Wake, Resume)>) ->
                 }
                 return Step::Blocked(op, resume);
             }
+        }
+    }
+}
+
+/// `挂起 value`: the coroutine on top of the chain hands `value` to its resumer. `Some`
+/// ends the turn: a bare 挂起 outside any coroutine yields the task, and gives 空.
+fn suspend(exec: &mut TaskExec, value: Value, dest: u16) -> Option<Step> {
+    match exec.chain.pop() {
+        None => {
+            if let Some(top) = exec.top() {
+                top.set_top_reg(dest, Value::NIL);
+            }
+            Some(Step::Yielded)
+        }
+        Some(r) => {
+            r.coroutine.suspend(r.fiber, dest);
+            if let Some(top) = exec.top() {
+                top.set_top_reg(r.resumer.dest, value);
+                if r.resumer.for_loop {
+                    top.skip_exit_jump();
+                }
+            }
+            None
         }
     }
 }
