@@ -136,6 +136,38 @@ impl CoroutineObj {
     pub fn start(&self) -> Result<(Box<Fiber>, Option<u16>), CoStatus> {
         let was = self.acquire(|_| CoStatus::Running as u8)?;
         // SAFETY: `acquire` made this thread the owner of `parked` (see the type's docs).
+        unsafe { self.take_parked(was) }
+    }
+
+    /// `start` with a load and a store instead of a compare-and-swap, for a solo worker
+    /// (`sched/solo.rs`): a `恢复`/`挂起` round trip then has no locked instruction.
+    ///
+    /// # Safety
+    ///
+    /// No other thread may change this coroutine's status while this runs.
+    pub unsafe fn start_unshared(&self) -> Result<(Box<Fiber>, Option<u16>), CoStatus> {
+        let was = self.status.load(Ordering::Relaxed);
+        match CoStatus::from_bits(was) {
+            // BUSY (the collector looking) is never seen here: the collector runs on
+            // this thread too.
+            CoStatus::New | CoStatus::Suspended if was & BUSY == 0 => {
+                self.status
+                    .store(CoStatus::Running as u8, Ordering::Relaxed);
+                // SAFETY: the status moved out of New or Suspended, on the only thread
+                // that changes it, so this thread owns `parked` (the type's docs).
+                unsafe { self.take_parked(was) }
+            }
+            other => Err(other),
+        }
+    }
+
+    /// The parked fiber, by the owner of `parked` that moved the status out of `was`.
+    ///
+    /// # Safety
+    ///
+    /// The caller owns `parked` (the type's docs).
+    unsafe fn take_parked(&self, was: u8) -> Result<(Box<Fiber>, Option<u16>), CoStatus> {
+        // SAFETY: the caller's promise.
         let parked = unsafe { &mut *self.parked.get() };
         match parked.fiber.take() {
             Some(fiber) => {
@@ -203,6 +235,28 @@ mod tests {
             panic!("a suspended coroutine starts");
         };
         assert_eq!(dest, Some(7));
+        co.finish();
+        assert!(matches!(co.start(), Err(CoStatus::Done)));
+    }
+
+    /// The solo worker's start (a load and a store) follows the same protocol.
+    #[test]
+    fn an_unshared_start_passes_the_same_states() {
+        let co = CoroutineObj::new(Box::new(Fiber::new(1)));
+        // SAFETY (all three): this thread is the only one that sees `co`.
+        let Ok((fiber, dest)) = (unsafe { co.start_unshared() }) else {
+            panic!("a new coroutine starts");
+        };
+        assert_eq!((dest, co.status()), (None, CoStatus::Running));
+        assert!(matches!(
+            unsafe { co.start_unshared() },
+            Err(CoStatus::Running)
+        ));
+        co.suspend(fiber, 3);
+        let Ok((_, dest)) = (unsafe { co.start_unshared() }) else {
+            panic!("a suspended coroutine starts");
+        };
+        assert_eq!(dest, Some(3));
         co.finish();
         assert!(matches!(co.start(), Err(CoStatus::Done)));
     }

@@ -328,7 +328,7 @@ fn resume_coroutine(
                 crate::print::type_name(&other)
             ),
         )),
-        Ok(c) => match c.start() {
+        Ok(c) => match cx.sched.start_coroutine(&c) {
             Ok((mut fiber, dest)) => {
                 if let Some(dest) = dest {
                     fiber.set_top_reg(dest, value);

@@ -35,7 +35,7 @@ use super::reactor::Fired;
 use super::task::{Task, TaskExec, TaskState};
 use super::wait::{Claim, WaitToken};
 use super::worker::Local;
-use crate::object::{ChanInner, ChannelObj};
+use crate::object::{ChanInner, ChannelObj, CoStatus, CoroutineObj};
 use crate::spin::SpinGuard;
 
 /// What a snapshot says of the workers (`Scheduler::worker_summary`).
@@ -168,6 +168,21 @@ impl Scheduler {
             unsafe { task.state().lock_unshared() }
         } else {
             task.state().lock()
+        }
+    }
+
+    /// Starts (`恢复`) coroutine `co` (see `CoroutineObj::start`).
+    #[inline(always)]
+    pub fn start_coroutine(
+        &self,
+        co: &CoroutineObj,
+    ) -> Result<(Box<crate::fiber::Fiber>, Option<u16>), CoStatus> {
+        if self.is_solo() {
+            // SAFETY: solo: only the solo worker's thread, which runs this, runs Qi code
+            // and collects, and only those change coroutines' statuses.
+            unsafe { co.start_unshared() }
+        } else {
+            co.start()
         }
     }
 
