@@ -29,6 +29,12 @@ fn the_same_with_the_cycle_collector_at_every_safepoint() {
 
 fn hammer(workers: &str, gc: &str, runs: usize) {
     let program = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/stress/混合压力.qi");
+    run_repeatedly(program, workers, gc, runs, EXPECTED);
+}
+
+/// Runs `program` `runs` times on `workers` workers with collector mode `gc`: each run
+/// must succeed within the shared timeout and print exactly `expected`.
+fn run_repeatedly(program: &str, workers: &str, gc: &str, runs: usize, expected: &str) {
     for run in 0..runs {
         let output = common::run_with_timeout(
             Command::new(env!("CARGO_BIN_EXE_qi"))
@@ -37,11 +43,17 @@ fn hammer(workers: &str, gc: &str, runs: usize) {
                 .env("QI_GC", gc)
                 .env("NO_COLOR", "1"),
         )
-        .unwrap_or_else(|e| panic!("第 {run} 次运行：{e}"));
+        .unwrap_or_else(|e| panic!("{workers} 个线程，第 {run} 次运行：{e}"));
         let stdout = String::from_utf8_lossy(&output.stdout);
         let stderr = String::from_utf8_lossy(&output.stderr);
-        assert!(output.status.success(), "第 {run} 次运行失败：{stderr}");
-        assert_eq!(stdout, EXPECTED, "第 {run} 次运行结果不对：{stderr}");
+        assert!(
+            output.status.success(),
+            "{workers} 个线程，第 {run} 次运行失败：{stderr}"
+        );
+        assert_eq!(
+            stdout, expected,
+            "{workers} 个线程，第 {run} 次运行结果不对：{stderr}"
+        );
     }
 }
 
@@ -65,19 +77,7 @@ fn racing_wake_ups(workers: &str, runs: usize) {
     let program = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/stress/唤醒竞争.qi");
     let expected =
         "发送 2000 接收 2000\n一一对应 真 真\n结束 2000 被取消的不超过一半 真\n乒乓 真\n";
-    for run in 0..runs {
-        let output = common::run_with_timeout(
-            Command::new(env!("CARGO_BIN_EXE_qi"))
-                .args(["run", program])
-                .env("QI_THREADS", workers)
-                .env("NO_COLOR", "1"),
-        )
-        .unwrap_or_else(|e| panic!("第 {run} 次运行：{e}"));
-        let stdout = String::from_utf8_lossy(&output.stdout);
-        let stderr = String::from_utf8_lossy(&output.stderr);
-        assert!(output.status.success(), "第 {run} 次运行失败：{stderr}");
-        assert_eq!(stdout, expected, "第 {run} 次运行结果不对：{stderr}");
-    }
+    run_repeatedly(program, workers, "auto", runs, expected);
 }
 
 /// A worker running alone goes solo (`vm/src/sched/solo.rs`) and must leave the mode
@@ -89,24 +89,6 @@ fn solo_mode_switches_back_and_forth_on_two_and_four_workers() {
     let program = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/stress/独行切换.qi");
     let expected = "乒乓 真\n锁内 2560 原子 真\n结束 320 被取消的不超过一半 真\n";
     for (workers, runs) in [("2", 20), ("4", 10)] {
-        for run in 0..runs {
-            let output = common::run_with_timeout(
-                Command::new(env!("CARGO_BIN_EXE_qi"))
-                    .args(["run", program])
-                    .env("QI_THREADS", workers)
-                    .env("NO_COLOR", "1"),
-            )
-            .unwrap_or_else(|e| panic!("{workers} 个线程，第 {run} 次运行：{e}"));
-            let stdout = String::from_utf8_lossy(&output.stdout);
-            let stderr = String::from_utf8_lossy(&output.stderr);
-            assert!(
-                output.status.success(),
-                "{workers} 个线程，第 {run} 次运行失败：{stderr}"
-            );
-            assert_eq!(
-                stdout, expected,
-                "{workers} 个线程，第 {run} 次运行结果不对：{stderr}"
-            );
-        }
+        run_repeatedly(program, workers, "auto", runs, expected);
     }
 }

@@ -320,10 +320,11 @@ mod tests {
         sched.deactivate();
     }
 
-    /// A worker about to park leaves the mode first, so that the reactor's wake-ups
-    /// can reach every worker.
+    /// A worker not yet started counts as parked, so the first one goes solo alone; and
+    /// `leave_solo`, which a worker calls before it parks so that the reactor's wake-ups
+    /// can reach every worker, ends the mode.
     #[test]
-    fn the_solo_worker_leaves_the_mode_before_it_parks() {
+    fn a_worker_goes_solo_before_the_others_start_and_leave_solo_ends_it() {
         let mut sched = Scheduler::new(2, 100);
         sched.set_solo();
         sched.defer_workers();
