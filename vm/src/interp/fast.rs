@@ -469,6 +469,17 @@ pub(super) fn run(cx: &Cx<'_>, fiber: &mut Fiber, cur: &mut Cursor, budget: &mut
                 // satisfies the frame invariants.
                 c = unsafe { Cursor::load(caller) };
             }
+            // A `启动` or `创建` in a loop: the closure kept from the first iteration, and
+            // the task. Through the full loop, each was an exit from this one and a way
+            // back in, a tenth of a million-task spawn's instructions.
+            Op::TaskClosure => match misc::kept_closure(c, ins) {
+                Some(v) => c.set(ins.a, v),
+                None => slow!(),
+            },
+            Op::Spawn => match super::tasks::spawn(cx, c, ins.a, ins.b, ins.c != 0) {
+                Ok(t) => c.set(ins.a, t),
+                Err(exit) => break 'run Stop::Fail(exit),
+            },
             // Everything else, and the cases above that are not fast, the full loop runs.
             Op::SetGlobal
             | Op::GetDecl
@@ -476,7 +487,6 @@ pub(super) fn run(cx: &Cx<'_>, fiber: &mut Fiber, cur: &mut Cursor, budget: &mut
             | Op::NewCell
             | Op::SetCell
             | Op::Closure
-            | Op::TaskClosure
             | Op::Div
             | Op::Rem
             | Op::Neg
@@ -514,7 +524,6 @@ pub(super) fn run(cx: &Cx<'_>, fiber: &mut Fiber, cur: &mut Cursor, budget: &mut
             | Op::Import
             | Op::DefGlobal
             | Op::NewCoroutine
-            | Op::Spawn
             | Op::Resume
             | Op::Suspend
             | Op::Await

@@ -59,15 +59,12 @@ pub fn closure(mut cur: Cursor, ins: Instr) -> Value {
     if ins.op != Op::TaskClosure {
         return make_closure(cur, ins.bx());
     }
+    if let Some(v) = kept_closure(cur, ins) {
+        return v;
+    }
     let (index, cache) = (ins.b, ins.c);
     let kept = cur.r(cache);
     let keep = match kept.as_obj::<Closure>() {
-        Some(k)
-            if Arc::ptr_eq(&k.info, &cur.info().protos[index as usize])
-                && captures_same(cur, k) =>
-        {
-            return kept.clone();
-        }
         Some(_) => {
             cur.set(cache, not_kept());
             false
@@ -79,6 +76,16 @@ pub fn closure(mut cur: Cursor, ins: Instr) -> Value {
         cur.set(cache, v.clone());
     }
     v
+}
+
+/// `TaskClosure A B C` when `R[C]` keeps a closure that a new one would equal: that one.
+/// (The fast loop's case; `closure` does the rest.)
+#[inline]
+pub fn kept_closure(cur: Cursor, ins: Instr) -> Option<Value> {
+    let kept = cur.r(ins.c);
+    let k = kept.as_obj::<Closure>()?;
+    (Arc::ptr_eq(&k.info, &cur.info().protos[ins.b as usize]) && captures_same(cur, k))
+        .then(|| kept.clone())
 }
 
 /// The bits of what a `TaskClosure`'s register holds once its site has stopped keeping
