@@ -24,6 +24,7 @@ pub mod loader;
 pub mod native;
 pub mod object;
 pub mod ops;
+pub mod prefetch;
 pub mod prelude;
 pub mod print;
 pub mod program;

@@ -257,6 +257,14 @@ impl RegStack {
         }
     }
 
+    /// Where the first segment lies and its size in bytes (for `prefetch`).
+    pub fn first_block(&self) -> (usize, usize) {
+        (
+            self.first.as_ptr() as usize,
+            std::mem::size_of_val(&*self.first),
+        )
+    }
+
     /// Total registers allocated (for size tests and the task snapshot).
     pub fn capacity(&self) -> usize {
         self.first.len() + self.more.iter().map(|s| s.len()).sum::<usize>()

@@ -154,7 +154,7 @@ pub struct Scheduler {
     pub failed: Mutex<Vec<Arc<Task>>>,
     /// Batches of finished tasks for threads that have none left (`recycle`), and how
     /// many there are (read without the lock).
-    recycled: Mutex<Vec<Vec<Arc<Task>>>>,
+    recycled: Mutex<Vec<Vec<recycle::Kept>>>,
     recycled_batches: AtomicUsize,
     /// Counts finished tasks, to order endings in time.
     finish_seq: AtomicU64,

@@ -1,6 +1,6 @@
 //! A worker's FIFO run queue, and what run queues hold.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::collections::VecDeque;
 use std::sync::Arc;
 
@@ -34,7 +34,7 @@ impl From<Arc<Task>> for Runnable {
 pub enum RunQueue {
     /// Other workers steal from it: crossbeam's deque, whose pop is an atomic
     /// read-modify-write because a stealer may race for the same task.
-    Shared(Worker<Runnable>),
+    Shared(Worker<Runnable>, Ahead),
     /// The only worker's: nobody steals, so a plain deque. A channel hand-off between two
     /// tasks queues and takes one task, and paid that atomic operation for nobody.
     Alone(RefCell<VecDeque<Runnable>>),
@@ -47,28 +47,28 @@ impl RunQueue {
         if alone {
             RunQueue::Alone(RefCell::new(VecDeque::new()))
         } else {
-            RunQueue::Shared(Worker::new_fifo())
+            RunQueue::Shared(Worker::new_fifo(), Ahead::default())
         }
     }
 
     #[inline(always)]
     pub fn push(&self, task: Runnable) {
         match self {
-            RunQueue::Shared(q) => q.push(task),
+            RunQueue::Shared(q, _) => q.push(task),
             RunQueue::Alone(q) => q.borrow_mut().push_back(task),
         }
     }
 
     pub fn pop(&self) -> Option<Runnable> {
         match self {
-            RunQueue::Shared(q) => q.pop(),
+            RunQueue::Shared(q, ahead) => ahead.take(q).or_else(|| ahead.after(q, q.pop())),
             RunQueue::Alone(q) => q.borrow_mut().pop_front(),
         }
     }
 
     pub fn is_empty(&self) -> bool {
         match self {
-            RunQueue::Shared(q) => q.is_empty(),
+            RunQueue::Shared(q, ahead) => ahead.is_empty() && q.is_empty(),
             RunQueue::Alone(q) => q.borrow().is_empty(),
         }
     }
@@ -76,7 +76,7 @@ impl RunQueue {
     /// A handle other workers steal with; none for a queue nobody may steal from.
     pub fn stealer(&self) -> Option<Stealer<Runnable>> {
         match self {
-            RunQueue::Shared(q) => Some(q.stealer()),
+            RunQueue::Shared(q, _) => Some(q.stealer()),
             RunQueue::Alone(_) => None,
         }
     }
@@ -84,7 +84,7 @@ impl RunQueue {
     /// Takes a task from `source` (a batch of them into this queue, where it can).
     pub fn take_from(&self, source: &Injector<Runnable>) -> Option<Runnable> {
         until_decided(|| match self {
-            RunQueue::Shared(q) => source.steal_batch_and_pop(q),
+            RunQueue::Shared(q, _) => source.steal_batch_and_pop(q),
             RunQueue::Alone(_) => source.steal(),
         })
     }
@@ -92,9 +92,48 @@ impl RunQueue {
     /// Steals half of `victim`'s queue into this one and takes one of its tasks.
     pub fn steal_from(&self, victim: &Stealer<Runnable>) -> Option<Runnable> {
         until_decided(|| match self {
-            RunQueue::Shared(q) => victim.steal_batch_and_pop(q),
+            RunQueue::Shared(q, _) => victim.steal_batch_and_pop(q),
             RunQueue::Alone(_) => victim.steal(),
         })
+    }
+}
+
+/// The task a shared queue will give next, taken out early so that its memory can be asked
+/// for (`Task::prefetch`) while the task before it runs. With two workers, one spawning
+/// and one running, every task's lines were written on the other core, and the first
+/// touch of each waited for it.
+///
+/// Only a queue with two more tasks behind it gives one up this way, so a thief always
+/// finds one: a task held here waits for the current turn to end, and two long tasks on
+/// one worker must not hide one of them from an idle neighbour.
+#[derive(Default)]
+pub struct Ahead(Cell<Option<Runnable>>);
+
+impl Ahead {
+    /// The task held, with the next one taken out in its place.
+    fn take(&self, q: &Worker<Runnable>) -> Option<Runnable> {
+        let held = self.0.take()?;
+        self.after(q, Some(held))
+    }
+
+    /// `first`, after holding the task behind it when the queue is long enough.
+    #[inline]
+    fn after(&self, q: &Worker<Runnable>, first: Option<Runnable>) -> Option<Runnable> {
+        let first = first?;
+        if q.len() > 2
+            && let Some(next) = q.pop()
+        {
+            Task::prefetch(next.task());
+            self.0.set(Some(next));
+        }
+        Some(first)
+    }
+
+    fn is_empty(&self) -> bool {
+        let held = self.0.take();
+        let empty = held.is_none();
+        self.0.set(held);
+        empty
     }
 }
 
@@ -111,6 +150,12 @@ fn until_decided(mut attempt: impl FnMut() -> Steal<Runnable>) -> Option<Runnabl
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn ids(q: &RunQueue) -> Vec<u64> {
+        std::iter::from_fn(|| q.pop())
+            .map(|t| t.task().id)
+            .collect()
+    }
 
     fn task(id: u64) -> Runnable {
         Arc::new(Task::new(id, None, false, None)).into()
@@ -140,5 +185,34 @@ mod tests {
         let thief = RunQueue::new(true);
         let stealer = victim.stealer().expect("a shared queue has a stealer");
         assert_eq!(thief.steal_from(&stealer).map(|t| t.task().id), Some(1));
+    }
+
+    /// A shared queue takes a task out ahead only with two more behind it: the order
+    /// stays FIFO, the queue counts the held task as queued, and a thief always finds
+    /// one while two or more wait.
+    #[test]
+    fn the_task_held_ahead_keeps_order_and_leaves_thieves_one() {
+        let q = RunQueue::new(false);
+        let stealer = q.stealer().expect("shared");
+        (1..=2).for_each(|i| q.push(task(i)));
+        assert_eq!(q.pop().map(|t| t.task().id), Some(1));
+        let thief = RunQueue::new(true);
+        assert_eq!(thief.steal_from(&stealer).map(|t| t.task().id), Some(2));
+        assert!(q.is_empty());
+
+        (1..=5).for_each(|i| q.push(task(i)));
+        assert_eq!(q.pop().map(|t| t.task().id), Some(1));
+        // Task 2 is held; 3, 4 and 5 are stealable.
+        assert!(!q.is_empty());
+        assert_eq!(thief.steal_from(&stealer).map(|t| t.task().id), Some(3));
+        q.push(task(6));
+        assert_eq!(ids(&q), [2, 4, 5, 6]);
+        assert!(q.is_empty());
+
+        (7..=9).for_each(|i| q.push(task(i)));
+        assert_eq!(q.pop().map(|t| t.task().id), Some(7));
+        // Two behind it: none is held, both are there to steal.
+        assert_eq!(thief.steal_from(&stealer).map(|t| t.task().id), Some(8));
+        assert_eq!(ids(&q), [9]);
     }
 }

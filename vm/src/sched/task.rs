@@ -294,6 +294,14 @@ impl Task {
         &self.parts.rest
     }
 
+    /// Asks for the cache lines of `task` (its reference counts with it), which another
+    /// worker may have written last, ahead of a use (`crate::prefetch`).
+    pub fn prefetch(task: &Arc<Task>) {
+        let counts = 2 * std::mem::size_of::<usize>();
+        let start = (Arc::as_ptr(task) as usize).wrapping_sub(counts);
+        crate::prefetch::range_for_write(start, counts + std::mem::size_of::<Task>());
+    }
+
     /// Empties a finished task for reuse (`recycle`): it becomes what `Task::new` makes,
     /// with an empty fiber that keeps its allocations. `false` for a task without a fiber
     /// (a 未来 without code), which is not worth keeping.

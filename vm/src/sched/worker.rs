@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use super::driver::{self, Step};
 use super::queue::{RunQueue, Runnable};
+use super::recycle::Kept;
 use super::task::{Status, Task};
 use super::wait::{self, WaitToken};
 use super::{End, INJECTOR_INTERVAL, LIFO_LIMIT, Scheduler};
@@ -27,7 +28,7 @@ pub struct Local {
     /// are counted apart (`Scheduler::settle`), and added to `active` when the turn ends.
     in_turn: Cell<bool>,
     /// Finished tasks kept for the next spawns on this thread (`recycle`).
-    recycled: RefCell<Vec<Arc<Task>>>,
+    recycled: RefCell<Vec<Kept>>,
     /// Solo, this worker queued a task another worker could take: it leaves the mode and
     /// wakes one between turns (`Scheduler::review_solo`).
     wants_company: Cell<bool>,
@@ -53,19 +54,26 @@ impl Local {
 
     /// Keeps a recycled task (`recycle::put`). When `max` are kept already, half of them
     /// come back, to be handed to the scheduler.
-    pub fn pool_push(&self, task: Arc<Task>, max: usize) -> Option<Vec<Arc<Task>>> {
+    pub fn pool_push(&self, task: Kept, max: usize) -> Option<Vec<Kept>> {
         let mut pool = self.recycled.borrow_mut();
         let overflow = (pool.len() >= max).then(|| pool.split_off(max / 2));
         pool.push(task);
         overflow
     }
 
+    /// The task kept last; the one after it is asked for (`Kept::prefetch`), for the
+    /// next spawn.
     pub fn pool_pop(&self) -> Option<Arc<Task>> {
-        self.recycled.borrow_mut().pop()
+        let mut pool = self.recycled.borrow_mut();
+        let kept = pool.pop()?;
+        if let Some(next) = pool.last() {
+            next.prefetch();
+        }
+        Some(kept.task)
     }
 
     /// Takes over a batch of recycled tasks (this thread had none left).
-    pub fn pool_refill(&self, batch: Vec<Arc<Task>>) {
+    pub fn pool_refill(&self, batch: Vec<Kept>) {
         self.recycled.borrow_mut().extend(batch);
     }
 
