@@ -19,8 +19,11 @@
 //!   mode. The periodic snapshot thread likewise asks a worker to print.
 //! - The other workers are parked, and stay parked. A worker goes solo between turns,
 //!   under the lock of the parked-worker count, only when every other worker is parked
-//!   or not started (`review_solo`); a parked worker leaves `park` only under that lock
-//!   and only while nobody is solo, and a newly started one begins in `park`. Once solo,
+//!   or not started (`review_solo`), and none has been told to wake and is not out of
+//!   its wait yet (`woken`: else the woken one would find it solo and sleep again, which
+//!   it did a thousand times in one run of a million spawns); a parked worker leaves
+//!   `park` only under that lock and only while nobody is solo, and a newly started one
+//!   begins in `park`. Once solo,
 //!   a worker leaves the mode between turns, under the same lock, before it wakes another
 //!   for the work it queued (`Local::wants_company`) and before it parks. The lock orders
 //!   everything either side of a change of mode.
@@ -96,13 +99,16 @@ impl Scheduler {
         }
     }
 
-    /// Goes solo if every other worker is still parked or not started. Under `idle`'s
-    /// lock: a parked worker leaves `park` only under it, seeing this.
+    /// Goes solo if every other worker is still parked or not started, and none has been
+    /// told to wake and not come out of its wait yet. Under `idle`'s lock: a parked
+    /// worker leaves `park` only under it, seeing this.
     #[cold]
     #[inline(never)]
     fn try_go_solo(&self) {
         let idle = self.idle.lock();
-        if *idle + self.unstarted.load(Ordering::SeqCst) == self.workers - 1 && !self.is_shut_down()
+        if *idle + self.unstarted.load(Ordering::SeqCst) == self.workers - 1
+            && self.woken.load(Ordering::Relaxed) == 0
+            && !self.is_shut_down()
         {
             self.solo.store(true, Ordering::Relaxed);
             self.solo_entries.fetch_add(1, Ordering::Relaxed);
@@ -318,6 +324,31 @@ mod tests {
             assert!(parked.join().expect("no panic"), "woke for the work");
         });
         sched.deactivate();
+    }
+
+    /// A worker told to wake keeps the others from going solo until it is out of its
+    /// wait: otherwise it would find one solo, sleep again, and leave the work it was
+    /// woken for to that one.
+    #[test]
+    fn a_worker_told_to_wake_keeps_the_others_from_going_solo_until_it_is_up() {
+        let mut sched = Scheduler::new(2, 100);
+        sched.set_solo();
+        let solo = Local::new(0, false);
+        // The other worker, parked as `park` counts it (not waiting on the condition
+        // variable, so the wake-up below stays owed until it says it is up).
+        *sched.idle.lock() += 1;
+        sched.idle_count.fetch_add(1, Ordering::SeqCst);
+        sched.notify();
+        sched.review_solo(&solo);
+        assert!(!sched.is_solo(), "went solo while a wake-up was owed");
+        sched.came_out_of_wait(&sched.idle.lock());
+        sched.review_solo(&solo);
+        assert!(sched.is_solo(), "the woken worker is up and parked again");
+        // A poke owes every parked worker a wake-up.
+        sched.leave_solo(&solo);
+        sched.poke();
+        sched.review_solo(&solo);
+        assert!(!sched.is_solo());
     }
 
     /// A worker not yet started counts as parked, so the first one goes solo alone; and
