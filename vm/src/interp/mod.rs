@@ -501,7 +501,7 @@ fn run_steps(cx: &Cx<'_>, fiber: &mut Fiber, budget: &mut u32) -> Outcome {
                 }
                 Op::Invoke => {
                     save_pc(fiber, cur);
-                    if let Some((co, value)) = tasks::resume_method(&cur, ins.a, ins.b, ins.c) {
+                    if let Some((co, value)) = tasks::resume_method(cur, ins.a, ins.b, ins.c) {
                         return Outcome::Resume {
                             co,
                             value,

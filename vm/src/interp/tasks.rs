@@ -20,12 +20,20 @@ use crate::value::{Tag, Value};
 
 /// `c.恢复(值)` on a coroutine: the same as the built-in method, without looking it up
 /// and calling it as a native. `Some((coroutine, value))` when `Invoke A B C` is that call.
+///
+/// The coroutine moves out of `R[A]`, which gets what it yields: copied, its count went up
+/// here and down again when the yield overwrote the copy, two locked instructions per round
+/// trip. (`R[A]` is the call's own register, which only the call's result is read from.)
 #[inline]
-pub fn resume_method(cur: &Cursor, a: u16, argc: u16, name_index: u16) -> Option<(Value, Value)> {
+pub fn resume_method(
+    mut cur: Cursor,
+    a: u16,
+    argc: u16,
+    name_index: u16,
+) -> Option<(Value, Value)> {
     static RESUME: std::sync::LazyLock<crate::symbol::Symbol> =
         std::sync::LazyLock::new(|| crate::symbol::Symbol::intern("恢复"));
-    let receiver = cur.r(a);
-    if receiver.tag() != Tag::Coroutine
+    if cur.r(a).tag() != Tag::Coroutine
         || argc > 1
         || cur.info().syms[name_index as usize] != *RESUME
     {
@@ -36,9 +44,7 @@ pub fn resume_method(cur: &Cursor, a: u16, argc: u16, name_index: u16) -> Option
     } else {
         Value::NIL
     };
-    // Typed, so the count change is inlined (a `Value` clone goes through the tag).
-    let co = receiver.to_arc::<CoroutineObj>()?;
-    Some((Value::object(co), value))
+    Some((cur.r_mut(a).take(), value))
 }
 
 /// What a coroutine or task will run: a Qi closure and its arguments (a bound method's
