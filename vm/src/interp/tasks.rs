@@ -288,7 +288,7 @@ fn new_task(
     site: Option<SiteAt<'_>>,
 ) -> Result<Arc<Task>, Exit> {
     if let Some(mut task) = crate::sched::recycle::take(cx.sched, cx.local)
-        && let Some(t) = Arc::get_mut(&mut task)
+        && let Some(t) = crate::sched::solo::task_mut(&mut task)
         && let Some(fiber) = t.exec_mut().root.as_mut()
     {
         fiber.reset(entry_registers(&closure));

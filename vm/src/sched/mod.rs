@@ -889,7 +889,7 @@ impl Scheduler {
             && matches!(&ending, Ending::Error(f) if block::is_cancellation(&f.value));
         let failed = matches!(ending, Ending::Error(..)) && !cancelled;
         let awaiters = {
-            let mut st = self.lock_state(task);
+            let mut st = self.lock_state_to_finish(task);
             if st.ending.is_some() {
                 // Finished already (a timer future both fired and was cancelled).
                 return;

@@ -68,7 +68,7 @@ pub fn put(sched: &Scheduler, local: &Local, entry: Runnable) {
     if sched.workers == 1 {
         return;
     }
-    let Some(t) = Arc::get_mut(&mut task) else {
+    let Some(t) = super::solo::task_mut(&mut task) else {
         return;
     };
     if !t.clear_for_reuse() {

@@ -31,6 +31,7 @@
 //! So the mode changes only between turns, when the solo worker holds no lock it took
 //! without atomics.
 
+use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
 use super::Scheduler;
@@ -153,6 +154,24 @@ impl Scheduler {
         }
     }
 
+    /// Locks the execution of the task whose turn starts, through `task`, the run-queue
+    /// entry's handle: without an atomic read-modify-write when solo, or when that handle
+    /// is the task's only one (`out_of_reach`) — a task's first turn, as a rule.
+    #[inline(always)]
+    pub fn lock_exec_for_turn<'a>(&self, task: &'a Arc<Task>) -> SpinGuard<'a, TaskExec> {
+        if !self.is_solo() && out_of_reach(task) {
+            // SAFETY: no other thread holds a handle to the task, strong or weak, and one
+            // can only be made from this one. A handle this turn hands on (a waiter's, in
+            // a channel's queue) is published under a lock or through a queue, whose
+            // release orders this store before anything its taker does with the task.
+            // Such a taker may run the task's next turn before it is recorded, its handle
+            // then the only one: it finds the flag set and waits for this turn to let go
+            // (`lock_unshared` spins on a set flag), and this turn never locks again.
+            return unsafe { task.exec().lock_unshared() };
+        }
+        self.lock_exec(task)
+    }
+
     /// Locks `task`'s execution if it is free now.
     #[inline(always)]
     pub fn try_lock_exec<'a>(&self, task: &'a Task) -> Option<SpinGuard<'a, TaskExec>> {
@@ -175,6 +194,18 @@ impl Scheduler {
         } else {
             task.state().lock()
         }
+    }
+
+    /// `lock_state` for finishing `task` through a handle the caller holds: without an
+    /// atomic read-modify-write when that is the only handle (`out_of_reach`), as for a
+    /// `启动` task that finishes in its first turn.
+    #[inline(always)]
+    pub fn lock_state_to_finish<'a>(&self, task: &'a Arc<Task>) -> SpinGuard<'a, TaskState> {
+        if !self.is_solo() && out_of_reach(task) {
+            // SAFETY: as in `lock_exec_for_turn`: nobody else can reach the task.
+            return unsafe { task.state().lock_unshared() };
+        }
+        self.lock_state(task)
     }
 
     /// Starts (`恢复`) coroutine `co` (see `CoroutineObj::start`).
@@ -275,6 +306,35 @@ impl Scheduler {
     }
 }
 
+/// Whether no thread but the caller's can reach `task`: the caller's handle is its only
+/// one, strong or weak (a task is in the registry, with a weak handle, once it has
+/// blocked or yielded). Nobody can then lock or read it until a new handle is made from
+/// this one. Two loads, where `Arc::get_mut` takes a compare-and-swap.
+#[inline(always)]
+fn out_of_reach(task: &Arc<Task>) -> bool {
+    let alone = Arc::strong_count(task) == 1 && Arc::weak_count(task) == 0;
+    if alone {
+        // What threads that dropped their handles wrote is seen from here on, as the
+        // acquiring decrement of the last drop would make it.
+        std::sync::atomic::fence(Ordering::Acquire);
+    }
+    alone
+}
+
+/// `Arc::get_mut` for a task, with two loads instead of a compare-and-swap
+/// (`out_of_reach`): a finished task kept for reuse and the kept task a spawn takes
+/// (`recycle`), a million of each to spawn a million tasks.
+#[inline(always)]
+pub fn task_mut(task: &mut Arc<Task>) -> Option<&mut Task> {
+    if !out_of_reach(task) {
+        return None;
+    }
+    // SAFETY: `task` is the only handle, strong or weak, and it is borrowed mutably here
+    // for as long as the result lives: no other reference to the task exists or can be
+    // made meanwhile (the same condition under which `Arc::get_mut` gives one).
+    Some(unsafe { &mut *Arc::as_ptr(task).cast_mut() })
+}
+
 #[cfg(test)]
 mod tests {
     use std::sync::Arc;
@@ -324,6 +384,55 @@ mod tests {
             assert!(parked.join().expect("no panic"), "woke for the work");
         });
         sched.deactivate();
+    }
+
+    /// `task_mut` gives the task only through its sole handle: not while a clone or a
+    /// weak handle (the registry's) lives.
+    #[test]
+    fn task_mut_needs_the_only_handle() {
+        let mut task = Arc::new(Task::new(3, None, true, None));
+        assert_eq!(task_mut(&mut task).map(|t| t.id), Some(3));
+        let other = task.clone();
+        assert!(task_mut(&mut task).is_none(), "a clone lives");
+        drop(other);
+        let weak = Arc::downgrade(&task);
+        assert!(task_mut(&mut task).is_none(), "a weak handle lives");
+        drop(weak);
+        if let Some(t) = task_mut(&mut task) {
+            t.id = 4;
+        }
+        assert_eq!(task.id, 4);
+    }
+
+    /// A task's first turn and its end lock without a compare-and-swap when the caller's
+    /// handle is the only one, and with one otherwise; either way the lock is free again
+    /// once the guard goes, and another thread holding a handle waits for it.
+    #[test]
+    fn a_task_out_of_reach_is_locked_without_a_compare_and_swap() {
+        let sched = Scheduler::new(2, 100);
+        let task = Arc::new(Task::new(5, None, true, None));
+        assert!(out_of_reach(&task));
+        drop(sched.lock_exec_for_turn(&task));
+        drop(sched.lock_state_to_finish(&task));
+        assert!(task.exec().try_lock().is_some() && task.state().try_lock().is_some());
+
+        // Handed on while locked (as a waiter's handle is): the other thread, whose
+        // handle is then the only one, waits until the lock is let go.
+        let guard = sched.lock_exec_for_turn(&task);
+        let handle = task.clone();
+        let sched = &sched;
+        std::thread::scope(|s| {
+            let other = s.spawn(move || {
+                let task = handle;
+                let mut exec = sched.lock_exec_for_turn(&task);
+                exec.started = true;
+            });
+            std::thread::sleep(Duration::from_millis(20));
+            assert!(!other.is_finished(), "took a held lock");
+            drop(guard);
+            other.join().expect("no panic");
+        });
+        assert!(task.exec().lock().started);
     }
 
     /// A worker told to wake keeps the others from going solo until it is out of its

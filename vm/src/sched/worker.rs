@@ -335,7 +335,7 @@ fn turn_of(
     entry: &wait::Entry<'_>,
 ) -> TurnEnd {
     let task = runnable.task();
-    let mut exec = sched.lock_exec(task);
+    let mut exec = sched.lock_exec_for_turn(task);
     let mut ready = None;
     loop {
         let step = driver::drive(shared, sched, local, runnable, &mut exec, &mut ready, entry);
