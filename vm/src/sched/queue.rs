@@ -61,7 +61,7 @@ impl RunQueue {
 
     pub fn pop(&self) -> Option<Runnable> {
         match self {
-            RunQueue::Shared(q, ahead) => ahead.take(q).or_else(|| ahead.after(q, q.pop())),
+            RunQueue::Shared(q, ahead) => ahead.pop(q),
             RunQueue::Alone(q) => q.borrow_mut().pop_front(),
         }
     }
@@ -110,16 +110,10 @@ impl RunQueue {
 pub struct Ahead(Cell<Option<Runnable>>);
 
 impl Ahead {
-    /// The task held, with the next one taken out in its place.
-    fn take(&self, q: &Worker<Runnable>) -> Option<Runnable> {
-        let held = self.0.take()?;
-        self.after(q, Some(held))
-    }
-
-    /// `first`, after holding the task behind it when the queue is long enough.
-    #[inline]
-    fn after(&self, q: &Worker<Runnable>, first: Option<Runnable>) -> Option<Runnable> {
-        let first = first?;
+    /// The next task (the one held, else the queue's first), after holding the one behind
+    /// it when the queue is long enough.
+    fn pop(&self, q: &Worker<Runnable>) -> Option<Runnable> {
+        let first = self.0.take().or_else(|| q.pop())?;
         if q.len() > 2
             && let Some(next) = q.pop()
         {
