@@ -82,7 +82,8 @@ impl Scheduler {
 
     /// Between turns on `local`'s worker: goes solo if every other worker is parked, or
     /// stops being solo if this worker queued work that another could take (which it
-    /// then wakes). (Inlined, two loads: the mode rarely changes.)
+    /// then wakes). (Inlined, a few loads: the mode rarely changes; while a woken worker
+    /// is not up yet, `try_go_solo` would refuse, so its lock is not taken.)
     #[inline(always)]
     pub fn review_solo(&self, local: &Local) {
         if !self.may_solo || self.solo_always {
@@ -95,6 +96,7 @@ impl Scheduler {
             }
         } else if self.idle_count.load(Ordering::Relaxed) + self.unstarted.load(Ordering::Relaxed)
             == self.workers - 1
+            && self.woken.load(Ordering::Relaxed) == 0
         {
             self.try_go_solo();
         }
