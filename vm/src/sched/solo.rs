@@ -40,7 +40,7 @@ use super::task::{Task, TaskExec, TaskState};
 use super::wait::{Claim, WaitToken};
 use super::worker::Local;
 use crate::object::{ChanInner, ChannelObj, CoStatus, CoroutineObj};
-use crate::spin::SpinGuard;
+use crate::spin::{SpinGuard, SpinRef};
 
 /// What a snapshot says of the workers (`Scheduler::worker_summary`).
 pub struct WorkerSummary {
@@ -161,17 +161,8 @@ impl Scheduler {
     /// is the task's only one (`out_of_reach`) — a task's first turn, as a rule.
     #[inline(always)]
     pub fn lock_exec_for_turn<'a>(&self, task: &'a Arc<Task>) -> SpinGuard<'a, TaskExec> {
-        if !self.is_solo() && out_of_reach(task) {
-            // SAFETY: no other thread holds a handle to the task, strong or weak, and one
-            // can only be made from this one. A handle this turn hands on (a waiter's, in
-            // a channel's queue) is published under a lock or through a queue, whose
-            // release orders this store before anything its taker does with the task.
-            // Such a taker may run the task's next turn before it is recorded, its handle
-            // then the only one: it finds the flag set and waits for this turn to let go
-            // (`lock_unshared` spins on a set flag), and this turn never locks again.
-            return unsafe { task.exec().lock_unshared() };
-        }
-        self.lock_exec(task)
+        self.lock_out_of_reach(task, task.exec())
+            .unwrap_or_else(|| self.lock_exec(task))
     }
 
     /// Locks `task`'s execution if it is free now.
@@ -203,11 +194,30 @@ impl Scheduler {
     /// `启动` task that finishes in its first turn.
     #[inline(always)]
     pub fn lock_state_to_finish<'a>(&self, task: &'a Arc<Task>) -> SpinGuard<'a, TaskState> {
-        if !self.is_solo() && out_of_reach(task) {
-            // SAFETY: as in `lock_exec_for_turn`: nobody else can reach the task.
-            return unsafe { task.state().lock_unshared() };
+        self.lock_out_of_reach(task, task.state())
+            .unwrap_or_else(|| self.lock_state(task))
+    }
+
+    /// `lock`, one of `task`'s two locks, taken with a plain load and store if the caller's
+    /// handle is the task's only one (`out_of_reach`); `None` otherwise, and when solo
+    /// (the solo paths take it so already).
+    #[inline(always)]
+    fn lock_out_of_reach<'a, T>(
+        &self,
+        task: &Arc<Task>,
+        lock: SpinRef<'a, T>,
+    ) -> Option<SpinGuard<'a, T>> {
+        if self.is_solo() || !out_of_reach(task) {
+            return None;
         }
-        self.lock_state(task)
+        // SAFETY: no other thread holds a handle to the task, strong or weak, and one can
+        // only be made from this one. A handle the caller hands on (a waiter's, in a
+        // channel's queue) is published under a lock or through a queue, whose release
+        // orders this store before anything its taker does with the task. Such a taker
+        // may run the task's next turn before it is recorded, its handle then the only
+        // one: it finds the flag set and waits for this turn to let go (`lock_unshared`
+        // spins on a set flag), and the turn never takes the lock again.
+        Some(unsafe { lock.lock_unshared() })
     }
 
     /// Starts (`恢复`) coroutine `co` (see `CoroutineObj::start`).
