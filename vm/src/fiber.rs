@@ -48,6 +48,12 @@ impl Keep {
     pub fn clear(&mut self) {
         self.0 = None;
     }
+
+    /// The kept closure, which this fiber no longer keeps: only for a fiber whose frames
+    /// have all returned.
+    pub fn take(&mut self) -> Option<Arc<Closure>> {
+        self.0.take()
+    }
 }
 
 impl Fiber {

@@ -315,7 +315,7 @@ fn run_steps(cx: &Cx<'_>, fiber: &mut Fiber, budget: &mut u32) -> Outcome {
                     }
                 }
                 Op::Closure | Op::TaskClosure => {
-                    let v = misc::closure(cur, ins);
+                    let v = misc::closure(cur, ins, &cx.local.credit);
                     cur.set(ins.a, v);
                 }
 

@@ -46,6 +46,7 @@
 //!   returns at every suspension point with the frame saved, which is all a scheduler needs.
 
 pub mod block;
+pub mod credit;
 pub mod driver;
 pub mod pool;
 pub mod queue;

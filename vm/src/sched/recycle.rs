@@ -71,6 +71,14 @@ pub fn put(sched: &Scheduler, local: &Local, entry: Runnable) {
     let Some(t) = super::solo::task_mut(&mut task) else {
         return;
     };
+    // Its reference to its closure goes to this worker's hand, for the next spawn with
+    // it (`credit`). (Only from a fiber whose frames have all returned.)
+    if let Some(fiber) = t.exec_mut().root.as_mut()
+        && fiber.frames.is_empty()
+        && let Some(closure) = fiber.keep.take()
+    {
+        local.credit.give(closure);
+    }
     if !t.clear_for_reuse() {
         return;
     }

@@ -3,6 +3,7 @@
 use std::cell::{Cell, RefCell};
 use std::sync::Arc;
 
+use super::credit::Credit;
 use super::driver::{self, Step};
 use super::queue::{RunQueue, Runnable};
 use super::recycle::Kept;
@@ -32,6 +33,8 @@ pub struct Local {
     /// Solo, this worker queued a task another worker could take: it leaves the mode and
     /// wakes one between turns (`Scheduler::review_solo`).
     wants_company: Cell<bool>,
+    /// References to a spawning loop's closure in hand (`credit`).
+    pub credit: Credit,
 }
 
 impl Local {
@@ -49,6 +52,7 @@ impl Local {
             in_turn: Cell::new(false),
             recycled: RefCell::new(Vec::new()),
             wants_company: Cell::new(false),
+            credit: Credit::new(!alone),
         }
     }
 
@@ -211,8 +215,10 @@ pub fn run_with(shared: &Shared, sched: &Scheduler, local: &Local, mut between: 
         sched.review_solo(local);
         let next = local.next(sched).or_else(|| {
             // Out of work: what this worker holds of `active` goes back first, or the
-            // others could never see the VM quiescent.
+            // others could never see the VM quiescent; and the references it holds in
+            // hand, which nothing here will use for a while.
             sched.give_back(local);
+            local.credit.release();
             spin_for_work(sched, local)
         });
         match next {
@@ -276,6 +282,7 @@ fn run_task(shared: &Shared, sched: &Scheduler, local: &Local, task: Runnable) {
     local.in_turn.set(true);
     let put_away = run_turn(shared, sched, local, task);
     local.in_turn.set(false);
+    local.credit.end_turn();
     sched.settle(local, put_away);
     if shared.config.limits.heap_bytes.is_some() {
         local.sync_heap(&shared.meter);
