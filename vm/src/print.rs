@@ -254,38 +254,47 @@ pub fn function_name(name: &str) -> &str {
 /// The Chinese type name 类型(x) gives.
 pub fn type_name(v: &Value) -> String {
     match v.tag() {
-        Tag::Nil | Tag::Uninit => "空".into(),
-        Tag::Bool => "布尔".into(),
-        Tag::Int => "整数".into(),
-        Tag::Float => "浮点数".into(),
-        Tag::Str => "字符串".into(),
-        Tag::List => "列表".into(),
-        Tag::Dict => "字典".into(),
         Tag::Instance => v
             .as_obj::<Instance>()
             .map_or_else(String::new, |i| i.ty.name.to_string()),
         Tag::Variant => v
             .as_obj::<VariantObj>()
             .map_or_else(String::new, |e| e.ty.name.to_string()),
-        Tag::Function | Tag::Native | Tag::BoundMethod => "函数类型".into(),
-        Tag::Range => "范围".into(),
-        Tag::Ref => "引用".into(),
-        Tag::Error => "错误".into(),
-        Tag::Module => "模块".into(),
-        Tag::StructType | Tag::EnumType => "类型".into(),
-        Tag::Cell | Tag::Iterator => "内部".into(),
-        Tag::Coroutine => "协程类型".into(),
-        Tag::Task => "任务".into(),
-        Tag::Channel => "通道".into(),
-        Tag::Mutex => "互斥锁".into(),
-        Tag::WaitGroup => "等待组".into(),
-        Tag::AtomicInt => "原子整数".into(),
-        Tag::Socket => match v.as_obj::<SocketObj>().map(|s| s.role()) {
-            Some(Role::Listener) => "监听器".into(),
-            Some(Role::Server) => "服务".into(),
-            _ => "连接".into(),
-        },
+        _ => builtin_type_name(v).unwrap_or_default().into(),
     }
+}
+
+/// The name of `v`'s type when it is built in (not a struct's or an enum's), without
+/// allocating: a parameter annotated `原子整数` is checked against it at every call.
+pub fn builtin_type_name(v: &Value) -> Option<&'static str> {
+    Some(match v.tag() {
+        Tag::Instance | Tag::Variant => return None,
+        Tag::Nil | Tag::Uninit => "空",
+        Tag::Bool => "布尔",
+        Tag::Int => "整数",
+        Tag::Float => "浮点数",
+        Tag::Str => "字符串",
+        Tag::List => "列表",
+        Tag::Dict => "字典",
+        Tag::Function | Tag::Native | Tag::BoundMethod => "函数类型",
+        Tag::Range => "范围",
+        Tag::Ref => "引用",
+        Tag::Error => "错误",
+        Tag::Module => "模块",
+        Tag::StructType | Tag::EnumType => "类型",
+        Tag::Cell | Tag::Iterator => "内部",
+        Tag::Coroutine => "协程类型",
+        Tag::Task => "任务",
+        Tag::Channel => "通道",
+        Tag::Mutex => "互斥锁",
+        Tag::WaitGroup => "等待组",
+        Tag::AtomicInt => "原子整数",
+        Tag::Socket => match v.as_obj::<SocketObj>().map(|s| s.role()) {
+            Some(Role::Listener) => "监听器",
+            Some(Role::Server) => "服务",
+            _ => "连接",
+        },
+    })
 }
 
 /// Looks up a symbol's text (for messages).

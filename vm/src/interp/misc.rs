@@ -363,7 +363,7 @@ pub fn check_type(v: &mut Value, desc: &TypeDesc, param: Option<u16>) -> Result<
                 .as_obj::<VariantObj>()
                 .is_some_and(|e| *e.ty.name == **name),
             // Built-in types named in annotations: 互斥锁, 请求, 监听器 …
-            _ => type_name(v) == **name,
+            _ => crate::print::builtin_type_name(v) == Some(&**name),
         },
         kind => one_tag(kind).is_some_and(|t| v.tag() == t),
     };
