@@ -58,32 +58,38 @@ impl Credit {
 
     /// A counted reference to `c` for a new task: one in hand when there is one.
     /// (`c` is borrowed from a value the caller holds, so its count is above zero.)
-    #[inline]
+    #[inline(always)]
     pub fn take(&self, c: &Closure) -> Value {
         let ptr: *const Closure = c;
-        if !self.on || self.closure.get() != ptr {
-            if !self.on || self.held.get() != 0 {
-                // Another closure's are in hand: this one is counted the usual way.
-                // SAFETY: `c` is borrowed from a live `Arc<Closure>` (see above), whose
-                // data `ptr` points at; the increment gives the new `Arc` its own count.
-                return Value::object(unsafe {
-                    Arc::increment_strong_count(ptr);
-                    Arc::from_raw(ptr)
-                });
-            }
-            self.closure.set(ptr);
+        if self.on && self.closure.get() == ptr && self.held.get() != 0 {
+            self.held.set(self.held.get() - 1);
+            self.used.set(true);
+            // SAFETY: one of the counts this holder owned on `ptr` (non-zero `held`)
+            // moves to the new `Arc`.
+            return Value::object(unsafe { Arc::from_raw(ptr) });
         }
-        if self.held.get() == 0 {
-            for _ in 0..BATCH {
-                // SAFETY: as above; each increment is a count this holder now owns.
-                unsafe { Arc::increment_strong_count(ptr) };
-            }
-            self.held.set(BATCH);
+        if self.on {
+            return self.take_new(ptr);
         }
-        self.held.set(self.held.get() - 1);
+        counted(ptr)
+    }
+
+    /// `take` with none of `ptr`'s in hand: a batch of them if none of another closure's
+    /// are held either, else a reference counted the usual way.
+    #[inline(never)]
+    fn take_new(&self, ptr: *const Closure) -> Value {
+        if self.held.get() != 0 && self.closure.get() != ptr {
+            return counted(ptr);
+        }
+        self.closure.set(ptr);
+        for _ in 0..BATCH {
+            // SAFETY: `ptr` points at the data of a live `Arc<Closure>` (`take`'s caller
+            // holds one); each increment is a count this holder now owns.
+            unsafe { Arc::increment_strong_count(ptr) };
+        }
+        self.held.set(BATCH - 1);
         self.used.set(true);
-        // SAFETY: one of the counts this holder owned on `ptr` (non-zero `held`) moves to
-        // the new `Arc`.
+        // SAFETY: one of the counts just taken moves to the new `Arc`.
         Value::object(unsafe { Arc::from_raw(ptr) })
     }
 
@@ -147,6 +153,17 @@ impl Credit {
 // holder to another thread (a worker's `Local` is made before its thread starts) moves
 // those counts with it. It is not `Sync`: only the thread that owns it touches it.
 unsafe impl Send for Credit {}
+
+/// A new counted reference to the closure at `ptr`, of which the caller holds one.
+#[inline(always)]
+fn counted(ptr: *const Closure) -> Value {
+    // SAFETY: `ptr` points at the data of a live `Arc<Closure>` (see `Credit::take`); the
+    // increment gives the new `Arc` its own count.
+    Value::object(unsafe {
+        Arc::increment_strong_count(ptr);
+        Arc::from_raw(ptr)
+    })
+}
 
 impl Drop for Credit {
     fn drop(&mut self) {
