@@ -5,14 +5,15 @@
 mod live_bytes;
 
 use qi_bytecode::source::SourceFile;
-use qi_vm::vm::VmBuilder;
 
 /// Live-bytes growth across running `source`. The program runs twice and the second run
 /// is measured, so one-time lazy allocations (thread-locals, interned names) do not count.
-fn growth_of(source: &str) -> isize {
+fn growth_of(source: &str, workers: usize) -> isize {
     let run = || {
-        let mut builder = VmBuilder::new();
+        // The standard library, for 等待组 and 原子整数.
+        let mut builder = qi_stdlib::builder();
         builder.output(Box::new(std::io::sink()));
+        builder.config().workers = workers;
         let shared = builder.build().expect("VM");
         let loaded = qi_vm::loader::load_text(
             &shared,
@@ -58,6 +59,28 @@ const DEEP_CHAIN: &str = "
         i += 1;
     }";
 
+/// Tasks on two workers: the closure every task of a loop shares, held in hand by the
+/// workers between spawns (`sched/credit.rs`); a closure per iteration; tasks entered at
+/// their first turn, and some cancelled before it (`TaskExec::entry_pending`); a task's
+/// arguments moved out of the spawner's registers.
+const TASKS: &str = "
+    函数 加(c: 原子整数, 数: 列表) { c.增加(数.长度()); }
+    变量 组 = 等待组();
+    变量 数据 = [1, 2, 3];
+    变量 计数 = 原子整数(0);
+    组.添加(30000);
+    可变 i = 0;
+    当 i < 30000 {
+        启动 { 计数.增加(数据.长度()); 组.完成(); };
+        变量 这次 = [i];
+        启动 { 计数.增加(这次[0]); };
+        启动 加(计数, 数据);
+        变量 t = 创建 { 计数.增加(1); };
+        t.取消();
+        i += 1;
+    }
+    组.等待();";
+
 const SLACK: isize = 64 * 1024;
 
 /// One test, one thread: the allocation counter is process-wide, so measurements must not
@@ -68,8 +91,13 @@ fn building_and_dropping_objects_leaves_the_heap_where_it_was() {
     let handle = std::thread::Builder::new()
         .stack_size(256 * 1024)
         .spawn(|| {
-            [("列表", LISTS), ("对象", OBJECTS), ("深链", DEEP_CHAIN)]
-                .map(|(name, src)| (name, growth_of(src)))
+            [
+                ("列表", LISTS, 1),
+                ("对象", OBJECTS, 1),
+                ("深链", DEEP_CHAIN, 1),
+                ("任务", TASKS, 2),
+            ]
+            .map(|(name, src, workers)| (name, growth_of(src, workers)))
         })
         .expect("thread");
     let results = handle.join().expect("no stack overflow");

@@ -82,16 +82,6 @@ impl Fiber {
         self.stack.reset(regs);
     }
 
-    /// Where its frame vector and first register segment lie, and their sizes in bytes:
-    /// what a new task's set-up writes first (for `prefetch`).
-    pub fn blocks(&self) -> [(usize, usize); 2] {
-        let frames = (
-            self.frames.as_ptr() as usize,
-            self.frames.capacity().min(1) * std::mem::size_of::<Frame>(),
-        );
-        [frames, self.stack.first_block()]
-    }
-
     pub fn depth(&self) -> usize {
         self.frames.len()
     }

@@ -216,14 +216,15 @@ pub fn call(
                 // Calling an 异步 函数 starts it as a task (QI-LANGUAGE.md §7.2); as a
                 // statement its handle is thrown away.
                 let pc = cur.pc().saturating_sub(1) as usize;
+                let here = cur;
                 let site = crate::sched::task::SiteAt {
-                    file: &cur.info().proto.file,
-                    span: cur.info().proto.spans.get(pc).copied().unwrap_or_default(),
+                    file: &here.info().proto.file,
+                    span: here.info().proto.spans.get(pc).copied().unwrap_or_default(),
                 };
                 let t = super::tasks::spawn_call(
                     cx,
                     callee.clone(),
-                    cur.slice(a + 1, argc),
+                    cur.slice_mut(a + 1, argc),
                     discarded,
                     Some(site),
                 )?;
@@ -507,6 +508,24 @@ pub fn import(
 
 /// Starts a fiber on `closure` (held alive by `keep`) with `args`.
 pub fn enter_entry(fiber: &mut Fiber, keep: Value, args: &[Value]) -> Result<(), Exit> {
+    enter_entry_with(fiber, keep, args.len(), |i| args[i].clone())
+}
+
+/// `enter_entry` that moves the arguments out of `args` (a spawn's own registers, which
+/// nothing reads after it): a copy and a drop of each were two locked instructions on a
+/// line that, for an object every task uses, the other workers write too.
+pub fn enter_entry_taking(fiber: &mut Fiber, keep: Value, args: &mut [Value]) -> Result<(), Exit> {
+    enter_entry_with(fiber, keep, args.len(), |i| args[i].take())
+}
+
+/// `enter_entry` with argument `i` given by `arg(i)`.
+#[inline(always)]
+fn enter_entry_with(
+    fiber: &mut Fiber,
+    keep: Value,
+    argc: usize,
+    mut arg: impl FnMut(usize) -> Value,
+) -> Result<(), Exit> {
     if !fiber.frames.is_empty() {
         // `Fiber::keep` holds one entry frame's closure; a second would end the first's
         // hold while its frame still runs.
@@ -516,12 +535,12 @@ pub fn enter_entry(fiber: &mut Fiber, keep: Value, args: &[Value]) -> Result<(),
         ));
     }
     let c = keep.into_arc::<Closure>().map_err(|v| not_callable(&v))?;
-    let need = (c.info.proto.num_regs as usize).max(args.len());
+    let need = (c.info.proto.num_regs as usize).max(argc);
     let base = fiber.stack.bottom();
     let (base, seg) = fiber.stack.place(0, base, need);
-    for (i, v) in args.iter().enumerate() {
-        // SAFETY: `place` gave `need` registers, at least `args.len()`.
-        unsafe { *base.add(i) = v.clone() };
+    for i in 0..argc {
+        // SAFETY: `place` gave `need` registers, at least `argc`.
+        unsafe { *base.add(i) = arg(i) };
     }
     fiber.frames.push(Frame::new(
         &c,
@@ -533,6 +552,17 @@ pub fn enter_entry(fiber: &mut Fiber, keep: Value, args: &[Value]) -> Result<(),
     // `fiber.keep` holds the closure from here on (frame invariant 3).
     fiber.keep.set(c);
     Ok(())
+}
+
+/// Pushes the entry frame of the closure a fiber without frames keeps, with no arguments:
+/// a task's first turn, when its spawn left the entry to it (`TaskExec::entry_pending`).
+/// The fiber's registers are all given up, as `Fiber::new` and `Fiber::reset` leave them.
+pub fn enter_kept(fiber: &mut Fiber) -> Result<(), Exit> {
+    let Some(c) = fiber.keep.take() else {
+        return Err(error(Code::E7000, "：内部错误：纤程没有要进入的函数"));
+    };
+    fiber.stack.fit_first(c.info.proto.num_regs as usize);
+    enter_entry(fiber, Value::object(c), &[])
 }
 
 /// Starts a fiber that runs `module`'s top level and then finishes.

@@ -257,12 +257,12 @@ impl RegStack {
         }
     }
 
-    /// Where the first segment lies and its size in bytes (for `prefetch`).
-    pub fn first_block(&self) -> (usize, usize) {
-        (
-            self.first.as_ptr() as usize,
-            std::mem::size_of_val(&*self.first),
-        )
+    /// Makes the first segment hold at least `n` registers, for a fiber whose registers
+    /// are all given up (a new or emptied one, `reset`).
+    pub fn fit_first(&mut self, n: usize) {
+        if self.first.len() < n {
+            self.first = new_segment(n);
+        }
     }
 
     /// Total registers allocated (for size tests and the task snapshot).
@@ -466,6 +466,13 @@ impl Cursor {
     pub fn slice(&self, start: u16, n: u16) -> &[Value] {
         // SAFETY: the verifier checks `start + n <= num_regs` for calls.
         unsafe { std::slice::from_raw_parts(self.regs.add(start as usize), n as usize) }
+    }
+
+    /// `slice`, to move the values out (a spawn's arguments, which only it reads).
+    #[inline(always)]
+    pub fn slice_mut(&mut self, start: u16, n: u16) -> &mut [Value] {
+        // SAFETY: as for `slice`; `&mut self` makes the borrow unique.
+        unsafe { std::slice::from_raw_parts_mut(self.regs.add(start as usize), n as usize) }
     }
 
     /// A raw pointer to register `i` (a return slot or an argument base for a callee).

@@ -31,7 +31,7 @@ use crate::value::{Tag, Value};
 use crate::vm::Shared;
 use frame::Cursor;
 
-pub use call::{enter_entry, enter_module_init};
+pub use call::{enter_entry, enter_kept, enter_module_init};
 pub use member::{dict_key, resolve_index};
 pub use misc::check_type;
 pub use unwind::{format_stack, stack_lines};

@@ -71,6 +71,14 @@ fn turn(cx: &Cx<'_>, exec: &mut TaskExec, ready: &mut Option<(Wake, Resume)>) ->
             drop(sched.take_held_outcome(task, exec));
             return Step::Finished(Ending::error(cancellation(), None));
         }
+        if exec.entry_pending {
+            exec.entry_pending = false;
+            if let Some(fiber) = exec.root.as_mut()
+                && let Err(exit) = interp::enter_kept(fiber)
+            {
+                pending = Some(exit_outcome(exit));
+            }
+        }
     }
     if let Some((wake, resume)) = ready.take() {
         pending = apply_wake(cx, exec, wake, resume);

@@ -33,31 +33,24 @@ use super::Scheduler;
 use super::queue::Runnable;
 use super::task::Task;
 use super::worker::Local;
-use crate::fiber::Fiber;
-use crate::prefetch;
 
 /// The most tasks a thread keeps.
 pub const LOCAL_MAX: usize = 64;
 /// The most batches (of `LOCAL_MAX / 2`) the scheduler keeps for threads that run out.
 pub const GLOBAL_MAX: usize = 16;
 
-/// A kept task, with where its fiber's blocks lie: the spawn before the one that takes it
-/// asks for its memory (`prefetch`), which the worker that ran it last wrote.
+/// A kept task. The spawn before the one that takes it asks for its lines (`prefetch`),
+/// which the worker that ran it last wrote. (Its fiber's frame and registers too, once;
+/// but a `启动 { … }` task's are written first by the worker that runs it, `new_task`,
+/// and asking for them on the spawner's core only moved them away from there.)
 pub struct Kept {
     pub(super) task: Arc<Task>,
-    blocks: [(usize, usize); 2],
 }
 
 impl Kept {
-    /// Asks for every cache line a spawn will write first: the task's own (with the
-    /// reference counts before it) and its fiber's two blocks.
+    /// Asks for the task's lines, with the reference counts before it.
     pub(super) fn prefetch(&self) {
         Task::prefetch(&self.task);
-        // A few lines of each: a task whose first segment is large (a deep or wide entry
-        // function) is rare, and asking for kilobytes would push out what is in use.
-        for (addr, len) in self.blocks {
-            prefetch::range_for_write(addr, len.min(4 * 64));
-        }
     }
 }
 
@@ -82,12 +75,7 @@ pub fn put(sched: &Scheduler, local: &Local, entry: Runnable) {
     if !t.clear_for_reuse() {
         return;
     }
-    let blocks = t
-        .exec_mut()
-        .root
-        .as_ref()
-        .map_or([(0, 0); 2], Fiber::blocks);
-    let overflow = local.pool_push(Kept { task, blocks }, LOCAL_MAX);
+    let overflow = local.pool_push(Kept { task }, LOCAL_MAX);
     if let Some(batch) = overflow {
         let mut global = sched.recycled.lock();
         if global.len() < GLOBAL_MAX {
@@ -130,6 +118,7 @@ pub fn take(sched: &Scheduler, local: &Local) -> Option<Arc<Task>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::fiber::Fiber;
     use crate::sched::task::{Ending, Status};
     use crate::value::Value;
 

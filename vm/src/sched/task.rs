@@ -155,6 +155,11 @@ pub struct TaskExec {
     pub parked: Option<Resume>,
     /// The task has not run yet (a cancelled one then ends without running).
     pub started: bool,
+    /// The root fiber has no frame yet: its first turn enters the closure it keeps, with
+    /// no arguments (`interp::enter_kept`). A `启动 { … }` task is made so, so that its
+    /// registers and frame are first written by the worker that runs it, not by the
+    /// spawner on another core.
+    pub entry_pending: bool,
     /// The scheduler holds how the fiber stopped before the task existed (a host call
     /// that ran inline and then had to wait, `Scheduler::hold_outcome`): the first turn
     /// takes it up.
@@ -242,6 +247,7 @@ impl Task {
             chain: ThinVec::new(),
             parked: None,
             started: false,
+            entry_pending: false,
             outcome_held: false,
             recorded: false,
         };
