@@ -7,6 +7,9 @@ mod cli;
 static ALLOCATOR: alloc::Mimalloc = alloc::Mimalloc;
 
 fn main() {
-    let code = cli::main(std::env::args().skip(1).collect());
+    let code = match cli::args() {
+        Ok(args) => cli::main(args),
+        Err(code) => code,
+    };
     std::process::exit(code);
 }

@@ -7,6 +7,7 @@
 use std::borrow::Cow;
 use std::cell::RefCell;
 use std::collections::HashMap;
+use std::io::Write;
 use std::path::PathBuf;
 use std::rc::Rc;
 use std::sync::Arc;
@@ -148,7 +149,7 @@ pub fn run(shared: Arc<Shared>) -> i32 {
         match Editor::with_config(config) {
             Ok(e) => e,
             Err(e) => {
-                eprintln!("错误：无法打开终端：{e}");
+                warn(&format!("错误：无法打开终端：{e}\n"));
                 return 1;
             }
         };
@@ -166,10 +167,10 @@ pub fn run(shared: Arc<Shared>) -> i32 {
     let interrupted = Arc::new(AtomicBool::new(false));
     let _ = signal_hook::flag::register(signal_hook::consts::SIGINT, interrupted.clone());
 
-    println!(
-        "气 {} 交互式解释器。输入 :帮助 查看命令，Ctrl-D 退出。",
+    say(&format!(
+        "气 {} 交互式解释器。输入 :帮助 查看命令，Ctrl-D 退出。\n",
         env!("CARGO_PKG_VERSION")
-    );
+    ));
     let code = loop {
         let Some(entry) = read_entry(&mut editor) else {
             break 0;
@@ -180,9 +181,9 @@ pub fn run(shared: Arc<Shared>) -> i32 {
         let _ = editor.add_history_entry(entry.trim_end());
         interrupted.store(false, Ordering::SeqCst);
         let reply = session.eval_interruptible(&entry, &interrupted);
-        eprint!("{}", reply.diagnostics);
+        warn(&reply.diagnostics);
         if let Some(shown) = &reply.shown {
-            println!("{shown}");
+            say(&format!("{shown}\n"));
         }
         if let Some(code) = reply.exit {
             break code;
@@ -222,7 +223,7 @@ fn read_entry(editor: &mut Editor<QiHelper, rustyline::history::DefaultHistory>)
             }
             Err(ReadlineError::Eof) => return None,
             Err(e) => {
-                eprintln!("错误：读取输入失败：{e}");
+                warn(&format!("错误：读取输入失败：{e}\n"));
                 return None;
             }
         }
@@ -254,6 +255,18 @@ fn refresh(session: &Session, c: &mut Completions) {
     all.sort();
     all.dedup();
     c.all_methods = all;
+}
+
+/// Writes to stdout. A failed write (a full disk, a closed pipe) is dropped, where
+/// `print!` would panic: there is nowhere left to report it.
+fn say(text: &str) {
+    let mut out = std::io::stdout().lock();
+    let _ = out.write_all(text.as_bytes()).and_then(|()| out.flush());
+}
+
+/// Writes to stderr; as `say`.
+fn warn(text: &str) {
+    let _ = std::io::stderr().lock().write_all(text.as_bytes());
 }
 
 #[cfg(test)]

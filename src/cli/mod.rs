@@ -6,6 +6,25 @@ use std::io::{IsTerminal, Write};
 
 use qi_bytecode::diagnostic::{Diagnostic, render};
 
+/// The command-line arguments after the program name; `Err` with the exit code, after a
+/// message, for one that is not UTF-8 (`std::env::args` would panic on it).
+pub fn args() -> Result<Vec<String>, i32> {
+    std::env::args_os()
+        .skip(1)
+        .map(|a| {
+            a.into_string().map_err(|bad| {
+                usage_error(
+                    &format!(
+                        "命令行参数「{}」不是有效的 UTF-8 文本",
+                        bad.to_string_lossy()
+                    ),
+                    help::MAIN,
+                )
+            })
+        })
+        .collect()
+}
+
 /// Runs the command line and gives the process exit code.
 pub fn main(args: Vec<String>) -> i32 {
     let Some((command, rest)) = args.split_first() else {
@@ -15,13 +34,9 @@ pub fn main(args: Vec<String>) -> i32 {
         "run" | "运行" => run(rest),
         "check" | "检查" => check(rest),
         "repl" | "交互" => repl(rest),
-        "-h" | "--help" | "help" | "帮助" | "--帮助" => {
-            print!("{}", help::MAIN);
-            0
-        }
+        "-h" | "--help" | "help" | "帮助" | "--帮助" => print_out(help::MAIN),
         "-V" | "--version" | "版本" | "--版本" => {
-            println!("qi {}", env!("CARGO_PKG_VERSION"));
-            0
+            print_out(&format!("qi {}\n", env!("CARGO_PKG_VERSION")))
         }
         // `qi 程序.qi` runs the file, as `python 程序.py` would.
         path if path.ends_with(".qi") => run(&args),
@@ -93,8 +108,13 @@ fn parse_script<'a>(args: &'a [String], command: &str) -> Result<Script<'a>, Str
             i += 1;
             let n = args.get(i).and_then(|n| n.parse::<usize>().ok());
             match n {
-                Some(n) if n > 0 => threads = Some(n),
-                _ => return Err("「--线程」后面要跟一个正整数".into()),
+                Some(n) if (1..=qi_vm::vm::MAX_WORKERS).contains(&n) => threads = Some(n),
+                _ => {
+                    return Err(format!(
+                        "「--线程」后面要跟 1 到 {} 之间的整数",
+                        qi_vm::vm::MAX_WORKERS
+                    ));
+                }
             }
         } else if let Some(rest) = a
             .strip_prefix("--任务快照")
@@ -130,6 +150,19 @@ fn parse_script<'a>(args: &'a [String], command: &str) -> Result<Script<'a>, Str
     }
 }
 
+/// Writes `text` to stdout: 0, or 1 after a message when stdout cannot take it (a full
+/// disk, a closed pipe), where `print!` would panic.
+fn print_out(text: &str) -> i32 {
+    let mut out = std::io::stdout().lock();
+    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+        Ok(()) => 0,
+        Err(e) => {
+            let _ = writeln!(std::io::stderr().lock(), "错误：无法写入标准输出：{e}");
+            1
+        }
+    }
+}
+
 fn usage_error(message: &str, help: &str) -> i32 {
     // `eprint!` would panic on a closed stderr.
     let _ = write!(std::io::stderr().lock(), "错误：{message}\n\n{help}");
@@ -157,8 +190,7 @@ fn build_vm(script: &Script<'_>) -> Option<std::sync::Arc<qi_vm::vm::Shared>> {
 
 fn run(args: &[String]) -> i32 {
     if wants_help(args) {
-        print!("{}", help::RUN);
-        return 0;
+        return print_out(help::RUN);
     }
     let script = match parse_script(args, "运行") {
         Ok(s) => s,
@@ -188,8 +220,7 @@ fn run(args: &[String]) -> i32 {
 
 fn check(args: &[String]) -> i32 {
     if wants_help(args) {
-        print!("{}", help::CHECK);
-        return 0;
+        return print_out(help::CHECK);
     }
     let script = match parse_script(args, "检查") {
         Ok(s) => s,
@@ -209,7 +240,7 @@ fn check(args: &[String]) -> i32 {
         Ok((module, warnings)) => {
             print_diagnostics(&warnings);
             if script.bytecode {
-                print!("{}", qi_bytecode::disasm::module(&module));
+                return print_out(&qi_bytecode::disasm::module(&module));
             }
             0
         }
@@ -222,8 +253,7 @@ fn check(args: &[String]) -> i32 {
 
 fn repl(args: &[String]) -> i32 {
     if wants_help(args) {
-        print!("{}", help::REPL);
-        return 0;
+        return print_out(help::REPL);
     }
     if let Some(unknown) = args.first() {
         return usage_error(&format!("未知的选项「{unknown}」"), help::REPL);

@@ -22,6 +22,10 @@ use crate::symbol::Symbol;
 use crate::value::{Tag, Value};
 
 /// Tunable limits.
+/// The most worker threads a VM runs (as Go caps `GOMAXPROCS`): a larger `--线程` is an
+/// error, and a larger `QI_THREADS` or `Config::workers` is taken as this.
+pub const MAX_WORKERS: usize = 1024;
+
 #[derive(Clone, Debug)]
 pub struct Config {
     /// The deepest a fiber's call stack may grow (E7006 past it). QI-LANGUAGE.md §5.
@@ -29,7 +33,8 @@ pub struct Config {
     /// Steps (calls and loop back-edges) a task runs before it yields. §9: 1,000;
     /// `QI_BUDGET` changes it.
     pub budget: u32,
-    /// Worker threads: `--线程 N`, `QI_THREADS`, else the number of CPUs.
+    /// Worker threads: `--线程 N`, `QI_THREADS`, else the number of CPUs; at most
+    /// [`MAX_WORKERS`].
     pub workers: usize,
     /// Print a task snapshot to stderr this often while the program runs
     /// (`qi run --任务快照`).

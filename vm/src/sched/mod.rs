@@ -221,16 +221,17 @@ const SURPLUS_BATCH: usize = 64;
 const SURPLUS_LIMIT: usize = 256;
 
 impl Scheduler {
+    /// A scheduler for `workers` workers (1 to `vm::MAX_WORKERS`: a number outside is
+    /// taken as the nearest).
     pub fn new(workers: usize, budget: u32) -> Scheduler {
+        let workers = workers.clamp(1, crate::vm::MAX_WORKERS);
         Scheduler {
-            workers: workers.max(1),
+            workers,
             budget: budget.max(1),
             injector: Injector::new(),
             stealers: OnceLock::new(),
             active: CachePadded::new(AtomicUsize::new(0)),
-            counts: (0..workers.max(1))
-                .map(|_| CachePadded::default())
-                .collect(),
+            counts: (0..workers).map(|_| CachePadded::default()).collect(),
             live_elsewhere: AtomicIsize::new(0),
             idle: Mutex::new(0),
             idle_count: AtomicUsize::new(0),
