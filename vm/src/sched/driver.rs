@@ -34,10 +34,30 @@ pub enum Step {
     Exit(i32),
 }
 
-/// Runs `task` until it finishes, blocks, or yields. First, with `ready`, it takes up the
-/// result of an operation that completed as it was about to wait (by reference: a value
-/// of that size passed by value was copied through memory at every turn, and mostly it is
-/// `None`). `entry` is the turn's run-queue entry, whose handle on the task the first
+/// What one turn of a task carries from one `drive` to the next.
+pub struct Carry {
+    /// The result of an operation that completed as the task was about to wait, for the
+    /// next drive to take up.
+    pub ready: Option<(Wake, Resume)>,
+    /// What is left of the turn's budget. A task whose waits all complete at once
+    /// (`任一等待` of finished futures, in a loop) is driven again and again within one
+    /// turn; with a budget of its own each time it never yielded, and one worker never
+    /// came back to the other tasks.
+    pub left: u32,
+}
+
+impl Carry {
+    pub fn new(budget: u32) -> Carry {
+        Carry {
+            ready: None,
+            left: budget.max(1),
+        }
+    }
+}
+
+/// Runs `task` until it finishes, blocks, or yields. First it takes up `carry.ready`
+/// (by reference: a value of that size passed by value was copied through memory at
+/// every turn, and mostly it is `None`), and it spends `carry.left`. `entry` is the turn's run-queue entry, whose handle on the task the first
 /// waiter may take (`wait::Entry`). The caller reads the `Step`, not this function: with
 /// nothing to do after `turn`, it is written straight into the caller's instead of being
 /// copied out wider than it was written — a store-forwarding stall at every turn.
@@ -47,7 +67,7 @@ pub fn drive(
     local: &Local,
     runnable: &Runnable,
     exec: &mut TaskExec,
-    ready: &mut Option<(Wake, Resume)>,
+    carry: &mut Carry,
     entry: &Entry<'_>,
 ) -> Step {
     let cx = Cx {
@@ -59,10 +79,11 @@ pub fn drive(
         charged: std::cell::Cell::new(0),
         entry: Some(entry),
     };
-    turn(&cx, exec, ready)
+    turn(&cx, exec, carry)
 }
 
-fn turn(cx: &Cx<'_>, exec: &mut TaskExec, ready: &mut Option<(Wake, Resume)>) -> Step {
+fn turn(cx: &Cx<'_>, exec: &mut TaskExec, carry: &mut Carry) -> Step {
+    let Carry { ready, left } = carry;
     let (shared, sched, task) = (cx.shared, cx.sched, cx.task);
     let mut pending: Option<Outcome> = None;
     if !exec.started {
@@ -95,21 +116,25 @@ fn turn(cx: &Cx<'_>, exec: &mut TaskExec, ready: &mut Option<(Wake, Resume)>) ->
     let limited = shared.config.limits.steps.is_some() || shared.config.limits.heap_bytes.is_some();
     // One budget per turn, however many fibers it runs: a task that switches to a
     // coroutine and back in a loop yields like any other.
-    let mut left = sched.budget.max(1);
     loop {
         let outcome = match pending.take() {
             Some(o) => o,
             None => {
-                if left == 0 {
+                if *left == 0 {
+                    // Out of budget: a preemption point, where a `取消` is delivered.
+                    if let Some(o) = deliver_cancel(cx, exec) {
+                        pending = Some(o);
+                        continue;
+                    }
                     return Step::Yielded;
                 }
                 let Some(fiber) = exec.top() else {
                     return Step::Finished(Ending::Value(Value::NIL));
                 };
                 let before = cx.steps.get();
-                let outcome = interp::run(cx, fiber, left);
+                let outcome = interp::run(cx, fiber, *left);
                 let used = cx.steps.get().saturating_sub(before);
-                left = left.saturating_sub(used.min(u64::from(u32::MAX)) as u32);
+                *left = left.saturating_sub(used.min(u64::from(u32::MAX)) as u32);
                 // A channel operation that parked in place, the most common way a turn
                 // ends, is taken up here, where the outcome lies: passed on below, it was
                 // copied at every turn, and the copy's wide loads stalled on the narrow
@@ -135,6 +160,10 @@ fn turn(cx: &Cx<'_>, exec: &mut TaskExec, ready: &mut Option<(Wake, Resume)>) ->
                         }
                         Outcome::Suspend { value, dest } => {
                             if let Some(step) = suspend(exec, value, dest) {
+                                if let Some(o) = deliver_cancel(cx, exec) {
+                                    pending = Some(o);
+                                    continue;
+                                }
                                 return step;
                             }
                             continue;
@@ -235,6 +264,12 @@ fn turn(cx: &Cx<'_>, exec: &mut TaskExec, ready: &mut Option<(Wake, Resume)>) ->
             }
             Outcome::Suspend { value, dest } => {
                 if let Some(step) = suspend(exec, value, dest) {
+                    // A bare 挂起 yields the task: a suspension point, where a `取消` is
+                    // delivered (a task spinning on 挂起 was never cancelled).
+                    if let Some(o) = deliver_cancel(cx, exec) {
+                        pending = Some(o);
+                        continue;
+                    }
                     return step;
                 }
             }

@@ -343,9 +343,9 @@ fn turn_of(
 ) -> TurnEnd {
     let task = runnable.task();
     let mut exec = sched.lock_exec_for_turn(task);
-    let mut ready = None;
+    let mut carry = driver::Carry::new(sched.budget);
     loop {
-        let step = driver::drive(shared, sched, local, runnable, &mut exec, &mut ready, entry);
+        let step = driver::drive(shared, sched, local, runnable, &mut exec, &mut carry, entry);
         match step {
             Step::Finished(ending) => {
                 drop(exec);
@@ -391,7 +391,7 @@ fn turn_of(
                     super::block::Parked::Ready(wake) => {
                         // Completed without waiting: go on with the result.
                         task.set_status(Status::Runnable);
-                        ready = Some((wake, resume));
+                        carry.ready = Some((wake, resume));
                     }
                 }
             }
