@@ -92,3 +92,24 @@ fn solo_mode_switches_back_and_forth_on_two_and_four_workers() {
         run_repeatedly(program, workers, "auto", runs, expected);
     }
 }
+
+/// A program that fails on one worker while the other starts a collection (`QI_GC=stress`
+/// collects at every safepoint with suspects) ends with its error: the collector waited
+/// for the worker that had seen the end and left, and one run in three hung. 30 runs on
+/// two workers.
+#[test]
+fn a_failure_during_a_collection_ends_the_program() {
+    let program = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/stress/失败时的回收.qi");
+    for run in 0..30 {
+        let output = common::run_with_timeout(
+            Command::new(env!("CARGO_BIN_EXE_qi"))
+                .args(["run", "--线程", "2", program])
+                .env("QI_GC", "stress")
+                .env("NO_COLOR", "1"),
+        )
+        .unwrap_or_else(|e| panic!("第 {run} 次运行：{e}"));
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(1), "第 {run} 次运行：{stderr}");
+        assert!(stderr.contains("E6007"), "第 {run} 次运行：{stderr}");
+    }
+}

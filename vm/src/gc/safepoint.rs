@@ -100,12 +100,16 @@ impl Safepoint {
 
     /// Stops every mutator, runs `f`, and lets them go on. `idle` counts the scheduler's
     /// parked workers and those not started yet; `caller_is_worker` when the caller is a
-    /// worker between
-    /// turns (or inside one, in a native that steps out). `None` if another thread is
-    /// collecting already.
+    /// worker between turns (or inside one, in a native that steps out). `None` if
+    /// another thread is collecting already, or if `ended` says the scheduler has shut
+    /// down while this one waited: a worker that saw the end leaves for good without
+    /// coming to the barrier, and waiting for it hung the program (one run in three of a
+    /// program that failed on one worker while the other began a collection, under
+    /// `QI_GC=stress`).
     pub fn stop_the_world<R>(
         &self,
         idle: &dyn Fn() -> usize,
+        ended: &dyn Fn() -> bool,
         caller_is_worker: bool,
         f: impl FnOnce() -> R,
     ) -> Option<R> {
@@ -118,6 +122,10 @@ impl Safepoint {
         while self.acked.load(Ordering::SeqCst) + idle() + me < self.workers
             || self.hosts.load(Ordering::SeqCst) > 0
         {
+            if ended() {
+                self.resume();
+                return None;
+            }
             spins += 1;
             if spins < 64 {
                 std::hint::spin_loop();
@@ -126,11 +134,66 @@ impl Safepoint {
             }
         }
         let r = f();
+        self.resume();
+        Some(r)
+    }
+
+    /// Lets the stopped threads go on.
+    fn resume(&self) {
         {
             let _guard = self.lock.lock();
             self.stop.store(false, Ordering::SeqCst);
         }
         self.resumed.notify_all();
-        Some(r)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A collection waits for a worker in its turn, and runs once it comes to the barrier.
+    #[test]
+    fn a_collection_waits_for_a_worker_at_the_barrier() {
+        let sp = std::sync::Arc::new(Safepoint::new(2));
+        let worker = {
+            let sp = sp.clone();
+            std::thread::spawn(move || {
+                // Mid-turn for a while, then the next turn's start: the barrier.
+                std::thread::sleep(Duration::from_millis(20));
+                sp.enter();
+                sp.leave();
+            })
+        };
+        let ran = sp.stop_the_world(&|| 0, &|| false, true, || true);
+        assert_eq!(ran, Some(true));
+        worker
+            .join()
+            .expect("the worker goes on after the collection");
+    }
+
+    /// A worker that has left for good never comes to the barrier: once the scheduler has
+    /// ended, the collection gives up instead of waiting for ever, and lets others go on.
+    #[test]
+    fn a_collection_gives_up_when_the_scheduler_has_ended() {
+        let sp = Safepoint::new(2);
+        let ended = AtomicBool::new(false);
+        let checks = AtomicUsize::new(0);
+        let ran = sp.stop_the_world(
+            &|| 0,
+            &|| {
+                // The end comes while the collector waits.
+                if checks.fetch_add(1, Ordering::SeqCst) == 100 {
+                    ended.store(true, Ordering::SeqCst);
+                }
+                ended.load(Ordering::SeqCst)
+            },
+            true,
+            || true,
+        );
+        assert_eq!(ran, None);
+        assert!(!sp.stop.load(Ordering::SeqCst), "the world goes on");
+        sp.enter();
+        sp.leave();
     }
 }

@@ -361,6 +361,7 @@ impl Scheduler {
     pub fn stop_the_world<R>(&self, caller_is_worker: bool, f: impl FnOnce() -> R) -> Option<R> {
         self.safepoint.stop_the_world(
             &|| self.idle_count.load(Ordering::SeqCst) + self.unstarted.load(Ordering::SeqCst),
+            &|| self.is_shut_down(),
             caller_is_worker,
             f,
         )
