@@ -27,27 +27,38 @@ fn frame_line(f: &Frame) -> Option<String> {
 }
 
 /// The stack of `frames`, innermost first, with the middle left out past 20 frames.
+///
+/// Only the frames shown are visited (from each end, skipping hidden ones): every throw
+/// takes its stack, and collecting all frames first made a recursion that throws and
+/// catches at each level quadratic — a million levels took minutes to reach E7006. The
+/// count of the frames left out includes any hidden among them.
 pub fn stack_lines(frames: &[Frame]) -> Vec<String> {
-    let visible: Vec<&Frame> = frames
-        .iter()
+    let shown = |f: &&Frame| !f.info().proto.hidden;
+    // Indexes of the innermost shown frames, innermost first, and of the outermost.
+    let top: Vec<usize> = (0..frames.len())
         .rev()
-        .filter(|f| !f.info().proto.hidden)
+        .filter(|&i| shown(&&frames[i]))
+        .take(SHOWN_FRAMES + 1)
         .collect();
-    let n = visible.len();
-    if n <= 2 * SHOWN_FRAMES {
-        return visible.iter().filter_map(|f| frame_line(f)).collect();
+    let bottom: Vec<usize> = (0..frames.len())
+        .filter(|&i| shown(&&frames[i]))
+        .take(SHOWN_FRAMES)
+        .collect();
+    let (Some(&inner_end), Some(&outer_end)) = (top.get(SHOWN_FRAMES - 1), bottom.last()) else {
+        return lines_of(frames.iter().rev().filter(shown));
+    };
+    if top.len() <= SHOWN_FRAMES || outer_end >= top[SHOWN_FRAMES] {
+        // At most twice the shown frames: all of them.
+        return lines_of(frames.iter().rev().filter(shown));
     }
-    let mut lines: Vec<String> = visible[..SHOWN_FRAMES]
-        .iter()
-        .filter_map(|f| frame_line(f))
-        .collect();
-    lines.push(format!("  … 省略 {} 帧 …", n - 2 * SHOWN_FRAMES));
-    lines.extend(
-        visible[n - SHOWN_FRAMES..]
-            .iter()
-            .filter_map(|f| frame_line(f)),
-    );
+    let mut lines = lines_of(top[..SHOWN_FRAMES].iter().map(|&i| &frames[i]));
+    lines.push(format!("  … 省略 {} 帧 …", inner_end - outer_end - 1));
+    lines.extend(lines_of(bottom.iter().rev().map(|&i| &frames[i])));
     lines
+}
+
+fn lines_of<'a>(frames: impl Iterator<Item = &'a Frame>) -> Vec<String> {
+    frames.filter_map(frame_line).collect()
 }
 
 /// Joins stack lines for printing.
