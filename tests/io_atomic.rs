@@ -169,3 +169,79 @@ fn killed_write_leaves_old_or_new_file() {
     }
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// Runs `写入文件(参数()[0], 参数()[1])` in `dir`.
+fn write_with_qi(dir: &Path, target: &str, text: &str) {
+    let program = dir.join("写一次.qi");
+    std::fs::write(&program, "写入文件(参数()[0], 参数()[1]);\n").expect("写程序");
+    let out = run_with_timeout(
+        Command::new(env!("CARGO_BIN_EXE_qi"))
+            .arg("run")
+            .arg(&program)
+            .arg(target)
+            .arg(text)
+            .current_dir(dir)
+            .env("NO_COLOR", "1"),
+    )
+    .expect("runs");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// The atomic write replaces the file a symbolic link names (the link stays a link), and
+/// the new file keeps the old one's permissions.
+#[test]
+fn a_write_goes_through_links_and_keeps_permissions() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir =
+        Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("io_link-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("建临时目录");
+    let real = dir.join("真的.txt");
+    std::fs::write(&real, "旧\n").expect("写旧文件");
+    std::fs::set_permissions(&real, std::fs::Permissions::from_mode(0o640)).expect("权限");
+    std::os::unix::fs::symlink("真的.txt", dir.join("链接.txt")).expect("建链接");
+    write_with_qi(&dir, "链接.txt", "新\n");
+    let link = std::fs::symlink_metadata(dir.join("链接.txt")).expect("链接还在");
+    assert!(link.file_type().is_symlink(), "still a link");
+    assert_eq!(std::fs::read_to_string(&real).expect("读"), "新\n");
+    let mode = std::fs::metadata(&real)
+        .expect("元数据")
+        .permissions()
+        .mode();
+    assert_eq!(mode & 0o777, 0o640);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// A named pipe is written in place: renaming over it would have replaced it with a
+/// regular file (as `写入文件("/dev/null", …)` run as root replaced the device).
+#[test]
+fn a_write_to_a_pipe_leaves_the_pipe() {
+    use std::io::Read;
+    use std::os::unix::fs::FileTypeExt;
+    let dir =
+        Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("io_pipe-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("建临时目录");
+    let pipe = dir.join("管道");
+    let made = Command::new("mkfifo").arg(&pipe).status().expect("mkfifo");
+    assert!(made.success());
+    let reader = {
+        let pipe = pipe.clone();
+        std::thread::spawn(move || {
+            let mut text = String::new();
+            std::fs::File::open(pipe)
+                .and_then(|mut f| f.read_to_string(&mut text))
+                .expect("读管道");
+            text
+        })
+    };
+    write_with_qi(&dir, "管道", "经过管道\n");
+    assert_eq!(reader.join().expect("reader"), "经过管道\n");
+    let meta = std::fs::symlink_metadata(&pipe).expect("管道还在");
+    assert!(meta.file_type().is_fifo(), "still a pipe");
+    let _ = std::fs::remove_dir_all(&dir);
+}

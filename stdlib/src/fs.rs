@@ -3,7 +3,10 @@
 //!
 //! `写入文件` is atomic: the text goes to a temporary file beside the target, is synced,
 //! and is renamed over it, so a reader — or a crash halfway — sees the old file or the new
-//! one, never half of either.
+//! one, never half of either. The new file keeps the old one's permissions; a symbolic
+//! link is written through (the file it names is replaced, the link stays); and a device,
+//! pipe or socket is written in place, as renaming over it would replace it with a
+//! regular file (`写入文件("/dev/null", …)` run as root did).
 
 use std::io::{ErrorKind, Write};
 use std::path::{Path, PathBuf};
@@ -147,8 +150,19 @@ fn write_file(ctx: &mut NativeCtx<'_>, args: &[Value]) -> NativeResult {
 static WRITES: AtomicU64 = AtomicU64::new(0);
 
 /// Writes `bytes` to a temporary file beside `path`, syncs it, and renames it over
-/// `path`.
+/// `path` (see the module docs for links, permissions and devices).
 fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    // Through symbolic links, to the file they name (a missing file stays as named).
+    let real = std::fs::canonicalize(path);
+    let path = real.as_deref().unwrap_or(path);
+    let keep = match std::fs::metadata(path) {
+        Ok(meta) if meta.is_file() => Some(meta.permissions()),
+        Ok(meta) if !meta.is_dir() => {
+            let mut f = std::fs::OpenOptions::new().write(true).open(path)?;
+            return f.write_all(bytes);
+        }
+        _ => None,
+    };
     let dir = match path.parent() {
         Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
         _ => PathBuf::from("."),
@@ -173,6 +187,9 @@ fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     let result = (|| {
         let mut f = std::fs::File::create(&tmp)?;
         f.write_all(bytes)?;
+        if let Some(permissions) = keep {
+            f.set_permissions(permissions)?;
+        }
         f.sync_all()?;
         std::fs::rename(&tmp, path)
     })();
