@@ -200,7 +200,7 @@ fn exit(ctx: &mut NativeCtx<'_>, args: &[Value]) -> NativeResult {
         args::int(args, 0, "退出码")?
     };
     ctx.flush_out();
-    Err(Exit::Exit(
-        code.clamp(i32::MIN as i64, i32::MAX as i64) as i32
-    ))
+    // The low 32 bits: the process keeps the low 8 of those (`退出(263)` exits 7), which
+    // are the low 8 of `code` — clamped, `退出(2147483648)` exited 255 instead of 0.
+    Err(Exit::Exit(code as i32))
 }
