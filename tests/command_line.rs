@@ -100,3 +100,43 @@ fn a_worker_count_past_the_most_is_refused_or_capped() {
     no_panic(&out);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
 }
+
+/// `qi check` compiles what the program imports too, as `qi run` would before running: a
+/// missing import, or an error in an imported file, is reported (it was passed over).
+#[test]
+fn check_reports_errors_in_imported_files() {
+    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .join(format!("check_imports-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("建临时目录");
+    let files = [
+        ("主.qi", "导入 ./甲;\n打印行(甲.值);\n"),
+        ("甲.qi", "导入 ./不存在的模块;\n公开 变量 值 = 1;\n"),
+        ("主2.qi", "导入 ./乙;\n打印行(乙.值);\n"),
+        ("乙.qi", "公开 变量 值 = 未定义的名字;\n"),
+        ("好.qi", "导入 ./丙;\n打印行(丙.值);\n"),
+        ("丙.qi", "公开 变量 值 = 1;\n"),
+    ];
+    for (name, text) in files {
+        std::fs::write(dir.join(name), text).expect("写文件");
+    }
+    for (main, code) in [("主.qi", "E4001"), ("主2.qi", "E3002")] {
+        let out = Command::new(QI)
+            .args(["check", main])
+            .current_dir(&dir)
+            .env("NO_COLOR", "1")
+            .output()
+            .expect("runs");
+        no_panic(&out);
+        assert_eq!(out.status.code(), Some(1), "{main}: {}", stderr(&out));
+        assert!(stderr(&out).contains(code), "{main}: {}", stderr(&out));
+    }
+    let out = Command::new(QI)
+        .args(["check", "好.qi"])
+        .current_dir(&dir)
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(out.stdout.is_empty(), "check runs nothing");
+    let _ = std::fs::remove_dir_all(&dir);
+}

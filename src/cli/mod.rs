@@ -229,18 +229,15 @@ fn check(args: &[String]) -> i32 {
     let Some(vm) = build_vm(&script) else {
         return 1;
     };
-    let file = match qi_vm::loader::read_source(script.path) {
-        Ok(f) => f,
-        Err(d) => {
-            print_diagnostics(&[d]);
-            return 1;
-        }
-    };
-    match qi_vm::loader::compile_source(&vm, &file, "主程序", false, false) {
-        Ok((module, warnings)) => {
-            print_diagnostics(&warnings);
-            if script.bytecode {
-                return print_out(&qi_bytecode::disasm::module(&module));
+    // Compiled and linked with everything it imports, as `run` would, but not run: an
+    // error in an imported file, or an import that is missing, is an error here too.
+    match qi_vm::loader::load_main(&vm, script.path) {
+        Ok(loaded) => {
+            print_diagnostics(&loaded.warnings);
+            if script.bytecode
+                && let Some(proto) = &loaded.module.proto
+            {
+                return print_out(&qi_bytecode::disasm::module(proto));
             }
             0
         }
