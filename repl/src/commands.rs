@@ -89,7 +89,7 @@ pub fn run(session: &mut Session, command: Command<'_>) -> Reply {
         },
         Command::Load("") => usage(":载入 文件.qi"),
         Command::Load(path) => match qi_vm::loader::read_source(path) {
-            Ok(file) => session.eval_code(&file.text, false).0,
+            Ok(file) => session.eval_source(file, false).0,
             Err(d) => {
                 let mut reply = Reply::default();
                 session.add_diagnostics(&mut reply, &[d]);

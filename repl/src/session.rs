@@ -95,9 +95,19 @@ impl Session {
     /// Compiles and runs Qi code as an entry. With `quiet`, the value is returned rather
     /// than shown.
     pub fn eval_code(&mut self, code: &str, quiet: bool) -> (Reply, Option<Value>) {
+        let file = SourceFile::new(self.entries.next_file_name("输入"), code);
+        self.eval_source(file, quiet)
+    }
+
+    /// `eval_code` for a file read from disk (`:载入`): its imports are found beside it,
+    /// and its errors name it.
+    pub fn eval_source(
+        &mut self,
+        file: std::sync::Arc<SourceFile>,
+        quiet: bool,
+    ) -> (Reply, Option<Value>) {
         let mut reply = Reply::default();
         self.report_orphans(&mut reply);
-        let file = SourceFile::new(self.entries.next_file_name("输入"), code);
         let loaded = match self.entries.load(self.runtime.shared(), file) {
             Ok(l) => l,
             Err(diags) => {

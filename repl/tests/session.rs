@@ -209,6 +209,13 @@ fn commands() {
     let r = s.eval(&format!(":载入 {}", file.display()));
     assert!(!r.failed, "{}", r.diagnostics);
     assert_eq!(shown(&mut s, "三倍(载入的)"), Some("18".into()));
+    // A loaded file's imports are found beside it, not in the working directory.
+    std::fs::write(dir.join("旁边.qi"), "公开 变量 值 = 41;\n").expect("写");
+    let importer = dir.join("导入旁边.qi");
+    std::fs::write(&importer, "导入 ./旁边;\n变量 加一 = 旁边.值 + 1;\n").expect("写");
+    let r = s.eval(&format!(":载入 {}", importer.display()));
+    assert!(!r.failed, "{}", r.diagnostics);
+    assert_eq!(shown(&mut s, "加一"), Some("42".into()));
     let r = s.eval(":载入 不存在的文件.qi");
     assert!(r.diagnostics.contains("E8001"), "{}", r.diagnostics);
     let _ = std::fs::remove_dir_all(&dir);
