@@ -472,10 +472,12 @@ pub(super) fn run(cx: &Cx<'_>, fiber: &mut Fiber, cur: &mut Cursor, budget: &mut
             // A `启动` or `创建` in a loop: the closure kept from the first iteration, and
             // the task. Through the full loop, each was an exit from this one and a way
             // back in, a tenth of a million-task spawn's instructions.
-            Op::TaskClosure => match misc::kept_closure(c, ins, &cx.local.credit) {
-                Some(v) => c.set(ins.a, v),
-                None => slow!(),
-            },
+            Op::TaskClosure => {
+                match misc::kept_closure(c, ins, &cx.local.credit, &cx.sched.credit_bank) {
+                    Some(v) => c.set(ins.a, v),
+                    None => slow!(),
+                }
+            }
             Op::Spawn => match super::tasks::spawn(cx, c, ins.a, ins.b, ins.c != 0) {
                 Ok(t) => c.set(ins.a, t),
                 Err(exit) => break 'run Stop::Fail(exit),

@@ -11,7 +11,7 @@ use super::frame::Cursor;
 use crate::native::{Exit, error};
 use crate::object::*;
 use crate::print::type_name;
-use crate::sched::credit::Credit;
+use crate::sched::credit::{Bank, Credit};
 use crate::symbol::Symbol;
 use crate::value::{Tag, Value};
 
@@ -56,11 +56,11 @@ fn make_closure(cur: Cursor, index: u32) -> Value {
 /// the site stops keeping any: `R[C]` gets [`NOT_KEPT`] and every run makes its own
 /// closure, as `Closure` would, instead of paying a count up and down per run to swap the
 /// kept one.
-pub fn closure(mut cur: Cursor, ins: Instr, credit: &Credit) -> Value {
+pub fn closure(mut cur: Cursor, ins: Instr, credit: &Credit, bank: &Bank) -> Value {
     if ins.op != Op::TaskClosure {
         return make_closure(cur, ins.bx());
     }
-    if let Some(v) = kept_closure(cur, ins, credit) {
+    if let Some(v) = kept_closure(cur, ins, credit, bank) {
         return v;
     }
     let (index, cache) = (ins.b, ins.c);
@@ -82,12 +82,12 @@ pub fn closure(mut cur: Cursor, ins: Instr, credit: &Credit) -> Value {
 /// `TaskClosure A B C` when `R[C]` keeps a closure that a new one would equal: that one.
 /// (The fast loop's case; `closure` does the rest.) Its count comes from the references
 /// the worker holds in hand (`sched::credit`).
-#[inline]
-pub fn kept_closure(cur: Cursor, ins: Instr, credit: &Credit) -> Option<Value> {
+#[inline(always)]
+pub fn kept_closure(cur: Cursor, ins: Instr, credit: &Credit, bank: &Bank) -> Option<Value> {
     let kept = cur.r(ins.c);
     let k = kept.as_obj::<Closure>()?;
     (Arc::ptr_eq(&k.info, &cur.info().protos[ins.b as usize]) && captures_same(cur, k))
-        .then(|| credit.take(k))
+        .then(|| credit.take(k, bank))
 }
 
 /// The bits of what a `TaskClosure`'s register holds once its site has stopped keeping

@@ -315,7 +315,7 @@ fn run_steps(cx: &Cx<'_>, fiber: &mut Fiber, budget: &mut u32) -> Outcome {
                     }
                 }
                 Op::Closure | Op::TaskClosure => {
-                    let v = misc::closure(cur, ins, &cx.local.credit);
+                    let v = misc::closure(cur, ins, &cx.local.credit, &cx.sched.credit_bank);
                     cur.set(ins.a, v);
                 }
 

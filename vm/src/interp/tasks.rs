@@ -318,14 +318,13 @@ fn new_task(
     // Built here rather than by `fiber_for`, whose fiber came back through memory.
     let mut fiber = Fiber::new(entry_registers(&closure));
     let pending = start(&mut fiber, closure, args, defer)?;
-    let mut task = Task::new(
+    Ok(Arc::new(Task::entering(
         cx.sched.next_id(),
         Some(fiber),
+        pending,
         detached,
         site.map(SiteAt::to_site),
-    );
-    task.exec_mut().entry_pending = pending;
-    Ok(Arc::new(task))
+    )))
 }
 
 /// Sets up `fiber` — new, or emptied with its registers given up — to run

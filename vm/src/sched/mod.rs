@@ -161,8 +161,11 @@ pub struct Scheduler {
     pub failed: Mutex<Vec<Arc<Task>>>,
     /// Batches of finished tasks for threads that have none left (`recycle`), and how
     /// many there are (read without the lock).
-    recycled: Mutex<Vec<Vec<recycle::Kept>>>,
+    recycled: Mutex<Vec<Vec<Arc<Task>>>>,
     recycled_batches: AtomicUsize,
+    /// References to a spawning loop's closure that workers had past their most
+    /// (`credit`).
+    pub credit_bank: credit::Bank,
     /// Counts finished tasks, to order endings in time.
     finish_seq: AtomicU64,
     /// Hosted (REPL, embedding): no task #1, and running out of work does not end
@@ -257,6 +260,7 @@ impl Scheduler {
             failed: Mutex::new(Vec::new()),
             recycled: Mutex::new(Vec::new()),
             recycled_batches: AtomicUsize::new(0),
+            credit_bank: credit::Bank::default(),
             finish_seq: AtomicU64::new(0),
             hosted: false,
             orphans: Mutex::new(Vec::new()),

@@ -39,21 +39,6 @@ pub const LOCAL_MAX: usize = 64;
 /// The most batches (of `LOCAL_MAX / 2`) the scheduler keeps for threads that run out.
 pub const GLOBAL_MAX: usize = 16;
 
-/// A kept task. The spawn before the one that takes it asks for its lines (`prefetch`),
-/// which the worker that ran it last wrote. (Its fiber's frame and registers too, once;
-/// but a `启动 { … }` task's are written first by the worker that runs it, `new_task`,
-/// and asking for them on the spawner's core only moved them away from there.)
-pub struct Kept {
-    pub(super) task: Arc<Task>,
-}
-
-impl Kept {
-    /// Asks for the task's lines, with the reference counts before it.
-    pub(super) fn prefetch(&self) {
-        Task::prefetch(&self.task);
-    }
-}
-
 /// Keeps the finished task of `entry` for a later spawn on this thread, if nothing else
 /// holds it; otherwise it is just dropped.
 pub fn put(sched: &Scheduler, local: &Local, entry: Runnable) {
@@ -70,12 +55,12 @@ pub fn put(sched: &Scheduler, local: &Local, entry: Runnable) {
         && fiber.frames.is_empty()
         && let Some(closure) = fiber.keep.take()
     {
-        local.credit.give(closure);
+        local.credit.give(closure, &sched.credit_bank);
     }
     if !t.clear_for_reuse() {
         return;
     }
-    let overflow = local.pool_push(Kept { task }, LOCAL_MAX);
+    let overflow = local.pool_push(task, LOCAL_MAX);
     if let Some(batch) = overflow {
         let mut global = sched.recycled.lock();
         if global.len() < GLOBAL_MAX {

@@ -242,12 +242,24 @@ impl std::fmt::Debug for Task {
 
 impl Task {
     pub fn new(id: u64, root: Option<Fiber>, detached: bool, created_at: Option<Site>) -> Task {
+        Task::entering(id, root, false, detached, created_at)
+    }
+
+    /// `Task::new` whose root fiber enters the closure it keeps at the first turn when
+    /// `entry_pending` (`TaskExec::entry_pending`).
+    pub fn entering(
+        id: u64,
+        root: Option<Fiber>,
+        entry_pending: bool,
+        detached: bool,
+        created_at: Option<Site>,
+    ) -> Task {
         let exec = TaskExec {
             root,
             chain: ThinVec::new(),
             parked: None,
             started: false,
-            entry_pending: false,
+            entry_pending,
             outcome_held: false,
             recorded: false,
         };

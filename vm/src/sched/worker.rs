@@ -6,7 +6,6 @@ use std::sync::Arc;
 use super::credit::Credit;
 use super::driver::{self, Step};
 use super::queue::{RunQueue, Runnable};
-use super::recycle::Kept;
 use super::task::{Status, Task};
 use super::wait::{self, WaitToken};
 use super::{End, INJECTOR_INTERVAL, LIFO_LIMIT, Scheduler};
@@ -29,7 +28,7 @@ pub struct Local {
     /// are counted apart (`Scheduler::settle`), and added to `active` when the turn ends.
     in_turn: Cell<bool>,
     /// Finished tasks kept for the next spawns on this thread (`recycle`).
-    recycled: RefCell<Vec<Kept>>,
+    recycled: RefCell<Vec<Arc<Task>>>,
     /// Solo, this worker queued a task another worker could take: it leaves the mode and
     /// wakes one between turns (`Scheduler::review_solo`).
     wants_company: Cell<bool>,
@@ -58,26 +57,29 @@ impl Local {
 
     /// Keeps a recycled task (`recycle::put`). When `max` are kept already, half of them
     /// come back, to be handed to the scheduler.
-    pub fn pool_push(&self, task: Kept, max: usize) -> Option<Vec<Kept>> {
+    pub fn pool_push(&self, task: Arc<Task>, max: usize) -> Option<Vec<Arc<Task>>> {
         let mut pool = self.recycled.borrow_mut();
         let overflow = (pool.len() >= max).then(|| pool.split_off(max / 2));
         pool.push(task);
         overflow
     }
 
-    /// The task kept last; the one after it is asked for (`Kept::prefetch`), for the
-    /// next spawn.
+    /// The task kept last. The one after it is asked for (`Task::prefetch`), for the next
+    /// spawn: the worker that ran it last wrote its lines. (Its fiber's frame and
+    /// registers once too; but a `启动 { … }` task's are written first by the worker that
+    /// runs it, `interp::tasks::new_task`, and asking for them here only took them away
+    /// from that core.)
     pub fn pool_pop(&self) -> Option<Arc<Task>> {
         let mut pool = self.recycled.borrow_mut();
-        let kept = pool.pop()?;
+        let task = pool.pop()?;
         if let Some(next) = pool.last() {
-            next.prefetch();
+            Task::prefetch(next);
         }
-        Some(kept.task)
+        Some(task)
     }
 
     /// Takes over a batch of recycled tasks (this thread had none left).
-    pub fn pool_refill(&self, batch: Vec<Kept>) {
+    pub fn pool_refill(&self, batch: Vec<Arc<Task>>) {
         self.recycled.borrow_mut().extend(batch);
     }
 
@@ -219,6 +221,7 @@ pub fn run_with(shared: &Shared, sched: &Scheduler, local: &Local, mut between: 
             // hand, which nothing here will use for a while.
             sched.give_back(local);
             local.credit.release();
+            sched.credit_bank.release();
             spin_for_work(sched, local)
         });
         match next {
@@ -282,7 +285,7 @@ fn run_task(shared: &Shared, sched: &Scheduler, local: &Local, task: Runnable) {
     local.in_turn.set(true);
     let put_away = run_turn(shared, sched, local, task);
     local.in_turn.set(false);
-    local.credit.end_turn();
+    local.credit.end_turn(&sched.credit_bank);
     sched.settle(local, put_away);
     if shared.config.limits.heap_bytes.is_some() {
         local.sync_heap(&shared.meter);
