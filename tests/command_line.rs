@@ -16,6 +16,13 @@ fn stderr(out: &Output) -> String {
     String::from_utf8_lossy(&out.stderr).into_owned()
 }
 
+/// The command ended with exit code `code` and `text` in its stderr, without a panic.
+fn ended_with(out: &Output, code: i32, text: &str) {
+    no_panic(out);
+    assert_eq!(out.status.code(), Some(code), "{}", stderr(out));
+    assert!(stderr(out).contains(text), "{}", stderr(out));
+}
+
 fn no_panic(out: &Output) {
     let err = stderr(out);
     assert_ne!(out.status.code(), Some(101), "{err}");
@@ -32,13 +39,7 @@ fn an_argument_that_is_not_utf8_is_an_error() {
             .args(&args)
             .output()
             .expect("runs");
-        no_panic(&out);
-        assert_eq!(out.status.code(), Some(2));
-        assert!(
-            stderr(&out).contains("不是有效的 UTF-8 文本"),
-            "{}",
-            stderr(&out)
-        );
+        ended_with(&out, 2, "不是有效的 UTF-8 文本");
     }
 }
 
@@ -57,13 +58,7 @@ fn help_to_a_full_stdout_is_an_error() {
             .stdout(Stdio::from(full))
             .output()
             .expect("runs");
-        no_panic(&out);
-        assert_eq!(out.status.code(), Some(1), "{args:?}");
-        assert!(
-            stderr(&out).contains("无法写入标准输出"),
-            "{}",
-            stderr(&out)
-        );
+        ended_with(&out, 1, "无法写入标准输出");
     }
 }
 
@@ -89,9 +84,7 @@ fn a_worker_count_past_the_most_is_refused_or_capped() {
         .args(["run", "--线程", "18446744073709551615", &hello()])
         .output()
         .expect("runs");
-    no_panic(&out);
-    assert_eq!(out.status.code(), Some(2));
-    assert!(stderr(&out).contains("1 到 1024"), "{}", stderr(&out));
+    ended_with(&out, 2, "1 到 1024");
     let out = Command::new(QI)
         .args(["run", &hello()])
         .env("QI_THREADS", "18446744073709551615")
@@ -127,9 +120,7 @@ fn check_reports_errors_in_imported_files() {
             .env("NO_COLOR", "1")
             .output()
             .expect("runs");
-        no_panic(&out);
-        assert_eq!(out.status.code(), Some(1), "{main}: {}", stderr(&out));
-        assert!(stderr(&out).contains(code), "{main}: {}", stderr(&out));
+        ended_with(&out, 1, code);
     }
     let out = Command::new(QI)
         .args(["check", "好.qi"])

@@ -170,6 +170,14 @@ fn killed_write_leaves_old_or_new_file() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+/// An empty directory of this test run named after `name`.
+fn empty_dir(name: &str) -> PathBuf {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("建临时目录");
+    dir
+}
+
 /// Runs `写入文件(参数()[0], 参数()[1])` in `dir`.
 fn write_with_qi(dir: &Path, target: &str, text: &str) {
     let program = dir.join("写一次.qi");
@@ -196,10 +204,7 @@ fn write_with_qi(dir: &Path, target: &str, text: &str) {
 #[test]
 fn a_write_goes_through_links_and_keeps_permissions() {
     use std::os::unix::fs::PermissionsExt;
-    let dir =
-        Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("io_link-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).expect("建临时目录");
+    let dir = empty_dir("io_link");
     let real = dir.join("真的.txt");
     std::fs::write(&real, "旧\n").expect("写旧文件");
     std::fs::set_permissions(&real, std::fs::Permissions::from_mode(0o640)).expect("权限");
@@ -222,10 +227,7 @@ fn a_write_goes_through_links_and_keeps_permissions() {
 fn a_write_to_a_pipe_leaves_the_pipe() {
     use std::io::Read;
     use std::os::unix::fs::FileTypeExt;
-    let dir =
-        Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("io_pipe-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).expect("建临时目录");
+    let dir = empty_dir("io_pipe");
     let pipe = dir.join("管道");
     let made = Command::new("mkfifo").arg(&pipe).status().expect("mkfifo");
     assert!(made.success());

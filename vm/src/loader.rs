@@ -507,6 +507,19 @@ fn link_function(
     ))
 }
 
+/// `source` compiled and linked as module 测试 in a VM without a prelude, for unit tests.
+#[cfg(test)]
+pub fn test_module(source: &str) -> Arc<ModuleObj> {
+    let Ok(shared) = crate::vm::VmBuilder::new().build() else {
+        panic!("an empty VM builds");
+    };
+    let file = SourceFile::new("测试.qi", source);
+    match load_text(&shared, file, "测试", false, false) {
+        Ok(loaded) => loaded.module,
+        Err(d) => panic!("compiles: {} diagnostics", d.len()),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use crate::object::{Closure, FunctionInfo, StructType};

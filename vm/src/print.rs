@@ -269,31 +269,15 @@ pub fn type_name(v: &Value) -> String {
 pub fn builtin_type_name(v: &Value) -> Option<&'static str> {
     Some(match v.tag() {
         Tag::Instance | Tag::Variant => return None,
-        Tag::Nil | Tag::Uninit => "空",
-        Tag::Bool => "布尔",
-        Tag::Int => "整数",
-        Tag::Float => "浮点数",
-        Tag::Str => "字符串",
-        Tag::List => "列表",
-        Tag::Dict => "字典",
-        Tag::Function | Tag::Native | Tag::BoundMethod => "函数类型",
-        Tag::Range => "范围",
-        Tag::Ref => "引用",
-        Tag::Error => "错误",
-        Tag::Module => "模块",
         Tag::StructType | Tag::EnumType => "类型",
         Tag::Cell | Tag::Iterator => "内部",
         Tag::Coroutine => "协程类型",
-        Tag::Task => "任务",
-        Tag::Channel => "通道",
-        Tag::Mutex => "互斥锁",
-        Tag::WaitGroup => "等待组",
-        Tag::AtomicInt => "原子整数",
         Tag::Socket => match v.as_obj::<SocketObj>().map(|s| s.role()) {
             Some(Role::Listener) => "监听器",
             Some(Role::Server) => "服务",
             _ => "连接",
         },
+        tag => type_name_of_tag(tag),
     })
 }
 

@@ -583,14 +583,7 @@ mod tests {
     /// takes the kept closure's place.
     #[test]
     fn an_entry_frame_starts_only_on_a_fiber_without_frames() {
-        let Ok(shared) = crate::vm::VmBuilder::new().build() else {
-            panic!("an empty VM builds");
-        };
-        let file = qi_bytecode::source::SourceFile::new("测试.qi", "变量 x = 1;\n");
-        let module = match crate::loader::load_text(&shared, file, "测试", false, false) {
-            Ok(loaded) => loaded.module,
-            Err(d) => panic!("compiles: {} diagnostics", d.len()),
-        };
+        let module = crate::loader::test_module("变量 x = 1;\n");
         let mut fiber = Fiber::new(8);
         assert!(enter_entry(&mut fiber, module.main.clone(), &[]).is_ok());
         assert_eq!(fiber.keep.iter().count(), 1);

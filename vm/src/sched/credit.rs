@@ -286,14 +286,7 @@ mod tests {
 
     /// A new closure of a small module's top level.
     fn closure() -> Arc<Closure> {
-        let Ok(shared) = crate::vm::VmBuilder::new().build() else {
-            panic!("an empty VM builds");
-        };
-        let file = qi_bytecode::source::SourceFile::new("测试.qi", "变量 x = 1;\n");
-        let module = match crate::loader::load_text(&shared, file, "测试", false, false) {
-            Ok(loaded) => loaded.module,
-            Err(d) => panic!("compiles: {} diagnostics", d.len()),
-        };
+        let module = crate::loader::test_module("变量 x = 1;\n");
         let Some(main) = module.main.as_obj::<Closure>() else {
             panic!("a top level");
         };
