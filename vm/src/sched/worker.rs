@@ -160,6 +160,20 @@ impl Local {
         x
     }
 
+    /// The slot's task after `LIFO_LIMIT` turns in a row: it waits its turn in the queue —
+    /// unless nothing waits there, and it would be popped straight back (`Some`: a
+    /// ping-pong on two workers sent one turn in four through the shared queue's push and
+    /// locked pop, 103.9 → 100.2 ms). Apart, so that `next`'s common path keeps its code.
+    #[cold]
+    fn over_lifo_limit(&self, t: Runnable) -> Option<Runnable> {
+        if self.queue.is_empty() {
+            self.lifo_streak.set(0);
+            return Some(t);
+        }
+        self.queue.push(t);
+        None
+    }
+
     fn next(&self, sched: &Scheduler) -> Option<Runnable> {
         let tick = self.tick.get().wrapping_add(1);
         self.tick.set(tick);
@@ -174,8 +188,9 @@ impl Local {
                 self.lifo_streak.set(streak + 1);
                 return Some(t);
             }
-            // Over the limit: the slot's task waits its turn in the queue.
-            self.queue.push(t);
+            if let Some(t) = self.over_lifo_limit(t) {
+                return Some(t);
+            }
         }
         self.lifo_streak.set(0);
         self.queue
