@@ -111,8 +111,11 @@ impl Credit {
     #[inline]
     pub fn give(&self, c: Arc<Closure>, bank: &Bank) {
         let ptr = Arc::as_ptr(&c);
-        if !self.on || self.closure.get() != ptr {
-            if !self.on || self.held.get() != 0 {
+        if !self.on {
+            return;
+        }
+        if self.closure.get() != ptr {
+            if self.held.get() != 0 {
                 // Another closure's are in hand: this one is dropped the usual way.
                 return;
             }

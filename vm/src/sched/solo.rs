@@ -428,8 +428,10 @@ mod tests {
         drop(sched.lock_state_to_finish(&task));
         assert!(task.exec().try_lock().is_some() && task.state().try_lock().is_some());
 
-        // Handed on while locked (as a waiter's handle is): the other thread, whose
-        // handle is then the only one, waits until the lock is let go.
+        // Handed on while locked (as a waiter's handle is): another thread, locking through
+        // its own handle, waits until the lock is let go. (This thread keeps its handle,
+        // so the other one locks with a compare-and-swap; one that finds itself the only
+        // handle spins on the set flag in `lock_unshared` the same way.)
         let guard = sched.lock_exec_for_turn(&task);
         let handle = task.clone();
         let sched = &sched;
