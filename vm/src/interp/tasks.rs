@@ -15,6 +15,7 @@ use crate::fiber::Fiber;
 use crate::native::{Exit, error};
 use crate::object::{BoundMethod, Closure, CoroutineObj, NativeFunction};
 use crate::print::type_name;
+use crate::sched::fresh::Fresh;
 use crate::sched::task::{Ending, SiteAt, Task};
 use crate::value::{Tag, Value};
 
@@ -230,6 +231,21 @@ pub fn spawn_call(
     {
         return Err(error(Code::E9003, format!("：同时存在的任务最多 {max} 个")));
     }
+    // With more than one worker, a `启动 { … }` queues only its block and number: the
+    // worker that takes it makes the task (`sched::fresh`).
+    let callee = match site {
+        Some(site) if detached && args.is_empty() && cx.sched.workers > 1 => {
+            match Fresh::of(callee, site, || cx.sched.next_id()) {
+                Ok(fresh) => {
+                    cx.sched.count_spawned(Some(cx.local));
+                    cx.sched.schedule_fresh(fresh, cx.local);
+                    return Ok(Value::NIL);
+                }
+                Err(callee) => callee,
+            }
+        }
+        _ => callee,
+    };
     if crate::host::is_async(cx.shared, &callee)
         && let Some(task) =
             crate::host::spawn_async(cx, &callee, args, detached, site.map(SiteAt::to_site))
@@ -289,9 +305,9 @@ pub fn spawn_call(
 /// A task that will run `closure(args)`: in a finished task's memory when this thread has
 /// one (`sched::recycle`), else new.
 ///
-/// Without arguments (every `启动 { … }`) and with more than one worker, the fiber only
-/// keeps the closure, and the task's first turn pushes the entry frame
-/// (`TaskExec::entry_pending`): the frame and registers of a task were written by the
+/// Without arguments (a `创建 { … }`; a `启动 { … }` is queued unmade, `sched::fresh`) and
+/// with more than one worker, the fiber only keeps the closure, and the task's first turn
+/// pushes the entry frame (`TaskExec::entry_pending`): the frame and registers of a task were written by the
 /// spawner and then by the worker that stole it, each first touch waiting for the line to
 /// come from the other core (a million spawns on two workers: 108.1 → 104.4 ms). One
 /// worker enters at once: the deferral cost it 134.3 → 138.8 ms.

@@ -48,6 +48,7 @@
 pub mod block;
 pub mod credit;
 pub mod driver;
+pub mod fresh;
 pub mod pool;
 pub mod queue;
 pub mod reactor;
@@ -66,7 +67,7 @@ use crossbeam_utils::CachePadded;
 use parking_lot::{Condvar, Mutex};
 
 use crate::value::Value;
-use queue::Runnable;
+use queue::{Queued, Runnable};
 use reactor::Reactor;
 use task::{Ending, Status, Task};
 use wait::{WaitToken, Wake};
@@ -99,8 +100,8 @@ pub struct Scheduler {
     pub workers: usize,
     /// Steps per turn (QI-LANGUAGE.md §9: 1,000; `QI_BUDGET` changes it).
     pub budget: u32,
-    injector: Injector<Runnable>,
-    stealers: OnceLock<Vec<Stealer<Runnable>>>,
+    injector: Injector<Queued>,
+    stealers: OnceLock<Vec<Stealer<Queued>>>,
     /// Queued plus running tasks. (Every worker changes it at every spawn and at the end
     /// of turns, so it has a cache line of its own: beside the fields every turn reads,
     /// each change made the other core fetch those again.)
@@ -476,6 +477,22 @@ impl Scheduler {
     #[inline(always)]
     pub fn schedule(&self, task: impl Into<Runnable>, local: Option<&Local>, woken: bool) {
         let task = task.into();
+        self.count_queued(local, woken);
+        task.task().set_status(Status::Runnable);
+        self.enqueue(Queued::Task(task), local, woken);
+    }
+
+    /// Queues a `启动` task that the worker taking it will make (`fresh.rs`), counted
+    /// active as `schedule` counts a task.
+    #[inline(always)]
+    pub fn schedule_fresh(&self, fresh: fresh::Fresh, local: &Local) {
+        self.count_queued(Some(local), false);
+        self.enqueue(Queued::Fresh(fresh), Some(local), false);
+    }
+
+    /// Counts a task about to be queued as active.
+    #[inline(always)]
+    fn count_queued(&self, local: Option<&Local>, woken: bool) {
         match local
             .filter(|l| l.in_turn())
             .and_then(|l| self.counts.get(l.index))
@@ -492,8 +509,6 @@ impl Scheduler {
                 self.active.fetch_add(1, Ordering::SeqCst);
             }
         }
-        task.task().set_status(Status::Runnable);
-        self.enqueue(task, local, woken);
     }
 
     /// Counts `n` tasks in `active` for the worker owning `slot`: out of its surplus, and
@@ -558,7 +573,8 @@ impl Scheduler {
     }
 
     /// Puts an already-active task back in a queue (it used up its turn).
-    pub fn requeue(&self, task: Runnable, local: Option<&Local>) {
+    pub fn requeue(&self, task: impl Into<Queued>, local: Option<&Local>) {
+        let task = task.into();
         match local {
             // Alone in its worker's queue, it runs again right away: waking an idle
             // worker would only have it steal the task and move it to another core at
@@ -571,7 +587,7 @@ impl Scheduler {
     }
 
     #[inline(always)]
-    fn enqueue(&self, task: Runnable, local: Option<&Local>, woken: bool) {
+    fn enqueue(&self, task: Queued, local: Option<&Local>, woken: bool) {
         let stealable = match local {
             Some(l) if woken && self.workers > 1 => match l.put_lifo(task) {
                 Some(prev) => {
@@ -800,12 +816,12 @@ impl Scheduler {
     }
 
     /// Takes a task from the injector (a batch into `local`'s queue).
-    fn take_injected(&self, local: &Local) -> Option<Runnable> {
+    fn take_injected(&self, local: &Local) -> Option<Queued> {
         local.queue().take_from(&self.injector)
     }
 
     /// Steals half of another worker's queue.
-    fn steal(&self, local: &Local) -> Option<Runnable> {
+    fn steal(&self, local: &Local) -> Option<Queued> {
         let stealers = self.stealers.get()?;
         let n = stealers.len();
         let start = local.random() as usize % n.max(1);

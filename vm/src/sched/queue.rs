@@ -6,9 +6,10 @@ use std::sync::Arc;
 
 use crossbeam_deque::{Injector, Steal, Stealer, Worker};
 
+use super::fresh::Fresh;
 use super::task::Task;
 
-/// A task to run, as queues hold it: one word. A task woken by a waker is queued with
+/// A task to run a turn of (in a queue, as [`Queued::Task`]). A task woken by a waker is queued with
 /// the handle the waiter held (a channel's queue, a timer), which moves on without a count
 /// change, and moves again into the next waiter when the task's turn ends parked
 /// (`wait::Entry`).
@@ -31,13 +32,46 @@ impl From<Arc<Task>> for Runnable {
     }
 }
 
+/// What run queues hold: a task, or one not made yet (`fresh.rs`). Two words, as the
+/// closure's pointer cannot be null.
+pub enum Queued {
+    Task(Runnable),
+    Fresh(Fresh),
+}
+
+impl Queued {
+    /// The task to run a turn of, made now if it was not (by `local`'s worker, which
+    /// runs it).
+    #[inline(always)]
+    pub fn into_runnable(self, sched: &super::Scheduler, local: &super::worker::Local) -> Runnable {
+        match self {
+            Queued::Task(r) => r,
+            Queued::Fresh(f) => f.make(sched, local),
+        }
+    }
+}
+
+impl From<Runnable> for Queued {
+    #[inline(always)]
+    fn from(r: Runnable) -> Queued {
+        Queued::Task(r)
+    }
+}
+
+impl From<Arc<Task>> for Queued {
+    #[inline(always)]
+    fn from(task: Arc<Task>) -> Queued {
+        Queued::Task(Runnable(task))
+    }
+}
+
 pub enum RunQueue {
     /// Other workers steal from it: crossbeam's deque, whose pop is an atomic
     /// read-modify-write because a stealer may race for the same task.
-    Shared(Worker<Runnable>, Ahead),
+    Shared(Worker<Queued>, Ahead),
     /// The only worker's: nobody steals, so a plain deque. A channel hand-off between two
     /// tasks queues and takes one task, and paid that atomic operation for nobody.
-    Alone(RefCell<VecDeque<Runnable>>),
+    Alone(RefCell<VecDeque<Queued>>),
 }
 
 impl RunQueue {
@@ -52,14 +86,14 @@ impl RunQueue {
     }
 
     #[inline(always)]
-    pub fn push(&self, task: Runnable) {
+    pub fn push(&self, task: Queued) {
         match self {
             RunQueue::Shared(q, _) => q.push(task),
             RunQueue::Alone(q) => q.borrow_mut().push_back(task),
         }
     }
 
-    pub fn pop(&self) -> Option<Runnable> {
+    pub fn pop(&self) -> Option<Queued> {
         match self {
             RunQueue::Shared(q, ahead) => ahead.pop(q),
             RunQueue::Alone(q) => q.borrow_mut().pop_front(),
@@ -74,7 +108,7 @@ impl RunQueue {
     }
 
     /// A handle other workers steal with; none for a queue nobody may steal from.
-    pub fn stealer(&self) -> Option<Stealer<Runnable>> {
+    pub fn stealer(&self) -> Option<Stealer<Queued>> {
         match self {
             RunQueue::Shared(q, _) => Some(q.stealer()),
             RunQueue::Alone(_) => None,
@@ -82,7 +116,7 @@ impl RunQueue {
     }
 
     /// Takes a task from `source` (a batch of them into this queue, where it can).
-    pub fn take_from(&self, source: &Injector<Runnable>) -> Option<Runnable> {
+    pub fn take_from(&self, source: &Injector<Queued>) -> Option<Queued> {
         until_decided(|| match self {
             RunQueue::Shared(q, _) => source.steal_batch_and_pop(q),
             RunQueue::Alone(_) => source.steal(),
@@ -90,7 +124,7 @@ impl RunQueue {
     }
 
     /// Steals half of `victim`'s queue into this one and takes one of its tasks.
-    pub fn steal_from(&self, victim: &Stealer<Runnable>) -> Option<Runnable> {
+    pub fn steal_from(&self, victim: &Stealer<Queued>) -> Option<Queued> {
         until_decided(|| match self {
             RunQueue::Shared(q, _) => victim.steal_batch_and_pop(q),
             RunQueue::Alone(_) => victim.steal(),
@@ -107,17 +141,19 @@ impl RunQueue {
 /// finds one: a task held here waits for the current turn to end, and two long tasks on
 /// one worker must not hide one of them from an idle neighbour.
 #[derive(Default)]
-pub struct Ahead(Cell<Option<Runnable>>);
+pub struct Ahead(Cell<Option<Queued>>);
 
 impl Ahead {
     /// The next task (the one held, else the queue's first), after holding the one behind
     /// it when the queue is long enough.
-    fn pop(&self, q: &Worker<Runnable>) -> Option<Runnable> {
+    fn pop(&self, q: &Worker<Queued>) -> Option<Queued> {
         let first = self.0.take().or_else(|| q.pop())?;
         if q.len() > 2
             && let Some(next) = q.pop()
         {
-            Task::prefetch(next.task());
+            if let Queued::Task(t) = &next {
+                Task::prefetch(t.task());
+            }
             self.0.set(Some(next));
         }
         Some(first)
@@ -132,7 +168,7 @@ impl Ahead {
 }
 
 /// Repeats `attempt` while it lost a race with another thief and asks to be retried.
-fn until_decided(mut attempt: impl FnMut() -> Steal<Runnable>) -> Option<Runnable> {
+fn until_decided(mut attempt: impl FnMut() -> Steal<Queued>) -> Option<Queued> {
     loop {
         match attempt() {
             Steal::Retry => continue,
@@ -146,12 +182,17 @@ mod tests {
     use super::*;
 
     fn ids(q: &RunQueue) -> Vec<u64> {
-        std::iter::from_fn(|| q.pop())
-            .map(|t| t.task().id)
-            .collect()
+        std::iter::from_fn(|| q.pop()).map(id).collect()
     }
 
-    fn task(id: u64) -> Runnable {
+    fn id(q: Queued) -> u64 {
+        match q {
+            Queued::Task(r) => r.task().id,
+            Queued::Fresh(f) => f.id(),
+        }
+    }
+
+    fn task(id: u64) -> Queued {
         Arc::new(Task::new(id, None, false, None)).into()
     }
 
@@ -164,13 +205,10 @@ mod tests {
             assert!(q.is_empty());
             (1..=3).for_each(|i| q.push(task(i)));
             assert!(!q.is_empty());
-            let ids: Vec<u64> = std::iter::from_fn(|| q.pop())
-                .map(|t| t.task().id)
-                .collect();
-            assert_eq!(ids, [1, 2, 3]);
+            assert_eq!(ids(&q), [1, 2, 3]);
             let injector = Injector::new();
             injector.push(task(7));
-            assert_eq!(q.take_from(&injector).map(|t| t.task().id), Some(7));
+            assert_eq!(q.take_from(&injector).map(id), Some(7));
             assert!(q.take_from(&injector).is_none());
             assert_eq!(q.stealer().is_some(), !alone);
         }
@@ -178,7 +216,7 @@ mod tests {
         (1..=4).for_each(|i| victim.push(task(i)));
         let thief = RunQueue::new(true);
         let stealer = victim.stealer().expect("a shared queue has a stealer");
-        assert_eq!(thief.steal_from(&stealer).map(|t| t.task().id), Some(1));
+        assert_eq!(thief.steal_from(&stealer).map(id), Some(1));
     }
 
     /// A shared queue takes a task out ahead only with two more behind it: the order
@@ -189,24 +227,24 @@ mod tests {
         let q = RunQueue::new(false);
         let stealer = q.stealer().expect("shared");
         (1..=2).for_each(|i| q.push(task(i)));
-        assert_eq!(q.pop().map(|t| t.task().id), Some(1));
+        assert_eq!(q.pop().map(id), Some(1));
         let thief = RunQueue::new(true);
-        assert_eq!(thief.steal_from(&stealer).map(|t| t.task().id), Some(2));
+        assert_eq!(thief.steal_from(&stealer).map(id), Some(2));
         assert!(q.is_empty());
 
         (1..=5).for_each(|i| q.push(task(i)));
-        assert_eq!(q.pop().map(|t| t.task().id), Some(1));
+        assert_eq!(q.pop().map(id), Some(1));
         // Task 2 is held; 3, 4 and 5 are stealable.
         assert!(!q.is_empty());
-        assert_eq!(thief.steal_from(&stealer).map(|t| t.task().id), Some(3));
+        assert_eq!(thief.steal_from(&stealer).map(id), Some(3));
         q.push(task(6));
         assert_eq!(ids(&q), [2, 4, 5, 6]);
         assert!(q.is_empty());
 
         (7..=9).for_each(|i| q.push(task(i)));
-        assert_eq!(q.pop().map(|t| t.task().id), Some(7));
+        assert_eq!(q.pop().map(id), Some(7));
         // Two behind it: none is held, both are there to steal.
-        assert_eq!(thief.steal_from(&stealer).map(|t| t.task().id), Some(8));
+        assert_eq!(thief.steal_from(&stealer).map(id), Some(8));
         assert_eq!(ids(&q), [9]);
     }
 }

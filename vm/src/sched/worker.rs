@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use super::credit::Credit;
 use super::driver::{self, Step};
-use super::queue::{RunQueue, Runnable};
+use super::queue::{Queued, RunQueue, Runnable};
 use super::task::{Status, Task};
 use super::wait::{self, WaitToken};
 use super::{End, INJECTOR_INTERVAL, LIFO_LIMIT, Scheduler};
@@ -17,7 +17,7 @@ pub struct Local {
     pub index: usize,
     queue: RunQueue,
     /// The task most recently woken by this worker's running task.
-    lifo: Cell<Option<Runnable>>,
+    lifo: Cell<Option<Queued>>,
     lifo_streak: Cell<u32>,
     tick: Cell<u32>,
     /// xorshift state for choosing steal victims.
@@ -100,13 +100,13 @@ impl Local {
 
     /// Queues a task at the back of this worker's queue.
     #[inline(always)]
-    pub fn push(&self, task: Runnable) {
+    pub fn push(&self, task: Queued) {
         self.queue.push(task);
     }
 
     /// Puts a woken task in the LIFO slot; its previous occupant, to go to the queue.
     #[inline(always)]
-    pub fn put_lifo(&self, task: Runnable) -> Option<Runnable> {
+    pub fn put_lifo(&self, task: Queued) -> Option<Queued> {
         self.lifo.replace(Some(task))
     }
 
@@ -136,8 +136,8 @@ impl Local {
     }
 
     /// Everything queued here (the LIFO slot first).
-    pub fn drain(&self) -> Vec<Runnable> {
-        let mut out: Vec<Runnable> = self.lifo.take().into_iter().collect();
+    pub fn drain(&self) -> Vec<Queued> {
+        let mut out: Vec<Queued> = self.lifo.take().into_iter().collect();
         while let Some(t) = self.queue.pop() {
             out.push(t);
         }
@@ -165,7 +165,7 @@ impl Local {
     /// ping-pong on two workers sent one turn in four through the shared queue's push and
     /// locked pop, 103.9 → 100.2 ms). Apart, so that `next`'s common path keeps its code.
     #[cold]
-    fn over_lifo_limit(&self, t: Runnable) -> Option<Runnable> {
+    fn over_lifo_limit(&self, t: Queued) -> Option<Queued> {
         if self.queue.is_empty() {
             self.lifo_streak.set(0);
             return Some(t);
@@ -174,7 +174,7 @@ impl Local {
         None
     }
 
-    fn next(&self, sched: &Scheduler) -> Option<Runnable> {
+    fn next(&self, sched: &Scheduler) -> Option<Queued> {
         let tick = self.tick.get().wrapping_add(1);
         self.tick.set(tick);
         if tick.is_multiple_of(INJECTOR_INTERVAL)
@@ -275,7 +275,7 @@ const SPINS: u32 = 64;
 /// spawner and a sleep for the neighbour (a million tasks on two workers: 47,000 futex
 /// calls, now 2; the time moved only from 399 to 391 ms, as what the two workers share
 /// costs more). A worker spinning here is not idle, so no one wakes it.
-fn spin_for_work(sched: &Scheduler, local: &Local) -> Option<Runnable> {
+fn spin_for_work(sched: &Scheduler, local: &Local) -> Option<Queued> {
     // Solo, the others are parked: nobody will queue anything to find.
     if sched.workers < 2 || sched.is_solo() {
         return None;
@@ -294,10 +294,12 @@ fn spin_for_work(sched: &Scheduler, local: &Local) -> Option<Runnable> {
     None
 }
 
-/// One turn of one task, and the heap it left allocated handed to the meter.
-fn run_task(shared: &Shared, sched: &Scheduler, local: &Local, task: Runnable) {
+/// One turn of one task (made now if it was queued unmade, `fresh.rs`), and the heap it
+/// left allocated handed to the meter.
+fn run_task(shared: &Shared, sched: &Scheduler, local: &Local, task: Queued) {
     sched.safepoint.enter();
     local.in_turn.set(true);
+    let task = task.into_runnable(sched, local);
     let put_away = run_turn(shared, sched, local, task);
     local.in_turn.set(false);
     local.credit.end_turn(&sched.credit_bank);
