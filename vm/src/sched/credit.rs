@@ -19,10 +19,11 @@
 //! runs out withdraws from there before it counts new ones.
 //!
 //! References in hand or in the bank keep the closure, and what it captures, alive. They
-//! go back (`release`) when a worker runs out of work, when it ends a turn that neither
-//! spawned with the closure nor finished a task of it, and when the worker or the
+//! go back (`release`) when a worker runs out of work and parks, when it ends a turn that
+//! neither spawned with the closure nor finished a task of it, and when the worker or the
 //! scheduler goes away. So a closure that holds a file or a socket is let go of at the end
-//! of the next turn at the latest, where it used to be let go of when its last task
+//! of the next turn, or some tens of microseconds after the last one (a worker looks for
+//! work a while before it parks), where it used to be let go of when its last task
 //! finished. The cycle collector sees such a reference as one from outside the graph it
 //! examines: the closure stays alive.
 

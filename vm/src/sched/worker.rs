@@ -232,16 +232,20 @@ pub fn run_with(shared: &Shared, sched: &Scheduler, local: &Local, mut between: 
         sched.review_solo(local);
         let next = local.next(sched).or_else(|| {
             // Out of work: what this worker holds of `active` goes back first, or the
-            // others could never see the VM quiescent; and the references it holds in
-            // hand, which nothing here will use for a while.
+            // others could never see the VM quiescent.
             sched.give_back(local);
-            local.credit.release();
-            sched.credit_bank.release();
             spin_for_work(sched, local)
         });
         match next {
             Some(task) => run_task(shared, sched, local, task),
             None => {
+                // And the references it holds in hand, which nothing here will use for a
+                // while. (Not before the spin: a worker keeping up with a spawning
+                // neighbour runs out of work at every batch it steals, and giving the
+                // references back and counting new ones then moved the closure's line
+                // between the cores every few tasks.)
+                local.credit.release();
+                sched.credit_bank.release();
                 shared.flush_idle();
                 // Others may wake while this one is parked.
                 sched.leave_solo(local);
