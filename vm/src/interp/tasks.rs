@@ -209,7 +209,36 @@ pub fn spawn(
         file: &here.info().proto.file,
         span: current_span(cur),
     };
+    if detached && argc == 0 && cx.sched.workers > 1 {
+        return spawn_detached(cx, callee, site);
+    }
     spawn_call(cx, callee, cur.slice_mut(a + 1, argc), detached, Some(site))
+}
+
+/// `启动 callee()` with more than one worker: a block written there is queued as only its
+/// closure and number, and the worker that takes it makes the task (`sched::fresh`).
+/// Anything else is spawned as usual.
+#[inline(never)]
+fn spawn_detached(cx: &Cx<'_>, callee: Value, site: SiteAt<'_>) -> Result<Value, Exit> {
+    check_task_limit(cx)?;
+    match Fresh::of(callee, site, || cx.sched.next_id()) {
+        Ok(fresh) => {
+            cx.sched.count_spawned(Some(cx.local));
+            cx.sched.schedule_fresh(fresh, cx.local);
+            Ok(Value::NIL)
+        }
+        Err(callee) => spawn_call(cx, callee, &mut [], true, Some(site)),
+    }
+}
+
+/// E9003 when the VM's limit on tasks alive at once is reached.
+fn check_task_limit(cx: &Cx<'_>) -> Result<(), Exit> {
+    match cx.shared.config.limits.tasks {
+        Some(max) if cx.sched.unfinished_tasks() >= max => {
+            Err(error(Code::E9003, format!("：同时存在的任务最多 {max} 个")))
+        }
+        _ => Ok(()),
+    }
 }
 
 fn current_span(cur: Cursor) -> qi_bytecode::source::Span {
@@ -226,26 +255,7 @@ pub fn spawn_call(
     detached: bool,
     site: Option<SiteAt<'_>>,
 ) -> Result<Value, Exit> {
-    if let Some(max) = cx.shared.config.limits.tasks
-        && cx.sched.unfinished_tasks() >= max
-    {
-        return Err(error(Code::E9003, format!("：同时存在的任务最多 {max} 个")));
-    }
-    // With more than one worker, a `启动 { … }` queues only its block and number: the
-    // worker that takes it makes the task (`sched::fresh`).
-    let callee = match site {
-        Some(site) if detached && args.is_empty() && cx.sched.workers > 1 => {
-            match Fresh::of(callee, site, || cx.sched.next_id()) {
-                Ok(fresh) => {
-                    cx.sched.count_spawned(Some(cx.local));
-                    cx.sched.schedule_fresh(fresh, cx.local);
-                    return Ok(Value::NIL);
-                }
-                Err(callee) => callee,
-            }
-        }
-        _ => callee,
-    };
+    check_task_limit(cx)?;
     if crate::host::is_async(cx.shared, &callee)
         && let Some(task) =
             crate::host::spawn_async(cx, &callee, args, detached, site.map(SiteAt::to_site))

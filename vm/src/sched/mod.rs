@@ -441,6 +441,12 @@ impl Scheduler {
         self.count_live(local, 1);
     }
 
+    /// Counts a task made by `创建`/`启动` as finished, when nothing else is left to do at
+    /// its end (`worker::turn_of`); `complete` does it otherwise.
+    pub fn count_finished(&self, local: Option<&Local>) {
+        self.count_live(local, -1);
+    }
+
     /// Adds a task to the registry that reports read (W6002, E6006, snapshots).
     pub fn record(&self, task: &Arc<Task>) {
         let mut reg = self.registry.lock();

@@ -148,7 +148,10 @@ impl Ahead {
     /// it when the queue is long enough.
     fn pop(&self, q: &Worker<Queued>) -> Option<Queued> {
         let first = self.0.take().or_else(|| q.pop())?;
-        if q.len() > 2
+        // Behind a task not made yet, most likely more of them (a `启动` loop's), whose
+        // memory the worker taking them makes: nothing to ask for early.
+        if let Queued::Task(_) = first
+            && q.len() > 2
             && let Some(next) = q.pop()
         {
             if let Queued::Task(t) = &next {

@@ -75,12 +75,16 @@ pub fn put(sched: &Scheduler, local: &Local, entry: Runnable) {
 
 /// A recycled task to start a new one in, if this thread or the scheduler has one. It is
 /// the only handle to the task.
-#[inline]
+#[inline(always)]
 pub fn take(sched: &Scheduler, local: &Local) -> Option<Arc<Task>> {
     // Nothing is kept with one worker (`put`).
     if sched.workers == 1 {
         return None;
     }
+    take_kept(sched, local)
+}
+
+fn take_kept(sched: &Scheduler, local: &Local) -> Option<Arc<Task>> {
     if let Some(task) = local.pool_pop() {
         return Some(task);
     }
@@ -111,7 +115,17 @@ mod tests {
         let task = Arc::new(Task::new(id, Some(Fiber::new(4)), true, None));
         task.set_status(Status::Failed);
         task.flags().cancel.store(true, Ordering::Relaxed);
+        task.flags().cancelled.store(true, Ordering::Relaxed);
+        task.flags().timer_armed.store(true, Ordering::Relaxed);
+        task.mark_observed();
         task.state().lock().ending = Some(Ending::Value(Value::int(5)));
+        {
+            let exec = task.exec();
+            let mut exec = exec.lock();
+            exec.started = true;
+            exec.recorded = true;
+            exec.outcome_held = true;
+        }
         task
     }
 
@@ -126,9 +140,13 @@ mod tests {
         assert_eq!(t.id, 0);
         assert_eq!(t.status(), Status::Runnable);
         assert!(!t.cancel_requested() && !t.flags().detached && t.created_at.is_none());
+        let flags = t.flags();
+        assert!(!flags.cancelled.load(Ordering::Relaxed) && !t.is_observed());
+        assert!(!flags.timer_armed.load(Ordering::Relaxed));
         assert!(t.state().lock().ending.is_none());
         let exec = t.exec_mut();
-        assert!(!exec.started && exec.parked.is_none());
+        assert!(!exec.started && exec.parked.is_none() && exec.chain.is_empty());
+        assert!(!exec.recorded && !exec.outcome_held && !exec.entry_pending);
         assert_eq!(exec.root.as_ref().map(Fiber::depth), Some(0));
         assert!(take(&sched, &local).is_none(), "taken once");
     }

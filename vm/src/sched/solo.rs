@@ -323,7 +323,7 @@ impl Scheduler {
 /// blocked or yielded). Nobody can then lock or read it until a new handle is made from
 /// this one. Two loads, where `Arc::get_mut` takes a compare-and-swap.
 #[inline(always)]
-fn out_of_reach(task: &Arc<Task>) -> bool {
+pub(super) fn out_of_reach(task: &Arc<Task>) -> bool {
     let alone = Arc::strong_count(task) == 1 && Arc::weak_count(task) == 0;
     if alone {
         // What threads that dropped their handles wrote is seen from here on, as the

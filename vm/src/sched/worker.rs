@@ -6,7 +6,7 @@ use std::sync::Arc;
 use super::credit::Credit;
 use super::driver::{self, Step};
 use super::queue::{Queued, RunQueue, Runnable};
-use super::task::{Status, Task};
+use super::task::{Ending, Status, Task};
 use super::wait::{self, WaitToken};
 use super::{End, INJECTOR_INTERVAL, LIFO_LIMIT, Scheduler};
 use crate::value::Value;
@@ -373,6 +373,16 @@ fn turn_of(
         match step {
             Step::Finished(ending) => {
                 drop(exec);
+                // A `启动` task that returned, which nothing else can reach: no one will
+                // read its ending or wait for it, so only its count changes.
+                if let Ending::Value(_) = ending
+                    && task.flags().detached
+                    && !entry.given()
+                    && super::solo::out_of_reach(task)
+                {
+                    sched.count_finished(Some(local));
+                    return TurnEnd::Finished;
+                }
                 // The ending is stored in the task: a result that holds the task's own
                 // handle closes a cycle.
                 let v = ending.value();
