@@ -232,6 +232,7 @@ fn spawn_detached(cx: &Cx<'_>, callee: Value, site: SiteAt<'_>) -> Result<Value,
 }
 
 /// E9003 when the VM's limit on tasks alive at once is reached.
+#[inline]
 fn check_task_limit(cx: &Cx<'_>) -> Result<(), Exit> {
     match cx.shared.config.limits.tasks {
         Some(max) if cx.sched.unfinished_tasks() >= max => {

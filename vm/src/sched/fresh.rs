@@ -99,6 +99,15 @@ impl Fresh {
     pub fn id(&self) -> u64 {
         self.id
     }
+
+    /// The closure and the number, for a queue entry (`queue::Queued`).
+    pub(super) fn into_parts(self) -> (Arc<Closure>, u64) {
+        (self.closure, self.id)
+    }
+
+    pub(super) fn from_parts(closure: Arc<Closure>, id: u64) -> Fresh {
+        Fresh { closure, id }
+    }
 }
 
 #[cfg(test)]

@@ -485,7 +485,7 @@ impl Scheduler {
         let task = task.into();
         self.count_queued(local, woken);
         task.task().set_status(Status::Runnable);
-        self.enqueue(Queued::Task(task), local, woken);
+        self.enqueue(Queued::from(task), local, woken);
     }
 
     /// Queues a `启动` task that the worker taking it will make (`fresh.rs`), counted
@@ -493,7 +493,7 @@ impl Scheduler {
     #[inline(always)]
     pub fn schedule_fresh(&self, fresh: fresh::Fresh, local: &Local) {
         self.count_queued(Some(local), false);
-        self.enqueue(Queued::Fresh(fresh), Some(local), false);
+        self.enqueue(Queued::from(fresh), Some(local), false);
     }
 
     /// Counts a task about to be queued as active.

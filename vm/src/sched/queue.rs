@@ -2,12 +2,14 @@
 
 use std::cell::{Cell, RefCell};
 use std::collections::VecDeque;
+use std::ptr::NonNull;
 use std::sync::Arc;
 
 use crossbeam_deque::{Injector, Steal, Stealer, Worker};
 
 use super::fresh::Fresh;
 use super::task::Task;
+use crate::object::Closure;
 
 /// A task to run a turn of (in a queue, as [`Queued::Task`]). A task woken by a waker is queued with
 /// the handle the waiter held (a channel's queue, a timer), which moves on without a count
@@ -32,36 +34,109 @@ impl From<Arc<Task>> for Runnable {
     }
 }
 
-/// What run queues hold: a task, or one not made yet (`fresh.rs`). Two words, as the
-/// closure's pointer cannot be null.
-pub enum Queued {
+/// What run queues hold: a task, or one not made yet (`fresh.rs`), in two words.
+///
+/// The first word is never null, so `Option<Queued>` is two words too, and a pop gives it
+/// back in registers. (As an enum of the two, the option took a third word for its tag:
+/// every pop wrote it to the stack and read it back wider than it had been written, a
+/// stalled load that made one worker's million spawns 8% slower.)
+pub struct Queued {
+    /// An `Arc<Task>`, or the `Arc<Closure>` of a task not made yet, from `Arc::into_raw`:
+    /// the one count this entry owns.
+    ptr: NonNull<()>,
+    /// [`TASK`] for a task, else the number of the task not made yet.
+    word: u64,
+}
+
+/// `Queued::word` of a task. No task is numbered so: numbers count up from 1.
+const TASK: u64 = u64::MAX;
+
+/// A queue entry taken apart.
+pub enum Entry {
     Task(Runnable),
     Fresh(Fresh),
 }
 
+// SAFETY: an entry owns one count of an `Arc<Task>` or an `Arc<Closure>`, both of which
+// are `Send` and `Sync`: moving the entry to another thread moves that count.
+unsafe impl Send for Queued {}
+
 impl Queued {
+    /// The entry taken apart, its count moving into what comes back.
+    #[inline(always)]
+    pub fn into_entry(self) -> Entry {
+        let this = std::mem::ManuallyDrop::new(self);
+        if this.word == TASK {
+            // SAFETY: `word` says `ptr` came from `Arc::<Task>::into_raw` (`From<Runnable>`),
+            // and this entry, which is not dropped, owned its count.
+            Entry::Task(Runnable(unsafe {
+                Arc::from_raw(this.ptr.as_ptr().cast::<Task>())
+            }))
+        } else {
+            // SAFETY: as above, from `Arc::<Closure>::into_raw` (`From<Fresh>`).
+            let closure = unsafe { Arc::from_raw(this.ptr.as_ptr().cast::<Closure>()) };
+            Entry::Fresh(Fresh::from_parts(closure, this.word))
+        }
+    }
+
+    /// The task, when this is one (not one not made yet).
+    pub fn task(&self) -> Option<&Task> {
+        // SAFETY: `word` says `ptr` is an `Arc<Task>`'s, alive while this entry owns its
+        // count, which it does while borrowed.
+        (self.word == TASK).then(|| unsafe { &*self.ptr.as_ptr().cast::<Task>() })
+    }
+
     /// The task to run a turn of, made now if it was not (by `local`'s worker, which
     /// runs it).
     #[inline(always)]
     pub fn into_runnable(self, sched: &super::Scheduler, local: &super::worker::Local) -> Runnable {
-        match self {
-            Queued::Task(r) => r,
-            Queued::Fresh(f) => f.make(sched, local),
+        match self.into_entry() {
+            Entry::Task(r) => r,
+            Entry::Fresh(f) => f.make(sched, local),
         }
+    }
+}
+
+impl Drop for Queued {
+    fn drop(&mut self) {
+        let this = Queued {
+            ptr: self.ptr,
+            word: self.word,
+        };
+        // What owned the count (a task, or a closure) is dropped here.
+        drop(this.into_entry());
     }
 }
 
 impl From<Runnable> for Queued {
     #[inline(always)]
     fn from(r: Runnable) -> Queued {
-        Queued::Task(r)
+        let ptr = Arc::into_raw(r.0).cast_mut().cast::<()>();
+        Queued {
+            // SAFETY: `Arc::into_raw` never gives a null pointer.
+            ptr: unsafe { NonNull::new_unchecked(ptr) },
+            word: TASK,
+        }
     }
 }
 
 impl From<Arc<Task>> for Queued {
     #[inline(always)]
     fn from(task: Arc<Task>) -> Queued {
-        Queued::Task(Runnable(task))
+        Queued::from(Runnable(task))
+    }
+}
+
+impl From<Fresh> for Queued {
+    #[inline(always)]
+    fn from(f: Fresh) -> Queued {
+        let (closure, id) = f.into_parts();
+        let ptr = Arc::into_raw(closure).cast_mut().cast::<()>();
+        Queued {
+            // SAFETY: `Arc::into_raw` never gives a null pointer.
+            ptr: unsafe { NonNull::new_unchecked(ptr) },
+            word: id,
+        }
     }
 }
 
@@ -150,12 +225,12 @@ impl Ahead {
         let first = self.0.take().or_else(|| q.pop())?;
         // Behind a task not made yet, most likely more of them (a `启动` loop's), whose
         // memory the worker taking them makes: nothing to ask for early.
-        if let Queued::Task(_) = first
+        if first.task().is_some()
             && q.len() > 2
             && let Some(next) = q.pop()
         {
-            if let Queued::Task(t) = &next {
-                Task::prefetch(t.task());
+            if let Some(t) = next.task() {
+                Task::prefetch(t);
             }
             self.0.set(Some(next));
         }
@@ -189,14 +264,44 @@ mod tests {
     }
 
     fn id(q: Queued) -> u64 {
-        match q {
-            Queued::Task(r) => r.task().id,
-            Queued::Fresh(f) => f.id(),
+        match q.into_entry() {
+            Entry::Task(r) => r.task().id,
+            Entry::Fresh(f) => f.id(),
         }
     }
 
     fn task(id: u64) -> Queued {
         Arc::new(Task::new(id, None, false, None)).into()
+    }
+
+    /// An entry and its option are two words; each kind comes back as it went in, and the
+    /// entry owns one count of what it holds, given back when it is dropped.
+    #[test]
+    fn an_entry_is_two_words_and_owns_one_count() {
+        use crate::sched::fresh::Fresh;
+        assert_eq!(std::mem::size_of::<Option<Queued>>(), 16);
+        let t = Arc::new(Task::new(5, None, false, None));
+        let q = Queued::from(t.clone());
+        assert_eq!(Arc::strong_count(&t), 2);
+        assert_eq!(q.task().map(|t| t.id), Some(5));
+        drop(q);
+        assert_eq!(Arc::strong_count(&t), 1);
+        let module = crate::loader::test_module("启动 { 变量 x = 1; };\n");
+        let main = module.main.as_obj::<Closure>().expect("top level");
+        let closure = Arc::new(Closure {
+            info: main.info.protos[0].clone(),
+            upvalues: Default::default(),
+        });
+        let q = Queued::from(Fresh::from_parts(closure.clone(), 9));
+        assert_eq!(Arc::strong_count(&closure), 2);
+        assert!(q.task().is_none());
+        match q.into_entry() {
+            Entry::Fresh(f) => assert_eq!(f.id(), 9),
+            Entry::Task(_) => panic!("an unmade task"),
+        }
+        assert_eq!(Arc::strong_count(&closure), 1);
+        drop(Queued::from(Fresh::from_parts(closure.clone(), 10)));
+        assert_eq!(Arc::strong_count(&closure), 1);
     }
 
     /// Both kinds keep FIFO order, take from an injector, and only the shared one can be

@@ -330,9 +330,10 @@ impl Task {
 
     /// Asks for the cache lines of `task` (its reference counts with it), which another
     /// worker may have written last, ahead of a use (`crate::prefetch`).
-    pub fn prefetch(task: &Arc<Task>) {
+    pub fn prefetch(task: &Task) {
+        // (Tasks live in `Arc`s, whose counts come first.)
         let counts = 2 * std::mem::size_of::<usize>();
-        let start = (Arc::as_ptr(task) as usize).wrapping_sub(counts);
+        let start = (std::ptr::from_ref(task) as usize).wrapping_sub(counts);
         crate::prefetch::range_for_write(start, counts + std::mem::size_of::<Task>());
     }
 
