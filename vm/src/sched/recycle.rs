@@ -40,8 +40,10 @@ pub const LOCAL_MAX: usize = 64;
 pub const GLOBAL_MAX: usize = 16;
 
 /// Keeps the finished task of `entry` for a later spawn on this thread, if nothing else
-/// holds it; otherwise it is just dropped.
-pub fn put(sched: &Scheduler, local: &Local, entry: Runnable) {
+/// holds it; otherwise it is just dropped. `untouched`: only its execution changed in its
+/// life (a `启动` task that finished without anything else reaching it, `worker::turn_of`),
+/// so only that is emptied.
+pub fn put(sched: &Scheduler, local: &Local, entry: Runnable, untouched: bool) {
     let mut task = entry.into_task();
     if sched.workers == 1 {
         return;
@@ -57,7 +59,12 @@ pub fn put(sched: &Scheduler, local: &Local, entry: Runnable) {
     {
         local.credit.give(closure, &sched.credit_bank);
     }
-    if !t.clear_for_reuse() {
+    let cleared = if untouched {
+        t.clear_execution_for_reuse()
+    } else {
+        t.clear_for_reuse()
+    };
+    if !cleared {
         return;
     }
     let overflow = local.pool_push(task, LOCAL_MAX);
@@ -134,7 +141,7 @@ mod tests {
     fn a_recycled_task_is_as_new() {
         let sched = Scheduler::new(2, 1000);
         let local = Local::new(0, false);
-        put(&sched, &local, Runnable::from(finished_task(7)));
+        put(&sched, &local, Runnable::from(finished_task(7)), false);
         let mut task = take(&sched, &local).expect("kept");
         let t = Arc::get_mut(&mut task).expect("the only handle");
         assert_eq!(t.id, 0);
@@ -188,7 +195,7 @@ mod tests {
     fn one_worker_keeps_nothing() {
         let sched = Scheduler::new(1, 1000);
         let local = Local::new(0, true);
-        put(&sched, &local, Runnable::from(finished_task(9)));
+        put(&sched, &local, Runnable::from(finished_task(9)), false);
         assert!(take(&sched, &local).is_none());
     }
 
@@ -199,7 +206,7 @@ mod tests {
         let local = Local::new(0, false);
         let task = finished_task(8);
         let handle = task.clone();
-        put(&sched, &local, Runnable::from(task));
+        put(&sched, &local, Runnable::from(task), false);
         assert!(take(&sched, &local).is_none());
         assert!(handle.state().lock().ending.is_some(), "untouched");
     }
@@ -210,7 +217,7 @@ mod tests {
         let sched = Scheduler::new(2, 1000);
         let (runner, spawner) = (Local::new(0, false), Local::new(1, false));
         for i in 0..=LOCAL_MAX as u64 {
-            put(&sched, &runner, Runnable::from(finished_task(i)));
+            put(&sched, &runner, Runnable::from(finished_task(i)), false);
         }
         assert_eq!(sched.recycled.lock().len(), 1);
         let mut got = 0;

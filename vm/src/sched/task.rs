@@ -358,6 +358,39 @@ impl Task {
         true
     }
 
+    /// `clear_for_reuse` for a task of which only the execution changed since it was new
+    /// or last emptied: its state, flags and wait are still as `Task::new` makes them (a
+    /// `启动` task that finished while nothing else could reach it, so nothing else wrote
+    /// them: `worker::turn_of`).
+    pub fn clear_execution_for_reuse(&mut self) -> bool {
+        debug_assert!(
+            self.is_as_new_but_execution(),
+            "{self:?}: more than its execution changed"
+        );
+        let exec = self.parts.first_mut();
+        let Some(mut fiber) = exec.root.take() else {
+            return false;
+        };
+        fiber.reset(0);
+        *exec = TaskExec::new(Some(fiber), false);
+        self.id = 0;
+        true
+    }
+
+    /// Whether the state, flags and wait are as `Task::new` makes them.
+    fn is_as_new_but_execution(&mut self) -> bool {
+        let state = self.parts.second_mut();
+        state.ending.is_none()
+            && state.awaiters.is_empty()
+            && self.status() == Status::Runnable
+            && !self.cancel_requested()
+            && !self.flags().cancelled.load(Ordering::Relaxed)
+            && !self.is_observed()
+            && !self.flags().timer_armed.load(Ordering::Relaxed)
+            && self.wait.generation() == 0
+            && !self.wait.has_held()
+    }
+
     /// Starts a recycled task anew (`clear_for_reuse`), as `Task::new` would.
     pub fn renew(&mut self, id: u64, detached: bool, created_at: Option<SiteAt<'_>>) {
         self.id = id;

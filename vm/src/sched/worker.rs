@@ -334,7 +334,11 @@ fn run_turn(shared: &Shared, sched: &Scheduler, local: &Local, runnable: Runnabl
     let runnable = std::mem::ManuallyDrop::into_inner(runnable);
     match turn {
         TurnEnd::Finished => {
-            super::recycle::put(sched, local, runnable);
+            super::recycle::put(sched, local, runnable, false);
+            true
+        }
+        TurnEnd::FinishedPrivately => {
+            super::recycle::put(sched, local, runnable, true);
             true
         }
         TurnEnd::PutAway => true,
@@ -349,6 +353,9 @@ fn run_turn(shared: &Shared, sched: &Scheduler, local: &Local, runnable: Runnabl
 enum TurnEnd {
     /// Finished: the entry goes, and the task may be recycled.
     Finished,
+    /// Finished with nothing but its execution touched (`turn_of`): recycled the same
+    /// way, with less to empty.
+    FinishedPrivately,
     /// Parked (or the program ends): the entry goes.
     PutAway,
     /// Yielded: back of the queue.
@@ -381,7 +388,7 @@ fn turn_of(
                     && super::solo::out_of_reach(task)
                 {
                     sched.count_finished(Some(local));
-                    return TurnEnd::Finished;
+                    return TurnEnd::FinishedPrivately;
                 }
                 // The ending is stored in the task: a result that holds the task's own
                 // handle closes a cycle.
