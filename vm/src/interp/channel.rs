@@ -170,10 +170,7 @@ fn channel_at(cur: &Cursor, at: u16, operand: u16) -> Option<&Value> {
         ChanAt::Upval => &**cur.closure().upvalues.get(operand as usize)?,
         ChanAt::Cell => cur.r(operand).as_obj::<CellObj>()?,
     };
-    match cell {
-        CellObj::Fixed(v) => Some(v),
-        CellObj::Var(_) => None,
-    }
+    cell.fixed_value()
 }
 
 /// The channel operand's value, copied (what the task keeps when it must wait).

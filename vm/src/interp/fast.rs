@@ -32,7 +32,7 @@ use super::{Cx, call};
 use super::{member, misc};
 use crate::fiber::Fiber;
 use crate::native::{Exit, error};
-use crate::object::{CellObj, Closure};
+use crate::object::Closure;
 use crate::sched::block::BlockOp;
 use crate::sched::task::Resume;
 use crate::value::{Tag, Value};
@@ -227,7 +227,7 @@ pub(super) fn run(cx: &Cx<'_>, fiber: &mut Fiber, cur: &mut Cursor, budget: &mut
             Op::GetUpval => {
                 let here = c;
                 let cell = &here.closure().upvalues[ins.b as usize];
-                if let CellObj::Fixed(receiver) = &**cell {
+                if let Some(receiver) = cell.fixed_value() {
                     invoke_lent!(ins.a, receiver);
                 }
                 cell.load_into(c.r_mut(ins.a));

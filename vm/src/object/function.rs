@@ -124,12 +124,14 @@ pub struct Closure {
     pub upvalues: Upvalues,
 }
 
-/// A closure's captured cells. Up to two are held inline — most closures capture one or
-/// two, as a task body does its channel and wait group — which saves an allocation per
+/// A closure's captured cells. Up to three are held inline — most closures capture one to
+/// three, as a task body does its channel and wait group — which saves an allocation per
 /// closure: a parked task 393 → 376 bytes (benches/tasks/park.qi), spawning a million
-/// tasks about 2% slower (276 → 282 ms). With smallvec's `union` feature this is three
-/// words, and a closure stays in its 48-byte class.
-pub type Upvalues = smallvec::SmallVec<[Arc<CellObj>; 2]>;
+/// tasks about 2% slower (276 → 282 ms). With smallvec's `union` feature this is four
+/// words, and a closure is 56 bytes with its counts: a size class apart from the frames
+/// and registers that tasks write (see `object::cell::APART`; with two inline, 48 bytes,
+/// a closure sat beside task frames and a million spawns on two workers were 11% slower).
+pub type Upvalues = smallvec::SmallVec<[Arc<CellObj>; 3]>;
 
 impl Closure {
     pub fn name(&self) -> &str {
