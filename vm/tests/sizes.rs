@@ -73,11 +73,11 @@ fn headers_do_not_grow() {
     // A closure holds up to three captured cells inline: 40 bytes, 56 with its counts, and
     // no allocation for the cells. (A `启动` block's closure was one per task until
     // `TaskClosure` let the tasks a loop starts share one: 377 -> 329 bytes per parked task.)
-    // It held two, 48 bytes with its counts, until closures and cells were kept out of the
-    // size classes of frames and register segments (multiples of 48 and 16 bytes), whose
-    // neighbouring blocks, written by the task running on one core, took the lines every
-    // task reads away from the other core (`object::cell::APART`). Exact, because a
-    // multiple of 16 there would bring that back.
+    // It held two, 48 bytes with its counts, until closures and cells moved to mimalloc's
+    // 64-byte class, whose blocks are whole cache lines: at 48 they sat beside task frame
+    // vectors (48 bytes), written by the task running on one core, and the lines every
+    // task reads left the other core (`object::cell::APART`). Exact: at 48 or less with
+    // the counts they would go back.
     assert_eq!(std::mem::size_of::<qi_vm::object::Closure>(), 40);
     assert_eq!(std::mem::size_of::<qi_vm::object::CellObj>(), 40);
     // A waiter's handle on a wait: the task and the generation, no allocation. (A

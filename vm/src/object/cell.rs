@@ -16,16 +16,17 @@ pub struct CellObj {
     _apart: [u8; APART],
 }
 
-/// Padding that keeps cells (and closures, `object::Closure`) out of the allocator's size
-/// classes where tasks keep what they write all the time.
+/// Padding that gives a cell (and a closure, `object::Closure`) a cache line of its own.
 ///
-/// Every task that runs a closure reads the closure and its cells, on every worker. A
-/// task's frame vector is 48 bytes, a register segment 16 bytes a register, and a cell was
-/// 48 bytes with its counts: mimalloc gave cells, closures and a task's frames made on the
-/// same thread neighbouring blocks of one page, so each frame pushed on one core took the
-/// line with a cell or the closure away from the other core, which every task reads. A
-/// million `启动` on two workers spent 16% of their time there. 56 bytes is no multiple of
-/// 48 or 16. (A parked task owns no cell or closure: the tasks of a loop share them.)
+/// Every task that runs a closure reads the closure and its cells, on every worker. A cell
+/// was 48 bytes with its counts, as is a task's frame vector (and a three-register
+/// segment): mimalloc gave cells, closures and the frames of tasks made on the same thread
+/// neighbouring blocks of one page, and each frame pushed on one core took the line with
+/// a cell or the closure away from the other core (gdb showed a `Frame` right after the
+/// closure; a million `启动` on two workers lost 11% and more there). At 56 bytes a cell
+/// goes to mimalloc's 64-byte size class, whose blocks are whole, aligned cache lines: it
+/// shares its line with nothing. (A parked task owns no cell or closure: the tasks of a
+/// loop share them.)
 const APART: usize = 8;
 
 #[derive(Debug)]

@@ -128,8 +128,8 @@ pub struct Closure {
 /// three, as a task body does its channel and wait group — which saves an allocation per
 /// closure: a parked task 393 → 376 bytes (benches/tasks/park.qi), spawning a million
 /// tasks about 2% slower (276 → 282 ms). With smallvec's `union` feature this is four
-/// words, and a closure is 56 bytes with its counts: a size class apart from the frames
-/// and registers that tasks write (see `object::cell::APART`; with two inline, 48 bytes,
+/// words, and a closure is 56 bytes with its counts, which mimalloc keeps in 64-byte
+/// blocks, a cache line of its own (see `object::cell::APART`; with two inline, 48 bytes,
 /// a closure sat beside task frames and a million spawns on two workers were 11% slower).
 pub type Upvalues = smallvec::SmallVec<[Arc<CellObj>; 3]>;
 
