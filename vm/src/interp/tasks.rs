@@ -318,10 +318,10 @@ pub fn spawn_call(
 ///
 /// Without arguments (a `创建 { … }`; a `启动 { … }` is queued unmade, `sched::fresh`) and
 /// with more than one worker, the fiber only keeps the closure, and the task's first turn
-/// pushes the entry frame (`TaskExec::entry_pending`): the frame and registers of a task were written by the
-/// spawner and then by the worker that stole it, each first touch waiting for the line to
-/// come from the other core (a million spawns on two workers: 108.1 → 104.4 ms). One
-/// worker enters at once: the deferral cost it 134.3 → 138.8 ms.
+/// pushes the entry frame (`TaskExec::entry_pending`): the frame and registers of a task
+/// were written by the spawner and then by the worker that stole it, each first touch
+/// waiting for the line to come from the other core (a million spawns on two workers:
+/// 108.1 → 104.4 ms). One worker enters at once: the deferral cost it 134.3 → 138.8 ms.
 fn new_task(
     cx: &Cx<'_>,
     closure: Value,

@@ -11,10 +11,10 @@ use super::fresh::Fresh;
 use super::task::Task;
 use crate::object::Closure;
 
-/// A task to run a turn of (in a queue, as [`Queued::Task`]). A task woken by a waker is queued with
-/// the handle the waiter held (a channel's queue, a timer), which moves on without a count
-/// change, and moves again into the next waiter when the task's turn ends parked
-/// (`wait::Entry`).
+/// A task to run a turn of (in a queue, inside a [`Queued`]). A task woken by a waker is
+/// queued with the handle the waiter held (a channel's queue, a timer), which moves on
+/// without a count change, and moves again into the next waiter when the task's turn ends
+/// parked (`wait::Entry`).
 pub struct Runnable(Arc<Task>);
 
 impl Runnable {
