@@ -45,7 +45,8 @@
 # then lua), PYTHON (default python3), NODE (default node) name the tools (set to "" to
 # skip one); QI_TASKS_TIMER=loop uses the fallback timer even when hyperfine is installed;
 # QI_TASKS_TIMEOUT (seconds, default 120) bounds every single run; CARGO_TARGET_DIR is
-# honoured. The full run takes about 6 minutes on a 2-core machine.
+# honoured. The full run takes about 6 minutes on a 2-core machine. To compare two builds
+# (or Qi with Go) on one workload in many alternating rounds, use rounds.py beside this.
 
 set -euo pipefail
 
