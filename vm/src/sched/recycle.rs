@@ -190,6 +190,39 @@ mod tests {
         assert_eq!((task.id, task.flags().detached), (4, false));
     }
 
+    /// A task of which only the execution changed (a `启动` task that finished while
+    /// nothing else could reach it) comes back as new too, with only that emptied.
+    #[test]
+    fn an_untouched_task_is_emptied_of_its_execution() {
+        let sched = Scheduler::new(2, 1000);
+        let local = Local::new(0, false);
+        let task = Arc::new(Task::new(11, Some(Fiber::new(4)), true, None));
+        {
+            let exec = task.exec();
+            let mut exec = exec.lock();
+            exec.started = true;
+            exec.entry_pending = true;
+        }
+        put(&sched, &local, Runnable::from(task), true);
+        let mut task = take(&sched, &local).expect("kept");
+        let t = Arc::get_mut(&mut task).expect("the only handle");
+        assert_eq!((t.id, t.status()), (0, Status::Runnable));
+        let exec = t.exec_mut();
+        assert!(!exec.started && !exec.entry_pending);
+        assert_eq!(exec.root.as_ref().map(Fiber::depth), Some(0));
+    }
+
+    /// Emptying only the execution of a task whose state changed too is a bug, which a
+    /// debug build catches.
+    #[test]
+    #[cfg(debug_assertions)]
+    #[should_panic(expected = "more than its execution changed")]
+    fn a_touched_task_is_not_taken_for_untouched() {
+        let sched = Scheduler::new(2, 1000);
+        let local = Local::new(0, false);
+        put(&sched, &local, Runnable::from(finished_task(12)), true);
+    }
+
     /// With one worker nothing is kept: memory never crosses threads there.
     #[test]
     fn one_worker_keeps_nothing() {
