@@ -51,8 +51,9 @@ pub struct Queued {
 /// `Queued::word` of a task. No task is numbered so: numbers count up from 1.
 const TASK: u64 = u64::MAX;
 
-/// A queue entry taken apart.
-pub enum Entry {
+/// A queue entry taken apart (`Queued::unpack`). (Not `wait::Entry`, a turn's hold on
+/// the task it runs.)
+pub enum Unpacked {
     Task(Runnable),
     Fresh(Fresh),
 }
@@ -64,18 +65,18 @@ unsafe impl Send for Queued {}
 impl Queued {
     /// The entry taken apart, its count moving into what comes back.
     #[inline(always)]
-    pub fn into_entry(self) -> Entry {
+    pub fn unpack(self) -> Unpacked {
         let this = std::mem::ManuallyDrop::new(self);
         if this.word == TASK {
             // SAFETY: `word` says `ptr` came from `Arc::<Task>::into_raw` (`From<Runnable>`),
             // and this entry, which is not dropped, owned its count.
-            Entry::Task(Runnable(unsafe {
+            Unpacked::Task(Runnable(unsafe {
                 Arc::from_raw(this.ptr.as_ptr().cast::<Task>())
             }))
         } else {
             // SAFETY: as above, from `Arc::<Closure>::into_raw` (`From<Fresh>`).
             let closure = unsafe { Arc::from_raw(this.ptr.as_ptr().cast::<Closure>()) };
-            Entry::Fresh(Fresh::from_parts(closure, this.word))
+            Unpacked::Fresh(Fresh::from_parts(closure, this.word))
         }
     }
 
@@ -90,9 +91,9 @@ impl Queued {
     /// runs it).
     #[inline(always)]
     pub fn into_runnable(self, sched: &super::Scheduler, local: &super::worker::Local) -> Runnable {
-        match self.into_entry() {
-            Entry::Task(r) => r,
-            Entry::Fresh(f) => f.make(sched, local),
+        match self.unpack() {
+            Unpacked::Task(r) => r,
+            Unpacked::Fresh(f) => f.make(sched, local),
         }
     }
 }
@@ -104,7 +105,7 @@ impl Drop for Queued {
             word: self.word,
         };
         // What owned the count (a task, or a closure) is dropped here.
-        drop(this.into_entry());
+        drop(this.unpack());
     }
 }
 
@@ -264,9 +265,9 @@ mod tests {
     }
 
     fn id(q: Queued) -> u64 {
-        match q.into_entry() {
-            Entry::Task(r) => r.task().id,
-            Entry::Fresh(f) => f.id(),
+        match q.unpack() {
+            Unpacked::Task(r) => r.task().id,
+            Unpacked::Fresh(f) => f.id(),
         }
     }
 
@@ -295,9 +296,9 @@ mod tests {
         let q = Queued::from(Fresh::from_parts(closure.clone(), 9));
         assert_eq!(Arc::strong_count(&closure), 2);
         assert!(q.task().is_none());
-        match q.into_entry() {
-            Entry::Fresh(f) => assert_eq!(f.id(), 9),
-            Entry::Task(_) => panic!("an unmade task"),
+        match q.unpack() {
+            Unpacked::Fresh(f) => assert_eq!(f.id(), 9),
+            Unpacked::Task(_) => panic!("an unmade task"),
         }
         assert_eq!(Arc::strong_count(&closure), 1);
         drop(Queued::from(Fresh::from_parts(closure.clone(), 10)));
