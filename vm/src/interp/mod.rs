@@ -225,6 +225,9 @@ fn run_steps(cx: &Cx<'_>, fiber: &mut Fiber, budget: &mut u32) -> Outcome {
                     // its parts: moved whole, the stop was read back wider than it had
                     // been written, a stalled load at 4% of a ping-pong.
                     if let crate::sched::block::BlockOp::Registered(generation) = op {
+                        // It holds nothing: forgotten, it costs no call of the drop glue
+                        // (which the compiler does not inline here) on every park.
+                        std::mem::forget(op);
                         return Outcome::Block {
                             op: crate::sched::block::BlockOp::Registered(generation),
                             resume,

@@ -146,6 +146,9 @@ fn turn(cx: &Cx<'_>, exec: &mut TaskExec, carry: &mut Carry) -> Step {
                     } = &outcome
                 {
                     exec.park(*resume);
+                    // Nothing in it to drop: forgotten, it costs no call of the drop glue
+                    // on every park.
+                    std::mem::forget(outcome);
                     return Step::Parked;
                 }
                 // So are the coroutine switches, the other common way a run stops (a
