@@ -1,5 +1,8 @@
 //! Helpers shared by the integration tests that run the `qi` binary.
 
+// Each test crate that includes this module uses part of it.
+#![allow(dead_code)]
+
 use std::io::Read;
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
@@ -9,6 +12,12 @@ pub const TIMEOUT: Duration = Duration::from_secs(60);
 
 /// Runs a command to completion, killing it after [`TIMEOUT`].
 pub fn run_with_timeout(cmd: &mut Command) -> Result<Output, String> {
+    run_within(cmd, TIMEOUT)?.ok_or_else(|| format!("超过 {} 秒没有结束", TIMEOUT.as_secs()))
+}
+
+/// Runs a command to completion; `None` if it was still running after `limit`, and was
+/// killed.
+pub fn run_within(cmd: &mut Command, limit: Duration) -> Result<Option<Output>, String> {
     let mut child = cmd
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -31,16 +40,16 @@ pub fn run_with_timeout(cmd: &mut Command) -> Result<Output, String> {
         if let Some(status) = child.try_wait().map_err(|e| e.to_string())? {
             break status;
         }
-        if started.elapsed() > TIMEOUT {
+        if started.elapsed() > limit {
             let _ = child.kill();
             let _ = child.wait();
-            return Err(format!("超过 {} 秒没有结束", TIMEOUT.as_secs()));
+            return Ok(None);
         }
         std::thread::sleep(Duration::from_millis(5));
     };
-    Ok(Output {
+    Ok(Some(Output {
         status,
         stdout: out_reader.join().unwrap_or_default(),
         stderr: err_reader.join().unwrap_or_default(),
-    })
+    }))
 }
