@@ -182,6 +182,7 @@ impl ChanInner {
     /// Takes a value if one is available: from the buffer (refilled from a waiting sender)
     /// or straight from a waiting sender.
     /// `woken` gets the sender this woke, if any, to schedule once the lock is released.
+    #[inline(always)]
     pub fn try_recv(&mut self, sched: &Scheduler, woken: &mut Option<WaitToken>) -> Received {
         if let Some(v) = self.buf.pop_front() {
             // Room was made: the first live sender's value moves into the buffer.
