@@ -169,6 +169,7 @@ impl RunQueue {
         }
     }
 
+    #[inline(always)]
     pub fn pop(&self) -> Option<Queued> {
         match self {
             RunQueue::Shared(q, ahead) => ahead.pop(q),

@@ -174,6 +174,7 @@ impl Local {
         None
     }
 
+    #[inline(always)]
     fn next(&self, sched: &Scheduler) -> Option<Queued> {
         let tick = self.tick.get().wrapping_add(1);
         self.tick.set(tick);
