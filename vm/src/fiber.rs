@@ -82,6 +82,19 @@ impl Fiber {
         self.stack.reset(regs);
     }
 
+    /// `reset` for a fiber whose frames have all returned (a task that ended with a value),
+    /// whose registers need no emptying (`RegStack::reset_returned`).
+    #[inline]
+    pub fn reset_returned(&mut self, regs: usize) {
+        debug_assert!(self.frames.is_empty());
+        if self.frames.capacity() > 16 {
+            self.frames = Vec::with_capacity(1);
+        }
+        self.handlers = ThinVec::new();
+        self.keep.clear();
+        self.stack.reset_returned(regs);
+    }
+
     pub fn depth(&self) -> usize {
         self.frames.len()
     }

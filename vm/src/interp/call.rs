@@ -562,7 +562,9 @@ pub fn enter_kept(fiber: &mut Fiber) -> Result<(), Exit> {
         return Err(error(Code::E7000, "：内部错误：纤程没有要进入的函数"));
     };
     fiber.stack.fit_first(c.info.proto.num_regs as usize);
-    enter_entry(fiber, Value::object(c), &[])
+    // (The body inlined, not a call of `enter_entry`: this runs at every spawned task's
+    // first turn.)
+    enter_entry_with(fiber, Value::object(c), 0, |_| Value::NIL)
 }
 
 /// Starts a fiber that runs `module`'s top level and then finishes.

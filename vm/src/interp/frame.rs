@@ -257,6 +257,23 @@ impl RegStack {
         }
     }
 
+    /// `reset` for a stack whose frames have all returned: no register holds a heap value
+    /// then (invariant 4) and none is read before it is written (invariant 5), so in
+    /// release builds nothing is written; debug builds still poison them, to keep a broken
+    /// invariant 5 visible. (A two-worker spawn recycles every task through here: the fill
+    /// was 56 instructions of each.)
+    #[inline]
+    pub fn reset_returned(&mut self, first: usize) {
+        let first = first.max(1);
+        self.more = ThinVec::new();
+        if self.first.len() < first || self.first.len() > first.max(8) * 4 {
+            self.first = new_segment(first);
+        } else if cfg!(debug_assertions) {
+            debug_assert!(self.first.iter().all(|v| !v.tag().is_heap()));
+            self.first.fill(GIVEN_UP);
+        }
+    }
+
     /// Makes the first segment hold at least `n` registers, for a fiber whose registers
     /// are all given up (a new or emptied one, `reset`).
     pub fn fit_first(&mut self, n: usize) {

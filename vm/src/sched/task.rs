@@ -371,7 +371,8 @@ impl Task {
         let Some(mut fiber) = exec.root.take() else {
             return false;
         };
-        fiber.reset(0);
+        // It returned a value: every frame returned.
+        fiber.reset_returned(0);
         *exec = TaskExec::new(Some(fiber), false);
         self.id = 0;
         true

@@ -383,14 +383,20 @@ fn turn_of(
                 drop(exec);
                 // A `启动` task that returned, which nothing else can reach: no one will
                 // read its ending or wait for it, so only its count changes.
-                if let Ending::Value(_) = ending
-                    && task.flags().detached
-                    && !entry.given()
-                    && super::solo::out_of_reach(task)
-                {
-                    sched.count_finished(Some(local));
-                    return TurnEnd::FinishedPrivately;
-                }
+                let ending = match ending {
+                    Ending::Value(v)
+                        if task.flags().detached
+                            && !entry.given()
+                            && super::solo::out_of_reach(task) =>
+                    {
+                        // The value alone is dropped, inline: the ending's drop glue was
+                        // a call on every task.
+                        drop(v);
+                        sched.count_finished(Some(local));
+                        return TurnEnd::FinishedPrivately;
+                    }
+                    ending => ending,
+                };
                 // The ending is stored in the task: a result that holds the task's own
                 // handle closes a cycle.
                 let v = ending.value();
