@@ -265,7 +265,9 @@ impl Shared {
     /// built, so an entry never goes stale; the prelude's are not cached. A hit is checked
     /// against the entry's key, so a function run by another VM (a host may hand a value
     /// from one to another), whose list differs, only misses.
-    #[inline]
+    /// (The hit is inlined into the call sites, the miss is not: called whole, the lookup
+    /// was a call of some 25 instructions on every method call.)
+    #[inline(always)]
     pub fn method_cached(&self, tag: Tag, name: Symbol, cache: &AtomicU64) -> Option<&Value> {
         // The tag plus one in the high half (0 is an empty cache), the index in the low.
         let seen = cache.load(Ordering::Relaxed);
@@ -275,6 +277,13 @@ impl Shared {
         {
             return Some(f);
         }
+        self.method_missed(tag, name, cache)
+    }
+
+    /// `method_cached` when the cache does not have it: looked up, and cached if it is
+    /// written in Rust.
+    #[inline(never)]
+    fn method_missed(&self, tag: Tag, name: Symbol, cache: &AtomicU64) -> Option<&Value> {
         match self.methods.get(&(tag, name)) {
             Some(&i) => {
                 cache.store((tag as u64 + 1) << 32 | u64::from(i), Ordering::Relaxed);

@@ -57,9 +57,14 @@ impl Local {
 
     /// Keeps a recycled task (`recycle::put`). When `max` are kept already, half of them
     /// come back, to be handed to the scheduler.
+    #[inline]
     pub fn pool_push(&self, task: Arc<Task>, max: usize) -> Option<Vec<Arc<Task>>> {
         let mut pool = self.recycled.borrow_mut();
-        let overflow = (pool.len() >= max).then(|| pool.split_off(max / 2));
+        let overflow = if pool.len() >= max {
+            Some(split_pool(&mut pool, max / 2))
+        } else {
+            None
+        };
         pool.push(task);
         overflow
     }
@@ -199,6 +204,13 @@ impl Local {
             .or_else(|| sched.take_injected(self))
             .or_else(|| sched.steal(self))
     }
+}
+
+/// The tasks of `pool` from `at` on, taken out of it (once per `LOCAL_MAX / 2` recycled
+/// tasks: out of line, so that `pool_push` inlines).
+#[inline(never)]
+fn split_pool(pool: &mut Vec<Arc<Task>>, at: usize) -> Vec<Arc<Task>> {
+    pool.split_off(at)
 }
 
 /// Installs the stealers of all workers (once, before any worker runs).
