@@ -223,6 +223,7 @@ pub struct Ahead(Cell<Option<Queued>>);
 impl Ahead {
     /// The next task (the one held, else the queue's first), after holding the one behind
     /// it when the queue is long enough.
+    #[inline(always)]
     fn pop(&self, q: &Worker<Queued>) -> Option<Queued> {
         let first = self.0.take().or_else(|| q.pop())?;
         // Behind a task not made yet, most likely more of them (a `启动` loop's), whose

@@ -91,6 +91,7 @@ pub fn take(sched: &Scheduler, local: &Local) -> Option<Arc<Task>> {
     take_kept(sched, local)
 }
 
+#[inline(always)]
 fn take_kept(sched: &Scheduler, local: &Local) -> Option<Arc<Task>> {
     if let Some(task) = local.pool_pop() {
         return Some(task);

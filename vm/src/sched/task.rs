@@ -362,6 +362,7 @@ impl Task {
     /// or last emptied: its state, flags and wait are still as `Task::new` makes them (a
     /// `启动` task that finished while nothing else could reach it, so nothing else wrote
     /// them: `worker::turn_of`).
+    #[inline]
     pub fn clear_execution_for_reuse(&mut self) -> bool {
         debug_assert!(
             self.is_as_new_but_execution(),
