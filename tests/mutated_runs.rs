@@ -19,10 +19,14 @@
 //! about 150,000 coarser mutants run by hand through the release binary before).
 
 mod common;
+#[path = "common/rng.rs"]
+mod rng;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::Duration;
+
+use rng::Rng;
 
 const QI: &str = env!("CARGO_BIN_EXE_qi");
 
@@ -68,26 +72,6 @@ const EDGE: &[&str] = &[
     "通道()",
     "协程 { 挂起 1; }",
 ];
-
-/// A tiny deterministic generator (xorshift64*).
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
-    }
-
-    fn below(&mut self, n: usize) -> usize {
-        if n == 0 {
-            0
-        } else {
-            (self.next() % n as u64) as usize
-        }
-    }
-}
 
 /// Splits source text into tokens, roughly as the lexer would: runs of white space, line
 /// comments, string literals, numbers, words (identifiers and keywords, Chinese or not),
@@ -255,7 +239,7 @@ fn run_cases(
     let failures = &mut tally.failures;
     for case in cases.step_by(step) {
         let mut rng =
-            Rng(0x9E37_79B9_7F4A_7C15 ^ (case as u64 + 1).wrapping_mul(0xD1B5_4A32_D192_ED03));
+            Rng::new(0x9E37_79B9_7F4A_7C15 ^ (case as u64 + 1).wrapping_mul(0xD1B5_4A32_D192_ED03));
         let base = &corpus[rng.below(corpus.len())];
         let program = mutate(base, &mut rng);
         let workers = [1, 1, 2, 4][rng.below(4)];

@@ -17,6 +17,10 @@ use qi_bytecode::diagnostic::render;
 use qi_bytecode::parser::parse;
 use qi_bytecode::source::SourceFile;
 
+#[path = "common/rng.rs"]
+mod rng;
+use rng::Rng;
+
 /// About how many mutated inputs to check in all, shared among the corpus files (at least
 /// `MIN_PER_FILE` each, so a large corpus costs more but still tests every file).
 const TARGET_TOTAL: usize = 200_000;
@@ -234,30 +238,6 @@ ch <- 42;
 "#,
     ),
 ];
-
-/// A tiny deterministic generator (xorshift64*), seeded per file.
-struct Rng(u64);
-
-impl Rng {
-    fn new(seed: u64) -> Rng {
-        Rng(seed | 1)
-    }
-
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
-    }
-
-    fn below(&mut self, n: usize) -> usize {
-        if n == 0 {
-            0
-        } else {
-            (self.next() % n as u64) as usize
-        }
-    }
-}
 
 /// FNV-1a, to seed each file's generator from its name.
 fn seed_of(name: &str) -> u64 {
