@@ -10,8 +10,8 @@
 //! A mutant may loop for ever or sleep for a very long time (a loop bound or a duration
 //! replaced by `9223372036854775807`): that is the program, not a hang of the VM, so it is
 //! killed after `LIMIT` and counted, not failed. The programs under 文件, 网络 and 进程
-//! reach outside the VM (files, sockets, child processes) and are left out; every mutant
-//! runs in a directory of its own.
+//! reach outside the VM (files, sockets, child processes) and are left out; mutants run in
+//! a scratch directory (one per thread of the test), removed at the end.
 //!
 //! Deterministic: the cases come from a fixed seed, so a failure names a case that fails
 //! again. `QI_MUTANTS=40000 cargo test --test mutated_runs -- --nocapture` runs more of
@@ -36,14 +36,15 @@ const CASES: usize = 1500;
 /// run of 40,000 mutants had 0.5% of them killed, the rest ending by themselves.)
 const LIMIT: Duration = Duration::from_secs(1);
 
+/// Directories of golden programs that reach outside the VM.
+const LEFT_OUT: &[&str] = &["文件", "网络", "进程"];
+
 fn cases() -> usize {
     std::env::var("QI_MUTANTS")
         .ok()
         .and_then(|n| n.parse().ok())
         .unwrap_or(CASES)
 }
-/// Directories of golden programs that reach outside the VM.
-const LEFT_OUT: &[&str] = &["文件", "网络", "进程"];
 
 /// Tokens worth putting in a program: the integer limits, values of every kind, and
 /// keywords that change control flow or start a task.
