@@ -72,13 +72,7 @@ impl Fiber {
     /// Makes this fiber what `Fiber::new(regs)` would make, keeping its allocations where
     /// they fit (a recycled task's, `sched::recycle`). What it held is dropped here.
     pub fn reset(&mut self, regs: usize) {
-        if self.frames.capacity() > 16 {
-            self.frames = Vec::with_capacity(1);
-        } else {
-            self.frames.clear();
-        }
-        self.handlers = ThinVec::new();
-        self.keep.clear();
+        self.reset_frames();
         self.stack.reset(regs);
     }
 
@@ -87,12 +81,20 @@ impl Fiber {
     #[inline]
     pub fn reset_returned(&mut self, regs: usize) {
         debug_assert!(self.frames.is_empty());
+        self.reset_frames();
+        self.stack.reset_returned(regs);
+    }
+
+    /// No frames, handlers or kept closures; a frame vector grown deep is given up.
+    #[inline(always)]
+    fn reset_frames(&mut self) {
         if self.frames.capacity() > 16 {
             self.frames = Vec::with_capacity(1);
+        } else {
+            self.frames.clear();
         }
         self.handlers = ThinVec::new();
         self.keep.clear();
-        self.stack.reset_returned(regs);
     }
 
     pub fn depth(&self) -> usize {

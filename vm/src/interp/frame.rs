@@ -248,11 +248,7 @@ impl RegStack {
     /// no segment beyond the first, which is kept when it is big enough and not much bigger
     /// (a recycled task's, `sched::recycle`).
     pub fn reset(&mut self, first: usize) {
-        let first = first.max(1);
-        self.more = ThinVec::new();
-        if self.first.len() < first || self.first.len() > first.max(8) * 4 {
-            self.first = new_segment(first);
-        } else {
+        if self.keep_first_only(first) {
             self.first.fill(GIVEN_UP);
         }
     }
@@ -264,14 +260,24 @@ impl RegStack {
     /// the registers was 27 instructions of each.)
     #[inline]
     pub fn reset_returned(&mut self, first: usize) {
+        if self.keep_first_only(first) && cfg!(debug_assertions) {
+            debug_assert!(self.first.iter().all(|v| !v.tag().is_heap()));
+            self.first.fill(GIVEN_UP);
+        }
+    }
+
+    /// Gives up every segment but the first, and the first too, for a new one of `first`
+    /// registers (at least one), when it is too small or far too big. Whether the old first
+    /// segment was kept, with what it holds.
+    #[inline(always)]
+    fn keep_first_only(&mut self, first: usize) -> bool {
         let first = first.max(1);
         self.more = ThinVec::new();
         if self.first.len() < first || self.first.len() > first.max(8) * 4 {
             self.first = new_segment(first);
-        } else if cfg!(debug_assertions) {
-            debug_assert!(self.first.iter().all(|v| !v.tag().is_heap()));
-            self.first.fill(GIVEN_UP);
+            return false;
         }
+        true
     }
 
     /// Makes the first segment hold at least `n` registers, for a fiber whose registers
