@@ -13,10 +13,11 @@
 //! reach outside the VM (files, sockets, child processes) and are left out; mutants run in
 //! a scratch directory (one per thread of the test), removed at the end.
 //!
-//! Deterministic: the cases come from a fixed seed, so a failure names a case that fails
-//! again. `QI_MUTANTS=40000 cargo test --test mutated_runs -- --nocapture` runs more of
-//! them (that many ran clean, in about five minutes, when the test was written; so did
-//! about 150,000 coarser mutants run by hand through the release binary before).
+//! Deterministic: each case comes from a seed of its own number, so a failure names a case
+//! that fails again. `QI_MUTANTS=40000 cargo test --test mutated_runs -- --nocapture` runs
+//! more of them (that many ran clean, in about five minutes, when the test was written; so
+//! did about 150,000 coarser mutants run by hand through the release binary before), and
+//! `QI_MUTANTS_FROM=40000` starts at that case, for a long run past the ones run already.
 
 mod common;
 #[path = "common/rng.rs"]
@@ -39,11 +40,10 @@ const LIMIT: Duration = Duration::from_secs(1);
 /// Directories of golden programs that reach outside the VM.
 const LEFT_OUT: &[&str] = &["文件", "网络", "进程"];
 
-fn cases() -> usize {
-    std::env::var("QI_MUTANTS")
-        .ok()
-        .and_then(|n| n.parse().ok())
-        .unwrap_or(CASES)
+fn cases() -> std::ops::Range<usize> {
+    let number = |name: &str| std::env::var(name).ok().and_then(|n| n.parse().ok());
+    let first = number("QI_MUTANTS_FROM").unwrap_or(0);
+    first..first.saturating_add(number("QI_MUTANTS").unwrap_or(CASES))
 }
 
 /// Tokens worth putting in a program: the integer limits, values of every kind, and
@@ -291,7 +291,8 @@ fn mutated_programs_end_as_user_programs_do() {
     assert!(corpus.len() > 100, "只找到 {} 个程序", corpus.len());
 
     let scratch = std::env::temp_dir().join(format!("qi-mutated-{}", std::process::id()));
-    let total = cases();
+    let cases = cases();
+    let total = cases.len();
     let threads = 2;
     let tallies: Vec<Tally> = std::thread::scope(|s| {
         let handles: Vec<_> = (0..threads)
@@ -300,7 +301,7 @@ fn mutated_programs_end_as_user_programs_do() {
                 let corpus = &corpus;
                 s.spawn(move || {
                     std::fs::create_dir_all(&dir).expect("临时目录");
-                    run_cases(corpus, t..total, threads, &dir)
+                    run_cases(corpus, cases.start + t..cases.end, threads, &dir)
                 })
             })
             .collect();
