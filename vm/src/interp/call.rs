@@ -388,7 +388,8 @@ pub fn invoke(
 ) -> Result<Called, Exit> {
     // By reference: a cursor passed by value went through a copy the caller wrote in one
     // wide store, and reading its register pointer back stalled on store forwarding (a
-    // list-heavy program spent a tenth of its time there).
+    // list-heavy program spent a tenth of its time there). The fast loop lends a copy of
+    // its cursor, so that its own stays in registers (`fast.rs`).
     let mut cur = Cursor::reload(cur);
     let shared = cx.shared;
     let info = cur.info();

@@ -351,16 +351,17 @@ impl Cursor {
     /// has just written field by field; copied whole, two of the fields were read with one
     /// wide load, which waits for both stores to retire instead of taking their values
     /// from the store buffer — a stall at every entry to the fast loop, that is at every
-    /// task switch (6% of a channel ping-pong: 220 → 205 ms). It runs once per entry (247
-    /// times in fib(25)), but LLVM then allocates the loop's registers differently:
-    /// fib(25) takes 65.2M instructions instead of 62.5M under callgrind, and fib(30)
-    /// about 0.5% longer.
+    /// task switch (6% of a channel ping-pong: 220 → 205 ms). The read of `regs` is
+    /// opaque, so that it cannot be merged with the read of `ip`; it was
+    /// `std::hint::black_box`, which put the pointer through memory, and with it LLVM
+    /// allocated the fast loop's registers worse (fib(25): 62.5M → 65.2M instructions).
     #[inline(always)]
     pub fn reload(cur: &Cursor) -> Cursor {
-        // The opaque read of `regs` keeps it from being fetched together with `ip`.
         Cursor {
             ip: cur.ip,
-            regs: std::hint::black_box(cur.regs),
+            regs: cur
+                .regs
+                .map_addr(|addr| super::fetched::opaque(addr as u64) as usize),
             closure: cur.closure,
         }
     }

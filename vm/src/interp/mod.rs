@@ -14,6 +14,7 @@ pub mod frame;
 mod call;
 pub mod channel;
 mod fast;
+mod fetched;
 mod member;
 mod misc;
 pub mod tasks;
