@@ -25,7 +25,8 @@
 //!   `park` only under that lock and only while nobody is solo, and a newly started one
 //!   begins in `park`. Once solo,
 //!   a worker leaves the mode between turns, under the same lock, before it wakes another
-//!   for the work it queued (`Local::wants_company`) and before it parks. The lock orders
+//!   for the work it queued (`Local::wants_company`; looked at once every
+//!   `worker::TURNS_PER_ROUND` turns at most) and before it parks. The lock orders
 //!   everything either side of a change of mode.
 //!
 //! So the mode changes only between turns, when the solo worker holds no lock it took

