@@ -43,28 +43,34 @@ impl Fetched {
 
     #[inline(always)]
     pub fn hint(self) -> u8 {
-        (opaque(self.word) >> 8) as u8
+        self.bits_from(8) as u8
     }
 
     #[inline(always)]
     pub fn a(self) -> u16 {
-        (opaque(self.word) >> 16) as u16
+        self.bits_from(16) as u16
     }
 
     #[inline(always)]
     pub fn b(self) -> u16 {
-        (opaque(self.word) >> 32) as u16
+        self.bits_from(32) as u16
     }
 
     #[inline(always)]
     pub fn c(self) -> u16 {
-        (opaque(self.word) >> 48) as u16
+        self.bits_from(48) as u16
     }
 
     /// B and C as one unsigned operand.
     #[inline(always)]
     pub fn bx(self) -> u32 {
-        (opaque(self.word) >> 32) as u32
+        self.bits_from(32) as u32
+    }
+
+    /// The word from bit `shift` up, read where the caller stands (see `opaque`).
+    #[inline(always)]
+    fn bits_from(self, shift: u32) -> u64 {
+        opaque(self.word) >> shift
     }
 
     /// B and C as one signed operand.
