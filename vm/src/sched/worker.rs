@@ -240,8 +240,7 @@ pub fn run_with(shared: &Shared, sched: &Scheduler, local: &Local, mut between: 
             return;
         }
         between();
-        sched.run_deferred(local);
-        sched.print_requested_snapshot();
+        at_every_turn(sched, local);
         sched.review_solo(local);
         let next = local.next(sched).or_else(|| {
             // Out of work: what this worker holds of `active` goes back first, or the
@@ -339,11 +338,18 @@ fn run_task(shared: &Shared, sched: &Scheduler, local: &Local, task: Queued) {
         }
         turns += 1;
         if turns < TURNS_PER_ROUND && !sched.is_shut_down() {
-            sched.run_deferred(local);
-            sched.print_requested_snapshot();
+            at_every_turn(sched, local);
             next = local.next(sched);
         }
     }
+}
+
+/// What a worker looks at before every turn, in `run_with` and within `run_task`'s round
+/// alike: what the reactor handed over, and a requested snapshot. (Each a load, inlined.)
+#[inline(always)]
+fn at_every_turn(sched: &Scheduler, local: &Local) {
+    sched.run_deferred(local);
+    sched.print_requested_snapshot();
 }
 
 /// How many turns `run_task` runs before the worker's loop comes round again (a ping-pong
