@@ -86,7 +86,8 @@ impl Runtime {
         // Running here, it may wake a task another host thread is waiting for: it must
         // count as active, or that thread could see an idle VM and report a deadlock.
         sched.activate();
-        let stop = interp::run(&cx, &mut fiber, sched.budget);
+        let mut budget = sched.budget;
+        let stop = interp::run(&cx, &mut fiber, &mut budget);
         let over = crate::sched::driver::over_limit(&cx);
         self.hand_over_queued(&ctx.local);
         sched.deactivate();

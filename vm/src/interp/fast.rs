@@ -42,7 +42,7 @@ use crate::sched::task::Resume;
 use crate::value::{Tag, Value};
 
 /// Why the fast loop stopped.
-pub(super) enum Stop {
+pub(crate) enum Stop {
     /// The instruction at the cursor is not a fast case: the full loop runs it.
     Slow,
     /// The step budget ran out at a call or back-edge; the cursor is where to go on, and
@@ -51,6 +51,8 @@ pub(super) enum Stop {
     /// A channel operation must wait: the cursor is past it, as the full loop leaves it
     /// when it blocks, and the pc is not saved yet.
     Block(BlockOp, Resume),
+    /// Not from the fast loop: the fiber has no frame to run (`interp::run_fast`).
+    NoFrame,
     /// An instruction that calls out failed (or a native asked to wait or to resume a
     /// coroutine): the cursor is past it, as the full loop's own failures leave it.
     Fail(Exit),

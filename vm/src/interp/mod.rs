@@ -6,8 +6,11 @@
 //! exit from the loop happens at an instruction boundary with the frame's pc saved: the
 //! start of a function, a loop header, or the instruction that failed.
 //!
-//! Each time round, the loop first lets `fast::run` take the instructions it can (see
-//! `fast.rs`); what it hands back, the big `match` below runs.
+//! A run starts in `fast::run`, which takes the instructions it can (see `fast.rs`);
+//! what it hands back, the big `match` of `run_steps` runs, and each time round after
+//! that the fast loop takes over again. The driver calls the two parts itself
+//! (`run_fast`, `run_steps`), so that a channel operation that parked the task in the
+//! fast loop goes back to the scheduler without an `Outcome` (`parked`).
 
 pub mod frame;
 
@@ -142,21 +145,115 @@ enum Trap {
     Raised(crate::native::Exit),
 }
 
-/// Runs `fiber` for at most `budget` steps; adds the steps it took to `cx.steps`.
-pub fn run(cx: &Cx<'_>, fiber: &mut Fiber, budget: u32) -> Outcome {
-    let budget = budget.max(1);
-    let mut left = budget;
-    let outcome = run_steps(cx, fiber, &mut left);
-    cx.steps.set(cx.steps.get() + u64::from(budget - left));
+pub(crate) use fast::Stop;
+
+/// Runs `fiber` for at most `*left` steps (one at least), leaving in `*left` what is left
+/// of them; adds the steps it took to `cx.steps`. (The budget is spent in place: the
+/// driver carries what is left of a turn's budget from one run to the next.)
+#[inline(always)]
+pub fn run(cx: &Cx<'_>, fiber: &mut Fiber, left: &mut u32) -> Outcome {
+    let budget = (*left).max(1);
+    *left = budget;
+    let mut cur = None;
+    let mut stop = run_fast(cx, fiber, &mut cur, left);
+    let outcome = run_steps(cx, fiber, left, cur, &mut stop);
+    // Nothing left in it to drop (`run_steps` took what it held).
+    std::mem::forget(stop);
+    cx.steps.set(cx.steps.get() + u64::from(budget - *left));
     outcome
 }
 
-/// The instruction loop. `budget` is a unique reference, so it stays in a register and
-/// is written back only when the loop returns.
-fn run_steps(cx: &Cx<'_>, fiber: &mut Fiber, budget: &mut u32) -> Outcome {
+/// The first part of a run, inlined into its caller: the fast loop, from the top frame
+/// (`*left` at least 1), with `cur` its cursor (`None` for a fiber without frames). What
+/// it stopped at goes on to `run_steps` — unless it is a park the caller takes up itself
+/// (`parked`).
+///
+/// The stop stays where the caller's `let` put it, and `run_steps` takes it by reference:
+/// moved into a struct, or made in two places, it was copied word by word at every turn.
+#[inline(always)]
+pub(crate) fn run_fast(
+    cx: &Cx<'_>,
+    fiber: &mut Fiber,
+    cur: &mut Option<Cursor>,
+    left: &mut u32,
+) -> Stop {
+    *cur = reload(fiber);
+    match cur {
+        Some(c) => fast::run(cx, fiber, c, left),
+        None => Stop::NoFrame,
+    }
+}
+
+/// A channel operation of the fast loop parked the task in place (`BlockOp::Registered`):
+/// its wait's generation, and where the wake-up goes.
+pub struct ParkedAt {
+    pub generation: u64,
+    pub resume: crate::sched::task::Resume,
+}
+
+/// The park, when the fast loop stopped at a channel operation that parked the task in
+/// place — the most common way a turn ends — with the pc saved: the driver parks the task
+/// straight away, without an `Outcome` (48 bytes, written in one function and read in
+/// another).
+#[inline(always)]
+pub(crate) fn parked(fiber: &mut Fiber, cur: Option<Cursor>, stop: &Stop) -> Option<ParkedAt> {
+    match (cur, stop) {
+        (Some(cur), Stop::Block(crate::sched::block::BlockOp::Registered(generation), resume)) => {
+            save_pc(fiber, cur);
+            Some(ParkedAt {
+                generation: *generation,
+                resume: *resume,
+            })
+        }
+        _ => None,
+    }
+}
+
+/// The outcome of a channel operation of the fast loop that must wait. One that parked,
+/// the common case, is rebuilt from its parts: moved whole, the stop was read back wider
+/// than it had been written, a stalled load at 4% of a ping-pong.
+#[inline(always)]
+fn blocked(op: crate::sched::block::BlockOp, resume: crate::sched::task::Resume) -> Outcome {
+    if let crate::sched::block::BlockOp::Registered(generation) = op {
+        // It holds nothing: forgotten, it costs no call of the drop glue (which the
+        // compiler does not inline here) on every park.
+        std::mem::forget(op);
+        return Outcome::Block {
+            op: crate::sched::block::BlockOp::Registered(generation),
+            resume,
+        };
+    }
+    Outcome::Block { op, resume }
+}
+
+/// The rest of a run, from where the fast loop stopped (`run_fast`): the full instruction
+/// loop, which each time round runs one instruction, then lets the fast loop take what it
+/// can. `budget` is a unique reference, so it stays in a register and is written back
+/// only when the loop returns. It takes what `stop` holds, leaving nothing to drop.
+#[inline(never)]
+pub(crate) fn run_steps(
+    cx: &Cx<'_>,
+    fiber: &mut Fiber,
+    budget: &mut u32,
+    cur: Option<Cursor>,
+    stop: &mut Stop,
+) -> Outcome {
     let shared = cx.shared;
-    let Some(mut cur) = reload(fiber) else {
+    let Some(mut cur) = cur else {
         return Outcome::Returned(Value::NIL);
+    };
+    // The instruction the fast loop handed back, or the error of the one before it.
+    let mut raised = match std::mem::replace(stop, Stop::Slow) {
+        Stop::Slow | Stop::NoFrame => None,
+        Stop::Fail(exit) => Some(exit),
+        Stop::Yield => {
+            save_pc(fiber, cur);
+            return Outcome::Yield;
+        }
+        Stop::Block(op, resume) => {
+            save_pc(fiber, cur);
+            return blocked(op, resume);
+        }
     };
 
     // A call or return changed the top frame.
@@ -198,651 +295,649 @@ fn run_steps(cx: &Cx<'_>, fiber: &mut Fiber, budget: &mut u32) -> Outcome {
     }
 
     loop {
-        let trap = 'exec: loop {
-            // An instruction failed: leave the instruction loop; the handler below finds a
-            // handler or ends the run.
-            macro_rules! fail {
-                ($exit:expr) => {
-                    break 'exec Trap::Raise($exit)
-                };
-            }
-            macro_rules! check {
-                ($e:expr) => {
-                    match $e {
-                        Ok(v) => v,
-                        Err(exit) => fail!(exit),
-                    }
-                };
-            }
-            match fast::run(cx, fiber, &mut cur, budget) {
-                fast::Stop::Slow => {}
-                fast::Stop::Yield => {
-                    save_pc(fiber, cur);
-                    return Outcome::Yield;
-                }
-                fast::Stop::Block(op, resume) => {
-                    save_pc(fiber, cur);
-                    // A channel operation that parked, the common case, is rebuilt from
-                    // its parts: moved whole, the stop was read back wider than it had
-                    // been written, a stalled load at 4% of a ping-pong.
-                    if let crate::sched::block::BlockOp::Registered(generation) = op {
-                        // It holds nothing: forgotten, it costs no call of the drop glue
-                        // (which the compiler does not inline here) on every park.
-                        std::mem::forget(op);
-                        return Outcome::Block {
-                            op: crate::sched::block::BlockOp::Registered(generation),
-                            resume,
-                        };
-                    }
-                    return Outcome::Block { op, resume };
-                }
-                fast::Stop::Fail(exit) => fail!(exit),
-            }
-            let ins = cur.fetch();
-            match ins.op {
-                Op::Nop => {}
-                Op::LoadNil => cur.set(ins.a, Value::NIL),
-                Op::LoadBool => cur.set(ins.a, Value::bool(ins.b != 0)),
-                Op::LoadInt => cur.set(ins.a, Value::int(ins.sbx() as i64)),
-                Op::LoadConst => {
-                    let v = cur.info().consts[ins.bx() as usize].clone();
-                    cur.set(ins.a, v);
-                }
-                Op::Move => {
-                    let v = cur.r(ins.b).clone();
-                    cur.set(ins.a, v);
-                }
-                Op::GetGlobal => {
-                    let v = cur.info().module().global(ins.bx());
-                    if v.tag() == Tag::Uninit {
-                        let name = cur.info().module().global_name(ins.bx());
-                        fail!(error(Code::E3010, format!("「{name}」")));
-                    }
-                    cur.set(ins.a, v);
-                }
-                Op::SetGlobal | Op::DefGlobal => {
-                    let v = cur.r(ins.a).clone();
-                    cur.info().module().set_global(ins.bx(), v);
-                }
-                Op::GetDecl => {
-                    let v = cur.info().module().decl(ins.bx());
-                    cur.set(ins.a, v);
-                }
-                Op::GetBuiltin => {
-                    let sym = cur.info().syms[ins.bx() as usize];
-                    let v = shared.builtin(sym).cloned().unwrap_or(Value::NIL);
-                    cur.set(ins.a, v);
-                }
-                Op::GetUpval => {
-                    // A copy of the cursor lends the closure while `cur` lends the register.
-                    let here = cur;
-                    here.closure().upvalues[ins.b as usize].load_into(cur.r_mut(ins.a));
-                }
-                Op::SetUpval => {
-                    let v = cur.r(ins.a).clone();
-                    let cell = &cur.closure().upvalues[ins.b as usize];
-                    if crate::gc::trace::is_traced(v.tag()) {
-                        shared
-                            .gc
-                            .suspect(cx.local.index, &Value::object(cell.clone()));
-                    }
-                    if !cell.set(v) {
-                        fail!(misc::fixed_cell_store());
-                    }
-                }
-                Op::NewCell => {
-                    let v = cur.r_mut(ins.a).take();
-                    let cell = if ins.b == 1 {
-                        CellObj::fixed(v)
-                    } else {
-                        CellObj::new(v)
+        let trap = if let Some(exit) = raised.take() {
+            Trap::Raise(exit)
+        } else {
+            'exec: loop {
+                // An instruction failed: leave the instruction loop; the handler below finds a
+                // handler or ends the run.
+                macro_rules! fail {
+                    ($exit:expr) => {
+                        break 'exec Trap::Raise($exit)
                     };
-                    cur.set(ins.a, Value::new(cell));
                 }
-                Op::GetCell => {
-                    let v = match cur.r(ins.b).as_obj::<CellObj>() {
-                        Some(c) => c.get(),
-                        None => cur.r(ins.b).clone(),
+                macro_rules! check {
+                    ($e:expr) => {
+                        match $e {
+                            Ok(v) => v,
+                            Err(exit) => fail!(exit),
+                        }
                     };
-                    cur.set(ins.a, v);
                 }
-                Op::SetCell => {
-                    let v = cur.r(ins.b).clone();
-                    shared.gc.stored(cx.local.index, cur.r(ins.a), &v);
-                    match cur.r(ins.a).as_obj::<CellObj>() {
-                        Some(c) => {
-                            if !c.set(v) {
-                                fail!(misc::fixed_cell_store());
-                            }
-                        }
-                        None => cur.set(ins.a, v),
+                let ins = cur.fetch();
+                match ins.op {
+                    Op::Nop => {}
+                    Op::LoadNil => cur.set(ins.a, Value::NIL),
+                    Op::LoadBool => cur.set(ins.a, Value::bool(ins.b != 0)),
+                    Op::LoadInt => cur.set(ins.a, Value::int(ins.sbx() as i64)),
+                    Op::LoadConst => {
+                        let v = cur.info().consts[ins.bx() as usize].clone();
+                        cur.set(ins.a, v);
                     }
-                }
-                Op::Closure | Op::TaskClosure => {
-                    let v = misc::closure(cur, ins, &cx.local.credit, &cx.sched.credit_bank);
-                    cur.set(ins.a, v);
-                }
-
-                Op::Add => {
-                    let (x, y) = (cur.r(ins.b), cur.r(ins.c));
-                    if x.tag() == Tag::Int && y.tag() == Tag::Int {
-                        match x.int_unchecked().checked_add(y.int_unchecked()) {
-                            Some(n) => cur.set(ins.a, Value::int(n)),
-                            None => fail!(error(Code::E7002, "")),
-                        }
-                    } else if x.tag() == Tag::Float && y.tag() == Tag::Float {
-                        let n = x.float_unchecked() + y.float_unchecked();
-                        cur.set(ins.a, Value::float(n));
-                    } else {
-                        check!(misc::add_other(cur, ins));
+                    Op::Move => {
+                        let v = cur.r(ins.b).clone();
+                        cur.set(ins.a, v);
                     }
-                }
-                Op::AddI | Op::SubI => {
-                    let x = cur.r(ins.b);
-                    let k = ins.c as i16 as i64;
-                    if x.tag() == Tag::Int {
-                        let n = if ins.op == Op::AddI {
-                            x.int_unchecked().checked_add(k)
+                    Op::GetGlobal => {
+                        let v = cur.info().module().global(ins.bx());
+                        if v.tag() == Tag::Uninit {
+                            let name = cur.info().module().global_name(ins.bx());
+                            fail!(error(Code::E3010, format!("「{name}」")));
+                        }
+                        cur.set(ins.a, v);
+                    }
+                    Op::SetGlobal | Op::DefGlobal => {
+                        let v = cur.r(ins.a).clone();
+                        cur.info().module().set_global(ins.bx(), v);
+                    }
+                    Op::GetDecl => {
+                        let v = cur.info().module().decl(ins.bx());
+                        cur.set(ins.a, v);
+                    }
+                    Op::GetBuiltin => {
+                        let sym = cur.info().syms[ins.bx() as usize];
+                        let v = shared.builtin(sym).cloned().unwrap_or(Value::NIL);
+                        cur.set(ins.a, v);
+                    }
+                    Op::GetUpval => {
+                        // A copy of the cursor lends the closure while `cur` lends the register.
+                        let here = cur;
+                        here.closure().upvalues[ins.b as usize].load_into(cur.r_mut(ins.a));
+                    }
+                    Op::SetUpval => {
+                        let v = cur.r(ins.a).clone();
+                        let cell = &cur.closure().upvalues[ins.b as usize];
+                        if crate::gc::trace::is_traced(v.tag()) {
+                            shared
+                                .gc
+                                .suspect(cx.local.index, &Value::object(cell.clone()));
+                        }
+                        if !cell.set(v) {
+                            fail!(misc::fixed_cell_store());
+                        }
+                    }
+                    Op::NewCell => {
+                        let v = cur.r_mut(ins.a).take();
+                        let cell = if ins.b == 1 {
+                            CellObj::fixed(v)
                         } else {
-                            x.int_unchecked().checked_sub(k)
+                            CellObj::new(v)
                         };
-                        match n {
-                            Some(n) => cur.set(ins.a, Value::int(n)),
-                            None => fail!(error(Code::E7002, "")),
+                        cur.set(ins.a, Value::new(cell));
+                    }
+                    Op::GetCell => {
+                        let v = match cur.r(ins.b).as_obj::<CellObj>() {
+                            Some(c) => c.get(),
+                            None => cur.r(ins.b).clone(),
+                        };
+                        cur.set(ins.a, v);
+                    }
+                    Op::SetCell => {
+                        let v = cur.r(ins.b).clone();
+                        shared.gc.stored(cx.local.index, cur.r(ins.a), &v);
+                        match cur.r(ins.a).as_obj::<CellObj>() {
+                            Some(c) => {
+                                if !c.set(v) {
+                                    fail!(misc::fixed_cell_store());
+                                }
+                            }
+                            None => cur.set(ins.a, v),
                         }
-                    } else {
-                        let v = if ins.op == Op::AddI {
-                            if ins.a == ins.b && x.tag() == Tag::Str {
-                                let lhs = cur.r_mut(ins.a).take();
-                                check!(ops::add(lhs, &Value::int(k)))
+                    }
+                    Op::Closure | Op::TaskClosure => {
+                        let v = misc::closure(cur, ins, &cx.local.credit, &cx.sched.credit_bank);
+                        cur.set(ins.a, v);
+                    }
+
+                    Op::Add => {
+                        let (x, y) = (cur.r(ins.b), cur.r(ins.c));
+                        if x.tag() == Tag::Int && y.tag() == Tag::Int {
+                            match x.int_unchecked().checked_add(y.int_unchecked()) {
+                                Some(n) => cur.set(ins.a, Value::int(n)),
+                                None => fail!(error(Code::E7002, "")),
+                            }
+                        } else if x.tag() == Tag::Float && y.tag() == Tag::Float {
+                            let n = x.float_unchecked() + y.float_unchecked();
+                            cur.set(ins.a, Value::float(n));
+                        } else {
+                            check!(misc::add_other(cur, ins));
+                        }
+                    }
+                    Op::AddI | Op::SubI => {
+                        let x = cur.r(ins.b);
+                        let k = ins.c as i16 as i64;
+                        if x.tag() == Tag::Int {
+                            let n = if ins.op == Op::AddI {
+                                x.int_unchecked().checked_add(k)
                             } else {
-                                check!(ops::add_ref(x, &Value::int(k)))
+                                x.int_unchecked().checked_sub(k)
+                            };
+                            match n {
+                                Some(n) => cur.set(ins.a, Value::int(n)),
+                                None => fail!(error(Code::E7002, "")),
                             }
                         } else {
-                            check!(ops::arith(ArithOp::Sub, x, &Value::int(k)))
-                        };
-                        cur.set(ins.a, v);
-                    }
-                }
-                Op::Sub => {
-                    let (x, y) = (cur.r(ins.b), cur.r(ins.c));
-                    if x.tag() == Tag::Int && y.tag() == Tag::Int {
-                        match x.int_unchecked().checked_sub(y.int_unchecked()) {
-                            Some(n) => cur.set(ins.a, Value::int(n)),
-                            None => fail!(error(Code::E7002, "")),
+                            let v = if ins.op == Op::AddI {
+                                if ins.a == ins.b && x.tag() == Tag::Str {
+                                    let lhs = cur.r_mut(ins.a).take();
+                                    check!(ops::add(lhs, &Value::int(k)))
+                                } else {
+                                    check!(ops::add_ref(x, &Value::int(k)))
+                                }
+                            } else {
+                                check!(ops::arith(ArithOp::Sub, x, &Value::int(k)))
+                            };
+                            cur.set(ins.a, v);
                         }
-                    } else {
-                        let v = check!(ops::arith(ArithOp::Sub, x, y));
-                        cur.set(ins.a, v);
                     }
-                }
-                Op::Mul => {
-                    let (x, y) = (cur.r(ins.b), cur.r(ins.c));
-                    if x.tag() == Tag::Int && y.tag() == Tag::Int {
-                        match x.int_unchecked().checked_mul(y.int_unchecked()) {
-                            Some(n) => cur.set(ins.a, Value::int(n)),
-                            None => fail!(error(Code::E7002, "")),
+                    Op::Sub => {
+                        let (x, y) = (cur.r(ins.b), cur.r(ins.c));
+                        if x.tag() == Tag::Int && y.tag() == Tag::Int {
+                            match x.int_unchecked().checked_sub(y.int_unchecked()) {
+                                Some(n) => cur.set(ins.a, Value::int(n)),
+                                None => fail!(error(Code::E7002, "")),
+                            }
+                        } else {
+                            let v = check!(ops::arith(ArithOp::Sub, x, y));
+                            cur.set(ins.a, v);
                         }
-                    } else {
-                        let v = check!(ops::arith(ArithOp::Mul, x, y));
+                    }
+                    Op::Mul => {
+                        let (x, y) = (cur.r(ins.b), cur.r(ins.c));
+                        if x.tag() == Tag::Int && y.tag() == Tag::Int {
+                            match x.int_unchecked().checked_mul(y.int_unchecked()) {
+                                Some(n) => cur.set(ins.a, Value::int(n)),
+                                None => fail!(error(Code::E7002, "")),
+                            }
+                        } else {
+                            let v = check!(ops::arith(ArithOp::Mul, x, y));
+                            cur.set(ins.a, v);
+                        }
+                    }
+                    Op::Div => {
+                        let v = check!(ops::arith(ArithOp::Div, cur.r(ins.b), cur.r(ins.c)));
                         cur.set(ins.a, v);
                     }
-                }
-                Op::Div => {
-                    let v = check!(ops::arith(ArithOp::Div, cur.r(ins.b), cur.r(ins.c)));
-                    cur.set(ins.a, v);
-                }
-                Op::Rem => {
-                    let v = check!(ops::arith(ArithOp::Rem, cur.r(ins.b), cur.r(ins.c)));
-                    cur.set(ins.a, v);
-                }
-                Op::Neg => {
-                    let v = check!(ops::negate(cur.r(ins.b)));
-                    cur.set(ins.a, v);
-                }
-                Op::Not => {
-                    let v = check!(ops::not(cur.r(ins.b)));
-                    cur.set(ins.a, v);
-                }
-                Op::Eq => {
-                    let t = ops::equal(cur.r(ins.b), cur.r(ins.c));
-                    cur.set(ins.a, Value::bool(t));
-                }
-                Op::Ne => {
-                    let t = !ops::equal(cur.r(ins.b), cur.r(ins.c));
-                    cur.set(ins.a, Value::bool(t));
-                }
-                Op::Lt | Op::Le | Op::Gt | Op::Ge => {
-                    let t = check!(compare(ins.op, cur.r(ins.b), cur.r(ins.c)));
-                    cur.set(ins.a, Value::bool(t));
-                }
+                    Op::Rem => {
+                        let v = check!(ops::arith(ArithOp::Rem, cur.r(ins.b), cur.r(ins.c)));
+                        cur.set(ins.a, v);
+                    }
+                    Op::Neg => {
+                        let v = check!(ops::negate(cur.r(ins.b)));
+                        cur.set(ins.a, v);
+                    }
+                    Op::Not => {
+                        let v = check!(ops::not(cur.r(ins.b)));
+                        cur.set(ins.a, v);
+                    }
+                    Op::Eq => {
+                        let t = ops::equal(cur.r(ins.b), cur.r(ins.c));
+                        cur.set(ins.a, Value::bool(t));
+                    }
+                    Op::Ne => {
+                        let t = !ops::equal(cur.r(ins.b), cur.r(ins.c));
+                        cur.set(ins.a, Value::bool(t));
+                    }
+                    Op::Lt | Op::Le | Op::Gt | Op::Ge => {
+                        let t = check!(compare(ins.op, cur.r(ins.b), cur.r(ins.c)));
+                        cur.set(ins.a, Value::bool(t));
+                    }
 
-                Op::Jmp => cur.jump(ins.sbx()),
-                Op::Loop => {
-                    cur.jump(ins.sbx());
-                    step!();
-                }
-                Op::JmpIf | Op::JmpIfNot => {
-                    let Some(b) = cur.r(ins.a).as_bool() else {
-                        fail!(misc::not_bool(cur.r(ins.a)));
-                    };
-                    if b == (ins.op == Op::JmpIf) {
+                    Op::Jmp => cur.jump(ins.sbx()),
+                    Op::Loop => {
                         cur.jump(ins.sbx());
+                        step!();
                     }
-                }
-                Op::TestLt | Op::TestLe | Op::TestGt | Op::TestGe | Op::TestEq | Op::TestNe => {
-                    let (x, y) = (cur.r(ins.a), cur.r(ins.b));
-                    let t = if x.tag() == Tag::Int && y.tag() == Tag::Int {
-                        let (x, y) = (x.int_unchecked(), y.int_unchecked());
-                        match ins.op {
-                            Op::TestLt => x < y,
-                            Op::TestLe => x <= y,
-                            Op::TestGt => x > y,
-                            Op::TestGe => x >= y,
-                            Op::TestEq => x == y,
-                            _ => x != y,
-                        }
-                    } else {
-                        match ins.op {
-                            Op::TestEq => ops::equal(x, y),
-                            Op::TestNe => !ops::equal(x, y),
-                            op => check!(compare(test_to_compare(op), x, y)),
-                        }
-                    };
-                    let jump = cur.peek();
-                    cur.skip();
-                    if !t {
-                        cur.jump(jump.sbx());
-                    }
-                }
-
-                Op::TestLtK
-                | Op::TestLeK
-                | Op::TestGtK
-                | Op::TestGeK
-                | Op::TestEqK
-                | Op::TestNeK => {
-                    let x = cur.r(ins.a);
-                    let y = &cur.info().consts[ins.b as usize];
-                    let t = if x.tag() == Tag::Int && y.tag() == Tag::Int {
-                        let (x, y) = (x.int_unchecked(), y.int_unchecked());
-                        match ins.op {
-                            Op::TestLtK => x < y,
-                            Op::TestLeK => x <= y,
-                            Op::TestGtK => x > y,
-                            Op::TestGeK => x >= y,
-                            Op::TestEqK => x == y,
-                            _ => x != y,
-                        }
-                    } else {
-                        match ins.op {
-                            Op::TestEqK => ops::equal(x, y),
-                            Op::TestNeK => !ops::equal(x, y),
-                            op => check!(compare(test_to_compare(op), x, y)),
-                        }
-                    };
-                    let jump = cur.peek();
-                    cur.skip();
-                    if !t {
-                        cur.jump(jump.sbx());
-                    }
-                }
-                Op::Call => {
-                    save_pc(fiber, cur);
-                    match check!(call::call(cx, fiber, cur, ins.a, ins.b, ins.c != 0)) {
-                        call::Called::Entered => {
-                            switch_frame!();
-                            step!();
-                        }
-                        call::Called::Done => pay!(),
-                    }
-                }
-                Op::CallDecl => {
-                    save_pc(fiber, cur);
-                    check!(call::call_decl(shared, fiber, cur, ins.a, ins.b, ins.c));
-                    switch_frame!();
-                    step!();
-                }
-                Op::Invoke => {
-                    save_pc(fiber, cur);
-                    if let Some((co, value)) = tasks::resume_method(cur, ins.a, ins.b, ins.c) {
-                        return Outcome::Resume {
-                            co,
-                            value,
-                            resume: resume_at(ins.a),
+                    Op::JmpIf | Op::JmpIfNot => {
+                        let Some(b) = cur.r(ins.a).as_bool() else {
+                            fail!(misc::not_bool(cur.r(ins.a)));
                         };
-                    }
-                    match check!(call::invoke(cx, fiber, &cur, ins.a, ins.b, ins.c)) {
-                        call::Called::Entered => {
-                            switch_frame!();
-                            step!();
+                        if b == (ins.op == Op::JmpIf) {
+                            cur.jump(ins.sbx());
                         }
-                        call::Called::Done => pay!(),
                     }
-                }
-                Op::Return | Op::ReturnNil => {
-                    let v = if ins.op == Op::Return {
-                        cur.r_mut(ins.a).take()
-                    } else {
-                        Value::NIL
-                    };
-                    if let Some(done) = call::ret(fiber, v) {
-                        return done;
-                    }
-                    switch_frame!();
-                }
-
-                Op::NewList => {
-                    let items = cur.slice(ins.b, ins.c).to_vec();
-                    cur.set(ins.a, Value::new(crate::object::ListObj::new(items)));
-                }
-                Op::NewDict => {
-                    let v = check!(misc::new_dict(cur.slice(ins.b, 2 * ins.c)));
-                    cur.set(ins.a, v);
-                }
-                Op::NewStruct => {
-                    let v = check!(misc::new_struct(cur, ins.b, ins.c));
-                    cur.set(ins.a, v);
-                }
-                Op::NewVariant => {
-                    let v = check!(misc::new_variant(cur, ins.b, ins.c));
-                    cur.set(ins.a, v);
-                }
-                Op::Range | Op::RangeIncl => {
-                    let (Some(s), Some(e)) = (cur.r(ins.b).as_int(), cur.r(ins.c).as_int()) else {
-                        fail!(misc::bad_range_bound(cur.r(ins.b), cur.r(ins.c)));
-                    };
-                    let r = RangeObj {
-                        start: s,
-                        end: e,
-                        inclusive: ins.op == Op::RangeIncl,
-                    };
-                    cur.set(ins.a, Value::new(r));
-                }
-                Op::GetIndex | Op::SetIndex | Op::GetField | Op::SetField | Op::GetPath => {
-                    check!(member::access(cx, cur, ins));
-                }
-
-                Op::IterInit => {
-                    let it = check!(misc::iter_init(cur.r(ins.b)));
-                    cur.set(ins.a, it);
-                }
-                Op::IterNext => match check!(misc::iter_next(cur.r_mut(ins.a))) {
-                    misc::Next::Item(v) => {
-                        cur.skip();
-                        cur.set(ins.b, v);
-                    }
-                    misc::Next::Done => {
+                    Op::TestLt | Op::TestLe | Op::TestGt | Op::TestGe | Op::TestEq | Op::TestNe => {
+                        let (x, y) = (cur.r(ins.a), cur.r(ins.b));
+                        let t = if x.tag() == Tag::Int && y.tag() == Tag::Int {
+                            let (x, y) = (x.int_unchecked(), y.int_unchecked());
+                            match ins.op {
+                                Op::TestLt => x < y,
+                                Op::TestLe => x <= y,
+                                Op::TestGt => x > y,
+                                Op::TestGe => x >= y,
+                                Op::TestEq => x == y,
+                                _ => x != y,
+                            }
+                        } else {
+                            match ins.op {
+                                Op::TestEq => ops::equal(x, y),
+                                Op::TestNe => !ops::equal(x, y),
+                                op => check!(compare(test_to_compare(op), x, y)),
+                            }
+                        };
                         let jump = cur.peek();
                         cur.skip();
-                        cur.jump(jump.sbx());
+                        if !t {
+                            cur.jump(jump.sbx());
+                        }
                     }
-                    // A coroutine or a channel: the loop variable arrives from outside, and the
-                    // saved pc stays on the loop's exit jump.
-                    misc::Next::Resume => {
-                        save_pc(fiber, cur);
-                        return Outcome::Resume {
-                            co: cur.r(ins.a).clone(),
-                            value: Value::NIL,
-                            resume: crate::sched::task::Resume {
-                                dest: ins.b,
-                                for_loop: true,
-                            },
+
+                    Op::TestLtK
+                    | Op::TestLeK
+                    | Op::TestGtK
+                    | Op::TestGeK
+                    | Op::TestEqK
+                    | Op::TestNeK => {
+                        let x = cur.r(ins.a);
+                        let y = &cur.info().consts[ins.b as usize];
+                        let t = if x.tag() == Tag::Int && y.tag() == Tag::Int {
+                            let (x, y) = (x.int_unchecked(), y.int_unchecked());
+                            match ins.op {
+                                Op::TestLtK => x < y,
+                                Op::TestLeK => x <= y,
+                                Op::TestGtK => x > y,
+                                Op::TestGeK => x >= y,
+                                Op::TestEqK => x == y,
+                                _ => x != y,
+                            }
+                        } else {
+                            match ins.op {
+                                Op::TestEqK => ops::equal(x, y),
+                                Op::TestNeK => !ops::equal(x, y),
+                                op => check!(compare(test_to_compare(op), x, y)),
+                            }
                         };
+                        let jump = cur.peek();
+                        cur.skip();
+                        if !t {
+                            cur.jump(jump.sbx());
+                        }
                     }
-                    // The channel is only cloned if the task must wait on it.
-                    misc::Next::Recv => match channel::recv_into(cx, cur, ins.a, ins.b) {
-                        channel::ChanStep::Done => cur.skip(),
-                        channel::ChanStep::Closed => {
+                    Op::Call => {
+                        save_pc(fiber, cur);
+                        match check!(call::call(cx, fiber, cur, ins.a, ins.b, ins.c != 0)) {
+                            call::Called::Entered => {
+                                switch_frame!();
+                                step!();
+                            }
+                            call::Called::Done => pay!(),
+                        }
+                    }
+                    Op::CallDecl => {
+                        save_pc(fiber, cur);
+                        check!(call::call_decl(shared, fiber, cur, ins.a, ins.b, ins.c));
+                        switch_frame!();
+                        step!();
+                    }
+                    Op::Invoke => {
+                        save_pc(fiber, cur);
+                        if let Some((co, value)) = tasks::resume_method(cur, ins.a, ins.b, ins.c) {
+                            return Outcome::Resume {
+                                co,
+                                value,
+                                resume: resume_at(ins.a),
+                            };
+                        }
+                        match check!(call::invoke(cx, fiber, &cur, ins.a, ins.b, ins.c)) {
+                            call::Called::Entered => {
+                                switch_frame!();
+                                step!();
+                            }
+                            call::Called::Done => pay!(),
+                        }
+                    }
+                    Op::Return | Op::ReturnNil => {
+                        let v = if ins.op == Op::Return {
+                            cur.r_mut(ins.a).take()
+                        } else {
+                            Value::NIL
+                        };
+                        if let Some(done) = call::ret(fiber, v) {
+                            return done;
+                        }
+                        switch_frame!();
+                    }
+
+                    Op::NewList => {
+                        let items = cur.slice(ins.b, ins.c).to_vec();
+                        cur.set(ins.a, Value::new(crate::object::ListObj::new(items)));
+                    }
+                    Op::NewDict => {
+                        let v = check!(misc::new_dict(cur.slice(ins.b, 2 * ins.c)));
+                        cur.set(ins.a, v);
+                    }
+                    Op::NewStruct => {
+                        let v = check!(misc::new_struct(cur, ins.b, ins.c));
+                        cur.set(ins.a, v);
+                    }
+                    Op::NewVariant => {
+                        let v = check!(misc::new_variant(cur, ins.b, ins.c));
+                        cur.set(ins.a, v);
+                    }
+                    Op::Range | Op::RangeIncl => {
+                        let (Some(s), Some(e)) = (cur.r(ins.b).as_int(), cur.r(ins.c).as_int())
+                        else {
+                            fail!(misc::bad_range_bound(cur.r(ins.b), cur.r(ins.c)));
+                        };
+                        let r = RangeObj {
+                            start: s,
+                            end: e,
+                            inclusive: ins.op == Op::RangeIncl,
+                        };
+                        cur.set(ins.a, Value::new(r));
+                    }
+                    Op::GetIndex | Op::SetIndex | Op::GetField | Op::SetField | Op::GetPath => {
+                        check!(member::access(cx, cur, ins));
+                    }
+
+                    Op::IterInit => {
+                        let it = check!(misc::iter_init(cur.r(ins.b)));
+                        cur.set(ins.a, it);
+                    }
+                    Op::IterNext => match check!(misc::iter_next(cur.r_mut(ins.a))) {
+                        misc::Next::Item(v) => {
+                            cur.skip();
+                            cur.set(ins.b, v);
+                        }
+                        misc::Next::Done => {
                             let jump = cur.peek();
                             cur.skip();
                             cur.jump(jump.sbx());
                         }
-                        channel::ChanStep::Parked(token) => {
+                        // A coroutine or a channel: the loop variable arrives from outside, and the
+                        // saved pc stays on the loop's exit jump.
+                        misc::Next::Resume => {
                             save_pc(fiber, cur);
-                            return Outcome::Block {
-                                op: crate::sched::block::BlockOp::Registered(token),
+                            return Outcome::Resume {
+                                co: cur.r(ins.a).clone(),
+                                value: Value::NIL,
                                 resume: crate::sched::task::Resume {
                                     dest: ins.b,
                                     for_loop: true,
                                 },
                             };
                         }
-                        channel::ChanStep::Wait => {
-                            save_pc(fiber, cur);
-                            return Outcome::Block {
-                                op: crate::sched::block::BlockOp::Recv {
-                                    channel: cur.r(ins.a).clone(),
-                                    for_loop: true,
-                                },
-                                resume: crate::sched::task::Resume {
-                                    dest: ins.b,
-                                    for_loop: true,
-                                },
-                            };
-                        }
+                        // The channel is only cloned if the task must wait on it.
+                        misc::Next::Recv => match channel::recv_into(cx, cur, ins.a, ins.b) {
+                            channel::ChanStep::Done => cur.skip(),
+                            channel::ChanStep::Closed => {
+                                let jump = cur.peek();
+                                cur.skip();
+                                cur.jump(jump.sbx());
+                            }
+                            channel::ChanStep::Parked(token) => {
+                                save_pc(fiber, cur);
+                                return Outcome::Block {
+                                    op: crate::sched::block::BlockOp::Registered(token),
+                                    resume: crate::sched::task::Resume {
+                                        dest: ins.b,
+                                        for_loop: true,
+                                    },
+                                };
+                            }
+                            channel::ChanStep::Wait => {
+                                save_pc(fiber, cur);
+                                return Outcome::Block {
+                                    op: crate::sched::block::BlockOp::Recv {
+                                        channel: cur.r(ins.a).clone(),
+                                        for_loop: true,
+                                    },
+                                    resume: crate::sched::task::Resume {
+                                        dest: ins.b,
+                                        for_loop: true,
+                                    },
+                                };
+                            }
+                        },
                     },
-                },
-                Op::ForPrep | Op::ForPrepIncl => {
-                    let (Some(start), Some(end)) =
-                        (cur.r(ins.a).as_int(), cur.r(ins.a + 1).as_int())
-                    else {
-                        fail!(misc::bad_range_bound(cur.r(ins.a), cur.r(ins.a + 1)));
-                    };
-                    // Make the limit inclusive; an exclusive range ending at i64::MIN is empty.
-                    let limit = if ins.op == Op::ForPrepIncl {
-                        Some(end)
-                    } else {
-                        end.checked_sub(1)
-                    };
-                    let jump = cur.peek();
-                    cur.skip();
-                    match limit {
-                        Some(limit) if start <= limit => cur.set(ins.a + 1, Value::int(limit)),
-                        _ => cur.jump(jump.sbx()),
+                    Op::ForPrep | Op::ForPrepIncl => {
+                        let (Some(start), Some(end)) =
+                            (cur.r(ins.a).as_int(), cur.r(ins.a + 1).as_int())
+                        else {
+                            fail!(misc::bad_range_bound(cur.r(ins.a), cur.r(ins.a + 1)));
+                        };
+                        // Make the limit inclusive; an exclusive range ending at i64::MIN is empty.
+                        let limit = if ins.op == Op::ForPrepIncl {
+                            Some(end)
+                        } else {
+                            end.checked_sub(1)
+                        };
+                        let jump = cur.peek();
+                        cur.skip();
+                        match limit {
+                            Some(limit) if start <= limit => cur.set(ins.a + 1, Value::int(limit)),
+                            _ => cur.jump(jump.sbx()),
+                        }
                     }
-                }
-                Op::ForLoop => {
-                    let i = cur.r(ins.a).int_unchecked();
-                    let limit = cur.r(ins.a + 1).int_unchecked();
-                    if i < limit {
-                        cur.set(ins.a, Value::int(i + 1));
-                        cur.jump(ins.sbx());
-                        step!();
+                    Op::ForLoop => {
+                        let i = cur.r(ins.a).int_unchecked();
+                        let limit = cur.r(ins.a + 1).int_unchecked();
+                        if i < limit {
+                            cur.set(ins.a, Value::int(i + 1));
+                            cur.jump(ins.sbx());
+                            step!();
+                        }
                     }
-                }
 
-                Op::PushHandler => {
-                    let frame = fiber.frames.len() as u32 - 1;
-                    let pc = (cur.pc() as i64 + ins.sbx() as i64) as u32;
-                    fiber.handlers.push(Handler {
-                        frame,
-                        pc,
-                        reg: ins.a,
-                    });
-                }
-                Op::PopHandler => {
-                    fiber.handlers.pop();
-                }
-                Op::Throw => {
-                    let v = cur.r(ins.a).clone();
-                    fail!(crate::native::Exit::Throw(v));
-                }
-                // Checks the tag alone passes never get here: the fast loop passes them by
-                // the instruction's hint.
-                Op::CheckType => {
-                    let mut v = cur.r_mut(ins.a).take();
-                    let checked = misc::check_type(
-                        &mut v,
-                        misc::type_const(&{ cur }, ins.bx() as usize),
-                        None,
-                    );
-                    cur.set(ins.a, v);
-                    check!(checked);
-                }
-                Op::CheckParam => {
-                    let mut v = cur.r_mut(ins.a).take();
-                    let checked = misc::check_type(
-                        &mut v,
-                        misc::type_const(&{ cur }, ins.b as usize),
-                        Some(ins.c),
-                    );
-                    cur.set(ins.a, v);
-                    if let Err(exit) = checked {
-                        save_pc(fiber, cur);
-                        break 'exec Trap::Raised(unwind::param_error(fiber, exit, ins.c as usize));
+                    Op::PushHandler => {
+                        let frame = fiber.frames.len() as u32 - 1;
+                        let pc = (cur.pc() as i64 + ins.sbx() as i64) as u32;
+                        fiber.handlers.push(Handler {
+                            frame,
+                            pc,
+                            reg: ins.a,
+                        });
                     }
-                }
-                Op::IsVariant => {
-                    let sym = cur.info().syms[ins.c as usize];
-                    let t = misc::is_variant(cur.r(ins.a), cur.r(ins.b), sym);
-                    cur.set(ins.a, Value::bool(t));
-                }
-                Op::IsInstance => {
-                    let t = misc::is_instance(cur.r(ins.a), cur.r(ins.b));
-                    cur.set(ins.a, Value::bool(t));
-                }
-                Op::GetPayload => {
-                    let v = misc::payload(cur.r(ins.b), ins.c);
-                    cur.set(ins.a, v);
-                }
-                Op::InRange => {
-                    let t = misc::in_range_pattern(cur, ins.b, ins.c as usize);
-                    cur.set(ins.a, Value::bool(t));
-                }
-                Op::MatchEq => {
-                    let t = ops::equal(cur.r(ins.b), cur.r(ins.c));
-                    cur.set(ins.a, Value::bool(t));
-                }
-                Op::MatchFail => {
-                    let shown = crate::print::repr(cur.r(ins.a));
-                    fail!(error(Code::E7005, format!("：值是 {shown}")));
-                }
-                Op::RefCell | Op::RefUpval | Op::RefGlobal | Op::RefGlobalRo => {
-                    let v = misc::make_ref(cur, ins);
-                    cur.set(ins.a, v);
-                }
-                Op::Deref => {
-                    let v = check!(misc::deref(cur.r(ins.b)));
-                    cur.set(ins.a, v);
-                }
-                Op::SetDeref => {
-                    let v = cur.r(ins.b).clone();
-                    if crate::gc::trace::is_traced(v.tag())
-                        && let Some(r) = cur.r(ins.a).as_obj::<crate::object::RefObj>()
-                        && let crate::object::RefTarget::Cell(c) = &r.target
-                    {
-                        shared.gc.suspect(cx.local.index, &Value::object(c.clone()));
+                    Op::PopHandler => {
+                        fiber.handlers.pop();
                     }
-                    check!(misc::set_deref(cur.r(ins.a), v));
-                }
-                Op::NewCoroutine => {
-                    let co = check!(tasks::new_coroutine(cur, ins.a, ins.b));
-                    cur.set(ins.a, co);
-                }
-                Op::Spawn => {
-                    let t = check!(tasks::spawn(cx, cur, ins.a, ins.b, ins.c != 0));
-                    cur.set(ins.a, t);
-                }
-                Op::Resume => {
-                    save_pc(fiber, cur);
-                    return Outcome::Resume {
-                        co: cur.r(ins.b).clone(),
-                        value: cur.r(ins.c).clone(),
-                        resume: resume_at(ins.a),
-                    };
-                }
-                Op::Suspend => {
-                    save_pc(fiber, cur);
-                    return Outcome::Suspend {
-                        value: cur.r(ins.b).clone(),
-                        dest: ins.a,
-                    };
-                }
-                Op::Await => match check!(tasks::try_await(cur.r(ins.b))) {
-                    tasks::AwaitNow::Value(v) => cur.set(ins.a, v),
-                    tasks::AwaitNow::Failed(e, failed) => {
-                        save_pc(fiber, cur);
-                        let top: &Fiber = fiber;
-                        crate::sched::task::chain_await_error(&e, &failed, cx.task.id, top);
-                        fail!(crate::native::Exit::Throw(e));
+                    Op::Throw => {
+                        let v = cur.r(ins.a).clone();
+                        fail!(crate::native::Exit::Throw(v));
                     }
-                    tasks::AwaitNow::Wait(t) => {
+                    // Checks the tag alone passes never get here: the fast loop passes them by
+                    // the instruction's hint.
+                    Op::CheckType => {
+                        let mut v = cur.r_mut(ins.a).take();
+                        let checked = misc::check_type(
+                            &mut v,
+                            misc::type_const(&{ cur }, ins.bx() as usize),
+                            None,
+                        );
+                        cur.set(ins.a, v);
+                        check!(checked);
+                    }
+                    Op::CheckParam => {
+                        let mut v = cur.r_mut(ins.a).take();
+                        let checked = misc::check_type(
+                            &mut v,
+                            misc::type_const(&{ cur }, ins.b as usize),
+                            Some(ins.c),
+                        );
+                        cur.set(ins.a, v);
+                        if let Err(exit) = checked {
+                            save_pc(fiber, cur);
+                            break 'exec Trap::Raised(unwind::param_error(
+                                fiber,
+                                exit,
+                                ins.c as usize,
+                            ));
+                        }
+                    }
+                    Op::IsVariant => {
+                        let sym = cur.info().syms[ins.c as usize];
+                        let t = misc::is_variant(cur.r(ins.a), cur.r(ins.b), sym);
+                        cur.set(ins.a, Value::bool(t));
+                    }
+                    Op::IsInstance => {
+                        let t = misc::is_instance(cur.r(ins.a), cur.r(ins.b));
+                        cur.set(ins.a, Value::bool(t));
+                    }
+                    Op::GetPayload => {
+                        let v = misc::payload(cur.r(ins.b), ins.c);
+                        cur.set(ins.a, v);
+                    }
+                    Op::InRange => {
+                        let t = misc::in_range_pattern(cur, ins.b, ins.c as usize);
+                        cur.set(ins.a, Value::bool(t));
+                    }
+                    Op::MatchEq => {
+                        let t = ops::equal(cur.r(ins.b), cur.r(ins.c));
+                        cur.set(ins.a, Value::bool(t));
+                    }
+                    Op::MatchFail => {
+                        let shown = crate::print::repr(cur.r(ins.a));
+                        fail!(error(Code::E7005, format!("：值是 {shown}")));
+                    }
+                    Op::RefCell | Op::RefUpval | Op::RefGlobal | Op::RefGlobalRo => {
+                        let v = misc::make_ref(cur, ins);
+                        cur.set(ins.a, v);
+                    }
+                    Op::Deref => {
+                        let v = check!(misc::deref(cur.r(ins.b)));
+                        cur.set(ins.a, v);
+                    }
+                    Op::SetDeref => {
+                        let v = cur.r(ins.b).clone();
+                        if crate::gc::trace::is_traced(v.tag())
+                            && let Some(r) = cur.r(ins.a).as_obj::<crate::object::RefObj>()
+                            && let crate::object::RefTarget::Cell(c) = &r.target
+                        {
+                            shared.gc.suspect(cx.local.index, &Value::object(c.clone()));
+                        }
+                        check!(misc::set_deref(cur.r(ins.a), v));
+                    }
+                    Op::NewCoroutine => {
+                        let co = check!(tasks::new_coroutine(cur, ins.a, ins.b));
+                        cur.set(ins.a, co);
+                    }
+                    Op::Spawn => {
+                        let t = check!(tasks::spawn(cx, cur, ins.a, ins.b, ins.c != 0));
+                        cur.set(ins.a, t);
+                    }
+                    Op::Resume => {
                         save_pc(fiber, cur);
-                        return Outcome::Block {
-                            op: crate::sched::block::BlockOp::Await(t),
+                        return Outcome::Resume {
+                            co: cur.r(ins.b).clone(),
+                            value: cur.r(ins.c).clone(),
                             resume: resume_at(ins.a),
                         };
                     }
-                },
-                Op::Recv => {
-                    // The channel is only cloned if the task must wait on it.
-                    match check!(channel::recv_op_general(cx, cur, ins)) {
-                        channel::ChanStep::Done => {}
-                        channel::ChanStep::Closed => cur.set(ins.a, Value::NIL),
-                        channel::ChanStep::Parked(token) => {
-                            save_pc(fiber, cur);
-                            return Outcome::Block {
-                                op: crate::sched::block::BlockOp::Registered(token),
-                                resume: resume_at(ins.a),
-                            };
-                        }
-                        channel::ChanStep::Wait => {
-                            save_pc(fiber, cur);
-                            return Outcome::Block {
-                                op: crate::sched::block::BlockOp::Recv {
-                                    channel: channel::channel_value(&cur, ins.c, ins.b),
-                                    for_loop: false,
-                                },
-                                resume: resume_at(ins.a),
-                            };
-                        }
-                    }
-                }
-                Op::Send => {
-                    // The channel is only cloned if the task must wait on it. A send is a
-                    // statement: what wakes it goes nowhere (not into the channel's
-                    // register, which may be a variable).
-                    match check!(channel::send_op_general(cx, cur, ins)) {
-                        channel::ChanStep::Done => {}
-                        channel::ChanStep::Closed => fail!(channel::send_on_closed()),
-                        channel::ChanStep::Parked(token) => {
-                            save_pc(fiber, cur);
-                            return Outcome::Block {
-                                op: crate::sched::block::BlockOp::Registered(token),
-                                resume: resume_at(NO_RESULT),
-                            };
-                        }
-                        channel::ChanStep::Wait => {
-                            save_pc(fiber, cur);
-                            let channel = channel::channel_value(&cur, ins.c, ins.a);
-                            let value = cur.r(ins.b).clone();
-                            return Outcome::Block {
-                                op: crate::sched::block::BlockOp::Send { channel, value },
-                                resume: resume_at(NO_RESULT),
-                            };
-                        }
-                    }
-                }
-                Op::Select => match check!(channel::select(cx, cur, ins.a, ins.b)) {
-                    channel::Selected::Now(i, v) => {
-                        cur.set(ins.c, Value::int(i as i64));
-                        cur.set(ins.c + 1, v);
-                    }
-                    channel::Selected::Wait(arms) => {
+                    Op::Suspend => {
                         save_pc(fiber, cur);
-                        return Outcome::Block {
-                            op: crate::sched::block::BlockOp::Select(arms),
-                            resume: resume_at(ins.c),
+                        return Outcome::Suspend {
+                            value: cur.r(ins.b).clone(),
+                            dest: ins.a,
                         };
                     }
-                },
-                Op::Import => {
-                    save_pc(fiber, cur);
-                    match check!(call::import(shared, fiber, cur, ins.a, ins.bx())) {
-                        call::Called::Entered => switch_frame!(),
-                        call::Called::Done => {}
+                    Op::Await => match check!(tasks::try_await(cur.r(ins.b))) {
+                        tasks::AwaitNow::Value(v) => cur.set(ins.a, v),
+                        tasks::AwaitNow::Failed(e, failed) => {
+                            save_pc(fiber, cur);
+                            let top: &Fiber = fiber;
+                            crate::sched::task::chain_await_error(&e, &failed, cx.task.id, top);
+                            fail!(crate::native::Exit::Throw(e));
+                        }
+                        tasks::AwaitNow::Wait(t) => {
+                            save_pc(fiber, cur);
+                            return Outcome::Block {
+                                op: crate::sched::block::BlockOp::Await(t),
+                                resume: resume_at(ins.a),
+                            };
+                        }
+                    },
+                    Op::Recv => {
+                        // The channel is only cloned if the task must wait on it.
+                        match check!(channel::recv_op_general(cx, cur, ins)) {
+                            channel::ChanStep::Done => {}
+                            channel::ChanStep::Closed => cur.set(ins.a, Value::NIL),
+                            channel::ChanStep::Parked(token) => {
+                                save_pc(fiber, cur);
+                                return Outcome::Block {
+                                    op: crate::sched::block::BlockOp::Registered(token),
+                                    resume: resume_at(ins.a),
+                                };
+                            }
+                            channel::ChanStep::Wait => {
+                                save_pc(fiber, cur);
+                                return Outcome::Block {
+                                    op: crate::sched::block::BlockOp::Recv {
+                                        channel: channel::channel_value(&cur, ins.c, ins.b),
+                                        for_loop: false,
+                                    },
+                                    resume: resume_at(ins.a),
+                                };
+                            }
+                        }
                     }
+                    Op::Send => {
+                        // The channel is only cloned if the task must wait on it. A send is a
+                        // statement: what wakes it goes nowhere (not into the channel's
+                        // register, which may be a variable).
+                        match check!(channel::send_op_general(cx, cur, ins)) {
+                            channel::ChanStep::Done => {}
+                            channel::ChanStep::Closed => fail!(channel::send_on_closed()),
+                            channel::ChanStep::Parked(token) => {
+                                save_pc(fiber, cur);
+                                return Outcome::Block {
+                                    op: crate::sched::block::BlockOp::Registered(token),
+                                    resume: resume_at(NO_RESULT),
+                                };
+                            }
+                            channel::ChanStep::Wait => {
+                                save_pc(fiber, cur);
+                                let channel = channel::channel_value(&cur, ins.c, ins.a);
+                                let value = cur.r(ins.b).clone();
+                                return Outcome::Block {
+                                    op: crate::sched::block::BlockOp::Send { channel, value },
+                                    resume: resume_at(NO_RESULT),
+                                };
+                            }
+                        }
+                    }
+                    Op::Select => match check!(channel::select(cx, cur, ins.a, ins.b)) {
+                        channel::Selected::Now(i, v) => {
+                            cur.set(ins.c, Value::int(i as i64));
+                            cur.set(ins.c + 1, v);
+                        }
+                        channel::Selected::Wait(arms) => {
+                            save_pc(fiber, cur);
+                            return Outcome::Block {
+                                op: crate::sched::block::BlockOp::Select(arms),
+                                resume: resume_at(ins.c),
+                            };
+                        }
+                    },
+                    Op::Import => {
+                        save_pc(fiber, cur);
+                        match check!(call::import(shared, fiber, cur, ins.a, ins.bx())) {
+                            call::Called::Entered => switch_frame!(),
+                            call::Called::Done => {}
+                        }
+                    }
+                }
+                // The fast loop takes what it can of what follows.
+                match fast::run(cx, fiber, &mut cur, budget) {
+                    Stop::Slow | Stop::NoFrame => {}
+                    Stop::Yield => {
+                        save_pc(fiber, cur);
+                        return Outcome::Yield;
+                    }
+                    Stop::Block(op, resume) => {
+                        save_pc(fiber, cur);
+                        return blocked(op, resume);
+                    }
+                    Stop::Fail(exit) => fail!(exit),
                 }
             }
         };

@@ -131,90 +131,30 @@ fn turn(cx: &Cx<'_>, exec: &mut TaskExec, carry: &mut Carry) -> Step {
                 let Some(fiber) = exec.top() else {
                     return Step::Finished(Ending::Value(Value::NIL));
                 };
-                let before = cx.steps.get();
-                let outcome = interp::run(cx, fiber, *left);
-                let used = cx.steps.get().saturating_sub(before);
-                *left = left.saturating_sub(used.min(u64::from(u32::MAX)) as u32);
-                // A channel operation that parked in place, the most common way a turn
-                // ends, is taken up here, where the outcome lies: passed on below, it was
-                // copied at every turn, and the copy's wide loads stalled on the narrow
-                // stores that had just written it.
-                if !limited
-                    && let Outcome::Block {
-                        op: BlockOp::Registered(_),
-                        resume,
-                    } = &outcome
-                {
-                    exec.park(*resume);
-                    // Nothing in it to drop: forgotten, it costs no call of the drop glue
-                    // on every park.
-                    std::mem::forget(outcome);
-                    return Step::Parked;
-                }
-                // So are the coroutine switches, the other common way a run stops (a
-                // 恢复/挂起 round trip is two of them), for the same reason.
-                let outcome = if limited {
-                    outcome
+                let budget = *left;
+                let mut cur = None;
+                let mut stop = interp::run_fast(cx, fiber, &mut cur, left);
+                if limited {
+                    let outcome = interp::run_steps(cx, fiber, left, cur, &mut stop);
+                    // Nothing left in it to drop (`run_steps` took what it held).
+                    std::mem::forget(stop);
+                    // (Steps a native charged past the budget leave it at 0 as well: `pay!`.)
+                    cx.steps.set(cx.steps.get() + u64::from(budget - *left));
+                    within_limits(cx, exec, outcome)
                 } else {
-                    match outcome {
-                        Outcome::Resume { co, value, resume } => {
-                            pending = resume_coroutine(cx, exec, co, value, resume);
-                            continue;
-                        }
-                        Outcome::Suspend { value, dest } => {
-                            if let Some(step) = suspend(exec, value, dest) {
-                                if let Some(o) = deliver_cancel(cx, exec) {
-                                    pending = Some(o);
-                                    continue;
-                                }
-                                return step;
-                            }
-                            continue;
-                        }
-                        other => other,
+                    // A channel operation that parked in place, the most common way a
+                    // turn ends, comes back without an `Outcome` (`interp::parked`).
+                    if let Some(parked) = interp::parked(fiber, cur, &stop) {
+                        exec.park(parked.resume);
+                        // Nothing in it to drop: forgotten, it costs no call of the drop
+                        // glue on every park.
+                        std::mem::forget(stop);
+                        return Step::Parked;
                     }
-                };
-                let over = if limited { over_limit(cx) } else { None };
-                // A task that parked in place can only fail instead if it takes its wait
-                // back first; if a waker got there before, it has been woken and stays
-                // parked, and its next turn checks the limit again. Its waiter may hold
-                // the turn's handle on the task, which can go once the wait is taken back:
-                // the turn keeps one of its own first.
-                let can_fail = match &outcome {
-                    Outcome::Block {
-                        op: BlockOp::Registered(generation),
-                        ..
-                    } => {
-                        over.is_some() && {
-                            if let Some(entry) = cx.entry {
-                                entry.keep(task);
-                            }
-                            task.wait.claim(*generation)
-                        }
-                    }
-                    _ => true,
-                };
-                if let Some(e) = over
-                    && can_fail
-                {
-                    let fallback = match outcome {
-                        Outcome::Block {
-                            op: BlockOp::Registered(_),
-                            ..
-                        } => Outcome::Threw {
-                            value: e.clone(),
-                            site: None,
-                        },
-                        other => other,
-                    };
-                    // Thrown where the task stands; the limit errors are uncatchable, so
-                    // this unwinds every fiber of the task without running 捕获 or 最终.
-                    match exec.top().map(|top| interp::throw(cx, top, Exit::Throw(e))) {
-                        Some(Err(o)) => o,
-                        _ => fallback,
-                    }
-                } else {
-                    outcome
+                    // Written by `run_steps` straight where the match below reads it:
+                    // moved on through a binding or two, the outcome was copied (48 bytes)
+                    // at every turn that did not park.
+                    interp::run_steps(cx, fiber, left, cur, &mut stop)
                 }
             }
         };
@@ -294,6 +234,48 @@ fn turn(cx: &Cx<'_>, exec: &mut TaskExec, carry: &mut Carry) -> Step {
                 return Step::Blocked(op, resume);
             }
         }
+    }
+}
+
+/// `outcome`, or the E9001/E9002 it gives way to once this VM is over a limit
+/// (`over_limit`), thrown where the task stands. (Only with limits set: `cx.steps` is
+/// counted only then.)
+#[inline(never)]
+fn within_limits(cx: &Cx<'_>, exec: &mut TaskExec, outcome: Outcome) -> Outcome {
+    let Some(e) = over_limit(cx) else {
+        return outcome;
+    };
+    // A task that parked in place can only fail instead if it takes its wait back first;
+    // if a waker got there before, it has been woken and stays parked, and its next turn
+    // checks the limit again. Its waiter may hold the turn's handle on the task, which can
+    // go once the wait is taken back: the turn keeps one of its own first.
+    if let Outcome::Block {
+        op: BlockOp::Registered(generation),
+        ..
+    } = &outcome
+    {
+        if let Some(entry) = cx.entry {
+            entry.keep(cx.task);
+        }
+        if !cx.task.wait.claim(*generation) {
+            return outcome;
+        }
+    }
+    let fallback = match outcome {
+        Outcome::Block {
+            op: BlockOp::Registered(_),
+            ..
+        } => Outcome::Threw {
+            value: e.clone(),
+            site: None,
+        },
+        other => other,
+    };
+    // Thrown where the task stands; the limit errors are uncatchable, so this unwinds
+    // every fiber of the task without running 捕获 or 最终.
+    match exec.top().map(|top| interp::throw(cx, top, Exit::Throw(e))) {
+        Some(Err(o)) => o,
+        _ => fallback,
     }
 }
 
