@@ -145,6 +145,7 @@ enum Trap {
     Raised(crate::native::Exit),
 }
 
+/// Why the fast loop stopped: what `run_fast` gives and `run_steps` takes.
 pub(crate) use fast::Stop;
 
 /// Runs `fiber` for at most `*left` steps (one at least), leaving in `*left` what is left
@@ -184,26 +185,20 @@ pub(crate) fn run_fast(
     }
 }
 
-/// A channel operation of the fast loop parked the task in place (`BlockOp::Registered`):
-/// its wait's generation, and where the wake-up goes.
-pub struct ParkedAt {
-    pub generation: u64,
-    pub resume: crate::sched::task::Resume,
-}
-
-/// The park, when the fast loop stopped at a channel operation that parked the task in
-/// place — the most common way a turn ends — with the pc saved: the driver parks the task
-/// straight away, without an `Outcome` (48 bytes, written in one function and read in
-/// another).
+/// Where the wake-up goes, when the fast loop stopped at a channel operation that parked
+/// the task in place (`BlockOp::Registered`) — the most common way a turn ends — with the
+/// pc saved: the driver parks the task straight away, without an `Outcome` (48 bytes,
+/// written in one function and read in another).
 #[inline(always)]
-pub(crate) fn parked(fiber: &mut Fiber, cur: Option<Cursor>, stop: &Stop) -> Option<ParkedAt> {
+pub(crate) fn parked(
+    fiber: &mut Fiber,
+    cur: Option<Cursor>,
+    stop: &Stop,
+) -> Option<crate::sched::task::Resume> {
     match (cur, stop) {
-        (Some(cur), Stop::Block(crate::sched::block::BlockOp::Registered(generation), resume)) => {
+        (Some(cur), Stop::Block(crate::sched::block::BlockOp::Registered(_), resume)) => {
             save_pc(fiber, cur);
-            Some(ParkedAt {
-                generation: *generation,
-                resume: *resume,
-            })
+            Some(*resume)
         }
         _ => None,
     }

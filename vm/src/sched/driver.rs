@@ -144,8 +144,8 @@ fn turn(cx: &Cx<'_>, exec: &mut TaskExec, carry: &mut Carry) -> Step {
                 } else {
                     // A channel operation that parked in place, the most common way a
                     // turn ends, comes back without an `Outcome` (`interp::parked`).
-                    if let Some(parked) = interp::parked(fiber, cur, &stop) {
-                        exec.park(parked.resume);
+                    if let Some(resume) = interp::parked(fiber, cur, &stop) {
+                        exec.park(resume);
                         // Nothing in it to drop: forgotten, it costs no call of the drop
                         // glue on every park.
                         std::mem::forget(stop);
