@@ -502,29 +502,8 @@ pub(crate) fn run_steps(
                         }
                     }
                     Op::TestLt | Op::TestLe | Op::TestGt | Op::TestGe | Op::TestEq | Op::TestNe => {
-                        let (x, y) = (cur.r(ins.a), cur.r(ins.b));
-                        let t = if x.tag() == Tag::Int && y.tag() == Tag::Int {
-                            let (x, y) = (x.int_unchecked(), y.int_unchecked());
-                            match ins.op {
-                                Op::TestLt => x < y,
-                                Op::TestLe => x <= y,
-                                Op::TestGt => x > y,
-                                Op::TestGe => x >= y,
-                                Op::TestEq => x == y,
-                                _ => x != y,
-                            }
-                        } else {
-                            match ins.op {
-                                Op::TestEq => ops::equal(x, y),
-                                Op::TestNe => !ops::equal(x, y),
-                                op => check!(compare(test_to_compare(op), x, y)),
-                            }
-                        };
-                        let jump = cur.peek();
-                        cur.skip();
-                        if !t {
-                            cur.jump(jump.sbx());
-                        }
+                        let t = check!(test_outcome(ins.op, cur.r(ins.a), cur.r(ins.b)));
+                        take_test_jump(&mut cur, t);
                     }
 
                     Op::TestLtK
@@ -533,30 +512,9 @@ pub(crate) fn run_steps(
                     | Op::TestGeK
                     | Op::TestEqK
                     | Op::TestNeK => {
-                        let x = cur.r(ins.a);
                         let y = &cur.info().consts[ins.b as usize];
-                        let t = if x.tag() == Tag::Int && y.tag() == Tag::Int {
-                            let (x, y) = (x.int_unchecked(), y.int_unchecked());
-                            match ins.op {
-                                Op::TestLtK => x < y,
-                                Op::TestLeK => x <= y,
-                                Op::TestGtK => x > y,
-                                Op::TestGeK => x >= y,
-                                Op::TestEqK => x == y,
-                                _ => x != y,
-                            }
-                        } else {
-                            match ins.op {
-                                Op::TestEqK => ops::equal(x, y),
-                                Op::TestNeK => !ops::equal(x, y),
-                                op => check!(compare(test_to_compare(op), x, y)),
-                            }
-                        };
-                        let jump = cur.peek();
-                        cur.skip();
-                        if !t {
-                            cur.jump(jump.sbx());
-                        }
+                        let t = check!(test_outcome(ins.op, cur.r(ins.a), y));
+                        take_test_jump(&mut cur, t);
                     }
                     Op::Call => {
                         save_pc(fiber, cur);
@@ -965,6 +923,38 @@ pub(crate) fn run_steps(
             Ok(()) => switch_frame!(),
             Err(outcome) => return outcome,
         }
+    }
+}
+
+/// Whether a test instruction (`TestLt` … `TestNe`, or a `K` form of one) holds for `x`
+/// and `y`.
+#[inline(always)]
+fn test_outcome(op: Op, x: &Value, y: &Value) -> Result<bool, crate::native::Exit> {
+    if x.tag() == Tag::Int && y.tag() == Tag::Int {
+        let (x, y) = (x.int_unchecked(), y.int_unchecked());
+        return Ok(match op {
+            Op::TestLt | Op::TestLtK => x < y,
+            Op::TestLe | Op::TestLeK => x <= y,
+            Op::TestGt | Op::TestGtK => x > y,
+            Op::TestGe | Op::TestGeK => x >= y,
+            Op::TestEq | Op::TestEqK => x == y,
+            _ => x != y,
+        });
+    }
+    match op {
+        Op::TestEq | Op::TestEqK => Ok(ops::equal(x, y)),
+        Op::TestNe | Op::TestNeK => Ok(!ops::equal(x, y)),
+        op => compare(test_to_compare(op), x, y),
+    }
+}
+
+/// After a test: on `true` skip the `Jmp` that follows, on `false` take it.
+#[inline(always)]
+fn take_test_jump(cur: &mut Cursor, t: bool) {
+    let jump = cur.peek();
+    cur.skip();
+    if !t {
+        cur.jump(jump.sbx());
     }
 }
 
