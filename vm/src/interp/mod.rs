@@ -7,7 +7,8 @@
 //! start of a function, a loop header, or the instruction that failed.
 //!
 //! A run starts in `fast::run`, which takes the instructions it can (see `fast.rs`);
-//! what it hands back, the big `match` of `run_steps` runs, and each time round after
+//! what it hands back goes to `run_steps`, which finishes an entry frame's return itself
+//! and runs anything else in the big `match` of `run_full`, and each time round after
 //! that the fast loop takes over again. The driver calls the two parts itself
 //! (`run_fast`, `run_steps`), so that a channel operation that parked the task in the
 //! fast loop goes back to the scheduler without an `Outcome` (`parked`).
@@ -204,6 +205,33 @@ pub(crate) fn parked(
     }
 }
 
+/// The value the fiber's only frame, an entry frame with no `尝试` open, returns, when
+/// the fast loop handed back its return instruction — the last instruction of every
+/// `启动` task — with the frame popped as `call::ret` pops it. `None`, having changed
+/// nothing, for anything else.
+#[inline(always)]
+fn entry_return(fiber: &mut Fiber, cur: Option<Cursor>, stop: &Stop) -> Option<Value> {
+    let (Some(mut cur), Stop::Slow) = (cur, stop) else {
+        return None;
+    };
+    let [frame] = fiber.frames.as_slice() else {
+        return None;
+    };
+    if frame.kind != frame::FrameKind::Entry || !fiber.handlers.is_empty() {
+        return None;
+    }
+    let ins = cur.fetch();
+    let v = match ins.op {
+        Op::Return => cur.r_mut(ins.a).take(),
+        Op::ReturnNil => Value::NIL,
+        _ => return None,
+    };
+    if let Some(frame) = fiber.frames.pop() {
+        frame.clear_on_return();
+    }
+    Some(v)
+}
+
 /// The outcome of a channel operation of the fast loop that must wait. One that parked,
 /// the common case, is rebuilt from its parts: moved whole, the stop was read back wider
 /// than it had been written, a stalled load at 4% of a ping-pong.
@@ -221,12 +249,33 @@ fn blocked(op: crate::sched::block::BlockOp, resume: crate::sched::task::Resume)
     Outcome::Block { op, resume }
 }
 
-/// The rest of a run, from where the fast loop stopped (`run_fast`): the full instruction
-/// loop, which each time round runs one instruction, then lets the fast loop take what it
-/// can. `budget` is a unique reference, so it stays in a register and is written back
-/// only when the loop returns. It takes what `stop` holds, leaving nothing to drop.
+/// The rest of a run, from where the fast loop stopped (`run_fast`). It takes what `stop`
+/// holds, leaving nothing to drop.
+///
+/// An entry frame's return (every `启动` task's last instruction) is finished here, in a
+/// small function, without entering the full loop: `run_full`'s entry and exit alone were
+/// more than what such a return needs (a million `启动` tasks: 4–6% fewer instructions,
+/// 3–4% less time). Done in the driver instead, the check made LLVM stop inlining `turn`,
+/// and a ping-pong took 3% more instructions.
 #[inline(never)]
 pub(crate) fn run_steps(
+    cx: &Cx<'_>,
+    fiber: &mut Fiber,
+    budget: &mut u32,
+    cur: Option<Cursor>,
+    stop: &mut Stop,
+) -> Outcome {
+    if let Some(v) = entry_return(fiber, cur, stop) {
+        return Outcome::Returned(v);
+    }
+    run_full(cx, fiber, budget, cur, stop)
+}
+
+/// The full instruction loop, from where the fast loop stopped: each time round it runs
+/// one instruction, then lets the fast loop take what it can. `budget` is a unique
+/// reference, so it stays in a register and is written back only when the loop returns.
+#[inline(never)]
+fn run_full(
     cx: &Cx<'_>,
     fiber: &mut Fiber,
     budget: &mut u32,
