@@ -124,8 +124,8 @@ pub(super) fn blocked(
 /// An entry frame's return (every `启动` task's last instruction) is finished here, in a
 /// small function, without entering the full loop: `run_full`'s entry and exit alone were
 /// more than what such a return needs (a million `启动` tasks: 3.6–4.4% fewer
-/// instructions, about 3% less time). Done in the driver instead, the check made LLVM stop inlining `turn`,
-/// and a ping-pong took 3% more instructions.
+/// instructions, about 3% less time). Done in the driver instead, the check made LLVM
+/// stop inlining `turn`, and a ping-pong took 3% more instructions.
 #[inline(never)]
 pub(crate) fn run_steps(
     cx: &Cx<'_>,
