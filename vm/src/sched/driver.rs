@@ -57,8 +57,9 @@ impl Carry {
 
 /// Runs `task` until it finishes, blocks, or yields. First it takes up `carry.ready`
 /// (by reference: a value of that size passed by value was copied through memory at
-/// every turn, and mostly it is `None`), and it spends `carry.left`. `entry` is the turn's run-queue entry, whose handle on the task the first
-/// waiter may take (`wait::Entry`). The caller reads the `Step`, not this function: with
+/// every turn, and mostly it is `None`), and it spends `carry.left`. `entry` is the
+/// turn's run-queue entry, whose handle on the task the first waiter may take
+/// (`wait::Entry`). The caller reads the `Step`, not this function: with
 /// nothing to do after `turn`, it is written straight into the caller's instead of being
 /// copied out wider than it was written — a store-forwarding stall at every turn.
 pub fn drive(
