@@ -270,11 +270,18 @@ impl<'a> Compiler<'a, '_> {
             let body_start = self.fref().pc();
             self.begin_loop(None);
             self.f().begin_scope();
-            let v = self.f().alloc();
-            self.f().op(Op::Move, v, base, 0, var.span);
-            if self.res.captured.contains(&var.span.start) {
+            // The binding is immutable (QI-LANGUAGE.md §10), so the body cannot change the
+            // counter through it: it names the counter's register itself, and the copy
+            // an iteration would cost is not made. A captured one gets a register of its
+            // own, which becomes the iteration's cell.
+            let v = if self.res.captured.contains(&var.span.start) {
+                let v = self.f().alloc();
+                self.f().op(Op::Move, v, base, 0, var.span);
                 self.f().op(Op::NewCell, v, 0, 0, var.span);
-            }
+                v
+            } else {
+                base
+            };
             self.declare_local(var, v, false, None);
             self.block_discard(body);
             self.f().end_scope();
