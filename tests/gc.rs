@@ -51,8 +51,12 @@ fn a_hundred_thousand_requests_keep_memory_flat() -> Result<(), Error> {
     let after_all = rss_kib(&vm).unwrap_or(0);
     let stats = vm.gc_stats();
     assert!(stats.collections > 0 && stats.freed > 100_000, "{stats:?}");
+    // Kept, the garbage of the last 90,000 requests would be 450,000 objects, tens of
+    // MiB. The allocator keeps some freed pages resident, which comes and goes with
+    // scheduling: a bound of a tenth of the RSS failed one release run in two, at 5.3 →
+    // 6.0 MiB.
     assert!(
-        after_all * 10 <= after_warm_up * 11,
+        after_all <= after_warm_up + 4096,
         "一万次请求后 {after_warm_up} KiB，十万次后 {after_all} KiB（{stats:?}）"
     );
     Ok(())
