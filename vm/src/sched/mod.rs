@@ -289,6 +289,12 @@ impl Scheduler {
         self.snapshot_wanted.clone()
     }
 
+    /// Whether a snapshot is asked for (`print_requested_snapshot`). (Inlined, a load.)
+    #[inline(always)]
+    pub fn snapshot_requested(&self) -> bool {
+        self.snapshot_wanted.load(Ordering::Relaxed)
+    }
+
     /// Prints the snapshot a signal asked for, if one did. Workers call this between
     /// turns and while parked, so a snapshot shows every task but the printing worker's
     /// as it is between turns.
@@ -505,9 +511,10 @@ impl Scheduler {
         {
             // Queued where no other worker can take it before this turn ends (one worker;
             // or the LIFO slot, whose occupant is counted before it moves to the queue):
-            // counted by `settle` when the turn ends. Until then the running task's own
-            // count keeps `active` above zero. A task that wakes another and then parks,
-            // as in a channel hand-off, so changes `active` not at all.
+            // counted by `settle` when the worker's round of turns ends. Until then the
+            // running task's own count keeps `active` above zero (a task put away in the
+            // round counts until its end). A task that wakes another and then parks, as
+            // in a channel hand-off, so changes `active` not at all.
             Some(slot) if self.workers == 1 || woken => WorkerCounts::add(&slot.uncounted, 1),
             // Where others can take it: counted now, out of this worker's surplus.
             Some(slot) => self.take_surplus(slot, 1),
@@ -537,13 +544,14 @@ impl Scheduler {
         }
     }
 
-    /// The end of a turn on `local`'s worker: the tasks it queued count as active now,
-    /// and the task it ran stops counting if it was `put_away` (finished or parked) — its
-    /// count becomes surplus, given back once there is a lot of it or the worker idles.
-    pub fn settle(&self, local: &Local, put_away: bool) {
+    /// The end of a round of turns on `local`'s worker (`worker::run_task`): the tasks its
+    /// turns queued count as active now, and the `put_away` tasks (finished or parked)
+    /// stop counting — their counts become surplus, given back once there is a lot of it
+    /// or the worker idles.
+    pub fn settle(&self, local: &Local, put_away: usize) {
         let Some(slot) = self.counts.get(local.index) else {
-            if put_away {
-                self.active.fetch_sub(1, Ordering::SeqCst);
+            if put_away > 0 {
+                self.active.fetch_sub(put_away, Ordering::SeqCst);
             }
             return;
         };
@@ -553,7 +561,7 @@ impl Scheduler {
         }
         // Worked out in a register and stored once: reloading the surplus just stored
         // stalled every turn (a fifth of `run_task`'s samples in a ping-pong).
-        let mut surplus = slot.surplus.load(Ordering::Relaxed) + usize::from(put_away);
+        let mut surplus = slot.surplus.load(Ordering::Relaxed) + put_away;
         if queued > 0 {
             surplus = self.draw(surplus, queued);
         }
@@ -598,7 +606,7 @@ impl Scheduler {
             Some(l) if woken && self.workers > 1 => match l.put_lifo(task) {
                 Some(prev) => {
                     // It becomes stealable: it must be counted first.
-                    self.settle(l, false);
+                    self.settle(l, 0);
                     l.push(prev);
                     true
                 }

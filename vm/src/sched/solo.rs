@@ -308,7 +308,7 @@ impl Scheduler {
             }
         }
         local.set_in_turn(false);
-        self.settle(local, false);
+        self.settle(local, 0);
         self.active.fetch_sub(n, Ordering::SeqCst);
     }
 

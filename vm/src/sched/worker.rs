@@ -240,7 +240,7 @@ pub fn run_with(shared: &Shared, sched: &Scheduler, local: &Local, mut between: 
             return;
         }
         between();
-        at_every_turn(sched, local);
+        at_every_turn(sched, local, &mut 0);
         sched.review_solo(local);
         let next = local.next(sched).or_else(|| {
             // Out of work: what this worker holds of `active` goes back first, or the
@@ -320,14 +320,17 @@ fn spin_for_work(sched: &Scheduler, local: &Local) -> Option<Queued> {
 fn run_task(shared: &Shared, sched: &Scheduler, local: &Local, task: Queued) {
     let mut next = Some(task);
     let mut turns = 0;
+    // The tasks put away in this round, which stop counting as active once it ends: each
+    // keeps `active` above zero for the tasks its turn queued uncounted until then, as
+    // it did until the end of its own turn (`Scheduler::count_queued`).
+    let mut put_away = 0;
     while let Some(task) = next.take() {
         sched.safepoint.enter();
         local.in_turn.set(true);
         let task = task.into_runnable(sched, local);
-        let put_away = run_turn(shared, sched, local, task);
+        put_away += usize::from(run_turn(shared, sched, local, task));
         local.in_turn.set(false);
         local.credit.end_turn(&sched.credit_bank);
-        sched.settle(local, put_away);
         if shared.config.limits.heap_bytes.is_some() {
             local.sync_heap(&shared.meter);
         }
@@ -338,18 +341,24 @@ fn run_task(shared: &Shared, sched: &Scheduler, local: &Local, task: Queued) {
         }
         turns += 1;
         if turns < TURNS_PER_ROUND && !sched.is_shut_down() {
-            at_every_turn(sched, local);
+            at_every_turn(sched, local, &mut put_away);
             next = local.next(sched);
         }
     }
+    sched.settle(local, put_away);
 }
 
 /// What a worker looks at before every turn, in `run_with` and within `run_task`'s round
 /// alike: what the reactor handed over, and a requested snapshot. (Each a load, inlined.)
+/// `put_away`: the tasks put away in the round so far, which stop counting before a
+/// snapshot counts the runnable ones.
 #[inline(always)]
-fn at_every_turn(sched: &Scheduler, local: &Local) {
+fn at_every_turn(sched: &Scheduler, local: &Local, put_away: &mut usize) {
     sched.run_deferred(local);
-    sched.print_requested_snapshot();
+    if sched.snapshot_requested() {
+        sched.settle(local, std::mem::take(put_away));
+        sched.print_requested_snapshot();
+    }
 }
 
 /// How many turns `run_task` runs before the worker's loop comes round again (a ping-pong
@@ -549,13 +558,13 @@ mod tests {
         for _ in 0..1000 {
             b.in_turn.set(true);
             b.in_turn.set(false);
-            sched.settle(&b, true);
+            sched.settle(&b, 1);
             running -= 1;
             assert!(active(&sched) >= running);
         }
         // The spawner parks.
         a.in_turn.set(false);
-        sched.settle(&a, true);
+        sched.settle(&a, 1);
         assert!(!sched.quiescent() || active(&sched) == 0);
         sched.give_back(&a);
         sched.give_back(&b);
@@ -574,7 +583,7 @@ mod tests {
             a.in_turn.set(true);
             sched.schedule(task(), Some(&a), true);
             a.in_turn.set(false);
-            sched.settle(&a, true);
+            sched.settle(&a, 1);
             assert_eq!(active(&sched), 1);
             drop(a.drain());
         }
