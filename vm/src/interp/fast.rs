@@ -64,18 +64,12 @@ pub(super) fn run(cx: &Cx<'_>, fiber: &mut Fiber, cur: &mut Cursor, budget: &mut
     // Local copies, so they live in machine registers; written back on the way out.
     let mut c = Cursor::reload(cur);
     let mut left = *budget;
-    // How deep a call may go here: past the depth limit is an error, and past the frames
-    // already allocated is a reallocation, both for the full loop.
-    let mut frame_limit = cx.shared.config.max_frames.min(fiber.frames.capacity());
-    // The end of the register segment the top frame is in: a callee whose registers do
-    // not fit below it goes to the next segment, which the full loop arranges.
-    let mut seg_end = fiber
-        .frames
-        .last()
-        .map_or(std::ptr::null(), |f| fiber.stack.end_of(f.seg));
-    // Frames at or below this depth have a `尝试` open: their return is the full loop's.
-    // Only the full loop pushes or pops handlers, so this holds for the whole run.
-    let handler_depth = fiber.handlers.last().map_or(0, |h| h.frame as usize + 1);
+    // What calls and returns are checked against, worked out at the first call or return
+    // that needs them (`call_limits`, `handler_depth_of`), not here: a run that makes
+    // none, as a task's between two channel operations, spent a tenth of its
+    // instructions on them. Until then no call or return passes the checks.
+    let (mut frame_limit, mut seg_end) = (0, std::ptr::null());
+    let mut handler_depth = usize::MAX;
     let stop = 'run: loop {
         // Leaves the loop with the cursor back on the instruction just fetched.
         macro_rules! slow {
@@ -89,6 +83,35 @@ pub(super) fn run(cx: &Cx<'_>, fiber: &mut Fiber, cur: &mut Cursor, budget: &mut
                 left -= 1;
                 if left == 0 {
                     break 'run Stop::Yield;
+                }
+            }};
+        }
+        // A plain call of `callee` (`enter_plain`), worked out against the call limits
+        // once they are known; otherwise the full loop makes it.
+        macro_rules! enter_or_slow {
+            ($callee:expr, $ins:expr, $checked:expr) => {{
+                if !enter_plain(
+                    fiber,
+                    &mut c,
+                    (frame_limit, seg_end),
+                    $callee,
+                    $ins,
+                    $checked,
+                ) {
+                    if !seg_end.is_null() {
+                        slow!();
+                    }
+                    (frame_limit, seg_end) = call_limits(cx, fiber);
+                    if !enter_plain(
+                        fiber,
+                        &mut c,
+                        (frame_limit, seg_end),
+                        $callee,
+                        $ins,
+                        $checked,
+                    ) {
+                        slow!();
+                    }
                 }
             }};
         }
@@ -332,10 +355,7 @@ pub(super) fn run(cx: &Cx<'_>, fiber: &mut Fiber, cur: &mut Cursor, budget: &mut
                 let callee: *const Closure = callee;
                 // SAFETY: as above.
                 let callee = unsafe { &*callee };
-                let limits = (frame_limit, seg_end);
-                if !enter_plain(fiber, &mut c, limits, callee, ins, ins.hint() == 1) {
-                    slow!();
-                }
+                enter_or_slow!(callee, ins, ins.hint() == 1);
                 step!();
             }
             Op::Call => {
@@ -347,9 +367,7 @@ pub(super) fn run(cx: &Cx<'_>, fiber: &mut Fiber, cur: &mut Cursor, budget: &mut
                     let callee: *const Closure = callee;
                     // SAFETY: as above.
                     let callee = unsafe { &*callee };
-                    if !enter_plain(fiber, &mut c, (frame_limit, seg_end), callee, ins, false) {
-                        slow!();
-                    }
+                    enter_or_slow!(callee, ins, false);
                     step!();
                 } else {
                     // A native, a bound method, an 异步 函数: as the full loop calls them.
@@ -463,8 +481,17 @@ pub(super) fn run(cx: &Cx<'_>, fiber: &mut Fiber, cur: &mut Cursor, budget: &mut
                 let Some(top) = fiber.frames.last() else {
                     slow!();
                 };
-                if depth < 2 || top.kind != FrameKind::Call || depth <= handler_depth {
+                if depth < 2 || top.kind != FrameKind::Call {
                     slow!();
+                }
+                if depth <= handler_depth {
+                    if handler_depth != usize::MAX {
+                        slow!();
+                    }
+                    handler_depth = handler_depth_of(fiber);
+                    if depth <= handler_depth {
+                        slow!();
+                    }
                 }
                 let v = if ins.op == Op::Return {
                     c.r_mut(ins.a()).take()
@@ -550,6 +577,27 @@ pub(super) fn run(cx: &Cx<'_>, fiber: &mut Fiber, cur: &mut Cursor, budget: &mut
     *cur = c;
     *budget = left;
     stop
+}
+
+/// How deep a call may go in the fast loop (past the depth limit is an error, and past
+/// the frames already allocated a reallocation, both for the full loop), and the end of
+/// the register segment the top frame is in (a callee whose registers do not fit below it
+/// goes to the next segment, which the full loop arranges).
+#[cold]
+fn call_limits(cx: &Cx<'_>, fiber: &Fiber) -> (usize, *const Value) {
+    let frame_limit = cx.shared.config.max_frames.min(fiber.frames.capacity());
+    let seg_end = fiber
+        .frames
+        .last()
+        .map_or(std::ptr::null(), |f| fiber.stack.end_of(f.seg));
+    (frame_limit, seg_end)
+}
+
+/// Frames at or below this depth have a `尝试` open: their return is the full loop's.
+/// (Only the full loop pushes or pops handlers, so this holds for a whole run.)
+#[cold]
+fn handler_depth_of(fiber: &Fiber) -> usize {
+    fiber.handlers.last().map_or(0, |h| h.frame as usize + 1)
 }
 
 /// Pushes a frame for the call `ins` (of `callee`, at `R[A]` with `B` arguments) and
