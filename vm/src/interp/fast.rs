@@ -504,7 +504,8 @@ pub(super) fn run(cx: &Cx<'_>, fiber: &mut Fiber, cur: &mut Cursor, budget: &mut
                 // SAFETY: `ret` is the caller's `R[A]`, live while the caller is.
                 unsafe { *ret = v };
                 let caller = &fiber.frames[depth - 2];
-                if caller.seg != seg {
+                // (Not yet known, it stays so: `enter_or_slow!` works out both limits.)
+                if caller.seg != seg && !seg_end.is_null() {
                     seg_end = fiber.stack.end_of(caller.seg);
                 }
                 // SAFETY: `depth >= 2`, so the caller is now the top frame, and it
