@@ -197,9 +197,20 @@ impl Gc {
     }
 
     /// A full collection (new suspects and every live cycle found before), from a thread
-    /// that is not running Qi code (a host thread).
+    /// that is not running Qi code (a host thread). A worker's collection under way (a
+    /// due one, at the end of its round) is waited out, and this one runs after it: a
+    /// host that asks for a collection gets one, not a report that nothing was freed.
+    /// `None` once the scheduler has shut down.
     pub fn collect(&self, sched: &Scheduler) -> Option<collect::Collected> {
-        sched.stop_the_world(false, || self.collect_stopped(true))
+        loop {
+            if let Some(c) = sched.stop_the_world(false, || self.collect_stopped(true)) {
+                return Some(c);
+            }
+            if sched.is_shut_down() {
+                return None;
+            }
+            std::thread::yield_now();
+        }
     }
 
     /// A full collection when no scheduler runs at all (after a program ended).
