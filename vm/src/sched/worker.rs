@@ -314,9 +314,9 @@ fn spin_for_work(sched: &Scheduler, local: &Local) -> Option<Queued> {
 /// `TURNS_PER_ROUND` before the worker looks again at the rest of what comes between
 /// them in `run_with`: the reactor thread's start and company for a solo worker, which
 /// can wait a few turns. A task is made now if it was queued unmade (`fresh.rs`), and each
-/// turn hands the heap it left allocated to the meter. A collection, the end of the
-/// program, what the reactor handed over and a requested snapshot are seen at every turn,
-/// as in `run_with`.
+/// turn hands the heap it left allocated to the meter. The end of the program, what the
+/// reactor handed over and a requested snapshot are seen at every turn, as in `run_with`;
+/// whether a collection is due, once the round is over.
 fn run_task(shared: &Shared, sched: &Scheduler, local: &Local, task: Queued) {
     let mut next = Some(task);
     let mut turns = 0;
@@ -335,10 +335,6 @@ fn run_task(shared: &Shared, sched: &Scheduler, local: &Local, task: Queued) {
             local.sync_heap(&shared.meter);
         }
         sched.safepoint.leave();
-        // Between turns: the one place a collection may start.
-        if shared.gc.due() {
-            shared.gc.collect_due(sched);
-        }
         turns += 1;
         if turns < TURNS_PER_ROUND && !sched.is_shut_down() {
             at_every_turn(sched, local, &mut put_away);
@@ -346,6 +342,11 @@ fn run_task(shared: &Shared, sched: &Scheduler, local: &Local, task: Queued) {
         }
     }
     sched.settle(local, put_away);
+    // Between turns, the one place a collection may start: once a round, a few turns'
+    // budgets apart at most. (Asked after every turn, it was 11 instructions of each.)
+    if shared.gc.due() {
+        shared.gc.collect_due(sched);
+    }
 }
 
 /// What a worker looks at before every turn, in `run_with` and within `run_task`'s round
