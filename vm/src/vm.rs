@@ -147,9 +147,18 @@ pub struct Shared {
     /// The VM's one random generator (随机数, 随机整数, 选择), seeded from `QI_SEED` when
     /// set (QI-LANGUAGE.md §10).
     rng: Mutex<u64>,
+    /// `config.limits` sets a step or heap limit: each turn's steps are counted and its
+    /// outcome checked (`driver::within_limits`). Worked out once: asked at every turn.
+    metered: bool,
 }
 
 impl Shared {
+    /// Whether a step or heap limit is set (see the field).
+    #[inline(always)]
+    pub fn metered(&self) -> bool {
+        self.metered
+    }
+
     pub fn write_out(&self, text: &str) {
         let mut out = self.output.lock();
         match &mut *out {
@@ -495,6 +504,7 @@ impl VmBuilder {
             method_values: method_values.into(),
             prelude: self.prelude.map(crate::prelude::LazyPrelude::new),
             native_modules: self.native_modules,
+            metered: self.config.limits.steps.is_some() || self.config.limits.heap_bytes.is_some(),
             config: self.config,
             output: Mutex::new(output),
             modules: Mutex::new(HashMap::new()),

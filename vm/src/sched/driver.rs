@@ -114,7 +114,7 @@ fn turn(cx: &Cx<'_>, exec: &mut TaskExec, carry: &mut Carry) -> Step {
         // had not ended yet).
         pending = apply_wake(cx, exec, wake, resume);
     }
-    let limited = shared.config.limits.steps.is_some() || shared.config.limits.heap_bytes.is_some();
+    let limited = shared.metered();
     // One budget per turn, however many fibers it runs: a task that switches to a
     // coroutine and back in a loop yields like any other.
     loop {
