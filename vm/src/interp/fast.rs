@@ -86,11 +86,13 @@ pub(super) fn run(cx: &Cx<'_>, fiber: &mut Fiber, cur: &mut Cursor, budget: &mut
                 }
             }};
         }
-        // A plain call of `callee` (`enter_plain`), worked out against the call limits
-        // once they are known; otherwise the full loop makes it.
+        // A plain call of `callee` (`enter_plain`). Refused while the call limits are
+        // not known yet, it is tried once more with them worked out; refused then, or
+        // refused with them known, it is the full loop's.
         macro_rules! enter_or_slow {
             ($callee:expr, $ins:expr, $checked:expr) => {{
-                if !enter_plain(
+                let mut known = !seg_end.is_null();
+                while !enter_plain(
                     fiber,
                     &mut c,
                     (frame_limit, seg_end),
@@ -98,20 +100,11 @@ pub(super) fn run(cx: &Cx<'_>, fiber: &mut Fiber, cur: &mut Cursor, budget: &mut
                     $ins,
                     $checked,
                 ) {
-                    if !seg_end.is_null() {
+                    if known {
                         slow!();
                     }
                     (frame_limit, seg_end) = call_limits(cx, fiber);
-                    if !enter_plain(
-                        fiber,
-                        &mut c,
-                        (frame_limit, seg_end),
-                        $callee,
-                        $ins,
-                        $checked,
-                    ) {
-                        slow!();
-                    }
+                    known = true;
                 }
             }};
         }
