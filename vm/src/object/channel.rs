@@ -119,18 +119,18 @@ pub enum Sent {
 /// about a hundred instructions less than this vector did.)
 pub type Woken = smallvec::SmallVec<[WaitToken; 2]>;
 
-fn recv_wake(w: &RecvWaiter, v: Value) -> Wake {
-    match w.case() {
+fn recv_wake(w: &RecvWaiter, v: Value) -> Option<Wake> {
+    Some(match w.case() {
         Some(i) => Wake::case(i.get(), v),
         None => Wake::Value(v),
-    }
+    })
 }
 
-fn send_wake(w: &SendWaiter) -> Wake {
-    match w.case() {
-        Some(i) => Wake::case(i.get(), Value::NIL),
-        None => Wake::Value(Value::NIL),
-    }
+/// What a sender whose value was taken is woken with: a `选择`'s case, or nothing at all —
+/// a plain send has no result to put anywhere, so its task is only scheduled, its
+/// execution left alone (its next turn clears `TaskExec::parked`).
+fn send_wake(w: &SendWaiter) -> Option<Wake> {
+    w.case().map(|i| Wake::case(i.get(), Value::NIL))
 }
 
 /// A queued waiter (`RecvWaiter`, `SendWaiter`).
@@ -152,7 +152,8 @@ impl Queued for SendWaiter {
 
 /// Claims the wait of the first waiter of `queue` that can still be woken, dropping the
 /// stale ones before it (woken by a timer or a cancellation), and delivers it
-/// `wake(waiter, payload)`; the caller then takes it out of the queue. `Err` gives
+/// `wake(waiter, payload)`, if that gives anything to deliver; the caller then takes it
+/// out of the queue. `Err` gives
 /// `payload` back when no waiter is left. (Claimed where it is queued: claiming a copy
 /// popped onto the stack read its token back before the copy's stores had landed, a
 /// stalled load that was 4% of a channel ping-pong.)
@@ -161,11 +162,13 @@ fn claim_first<W: Queued, P>(
     queue: &mut VecDeque<W>,
     sched: &Scheduler,
     payload: P,
-    wake: impl FnOnce(&W, P) -> Wake,
+    wake: impl FnOnce(&W, P) -> Option<Wake>,
 ) -> Result<(), P> {
     while let Some(front) = queue.front() {
         if let Some(claim) = sched.claim(front.token()) {
-            sched.put_wake(claim, wake(front, payload));
+            if let Some(wake) = wake(front, payload) {
+                sched.put_wake(claim, wake);
+            }
             return Ok(());
         }
         queue.pop_front();
@@ -264,7 +267,7 @@ impl ChanInner {
             if let Some(claim) = sched.claim(&r.token) {
                 // A `对于` loop ends; a plain receive gets 空.
                 let wake = match r.case() {
-                    Some(_) => recv_wake(&r, Value::NIL),
+                    Some(i) => Wake::case(i.get(), Value::NIL),
                     None => Wake::End,
                 };
                 sched.put_wake(claim, wake);

@@ -114,6 +114,11 @@ fn turn(cx: &Cx<'_>, exec: &mut TaskExec, carry: &mut Carry) -> Step {
         // had not ended yet).
         pending = apply_wake(cx, exec, wake, resume);
     }
+    // Running, so not parked. A sender whose value was taken is woken without its
+    // execution being touched (`object::channel::send_wake`), and comes here still marked
+    // parked: left so, a cancellation after a later wait that completed at once (which
+    // no waker claims) would take the task for parked on it, and queue it a second time.
+    exec.parked = None;
     let limited = shared.metered();
     // One budget per turn, however many fibers it runs: a task that switches to a
     // coroutine and back in a loop yields like any other.
