@@ -114,7 +114,7 @@ pub fn children(v: &Value, out: &mut Vec<Value>) -> Option<()> {
             let ch = v.as_obj::<ChannelObj>()?;
             let inner = ch.inner.lock();
             inner.buf.iter().for_each(|x| push(x, out));
-            inner.sendq.iter().for_each(|w| push(&w.value, out));
+            inner.sendq.values().for_each(|x| push(x, out));
         }
         Tag::Task => task_children(v.as_obj::<Task>()?, out)?,
         _ => {}
@@ -225,7 +225,7 @@ pub fn cut(v: &Value, out: &mut Vec<Value>) {
             if let Some(ch) = v.as_obj::<ChannelObj>() {
                 let mut inner = ch.inner.lock();
                 out.extend(inner.buf.drain(..));
-                out.extend(inner.sendq.iter_mut().map(|w| w.value.take()));
+                out.extend(inner.sendq.take_values());
             }
         }
         Tag::Task => {

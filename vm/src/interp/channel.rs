@@ -11,7 +11,7 @@ use qi_bytecode::proto::{Constant, SelectCase};
 use super::Cx;
 use super::frame::Cursor;
 use crate::native::{Exit, error};
-use crate::object::{CellObj, ChannelObj, Received, RecvWaiter, SendWaiter, Sent};
+use crate::object::{CellObj, ChannelObj, Received, RecvWaiter, Sent};
 use crate::print::type_name;
 use crate::sched::block::SelectArm;
 use crate::value::{Tag, Value};
@@ -208,7 +208,7 @@ pub fn send_or_park(cx: &Cx<'_>, channel: &Value, value: Value) -> ChanStep {
                 let generation = token.generation();
                 inner
                     .sendq
-                    .push_back(SendWaiter::new(token, None, back.unwrap_or(Value::NIL)));
+                    .push_back(token, None, back.unwrap_or(Value::NIL));
                 ChanStep::Parked(generation)
             }
             None => ChanStep::Wait,

@@ -57,22 +57,62 @@ impl RecvWaiter {
     }
 }
 
-/// A task waiting to send `value`.
-pub struct SendWaiter {
-    pub token: WaitToken,
-    pub value: Value,
+/// The tasks waiting to send, each with its value: the tokens and the values in two queues
+/// kept in step. (As one queue of 32-byte waiters, a parking send built its waiter on the
+/// stack and copied it in with 16-byte loads, which the processor could not forward from
+/// the 8-byte stores just before them; a 16-byte token or value goes in from registers.)
+#[derive(Default)]
+pub struct SendQueue {
+    tokens: VecDeque<WaitToken>,
+    values: VecDeque<Value>,
 }
 
-impl SendWaiter {
-    pub fn new(token: WaitToken, case: Option<CaseIndex>, value: Value) -> SendWaiter {
-        SendWaiter {
-            token: token.with_note(case.map_or(0, |c| c.0.get())),
-            value,
-        }
+impl SendQueue {
+    /// Queues a sender of `value`; `case`: the `选择` case, if the wait is part of one.
+    #[inline(always)]
+    pub fn push_back(&mut self, token: WaitToken, case: Option<CaseIndex>, value: Value) {
+        self.tokens
+            .push_back(token.with_note(case.map_or(0, |c| c.0.get())));
+        self.values.push_back(value);
     }
 
-    fn case(&self) -> Option<CaseIndex> {
-        CaseIndex::of(&self.token)
+    /// The first sender and its value, taken out.
+    #[inline(always)]
+    pub fn pop_front(&mut self) -> Option<(WaitToken, Value)> {
+        let token = self.tokens.pop_front()?;
+        Some((token, self.values.pop_front().unwrap_or(Value::NIL)))
+    }
+
+    pub fn len(&self) -> usize {
+        self.tokens.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.tokens.is_empty()
+    }
+
+    pub fn tokens(&self) -> impl Iterator<Item = &WaitToken> {
+        self.tokens.iter()
+    }
+
+    pub fn values(&self) -> impl Iterator<Item = &Value> {
+        self.values.iter()
+    }
+
+    /// The values, taken out of their places (空 left behind), for the collector to cut.
+    pub fn take_values(&mut self) -> impl Iterator<Item = Value> + '_ {
+        self.values.iter_mut().map(Value::take)
+    }
+
+    /// Every sender and its value, taken out.
+    pub fn drain(&mut self) -> impl Iterator<Item = (WaitToken, Value)> + '_ {
+        self.tokens.drain(..).zip(self.values.drain(..))
+    }
+
+    /// Drops the senders whose waits are over.
+    fn drop_fired(&mut self) {
+        let (tokens, values) = self.drain().filter(|(t, _)| !t.is_fired()).unzip();
+        (self.tokens, self.values) = (tokens, values);
     }
 }
 
@@ -81,7 +121,7 @@ pub struct ChanInner {
     pub buf: VecDeque<Value>,
     pub closed: bool,
     pub recvq: VecDeque<RecvWaiter>,
-    pub sendq: VecDeque<SendWaiter>,
+    pub sendq: SendQueue,
 }
 
 pub struct ChannelObj {
@@ -119,8 +159,8 @@ pub enum Sent {
 /// about a hundred instructions less than this vector did.)
 pub type Woken = smallvec::SmallVec<[WaitToken; 2]>;
 
-fn recv_wake(w: &RecvWaiter, v: Value) -> Option<Wake> {
-    Some(match w.case() {
+fn recv_wake(token: &WaitToken, v: Value) -> Option<Wake> {
+    Some(match CaseIndex::of(token) {
         Some(i) => Wake::case(i.get(), v),
         None => Wake::Value(v),
     })
@@ -129,49 +169,58 @@ fn recv_wake(w: &RecvWaiter, v: Value) -> Option<Wake> {
 /// What a sender whose value was taken is woken with: a `选择`'s case, or nothing at all —
 /// a plain send has no result to put anywhere, so its task is only scheduled, its
 /// execution left alone (its next turn clears `TaskExec::parked`).
-fn send_wake(w: &SendWaiter) -> Option<Wake> {
-    w.case().map(|i| Wake::case(i.get(), Value::NIL))
+fn send_wake(token: &WaitToken) -> Option<Wake> {
+    CaseIndex::of(token).map(|i| Wake::case(i.get(), Value::NIL))
 }
 
-/// A queued waiter (`RecvWaiter`, `SendWaiter`).
-trait Queued {
-    fn token(&self) -> &WaitToken;
+/// A queue of waiters (`recvq`, `sendq`), as `claim_first` goes through it.
+trait WaitQueue {
+    fn front_token(&self) -> Option<&WaitToken>;
+    fn drop_front(&mut self);
 }
 
-impl Queued for RecvWaiter {
-    fn token(&self) -> &WaitToken {
-        &self.token
+impl WaitQueue for VecDeque<RecvWaiter> {
+    fn front_token(&self) -> Option<&WaitToken> {
+        self.front().map(|w| &w.token)
+    }
+
+    fn drop_front(&mut self) {
+        self.pop_front();
     }
 }
 
-impl Queued for SendWaiter {
-    fn token(&self) -> &WaitToken {
-        &self.token
+impl WaitQueue for SendQueue {
+    fn front_token(&self) -> Option<&WaitToken> {
+        self.tokens.front()
+    }
+
+    fn drop_front(&mut self) {
+        self.tokens.pop_front();
+        self.values.pop_front();
     }
 }
 
 /// Claims the wait of the first waiter of `queue` that can still be woken, dropping the
 /// stale ones before it (woken by a timer or a cancellation), and delivers it
-/// `wake(waiter, payload)`, if that gives anything to deliver; the caller then takes it
-/// out of the queue. `Err` gives
-/// `payload` back when no waiter is left. (Claimed where it is queued: claiming a copy
-/// popped onto the stack read its token back before the copy's stores had landed, a
-/// stalled load that was 4% of a channel ping-pong.)
+/// `wake(token, payload)`, if that gives anything to deliver; the caller then takes it
+/// out of the queue. `Err` gives `payload` back when no waiter is left. (Claimed where it
+/// is queued: claiming a copy popped onto the stack read its token back before the copy's
+/// stores had landed, a stalled load that was 4% of a channel ping-pong.)
 #[inline(always)]
-fn claim_first<W: Queued, P>(
-    queue: &mut VecDeque<W>,
+fn claim_first<Q: WaitQueue, P>(
+    queue: &mut Q,
     sched: &Scheduler,
     payload: P,
-    wake: impl FnOnce(&W, P) -> Option<Wake>,
+    wake: impl FnOnce(&WaitToken, P) -> Option<Wake>,
 ) -> Result<(), P> {
-    while let Some(front) = queue.front() {
-        if let Some(claim) = sched.claim(front.token()) {
+    while let Some(front) = queue.front_token() {
+        if let Some(claim) = sched.claim(front) {
             if let Some(wake) = wake(front, payload) {
                 sched.put_wake(claim, wake);
             }
             return Ok(());
         }
-        queue.pop_front();
+        queue.drop_front();
     }
     Err(payload)
 }
@@ -189,20 +238,20 @@ impl ChanInner {
     pub fn try_recv(&mut self, sched: &Scheduler, woken: &mut Option<WaitToken>) -> Received {
         if let Some(v) = self.buf.pop_front() {
             // Room was made: the first live sender's value moves into the buffer.
-            if claim_first(&mut self.sendq, sched, (), |s, ()| send_wake(s)).is_ok()
-                && let Some(s) = self.sendq.pop_front()
+            if claim_first(&mut self.sendq, sched, (), |t, ()| send_wake(t)).is_ok()
+                && let Some((token, value)) = self.sendq.pop_front()
             {
                 // The waiter's handle on the task moves on: no count change.
-                *woken = Some(s.token);
-                self.buf.push_back(s.value);
+                *woken = Some(token);
+                self.buf.push_back(value);
             }
             return Received::Value(v);
         }
-        if claim_first(&mut self.sendq, sched, (), |s, ()| send_wake(s)).is_ok()
-            && let Some(s) = self.sendq.pop_front()
+        if claim_first(&mut self.sendq, sched, (), |t, ()| send_wake(t)).is_ok()
+            && let Some((token, value)) = self.sendq.pop_front()
         {
-            *woken = Some(s.token);
-            return Received::Value(s.value);
+            *woken = Some(token);
+            return Received::Value(value);
         }
         if self.closed {
             Received::Closed
@@ -216,7 +265,7 @@ impl ChanInner {
     /// a sender's wait can be woken by its timer or a cancellation, which do not take this
     /// lock, between this check and the receive.)
     pub fn recv_ready(&self, own: &WaitToken) -> bool {
-        !self.buf.is_empty() || self.closed || self.sendq.iter().any(|s| is_other(&s.token, own))
+        !self.buf.is_empty() || self.closed || self.sendq.tokens().any(|t| is_other(t, own))
     }
 
     /// Hands `v` to a waiting receiver or buffers it; `woken` gets the receiver this
@@ -274,10 +323,10 @@ impl ChanInner {
                 woken.push(r.token);
             }
         }
-        for s in self.sendq.drain(..) {
-            if let Some(claim) = sched.claim(&s.token) {
+        for (token, _) in self.sendq.drain() {
+            if let Some(claim) = sched.claim(&token) {
                 sched.put_wake(claim, Wake::Throw(closed_error()));
-                woken.push(s.token);
+                woken.push(token);
             }
         }
     }
@@ -295,7 +344,7 @@ impl ChanInner {
     #[cold]
     fn drop_fired(&mut self) {
         self.recvq.retain(|w| !w.token.is_fired());
-        self.sendq.retain(|w| !w.token.is_fired());
+        self.sendq.drop_fired();
     }
 }
 
@@ -314,7 +363,7 @@ impl Drop for ChannelObj {
         let items: Vec<Value> = inner
             .buf
             .drain(..)
-            .chain(inner.sendq.drain(..).map(|s| s.value))
+            .chain(inner.sendq.drain().map(|(_, value)| value))
             .collect();
         crate::value::drop_queue::release(items);
     }
@@ -351,15 +400,9 @@ mod tests {
         let mut inner = ch.inner.lock();
         let (first, live) = waiting(3);
         let (_, after) = waiting(4);
-        inner
-            .sendq
-            .push_back(SendWaiter::new(stale(2), None, Value::int(1)));
-        inner
-            .sendq
-            .push_back(SendWaiter::new(live, None, Value::int(2)));
-        inner
-            .sendq
-            .push_back(SendWaiter::new(after, None, Value::int(3)));
+        inner.sendq.push_back(stale(2), None, Value::int(1));
+        inner.sendq.push_back(live, None, Value::int(2));
+        inner.sendq.push_back(after, None, Value::int(3));
         let mut woken = None;
         let got = match inner.try_recv(&sched, &mut woken) {
             Received::Value(v) => v.as_int(),
@@ -369,6 +412,37 @@ mod tests {
         assert!(woken.is_some_and(|t| t.is_for(&first)));
         assert_eq!(inner.sendq.len(), 1, "the one after it still waits");
         drop(sched.held_wakes.take(&first));
+    }
+
+    /// Dropping the senders whose waits are over keeps every live one with its own value,
+    /// in order.
+    #[test]
+    fn pruning_keeps_each_sender_with_its_value() {
+        let sched = Scheduler::new(1, 100);
+        let ch = ChannelObj::new(0);
+        let mut inner = ch.inner.lock();
+        let mut live = Vec::new();
+        for i in 0..32 {
+            if i % 2 == 0 {
+                inner.sendq.push_back(stale(i), None, Value::int(-1));
+            } else {
+                let (task, token) = waiting(i);
+                inner.sendq.push_back(token, None, Value::int(i as i64));
+                live.push(task);
+            }
+        }
+        inner.prune();
+        assert_eq!(inner.sendq.len(), 16);
+        for (task, expected) in live.iter().zip((1..32).step_by(2)) {
+            let mut woken = None;
+            let got = match inner.try_recv(&sched, &mut woken) {
+                Received::Value(v) => v.as_int(),
+                _ => None,
+            };
+            assert_eq!(got, Some(expected));
+            assert!(woken.is_some_and(|t| t.is_for(task)));
+        }
+        assert!(inner.sendq.is_empty());
     }
 
     /// A send passes over the receivers whose waits are over; with none live and no room

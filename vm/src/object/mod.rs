@@ -22,9 +22,7 @@ mod structs;
 mod sync;
 
 pub use cell::CellObj;
-pub use channel::{
-    CaseIndex, ChanInner, ChannelObj, Received, RecvWaiter, SendWaiter, Sent, Woken,
-};
+pub use channel::{CaseIndex, ChanInner, ChannelObj, Received, RecvWaiter, SendQueue, Sent, Woken};
 pub use coroutine::{CoStatus, CoroutineObj};
 pub use dict::{DictKey, DictObj, Map as DictMap};
 pub use error::{ErrorObj, ThrowSite};

@@ -14,8 +14,8 @@ use super::wait::{WaitToken, Wake};
 use super::worker::Local;
 use crate::native::error_value;
 use crate::object::{
-    CaseIndex, ChannelObj, ErrorObj, ListObj, MutexObj, Received, RecvWaiter, SendWaiter, Sent,
-    SocketObj, WaitGroupObj,
+    CaseIndex, ChannelObj, ErrorObj, ListObj, MutexObj, Received, RecvWaiter, Sent, SocketObj,
+    WaitGroupObj,
 };
 use crate::value::Value;
 use crate::vm::Shared;
@@ -151,11 +151,9 @@ pub fn park(
                     (Sent::Closed, _) => Parked::Ready(Wake::Throw(closed_error())),
                     (Sent::Full, v) => {
                         inner.prune();
-                        inner.sendq.push_back(SendWaiter::new(
-                            token.clone(),
-                            None,
-                            v.unwrap_or(Value::NIL),
-                        ));
+                        inner
+                            .sendq
+                            .push_back(token.clone(), None, v.unwrap_or(Value::NIL));
                         Parked::Waiting
                     }
                 }
@@ -352,7 +350,7 @@ fn park_select(
                 inner.prune();
                 inner
                     .sendq
-                    .push_back(SendWaiter::new(token.clone(), CaseIndex::new(i), value));
+                    .push_back(token.clone(), CaseIndex::new(i), value);
             }
             SelectArm::Timeout(ms) => {
                 sched.reactor.add(
