@@ -160,7 +160,10 @@ pub struct TaskExec {
     /// Coroutines being resumed, innermost last.
     pub chain: ThinVec<Resumed>,
     /// Set while parked: where the waking value goes. A waker that puts the value there
-    /// itself (`wait::apply_in_place`) clears it.
+    /// itself (`wait::apply_in_place`) clears it. A sender whose value a receive took is
+    /// woken without its execution being touched (it has nothing to receive), and keeps it
+    /// until its next turn clears it on starting (`driver::turn`); meanwhile its wait is
+    /// claimed, so a cancellation that takes it for parked finds nothing to deliver.
     pub parked: Option<Resume>,
     /// The task has not run yet (a cancelled one then ends without running).
     pub started: bool,
