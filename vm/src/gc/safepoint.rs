@@ -63,6 +63,12 @@ impl Safepoint {
         INSIDE.with(|c| c.set(true));
     }
 
+    /// Whether a collection waits for the workers to stop (they do at their next turn).
+    #[inline(always)]
+    pub fn stop_requested(&self) -> bool {
+        self.stop.load(Ordering::SeqCst)
+    }
+
     /// A worker ends its turn.
     #[inline]
     pub fn leave(&self) {

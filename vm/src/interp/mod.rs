@@ -117,7 +117,7 @@ pub fn throw(cx: &Cx<'_>, fiber: &mut Fiber, exit: crate::native::Exit) -> Resul
 
 /// A register number no frame has: a value woken into it is dropped (`Frame::set_reg`
 /// ignores registers past the frame's count).
-const NO_RESULT: u16 = u16::MAX;
+pub(crate) const NO_RESULT: u16 = u16::MAX;
 
 fn resume_at(dest: u16) -> crate::sched::task::Resume {
     crate::sched::task::Resume {

@@ -62,6 +62,7 @@ impl Carry {
 /// (`wait::Entry`). The caller reads the `Step`, not this function: with
 /// nothing to do after `turn`, it is written straight into the caller's instead of being
 /// copied out wider than it was written — a store-forwarding stall at every turn.
+#[inline(always)]
 pub fn drive(
     shared: &Shared,
     sched: &Scheduler,
@@ -83,9 +84,38 @@ pub fn drive(
     turn(&cx, exec, carry)
 }
 
+/// `drive` for the turn of a task a hand-off runs (`hand_off`), with its own copy of the
+/// turn: with a second caller, `turn` was no longer inlined into the worker's turns.
+#[inline(never)]
+pub fn drive_handed(
+    shared: &Shared,
+    sched: &Scheduler,
+    local: &Local,
+    runnable: &Runnable,
+    exec: &mut TaskExec,
+    carry: &mut Carry,
+    entry: &Entry<'_>,
+) -> Step {
+    let cx = Cx {
+        shared,
+        sched,
+        local,
+        task: runnable.task(),
+        steps: std::cell::Cell::new(0),
+        charged: std::cell::Cell::new(0),
+        entry: Some(entry),
+    };
+    turn_body(&cx, exec, carry)
+}
+
+#[inline(always)]
 fn turn(cx: &Cx<'_>, exec: &mut TaskExec, carry: &mut Carry) -> Step {
-    let Carry { ready, left } = carry;
-    let (shared, sched, task) = (cx.shared, cx.sched, cx.task);
+    turn_body(cx, exec, carry)
+}
+
+#[inline(always)]
+fn turn_body(cx: &Cx<'_>, exec: &mut TaskExec, carry: &mut Carry) -> Step {
+    let (sched, task) = (cx.sched, cx.task);
     let mut pending: Option<Outcome> = None;
     if !exec.started {
         exec.started = true;
@@ -102,7 +132,7 @@ fn turn(cx: &Cx<'_>, exec: &mut TaskExec, carry: &mut Carry) -> Step {
             }
         }
     }
-    if let Some((wake, resume)) = ready.take() {
+    if let Some((wake, resume)) = carry.ready.take() {
         pending = apply_wake(cx, exec, wake, resume);
     } else if let Some(o) = sched.take_held_outcome(task, exec) {
         pending = Some(o);
@@ -119,6 +149,28 @@ fn turn(cx: &Cx<'_>, exec: &mut TaskExec, carry: &mut Carry) -> Step {
     // parked: left so, a cancellation after a later wait that completed at once (which
     // no waker claims) would take the task for parked on it, and queue it a second time.
     exec.parked = None;
+    go_on_from(cx, exec, carry, &mut pending)
+}
+
+/// The rest of a turn whose first run stopped, in a hand-off's turn, for anything but a
+/// park in place: `outcome`, and on from there as any turn would.
+#[inline(never)]
+pub fn go_on(cx: &Cx<'_>, exec: &mut TaskExec, carry: &mut Carry, outcome: Outcome) -> Step {
+    go_on_from(cx, exec, carry, &mut Some(outcome))
+}
+
+/// A turn from its start (`turn`, where what the task was woken with is taken up), taking
+/// `pending` first. (By reference: an `Outcome` moved in was copied word by word at every
+/// turn.)
+#[inline(always)]
+fn go_on_from(
+    cx: &Cx<'_>,
+    exec: &mut TaskExec,
+    carry: &mut Carry,
+    pending: &mut Option<Outcome>,
+) -> Step {
+    let left = &mut carry.left;
+    let (shared, sched, task) = (cx.shared, cx.sched, cx.task);
     let limited = shared.metered();
     // One budget per turn, however many fibers it runs: a task that switches to a
     // coroutine and back in a loop yields like any other.
@@ -129,7 +181,7 @@ fn turn(cx: &Cx<'_>, exec: &mut TaskExec, carry: &mut Carry) -> Step {
                 if *left == 0 {
                     // Out of budget: a preemption point, where a `取消` is delivered.
                     if let Some(o) = deliver_cancel(cx, exec) {
-                        pending = Some(o);
+                        *pending = Some(o);
                         continue;
                     }
                     return Step::Yielded;
@@ -151,10 +203,15 @@ fn turn(cx: &Cx<'_>, exec: &mut TaskExec, carry: &mut Carry) -> Step {
                     // A channel operation that parked in place, the most common way a
                     // turn ends, comes back without an `Outcome` (`interp::parked`).
                     if let Some(resume) = interp::parked(fiber, cur, &stop) {
-                        exec.park(resume);
                         // Nothing in it to drop: forgotten, it costs no call of the drop
                         // glue on every park.
                         std::mem::forget(stop);
+                        if super::hand_off::run_next(cx, resume) {
+                            // Woken by the turn handed off to, and next: a new turn.
+                            *left = sched.budget.max(1);
+                            continue;
+                        }
+                        exec.park(resume);
                         return Step::Parked;
                     }
                     // Written by `run_steps` straight where the match below reads it:
@@ -172,7 +229,7 @@ fn turn(cx: &Cx<'_>, exec: &mut TaskExec, carry: &mut Carry) -> Step {
                     {
                         // The main task: top level done, now 入口.
                         if let Err(e) = interp::enter_entry(root, entry, &[]) {
-                            pending = Some(exit_outcome(e));
+                            *pending = Some(exit_outcome(e));
                         }
                         continue;
                     }
@@ -196,27 +253,27 @@ fn turn(cx: &Cx<'_>, exec: &mut TaskExec, carry: &mut Carry) -> Step {
                     finish_coroutine(&r);
                     if let Some(top) = exec.top() {
                         extend_stack(&value, top.stack_lines());
-                        pending = throw_into(cx, top, value);
+                        *pending = throw_into(cx, top, value);
                     }
                 }
             },
             Outcome::Exit(code) => return Step::Exit(code),
             Outcome::Yield => {
                 if let Some(o) = deliver_cancel(cx, exec) {
-                    pending = Some(o);
+                    *pending = Some(o);
                     continue;
                 }
                 return Step::Yielded;
             }
             Outcome::Resume { co, value, resume } => {
-                pending = resume_coroutine(cx, exec, co, value, resume);
+                *pending = resume_coroutine(cx, exec, co, value, resume);
             }
             Outcome::Suspend { value, dest } => {
                 if let Some(step) = suspend(exec, value, dest) {
                     // A bare 挂起 yields the task: a suspension point, where a `取消` is
                     // delivered (a task spinning on 挂起 was never cancelled).
                     if let Some(o) = deliver_cancel(cx, exec) {
-                        pending = Some(o);
+                        *pending = Some(o);
                         continue;
                     }
                     return step;
@@ -234,7 +291,7 @@ fn turn(cx: &Cx<'_>, exec: &mut TaskExec, carry: &mut Carry) -> Step {
             }
             Outcome::Block { op, resume } => {
                 if let Some(o) = deliver_cancel(cx, exec) {
-                    pending = Some(o);
+                    *pending = Some(o);
                     continue;
                 }
                 return Step::Blocked(op, resume);

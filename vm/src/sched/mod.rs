@@ -49,6 +49,7 @@ pub mod block;
 pub mod credit;
 pub mod driver;
 pub mod fresh;
+mod hand_off;
 pub mod pool;
 pub mod queue;
 pub mod reactor;

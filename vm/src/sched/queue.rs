@@ -177,6 +177,16 @@ impl RunQueue {
         }
     }
 
+    /// A lone worker's first task, taken if `wanted` (a task, not one to make): what `pop`
+    /// would give. `None` for a shared queue.
+    #[inline(always)]
+    pub fn take_first_if(&self, wanted: impl FnOnce(&Task) -> bool) -> Option<Queued> {
+        match self {
+            RunQueue::Shared(..) => None,
+            RunQueue::Alone(q) => q.take_first_if(wanted),
+        }
+    }
+
     pub fn is_empty(&self) -> bool {
         match self {
             RunQueue::Shared(q, ahead) => ahead.is_empty() && q.is_empty(),
@@ -232,6 +242,28 @@ impl Alone {
                 self.rest.borrow_mut().push_back(task);
             }
         }
+    }
+
+    #[inline(always)]
+    fn take_first_if(&self, wanted: impl FnOnce(&Task) -> bool) -> Option<Queued> {
+        let Some(first) = self.first.take() else {
+            return self.take_front_of_rest_if(wanted);
+        };
+        if first.task().is_some_and(wanted) {
+            return Some(first);
+        }
+        self.first.set(Some(first));
+        None
+    }
+
+    /// `take_first_if` with no first task kept apart: the deque's front.
+    #[inline(never)]
+    fn take_front_of_rest_if(&self, wanted: impl FnOnce(&Task) -> bool) -> Option<Queued> {
+        let mut rest = self.rest.borrow_mut();
+        if rest.front()?.task().is_some_and(wanted) {
+            return rest.pop_front();
+        }
+        None
     }
 
     #[inline(always)]
@@ -371,7 +403,8 @@ mod tests {
     }
 
     /// A lone worker's queue, its first task kept apart, gives tasks back in the order they
-    /// came whatever the mix of pushes and pops (checked against a plain deque).
+    /// came whatever the mix of pushes and pops, and takes only its front task when asked
+    /// for a wanted one (checked against a plain deque).
     #[test]
     fn a_lone_queue_keeps_order_through_any_mix_of_pushes_and_pops() {
         let q = RunQueue::new(true);
@@ -381,12 +414,22 @@ mod tests {
             rng ^= rng << 13;
             rng ^= rng >> 7;
             rng ^= rng << 17;
-            if rng % 5 < 3 {
-                q.push(task(next_id));
-                model.push_back(next_id);
-                next_id += 1;
-            } else {
-                assert_eq!(q.pop().map(id), model.pop_front());
+            match rng % 6 {
+                0..3 => {
+                    q.push(task(next_id));
+                    model.push_back(next_id);
+                    next_id += 1;
+                }
+                3 => {
+                    // Taken only if it is what `pop` would give, and wanted.
+                    let even = |t: &Task| t.id.is_multiple_of(2);
+                    let expected = model.front().filter(|&&i| i.is_multiple_of(2)).copied();
+                    assert_eq!(q.take_first_if(even).map(id), expected);
+                    if expected.is_some() {
+                        model.pop_front();
+                    }
+                }
+                _ => assert_eq!(q.pop().map(id), model.pop_front()),
             }
             assert_eq!(q.is_empty(), model.is_empty());
         }

@@ -448,6 +448,20 @@ impl<'a> Entry<'a> {
         task.clone()
     }
 
+    /// Takes back the handle given to a waiter, as the queue entry `handle` it came back
+    /// in when the task was woken: the turn goes on as a new turn of the same task, whose
+    /// first waiter gets it again (`hand_off`). `handle` must be the entry's task's.
+    pub fn take_back(&self, handle: super::queue::Runnable) {
+        let task = handle.into_task();
+        debug_assert!(Arc::ptr_eq(&task, self.entry));
+        if self.given.replace(false) {
+            // The count `given` moved to the waiter is the one `handle` holds (counts of
+            // one `Arc` are interchangeable): the entry owns it again, and the turn drops
+            // the entry as usual.
+            std::mem::forget(task);
+        }
+    }
+
     /// Keeps a handle on `task` until the turn is over (see `handle_for_waiter`).
     pub fn keep(&self, task: &Arc<Task>) {
         self.kept.set(Some(task.clone()));

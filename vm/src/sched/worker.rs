@@ -34,6 +34,12 @@ pub struct Local {
     wants_company: Cell<bool>,
     /// References to a spawning loop's closure in hand (`credit`).
     pub credit: Credit,
+    /// Turns run so far in `run_task`'s round, hand-offs included (`hand_off`).
+    round_turns: Cell<u32>,
+    /// Tasks put away by hand-offs in this round, for `Scheduler::settle`.
+    handed_put_away: Cell<usize>,
+    /// A hand-off is running: the turns it runs do not hand off themselves.
+    handing_off: Cell<bool>,
 }
 
 impl Local {
@@ -52,6 +58,9 @@ impl Local {
             recycled: RefCell::new(Vec::new()),
             wants_company: Cell::new(false),
             credit: Credit::new(!alone),
+            round_turns: Cell::new(0),
+            handed_put_away: Cell::new(0),
+            handing_off: Cell::new(false),
         }
     }
 
@@ -177,6 +186,63 @@ impl Local {
         }
         self.queue.push(t);
         None
+    }
+
+    /// The task `next` would give now, taken with `next`'s bookkeeping, if it is the one
+    /// a turn just woke here (in the LIFO slot, or first in a lone worker's queue), made,
+    /// and `wanted`; `None`, with nothing changed, otherwise (`hand_off`).
+    #[inline(always)]
+    pub(super) fn take_woken_if(&self, wanted: impl Fn(&Task) -> bool) -> Option<Queued> {
+        let tick = self.tick.get().wrapping_add(1);
+        if tick.is_multiple_of(INJECTOR_INTERVAL) {
+            // `next` looks at the injector first this time.
+            return None;
+        }
+        let taken = match self.lifo.take() {
+            Some(t) if t.task().is_some_and(&wanted) => {
+                // As `next` and `over_lifo_limit` take the slot's task.
+                let streak = self.lifo_streak.get();
+                if streak < LIFO_LIMIT {
+                    self.lifo_streak.set(streak + 1);
+                    Some(t)
+                } else if self.queue.is_empty() {
+                    self.lifo_streak.set(0);
+                    Some(t)
+                } else {
+                    self.lifo.set(Some(t));
+                    None
+                }
+            }
+            Some(t) => {
+                self.lifo.set(Some(t));
+                None
+            }
+            None => {
+                let t = self.queue.take_first_if(&wanted)?;
+                self.lifo_streak.set(0);
+                Some(t)
+            }
+        }?;
+        self.tick.set(tick);
+        Some(taken)
+    }
+
+    /// Whether this worker may run one more turn in its round, and is not running a
+    /// hand-off already.
+    pub(super) fn may_hand_off(&self) -> bool {
+        !self.handing_off.get() && self.round_turns.get() + 1 < TURNS_PER_ROUND
+    }
+
+    /// Marks a hand-off as running (`true`) or over.
+    pub(super) fn set_handing_off(&self, on: bool) {
+        self.handing_off.set(on);
+    }
+
+    /// Counts a turn that ended within a hand-off, and whether it put its task away.
+    pub(super) fn count_handed_turn(&self, put_away: bool) {
+        self.round_turns.set(self.round_turns.get() + 1);
+        self.handed_put_away
+            .set(self.handed_put_away.get() + usize::from(put_away));
     }
 
     #[inline(always)]
@@ -319,7 +385,7 @@ fn spin_for_work(sched: &Scheduler, local: &Local) -> Option<Queued> {
 /// whether a collection is due, once the round is over.
 fn run_task(shared: &Shared, sched: &Scheduler, local: &Local, task: Queued) {
     let mut next = Some(task);
-    let mut turns = 0;
+    local.round_turns.set(0);
     // The tasks put away in this round, which stop counting as active once it ends: each
     // keeps `active` above zero for the tasks its turn queued uncounted until then, as
     // it did until the end of its own turn (`Scheduler::count_queued`).
@@ -335,13 +401,14 @@ fn run_task(shared: &Shared, sched: &Scheduler, local: &Local, task: Queued) {
             local.sync_heap(&shared.meter);
         }
         sched.safepoint.leave();
-        turns += 1;
+        let turns = local.round_turns.get() + 1;
+        local.round_turns.set(turns);
         if turns < TURNS_PER_ROUND && !sched.is_shut_down() {
             at_every_turn(sched, local, &mut put_away);
             next = local.next(sched);
         }
     }
-    sched.settle(local, put_away);
+    sched.settle(local, put_away + local.handed_put_away.take());
     // Between turns, the one place a collection may start: once a round, a few turns'
     // budgets apart at most. (Asked after every turn, it was 11 instructions of each.)
     if shared.gc.due() {
@@ -357,28 +424,48 @@ fn run_task(shared: &Shared, sched: &Scheduler, local: &Local, task: Queued) {
 fn at_every_turn(sched: &Scheduler, local: &Local, put_away: &mut usize) {
     sched.run_deferred(local);
     if sched.snapshot_requested() {
-        sched.settle(local, std::mem::take(put_away));
+        let handed = local.handed_put_away.take();
+        sched.settle(local, std::mem::take(put_away) + handed);
         sched.print_requested_snapshot();
     }
 }
 
 /// How many turns `run_task` runs before the worker's loop comes round again (a ping-pong
 /// of two tasks on one worker spends 2.7% fewer instructions than with one turn a round).
-const TURNS_PER_ROUND: u32 = 16;
+pub(super) const TURNS_PER_ROUND: u32 = 16;
 
 /// Whether the task was put away (finished or parked): it no longer counts as active.
+/// (Inlined: it was as long as `run_task` came to be called at every turn.)
+#[inline(always)]
 fn run_turn(shared: &Shared, sched: &Scheduler, local: &Local, runnable: Runnable) -> bool {
     // Dropped below unless its handle went to a waiter (`wait::Entry`); a panic leaks it
     // rather than release that handle twice.
     let runnable = std::mem::ManuallyDrop::new(runnable);
     let entry = wait::Entry::new(runnable.task());
-    let turn = turn_of(shared, sched, local, &runnable, &entry);
-    if entry.given() {
+    let exec = sched.lock_exec_for_turn(runnable.task());
+    let carry = driver::Carry::new(sched.budget);
+    let turn = turn_of(shared, sched, local, &runnable, &entry, exec, carry);
+    let given = entry.given();
+    drop(entry);
+    finish_turn(sched, local, runnable, given, turn)
+}
+
+/// What is left of a turn once it has ended as `turn`: the queue entry goes, is requeued, or
+/// goes with its finished task to be recycled; `given`: its handle went to a waiter
+/// (`wait::Entry::given`). Whether the task was put away.
+#[inline(always)]
+pub(super) fn finish_turn(
+    sched: &Scheduler,
+    local: &Local,
+    runnable: std::mem::ManuallyDrop<Runnable>,
+    given: bool,
+    turn: TurnEnd,
+) -> bool {
+    if given {
         // Forgotten: its handle is the waiter's now. (Never requeued: `turn_of` queues a
         // new entry instead.)
         return true;
     }
-    drop(entry);
     let runnable = std::mem::ManuallyDrop::into_inner(runnable);
     match turn {
         TurnEnd::Finished => {
@@ -398,7 +485,7 @@ fn run_turn(shared: &Shared, sched: &Scheduler, local: &Local, runnable: Runnabl
 }
 
 /// What is left to do with the run-queue entry after a turn.
-enum TurnEnd {
+pub(super) enum TurnEnd {
     /// Finished: the entry goes, and the task may be recycled.
     Finished,
     /// Finished with nothing but its execution touched (`turn_of`): recycled the same
@@ -410,21 +497,65 @@ enum TurnEnd {
     Requeue,
 }
 
-/// Runs the turn of `runnable`'s task. Once the queue entry's handle has gone to a waiter,
-/// the task is used only while its execution lock is held, or through a handle the turn
-/// kept (see `wait::Entry::handle_for_waiter`).
+/// Runs the turn of `runnable`'s task, whose execution `exec` holds locked, with what
+/// `carry` gives it. Once the queue entry's handle has gone to a waiter, the task is used
+/// only while its execution lock is held, or through a handle the turn kept (see
+/// `wait::Entry::handle_for_waiter`).
+#[inline(always)]
 fn turn_of(
     shared: &Shared,
     sched: &Scheduler,
     local: &Local,
     runnable: &Runnable,
     entry: &wait::Entry<'_>,
+    exec: crate::spin::SpinGuard<'_, super::task::TaskExec>,
+    carry: driver::Carry,
+) -> TurnEnd {
+    turn_from::<false>(shared, sched, local, runnable, entry, exec, carry, None)
+}
+
+/// `turn_of` for a hand-off's turn (`hand_off`), which may have run its first drive already
+/// and ended as `first`. (Apart, so that the worker's own turns keep their code.)
+#[allow(clippy::too_many_arguments)]
+#[inline(never)]
+pub(super) fn turn_of_handed(
+    shared: &Shared,
+    sched: &Scheduler,
+    local: &Local,
+    runnable: &Runnable,
+    entry: &wait::Entry<'_>,
+    exec: crate::spin::SpinGuard<'_, super::task::TaskExec>,
+    carry: driver::Carry,
+    first: Option<Step>,
+) -> TurnEnd {
+    turn_from::<true>(shared, sched, local, runnable, entry, exec, carry, first)
+}
+
+/// `turn_of`, its first drive's ending given as `first` if it ran already; `HANDED`: for a
+/// hand-off's turn.
+#[allow(clippy::too_many_arguments)]
+#[inline(always)]
+fn turn_from<const HANDED: bool>(
+    shared: &Shared,
+    sched: &Scheduler,
+    local: &Local,
+    runnable: &Runnable,
+    entry: &wait::Entry<'_>,
+    mut exec: crate::spin::SpinGuard<'_, super::task::TaskExec>,
+    mut carry: driver::Carry,
+    mut first: Option<Step>,
 ) -> TurnEnd {
     let task = runnable.task();
-    let mut exec = sched.lock_exec_for_turn(task);
-    let mut carry = driver::Carry::new(sched.budget);
     loop {
-        let step = driver::drive(shared, sched, local, runnable, &mut exec, &mut carry, entry);
+        let step = match first.take() {
+            Some(step) => step,
+            // (A hand-off's turn drives through its own copy of the driver: with two
+            // callers, `driver::turn` was no longer inlined into the worker's turns.)
+            None if HANDED => {
+                driver::drive_handed(shared, sched, local, runnable, &mut exec, &mut carry, entry)
+            }
+            None => driver::drive(shared, sched, local, runnable, &mut exec, &mut carry, entry),
+        };
         match step {
             Step::Finished(ending) => {
                 drop(exec);
@@ -463,16 +594,7 @@ fn turn_of(
                 }
                 return TurnEnd::Requeue;
             }
-            Step::Parked => {
-                record(sched, task, &mut exec);
-                // A cancellation that raced with parking is delivered now (the woken task
-                // cannot run before `exec` is released).
-                if task.cancel_requested() {
-                    let token = WaitToken::new(task.clone(), task.wait.generation());
-                    super::block::deliver_cancel(sched, token, Some(local));
-                }
-                return TurnEnd::PutAway;
-            }
+            Step::Parked => return end_parked(sched, local, task, exec),
             Step::Blocked(op, resume) => {
                 record(sched, task, &mut exec);
                 let generation = sched.begin_wait(task);
@@ -497,6 +619,26 @@ fn turn_of(
             }
         }
     }
+}
+
+/// Ends the turn of a task that parked in place (its wait registered by the channel
+/// operation), letting go of its execution.
+#[inline(always)]
+pub(super) fn end_parked(
+    sched: &Scheduler,
+    local: &Local,
+    task: &Arc<Task>,
+    mut exec: crate::spin::SpinGuard<'_, super::task::TaskExec>,
+) -> TurnEnd {
+    record(sched, task, &mut exec);
+    // A cancellation that raced with parking is delivered now (the woken task cannot run
+    // before `exec` is released).
+    if task.cancel_requested() {
+        let token = WaitToken::new(task.clone(), task.wait.generation());
+        super::block::deliver_cancel(sched, token, Some(local));
+    }
+    drop(exec);
+    TurnEnd::PutAway
 }
 
 /// Leaves a task parked, registered with what it waits for (`token`'s wait), and ends its
