@@ -61,8 +61,16 @@ impl RecvWaiter {
 /// kept in step. (As one queue of 32-byte waiters, a parking send built its waiter on the
 /// stack and copied it in with 16-byte loads, which the processor could not forward from
 /// the 8-byte stores just before them; a 16-byte token or value goes in from registers.)
+///
+/// The first sender is kept apart while no other waits, as an unbuffered channel's one
+/// sender mostly is: its token and value go in and out in place, without the deques' wrap
+/// and growth checks. It is set only while the queues are empty and taken before them, so
+/// it is always the oldest.
 #[derive(Default)]
 pub struct SendQueue {
+    first: Option<WaitToken>,
+    /// `first`'s value (空 while there is none).
+    first_value: Value,
     tokens: VecDeque<WaitToken>,
     values: VecDeque<Value>,
 }
@@ -71,48 +79,68 @@ impl SendQueue {
     /// Queues a sender of `value`; `case`: the `选择` case, if the wait is part of one.
     #[inline(always)]
     pub fn push_back(&mut self, token: WaitToken, case: Option<CaseIndex>, value: Value) {
-        self.tokens
-            .push_back(token.with_note(case.map_or(0, |c| c.0.get())));
-        self.values.push_back(value);
+        self.push_noted(token.with_note(case.map_or(0, |c| c.0.get())), value);
+    }
+
+    /// `push_back` of a token that carries its note (its `选择` case) already.
+    #[inline(always)]
+    fn push_noted(&mut self, token: WaitToken, value: Value) {
+        if self.first.is_none() && self.tokens.is_empty() {
+            self.first = Some(token);
+            self.first_value = value;
+        } else {
+            self.tokens.push_back(token);
+            self.values.push_back(value);
+        }
     }
 
     /// The first sender and its value, taken out.
     #[inline(always)]
     pub fn pop_front(&mut self) -> Option<(WaitToken, Value)> {
+        if let Some(token) = self.first.take() {
+            return Some((token, self.first_value.take()));
+        }
         let token = self.tokens.pop_front()?;
         Some((token, self.values.pop_front().unwrap_or(Value::NIL)))
     }
 
     pub fn len(&self) -> usize {
-        self.tokens.len()
+        usize::from(self.first.is_some()) + self.tokens.len()
     }
 
     pub fn is_empty(&self) -> bool {
-        self.tokens.is_empty()
+        self.first.is_none() && self.tokens.is_empty()
     }
 
     pub fn tokens(&self) -> impl Iterator<Item = &WaitToken> {
-        self.tokens.iter()
+        self.first.iter().chain(self.tokens.iter())
     }
 
     pub fn values(&self) -> impl Iterator<Item = &Value> {
-        self.values.iter()
+        let first = self.first.as_ref().map(|_| &self.first_value);
+        first.into_iter().chain(self.values.iter())
     }
 
     /// The values, taken out of their places (空 left behind), for the collector to cut.
     pub fn take_values(&mut self) -> impl Iterator<Item = Value> + '_ {
-        self.values.iter_mut().map(Value::take)
+        let first = self.first_value.take();
+        std::iter::once(first).chain(self.values.iter_mut().map(Value::take))
     }
 
     /// Every sender and its value, taken out.
     pub fn drain(&mut self) -> impl Iterator<Item = (WaitToken, Value)> + '_ {
-        self.tokens.drain(..).zip(self.values.drain(..))
+        let first = self.first.take().map(|t| (t, self.first_value.take()));
+        first
+            .into_iter()
+            .chain(self.tokens.drain(..).zip(self.values.drain(..)))
     }
 
     /// Drops the senders whose waits are over.
     fn drop_fired(&mut self) {
-        let (tokens, values) = self.drain().filter(|(t, _)| !t.is_fired()).unzip();
-        (self.tokens, self.values) = (tokens, values);
+        let live: Vec<(WaitToken, Value)> = self.drain().filter(|(t, _)| !t.is_fired()).collect();
+        for (token, value) in live {
+            self.push_noted(token, value);
+        }
     }
 }
 
@@ -191,12 +219,16 @@ impl WaitQueue for VecDeque<RecvWaiter> {
 
 impl WaitQueue for SendQueue {
     fn front_token(&self) -> Option<&WaitToken> {
-        self.tokens.front()
+        self.first.as_ref().or_else(|| self.tokens.front())
     }
 
     fn drop_front(&mut self) {
-        self.tokens.pop_front();
-        self.values.pop_front();
+        if self.first.take().is_some() {
+            self.first_value = Value::NIL;
+        } else {
+            self.tokens.pop_front();
+            self.values.pop_front();
+        }
     }
 }
 
@@ -443,6 +475,52 @@ mod tests {
             assert!(woken.is_some_and(|t| t.is_for(task)));
         }
         assert!(inner.sendq.is_empty());
+    }
+
+    /// The first sender, kept apart, and the ones queued behind it come out in the order
+    /// they came, each with its value and its `选择` case, through any mix of pushes, pops
+    /// and prunes (checked against a plain deque).
+    #[test]
+    fn senders_keep_their_order_values_and_cases() {
+        let mut q = SendQueue::default();
+        let mut model = std::collections::VecDeque::new();
+        let mut keep = Vec::new();
+        let mut rng = 0x9E37_79B9_7F4A_7C15u64;
+        for i in 0..3000u64 {
+            rng ^= rng << 13;
+            rng ^= rng >> 7;
+            rng ^= rng << 17;
+            match rng % 7 {
+                0..4 => {
+                    let case = (i % 3 == 0)
+                        .then(|| CaseIndex::new(i as usize % 5))
+                        .flatten();
+                    let (task, token) = waiting(i + 1);
+                    keep.push(task);
+                    q.push_back(token, case, Value::int(i as i64));
+                    model.push_back((i + 1, i as i64, case.map(CaseIndex::get)));
+                }
+                4 | 5 => {
+                    let got = q.pop_front().map(|(t, v)| {
+                        let case = CaseIndex::of(&t).map(CaseIndex::get);
+                        (t.task.id, v.as_int().unwrap_or(-1), case)
+                    });
+                    assert_eq!(got, model.pop_front());
+                }
+                _ => {
+                    // Nothing has fired: pruning keeps every sender where it was.
+                    q.drop_fired();
+                }
+            }
+            assert_eq!(q.len(), model.len());
+            let fronts = q.tokens().map(|t| t.task.id).collect::<Vec<_>>();
+            assert_eq!(fronts, model.iter().map(|m| m.0).collect::<Vec<_>>());
+            let values = q
+                .values()
+                .map(|v| v.as_int().unwrap_or(-1))
+                .collect::<Vec<_>>();
+            assert_eq!(values, model.iter().map(|m| m.1).collect::<Vec<_>>());
+        }
     }
 
     /// A send passes over the receivers whose waits are over; with none live and no room
