@@ -63,7 +63,27 @@ pub struct Cx<'a> {
     pub entry: Option<&'a crate::sched::wait::Entry<'a>>,
 }
 
-impl Cx<'_> {
+impl<'a> Cx<'a> {
+    /// The context of a turn of `task` on `local`'s worker, with its run-queue `entry`.
+    #[inline(always)]
+    pub fn of_turn(
+        shared: &'a Shared,
+        sched: &'a crate::sched::Scheduler,
+        local: &'a crate::sched::worker::Local,
+        task: &'a std::sync::Arc<crate::sched::task::Task>,
+        entry: &'a crate::sched::wait::Entry<'a>,
+    ) -> Cx<'a> {
+        Cx {
+            shared,
+            sched,
+            local,
+            task,
+            steps: std::cell::Cell::new(0),
+            charged: std::cell::Cell::new(0),
+            entry: Some(entry),
+        }
+    }
+
     /// Starts a wait of the task, marked as blocked, and gives the token to register with a
     /// channel now; `None` when this code cannot park in place. Call it only when the
     /// registration follows.

@@ -62,8 +62,11 @@ impl Carry {
 /// (`wait::Entry`). The caller reads the `Step`, not this function: with
 /// nothing to do after `turn`, it is written straight into the caller's instead of being
 /// copied out wider than it was written — a store-forwarding stall at every turn.
+/// `HANDED`: the turn of a task a hand-off runs (`hand_off`), which drives through its own
+/// copy of the turn (`turn_handed`): with a second caller, `turn` was no longer inlined
+/// into the worker's turns.
 #[inline(always)]
-pub fn drive(
+pub fn drive<const HANDED: bool>(
     shared: &Shared,
     sched: &Scheduler,
     local: &Local,
@@ -72,44 +75,22 @@ pub fn drive(
     carry: &mut Carry,
     entry: &Entry<'_>,
 ) -> Step {
-    let cx = Cx {
-        shared,
-        sched,
-        local,
-        task: runnable.task(),
-        steps: std::cell::Cell::new(0),
-        charged: std::cell::Cell::new(0),
-        entry: Some(entry),
-    };
-    turn(&cx, exec, carry)
-}
-
-/// `drive` for the turn of a task a hand-off runs (`hand_off`), with its own copy of the
-/// turn: with a second caller, `turn` was no longer inlined into the worker's turns.
-#[inline(never)]
-pub fn drive_handed(
-    shared: &Shared,
-    sched: &Scheduler,
-    local: &Local,
-    runnable: &Runnable,
-    exec: &mut TaskExec,
-    carry: &mut Carry,
-    entry: &Entry<'_>,
-) -> Step {
-    let cx = Cx {
-        shared,
-        sched,
-        local,
-        task: runnable.task(),
-        steps: std::cell::Cell::new(0),
-        charged: std::cell::Cell::new(0),
-        entry: Some(entry),
-    };
-    turn_body(&cx, exec, carry)
+    let cx = Cx::of_turn(shared, sched, local, runnable.task(), entry);
+    if HANDED {
+        turn_handed(&cx, exec, carry)
+    } else {
+        turn(&cx, exec, carry)
+    }
 }
 
 #[inline(always)]
 fn turn(cx: &Cx<'_>, exec: &mut TaskExec, carry: &mut Carry) -> Step {
+    turn_body(cx, exec, carry)
+}
+
+/// `turn` for a hand-off's turn (see `drive`).
+#[inline(never)]
+fn turn_handed(cx: &Cx<'_>, exec: &mut TaskExec, carry: &mut Carry) -> Step {
     turn_body(cx, exec, carry)
 }
 

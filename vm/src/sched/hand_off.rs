@@ -109,7 +109,7 @@ fn run_turn(shared: &Shared, sched: &Scheduler, local: &Local, next: Queued) -> 
     let exec = sched.lock_exec_for_turn(runnable.task());
     let carry = Carry::new(sched.budget);
     let turn = if starts_plainly(runnable.task(), &exec) {
-        parked_turn(shared, sched, local, &runnable, &entry, exec, carry)
+        plain_turn(shared, sched, local, &runnable, &entry, exec, carry)
     } else {
         worker::turn_of_handed(shared, sched, local, &runnable, &entry, exec, carry, None)
     };
@@ -134,7 +134,7 @@ fn starts_plainly(task: &Task, exec: &TaskExec) -> bool {
 /// The turn of a task that starts plainly (`starts_plainly`): the fast loop from where it
 /// stopped; a park in place ends it as `turn_of` ends one, anything else goes on through the
 /// general driver.
-fn parked_turn(
+fn plain_turn(
     shared: &Shared,
     sched: &Scheduler,
     local: &Local,
@@ -144,15 +144,7 @@ fn parked_turn(
     mut carry: Carry,
 ) -> TurnEnd {
     let task = runnable.task();
-    let cx = Cx {
-        shared,
-        sched,
-        local,
-        task,
-        steps: std::cell::Cell::new(0),
-        charged: std::cell::Cell::new(0),
-        entry: Some(entry),
-    };
+    let cx = Cx::of_turn(shared, sched, local, task, entry);
     // Running, so not parked (as `driver::turn` clears it).
     exec.parked = None;
     let step = {

@@ -444,7 +444,7 @@ fn run_turn(shared: &Shared, sched: &Scheduler, local: &Local, runnable: Runnabl
     let entry = wait::Entry::new(runnable.task());
     let exec = sched.lock_exec_for_turn(runnable.task());
     let carry = driver::Carry::new(sched.budget);
-    let turn = turn_of(shared, sched, local, &runnable, &entry, exec, carry);
+    let turn = turn_of::<false>(shared, sched, local, &runnable, &entry, exec, carry, None);
     let given = entry.given();
     drop(entry);
     finish_turn(sched, local, runnable, given, turn)
@@ -497,23 +497,6 @@ pub(super) enum TurnEnd {
     Requeue,
 }
 
-/// Runs the turn of `runnable`'s task, whose execution `exec` holds locked, with what
-/// `carry` gives it. Once the queue entry's handle has gone to a waiter, the task is used
-/// only while its execution lock is held, or through a handle the turn kept (see
-/// `wait::Entry::handle_for_waiter`).
-#[inline(always)]
-fn turn_of(
-    shared: &Shared,
-    sched: &Scheduler,
-    local: &Local,
-    runnable: &Runnable,
-    entry: &wait::Entry<'_>,
-    exec: crate::spin::SpinGuard<'_, super::task::TaskExec>,
-    carry: driver::Carry,
-) -> TurnEnd {
-    turn_from::<false>(shared, sched, local, runnable, entry, exec, carry, None)
-}
-
 /// `turn_of` for a hand-off's turn (`hand_off`), which may have run its first drive already
 /// and ended as `first`. (Apart, so that the worker's own turns keep their code.)
 #[allow(clippy::too_many_arguments)]
@@ -528,14 +511,17 @@ pub(super) fn turn_of_handed(
     carry: driver::Carry,
     first: Option<Step>,
 ) -> TurnEnd {
-    turn_from::<true>(shared, sched, local, runnable, entry, exec, carry, first)
+    turn_of::<true>(shared, sched, local, runnable, entry, exec, carry, first)
 }
 
-/// `turn_of`, its first drive's ending given as `first` if it ran already; `HANDED`: for a
-/// hand-off's turn.
+/// Runs the turn of `runnable`'s task, whose execution `exec` holds locked, with what
+/// `carry` gives it; `first`: how its first drive ended, if that ran already (a
+/// hand-off's); `HANDED`: for a hand-off's turn. Once the queue entry's handle has gone to
+/// a waiter, the task is used only while its execution lock is held, or through a handle
+/// the turn kept (see `wait::Entry::handle_for_waiter`).
 #[allow(clippy::too_many_arguments)]
 #[inline(always)]
-fn turn_from<const HANDED: bool>(
+fn turn_of<const HANDED: bool>(
     shared: &Shared,
     sched: &Scheduler,
     local: &Local,
@@ -549,12 +535,9 @@ fn turn_from<const HANDED: bool>(
     loop {
         let step = match first.take() {
             Some(step) => step,
-            // (A hand-off's turn drives through its own copy of the driver: with two
-            // callers, `driver::turn` was no longer inlined into the worker's turns.)
-            None if HANDED => {
-                driver::drive_handed(shared, sched, local, runnable, &mut exec, &mut carry, entry)
-            }
-            None => driver::drive(shared, sched, local, runnable, &mut exec, &mut carry, entry),
+            None => driver::drive::<HANDED>(
+                shared, sched, local, runnable, &mut exec, &mut carry, entry,
+            ),
         };
         match step {
             Step::Finished(ending) => {
