@@ -123,8 +123,10 @@ impl SendQueue {
 
     /// The values, taken out of their places (空 left behind), for the collector to cut.
     pub fn take_values(&mut self) -> impl Iterator<Item = Value> + '_ {
-        let first = self.first_value.take();
-        std::iter::once(first).chain(self.values.iter_mut().map(Value::take))
+        let first = self.first.as_ref().map(|_| self.first_value.take());
+        first
+            .into_iter()
+            .chain(self.values.iter_mut().map(Value::take))
     }
 
     /// Every sender and its value, taken out.
